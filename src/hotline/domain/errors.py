@@ -1,0 +1,36 @@
+"""Domain errors: every refusal the product gives a user is one of these.
+
+Each message is one line saying what is wrong and, where it helps, how to fix it.
+"""
+
+
+class HotlineError(Exception):
+    """Base of every refusal shown to a user."""
+
+
+class InvalidInput(HotlineError):
+    """A value given by a user (a date, an enum value, a field) is malformed."""
+
+
+class OrderRuleViolation(HotlineError):
+    """An event that does not make sense in the order's current state (DOMAIN §3)."""
+
+
+class OrderNotFound(HotlineError):
+    """No order with that number has been received."""
+
+
+class OrderAlreadyReceived(HotlineError):
+    """An order number is the key: a second `received` is refused."""
+
+
+class UnknownUnit(HotlineError):
+    """A handling unit (承办单位) that is not in the unit registry."""
+
+
+class CalendarError(HotlineError):
+    """A date outside the working-day calendar, or a broken calendar amendment."""
+
+
+class DataFileError(HotlineError):
+    """A data file (unit registry, time-limit rules, calendar year) is broken."""
