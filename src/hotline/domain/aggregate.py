@@ -1,0 +1,152 @@
+"""Event-sourced aggregates whose events are pydantic models.
+
+`eventsourcing` persists anything that follows its protocols (an event with
+`originator_id`, `originator_version` and `mutate`; an aggregate with `id`,
+`version` and `collect_events`), so the domain keeps its own small base here
+and validates every event payload with pydantic when it is made and when it is
+read back from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Self
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
+
+from hotline.domain.errors import InvalidInput
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+"""Every time in the product is shown in, and every naive time is read as, Asia/Shanghai."""
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+"""How far a happened time may lie after the recorded time (clock skew)."""
+
+
+def now() -> datetime:
+    """The current time in Asia/Shanghai."""
+    return datetime.now(UTC).astimezone(SHANGHAI)
+
+
+def in_shanghai(moment: datetime) -> datetime:
+    """`moment` in Asia/Shanghai; a naive time is taken to be Asia/Shanghai already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI)
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming each invalid field and what is wrong with it."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "value"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+class DomainEvent(BaseModel):
+    """Something that happened: `at` is when it happened (发生时间), `timestamp`
+    when the store recorded it (录入时间). Both are kept: late entry is itself a
+    compliance fact, and "as of" queries use the recorded time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: ClassVar[str]
+    """The event's name in DOMAIN §3 (`received`, `closed` ...)."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: AwareDatetime
+    at: AwareDatetime
+
+    @field_validator("at", "timestamp", mode="before")
+    @classmethod
+    def _aware(cls, value: Any) -> Any:
+        return in_shanghai(value) if isinstance(value, datetime) else value
+
+    def mutate(self, aggregate: Aggregate | None) -> Aggregate:
+        """Apply this event to `aggregate` (or create it, for a first event)."""
+        if aggregate is None:
+            raise TypeError(f"{type(self).__name__} cannot start an aggregate")
+        if self.originator_id != aggregate.id:
+            raise ValueError(f"event for {self.originator_id} applied to {aggregate.id}")
+        if self.originator_version != aggregate.version + 1:
+            raise ValueError(f"event version {self.originator_version} after {aggregate.version}")
+        self.apply(aggregate)
+        aggregate.version = self.originator_version
+        aggregate.history.append(self)
+        return aggregate
+
+    def apply(self, aggregate: Any) -> None:
+        """Change the aggregate's state; overridden by events that change any."""
+
+    def payload(self) -> dict[str, Any]:
+        """The event's own fields, without the store's bookkeeping."""
+        return self.model_dump(exclude={"originator_id", "originator_version", "timestamp", "at"})
+
+
+class CreationEvent(DomainEvent):
+    """An event that starts an aggregate's history."""
+
+    aggregate_class: ClassVar[type[Aggregate]]
+
+    def mutate(self, aggregate: Aggregate | None) -> Aggregate:
+        if aggregate is not None or self.originator_version != 1:
+            raise ValueError(f"{type(self).__name__} must be the first event")
+        created = self.aggregate_class(self.originator_id)
+        created.version = 1
+        self.apply(created)
+        created.history.append(self)
+        return created
+
+
+class Aggregate:
+    """A consistency boundary whose state is the fold of its events."""
+
+    def __init__(self, id: UUID) -> None:
+        self.id = id
+        self.version = 0
+        self.history: list[DomainEvent] = []
+        self._pending: list[DomainEvent] = []
+
+    @classmethod
+    def _create(cls, id: UUID, event_class: type[CreationEvent], **fields: Any) -> Self:
+        event = _make(event_class, id, 1, fields)
+        created = event.mutate(None)
+        assert isinstance(created, cls)
+        created._pending.append(event)
+        return created
+
+    def _next(self, event_class: type[DomainEvent], **fields: Any) -> Any:
+        """A validated next event, not yet applied: check it, then `_record` it."""
+        return _make(event_class, self.id, self.version + 1, fields)
+
+    def _record(self, event: DomainEvent) -> None:
+        event.mutate(self)
+        self._pending.append(event)
+
+    def collect_events(self) -> Sequence[DomainEvent]:
+        """The events triggered since the aggregate was loaded (for `Application.save`)."""
+        collected, self._pending = self._pending, []
+        return collected
+
+
+def _make(
+    event_class: type[DomainEvent], id: UUID, version: int, fields: dict[str, Any]
+) -> DomainEvent:
+    recorded = now()
+    try:
+        event = event_class(
+            originator_id=id, originator_version=version, timestamp=recorded, **fields
+        )
+    except ValidationError as error:
+        raise InvalidInput(f"{event_class.name}: {describe(error)}") from None
+    if event.at > recorded + FUTURE_TOLERANCE:
+        raise InvalidInput(
+            f"{event_class.name}: happened time {event.at:%Y-%m-%d %H:%M} is in the future; "
+            "give the time it really happened with --at"
+        )
+    return event

@@ -1,0 +1,194 @@
+"""The application service: what operators and managers can do, over the event store.
+
+Entry points (the CLI, later the importer and the scheduler) call only this;
+it loads aggregates, asks them to act, and saves their new events in one
+transaction, so a refused event writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Mapper
+
+from hotline.adapters.eventstore import PydanticMapper, store_environment
+from hotline.adapters.official_calendar import official_schedules
+from hotline.adapters.rubric_files import load_time_limit_rules, rubrics_dir
+from hotline.adapters.unit_file import load_unit_registry
+from hotline.domain.aggregate import Aggregate, in_shanghai, now
+from hotline.domain.calendar import WorkingCalendar, YearSchedule
+from hotline.domain.calendar_amendments import CALENDAR_ID, CalendarAmendments
+from hotline.domain.errors import HotlineError, OrderAlreadyReceived, OrderNotFound
+from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
+from hotline.domain.order import Order, order_id
+from hotline.domain.units import UnitRegistry
+
+
+class ConcurrentChange(HotlineError):
+    """Someone else changed the same aggregate between our read and our write."""
+
+
+ORDER_ACTIONS: dict[str, Callable[..., None]] = {
+    "first_contact": Order.contact,
+    "extended": Order.extend,
+    "returned": Order.return_,
+    "return_rejected": Order.reject_return,
+    "closed": Order.close,
+    "revisited": Order.revisit,
+    "rated": Order.rate,
+    "supervised": Order.supervise,
+}
+"""What can happen to a received order, by the event's DOMAIN name."""
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order with where it stands against its limits on `today`."""
+
+    order: Order
+    checks: list[LimitCheck]
+    today: date
+    unpublished_years: tuple[int, ...]
+    """Years the deadlines run into that have no published holiday schedule."""
+
+    @property
+    def overdue(self) -> bool:
+        return any(check.status is LimitStatus.OVERDUE for check in self.checks)
+
+
+@cache
+def _official_calendar_years() -> tuple[YearSchedule, ...]:
+    return tuple(official_schedules())
+
+
+class HotlineApplication(Application[UUID]):
+    """Work orders and the working-day calendar, kept as events."""
+
+    name = "hotline"
+
+    def __init__(self, db: str | None = None, rubrics: Path | None = None) -> None:
+        """`db`: the store (a SQLite path); None means `$HOTLINE_DB` or the default."""
+        self.rubrics = rubrics or rubrics_dir()
+        super().__init__(env=store_environment(db))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
+        )
+
+    @cached_property
+    def units(self) -> UnitRegistry:
+        """The unit registry (承办单位), `rubrics/units.toml`."""
+        return load_unit_registry(self.rubrics / "units.toml")
+
+    @cached_property
+    def rules(self) -> TimeLimitRules:
+        """The 1·5·13 rule parameters, `rubrics/time-limits.toml`."""
+        return load_time_limit_rules(self.rubrics / "time-limits.toml")
+
+    # Orders
+
+    def receive(
+        self, number: str, *, unit: str, at: datetime | None = None, **fields: Any
+    ) -> Order:
+        """Log a new order received by `unit`; a known number is refused."""
+        unit_name = self.units.get(unit).name
+        if self._exists(number):
+            raise OrderAlreadyReceived(
+                f"order {number} was already received; an order number is received once"
+            )
+        order = Order.receive(number, at=_when(at), unit=unit_name, **fields)
+        self._save(order, f"order {number} was received by someone else at the same time")
+        return order
+
+    def log(self, number: str, event: str, at: datetime | None = None, **fields: Any) -> Order:
+        """Log `event` (a DOMAIN §3 name such as `first_contact`) on order `number`."""
+        order = self.order(number)
+        ORDER_ACTIONS[event](order, at=_when(at), **fields)
+        self._save(order, f"order {number} was changed by someone else; run the command again")
+        return order
+
+    def order(self, number: str) -> Order:
+        """The order with this number, as it stands now."""
+        try:
+            order: Order = self.repository.get(order_id(number))
+        except AggregateNotFoundError:
+            raise OrderNotFound(
+                f"no order {number} has been received; log it with `hotline order receive`"
+            ) from None
+        return order
+
+    def view(self, number: str, today: date | None = None) -> OrderView:
+        """The order and its 1·5·13 checks as of `today` (default: today in Shanghai)."""
+        order = self.order(number)
+        calendar = self.calendar()
+        today = today or now().date()
+        checks = check_limits(order, calendar, self.rules, today)
+        latest = max([order.received_at.date(), today, *(c.due for c in checks if c.due)])
+        unpublished = calendar.unpublished_years(order.received_at.date(), latest)
+        return OrderView(order, checks, today, unpublished)
+
+    # The working-day calendar
+
+    def calendar(self) -> WorkingCalendar:
+        """The official calendar with every user amendment, as it stands now."""
+        amendments = self.amendments()
+        return WorkingCalendar(
+            [*_official_calendar_years(), *amendments.years.values()],
+            amendments.closures.values(),
+        )
+
+    def amendments(self) -> CalendarAmendments:
+        """The users' additions to the official calendar (empty if none yet)."""
+        try:
+            amendments: CalendarAmendments = self.repository.get(CALENDAR_ID)
+        except AggregateNotFoundError:
+            return CalendarAmendments(CALENDAR_ID)
+        return amendments
+
+    def publish_year(self, schedule: YearSchedule) -> None:
+        """Add (or replace) a year's official schedule, e.g. a newly published year."""
+        self._amend(lambda amendments, at: amendments.publish_year(at, schedule))
+
+    def add_closure(self, day: date, reason: str) -> None:
+        """Close a working day locally (e.g. 台风停工)."""
+        self.calendar().status(day)  # refuses a day outside the calendar's range
+        self._amend(lambda amendments, at: amendments.add_closure(at, day, reason))
+
+    def withdraw_closure(self, day: date, reason: str) -> None:
+        """Withdraw a closure entered by mistake."""
+        self._amend(lambda amendments, at: amendments.withdraw_closure(at, day, reason))
+
+    # Helpers
+
+    def _amend(self, change: Callable[[CalendarAmendments, datetime], None]) -> None:
+        at = now()
+        amendments = self.amendments()
+        if amendments.version == 0:
+            amendments = CalendarAmendments.start(at)
+        change(amendments, at)
+        self._save(amendments, "the calendar was amended by someone else; run the command again")
+
+    def _exists(self, number: str) -> bool:
+        try:
+            key = order_id(number)
+        except TypeError:
+            return False
+        return bool(self.recorder.select_events(key, limit=1))
+
+    def _save(self, aggregate: Aggregate, conflict: str) -> None:
+        try:
+            self.save(aggregate)  # type: ignore[arg-type]
+        except IntegrityError:
+            raise ConcurrentChange(conflict) from None
+
+
+def _when(at: datetime | None) -> datetime:
+    return now() if at is None else in_shanghai(at)
