@@ -108,7 +108,7 @@ class HotlineApplication(Application[UUID]):
         self._save(order, f"order {number} was received by someone else at the same time")
         return order
 
-    def log(self, number: str, event: str, at: datetime | None = None, **fields: Any) -> Order:
+    def record(self, number: str, event: str, at: datetime | None = None, **fields: Any) -> Order:
         """Log `event` (a DOMAIN §3 name such as `first_contact`) on order `number`."""
         order = self.order(number)
         ORDER_ACTIONS[event](order, at=_when(at), **fields)
@@ -185,7 +185,7 @@ class HotlineApplication(Application[UUID]):
 
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
         try:
-            self.save(aggregate)  # type: ignore[arg-type]
+            self.save(aggregate)
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
 

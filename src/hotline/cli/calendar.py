@@ -1,0 +1,155 @@
+"""`hotline calendar ...`: the working-day calendar (工作日) and users' amendments to it."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotline.adapters.calendar_file import load_year_schedule
+from hotline.cli.context import application
+from hotline.cli.parsing import parse_day
+from hotline.cli.render import unpublished_warning
+from hotline.domain.calendar import DayKind, WorkingCalendar
+from hotline.domain.errors import CalendarError
+
+app = typer.Typer(
+    help="Working days: a date's status, counts, deadlines; add a published year or a closure.",
+    no_args_is_help=True,
+)
+
+Day = Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.", show_default=False)]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict", help="Refuse, rather than warn, when a year has no published schedule."
+    ),
+]
+KIND_TEXT = {
+    DayKind.WORKDAY: "working day",
+    DayKind.WEEKEND: "weekend, off",
+    DayKind.HOLIDAY: "holiday, off",
+    DayKind.MAKEUP_WORKDAY: "make-up working day (调休上班)",
+    DayKind.CLOSURE: "local closure, off",
+}
+
+
+def _warn_unpublished(calendar: WorkingCalendar, start: date, end: date, strict: bool) -> None:
+    years = calendar.unpublished_years(min(start, end), max(start, end))
+    if not years:
+        return
+    if strict:
+        listed = ", ".join(str(year) for year in years)
+        raise CalendarError(
+            f"no published holiday schedule for {listed}; add it with "
+            "`hotline calendar add-year FILE` (or drop --strict to count weekends only)"
+        )
+    Console(stderr=True, highlight=False).print(unpublished_warning(years))
+
+
+@app.command()
+def day(ctx: typer.Context, when: Day, strict: Strict = False) -> None:
+    """Whether a date is a working day, and why."""
+    calendar = application(ctx).calendar()
+    status = calendar.status(parse_day(when))
+    _warn_unpublished(calendar, status.day, status.day, strict)
+    why = f" — {status.name}" if status.name else ""
+    typer.echo(f"{status.day} {status.day:%A}: {KIND_TEXT[status.kind]}{why}")
+
+
+@app.command()
+def count(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Argument(help="From this date (not counted), YYYY-MM-DD.")],
+    end: Annotated[str, typer.Argument(help="To this date (counted), YYYY-MM-DD.")],
+    strict: Strict = False,
+) -> None:
+    """Working days after START up to and including END."""
+    calendar = application(ctx).calendar()
+    first, last = parse_day(start), parse_day(end)
+    _warn_unpublished(calendar, first, last, strict)
+    typer.echo(
+        f"{calendar.working_days_between(first, last)} working days after {first} "
+        f"up to and including {last}"
+    )
+
+
+@app.command()
+def deadline(
+    ctx: typer.Context,
+    received: Annotated[str, typer.Argument(help="The day of receipt, YYYY-MM-DD.")],
+    days: Annotated[int, typer.Argument(help="The limit in working days (1, 5, 13 ...).")],
+    strict: Strict = False,
+) -> None:
+    """The last day of a limit of DAYS working days from RECEIVED (day of receipt not counted)."""
+    calendar = application(ctx).calendar()
+    start = parse_day(received)
+    first = calendar.add_working_days(start, 1)
+    due = calendar.add_working_days(start, days)
+    _warn_unpublished(calendar, start, due, strict)
+    typer.echo(
+        f"received {start}: day 1 is {first} {first:%a}, day {days} (the deadline) is "
+        f"{due} {due:%A}"
+    )
+
+
+@app.command()
+def show(ctx: typer.Context) -> None:
+    """The published years, their sources, and the local closures."""
+    hotline = application(ctx)
+    calendar = hotline.calendar()
+    amendments = hotline.amendments()
+    console = Console(highlight=False)
+    years = Table("year", "source", title="published holiday schedules")
+    for year in calendar.published_years:
+        added = amendments.years.get(year)
+        years.add_row(
+            str(year), f"{added.source} (added by a user)" if added else "chinesecalendar"
+        )
+    console.print(years)
+    closures = Table("date", "reason", title="local closures")
+    for closure in sorted(amendments.closures.values(), key=lambda c: c.day):
+        closures.add_row(str(closure.day), closure.reason)
+    console.print(closures)
+
+
+@app.command("add-year")
+def add_year(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The year's schedule as TOML (docs/calendar.md).")],
+) -> None:
+    """Add a newly published year's holidays and make-up workdays (replaces that year)."""
+    schedule = load_year_schedule(file)
+    application(ctx).publish_year(schedule)
+    typer.echo(
+        f"{schedule.year}: {len(schedule.holidays)} holiday days and {len(schedule.workdays)} "
+        f"make-up workdays added ({schedule.source}); deadlines use them from now on"
+    )
+
+
+@app.command("add-closure")
+def add_closure(
+    ctx: typer.Context,
+    when: Day,
+    reason: Annotated[str, typer.Option(help="Why the day is off, e.g. 台风停工.")],
+) -> None:
+    """Close a working day locally (e.g. a typhoon day); deadlines move at the next query."""
+    closed = parse_day(when)
+    application(ctx).add_closure(closed, reason)
+    typer.echo(f"{closed} closed: {reason}")
+
+
+@app.command("withdraw-closure")
+def withdraw_closure(
+    ctx: typer.Context,
+    when: Day,
+    reason: Annotated[str, typer.Option(help="Why the closure is withdrawn.")],
+) -> None:
+    """Withdraw a local closure entered by mistake."""
+    reopened = parse_day(when)
+    application(ctx).withdraw_closure(reopened, reason)
+    typer.echo(f"{reopened} is no longer closed")

@@ -1,0 +1,78 @@
+"""The `hotline` command: a thin skin over the application service.
+
+Every refusal reaches the user as one line on stderr and a non-zero exit;
+no traceback does (set HOTLINE_DEBUG=1 to see one for an internal error).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hotline.cli import calendar, order, units
+from hotline.cli.context import Settings
+from hotline.domain.errors import HotlineError
+
+EXIT_REFUSED = 1
+EXIT_INTERNAL = 70
+
+app = typer.Typer(
+    name="hotline",
+    help="Event-sourced tracker for 12345/12315 hotline work orders (工单), "
+    "with the 1·5·13 working-day limits.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(order.app, name="order")
+app.add_typer(calendar.app, name="calendar")
+app.command("units")(units.list_units)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="The store: a SQLite file. Default: $HOTLINE_DB, "
+            "else ~/.local/share/hotline/hotline.db.",
+        ),
+    ] = None,
+    rubrics: Annotated[
+        Path | None,
+        typer.Option(
+            help="The rubrics folder (units, time limits). Default: $HOTLINE_RUBRICS, "
+            "else the one installed with hotline."
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = Settings(db=db, rubrics=rubrics)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with `argv` (default: the process's arguments); return the exit code."""
+    try:
+        app(args=argv, prog_name="hotline")
+    except SystemExit as stop:  # Typer's own ending, usage errors included
+        return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    except HotlineError as error:
+        print(f"hotline: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    except Exception as error:
+        if os.environ.get("HOTLINE_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"hotline: internal error ({type(error).__name__}: {error}); nothing more was "
+            "written. Set HOTLINE_DEBUG=1 to see the details and report them.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return 0

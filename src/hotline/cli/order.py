@@ -1,0 +1,255 @@
+"""`hotline order ...`: operators log what happens to a work order, and look at it."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from hotline.cli.context import application
+from hotline.cli.parsing import parse_day, parse_moment
+from hotline.cli.render import order_json, print_order, print_recorded
+from hotline.domain.vocabulary import (
+    Channel,
+    ClosingResult,
+    ContactMethod,
+    Evaluation,
+    Kind,
+    Rating,
+)
+
+app = typer.Typer(
+    help="Log a work order's events and show its timeline and limits.", no_args_is_help=True
+)
+
+Number = Annotated[str, typer.Argument(help="The order number (工单编号).", show_default=False)]
+At = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="When it happened, YYYY-MM-DD HH:MM in Asia/Shanghai (default: now).",
+        show_default=False,
+    ),
+]
+
+
+def _log(ctx: typer.Context, number: str, event: str, at: str | None, **fields: Any) -> None:
+    hotline = application(ctx)
+    hotline.record(number, event, at=parse_moment(at) if at else None, **fields)
+    print_recorded(hotline.view(number), event)
+
+
+@app.command()
+def receive(
+    ctx: typer.Context,
+    number: Number,
+    unit: Annotated[str, typer.Option(help="The handling unit (承办单位), as in `hotline units`.")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="complaint 投诉, report 举报, consultation 咨询, help 求助, "
+            "suggestion 建议, revisit_review 回访复核单."
+        ),
+    ],
+    channel: Annotated[str, typer.Option(help="12345 or 12315.")],
+    at: At = None,
+    summary: Annotated[str, typer.Option(help="What the citizen asks (诉求).")] = "",
+    repeat_of: Annotated[
+        str | None, typer.Option(help="The earlier order this repeats (重复工单).")
+    ] = None,
+    citizen_name: Annotated[str | None, typer.Option(help="Personal data: shown masked.")] = None,
+    citizen_phone: Annotated[str | None, typer.Option(help="Personal data: shown masked.")] = None,
+) -> None:
+    """受理: the unit received the order."""
+    hotline = application(ctx)
+    hotline.receive(
+        number,
+        unit=unit,
+        kind=Kind.parse(kind),
+        channel=Channel.parse(channel),
+        at=parse_moment(at) if at else None,
+        summary=summary,
+        repeat_of=repeat_of,
+        citizen_name=citizen_name,
+        citizen_phone=citizen_phone,
+    )
+    print_recorded(hotline.view(number), "received")
+
+
+@app.command()
+def contact(
+    ctx: typer.Context,
+    number: Number,
+    at: At = None,
+    by: Annotated[str | None, typer.Option(help="Who made the contact (经办人).")] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(help="phone 电话, sms 短信, visit 上门, in_person 当面, other 其他."),
+    ] = None,
+) -> None:
+    """先行联系: the unit first reached the citizen."""
+    _log(
+        ctx,
+        number,
+        "first_contact",
+        at,
+        by=by,
+        method=ContactMethod.parse(method) if method else None,
+    )
+
+
+@app.command()
+def extend(
+    ctx: typer.Context,
+    number: Number,
+    until: Annotated[str, typer.Option(help="The promised date (承诺办理期限), YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option(help="Why the extension (延期理由).")],
+    basis: Annotated[str, typer.Option(help="The legal basis (依据法律法规).")] = "",
+    at: At = None,
+) -> None:
+    """延期: an extension was applied for and granted."""
+    _log(
+        ctx,
+        number,
+        "extended",
+        at,
+        until=parse_day(until, "--until"),
+        reason=reason,
+        legal_basis=basis,
+    )
+
+
+@app.command("return")
+def return_(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[str, typer.Option(help="Why the order goes back (退单理由).")],
+    out_of_jurisdiction: Annotated[
+        bool,
+        typer.Option("--out-of-jurisdiction", help="Not this unit's jurisdiction (非本单位管辖)."),
+    ] = False,
+    at: At = None,
+) -> None:
+    """退单: the unit sent the order back to the hotline."""
+    _log(ctx, number, "returned", at, reason=reason, out_of_jurisdiction=out_of_jurisdiction)
+
+
+@app.command("reject-return")
+def reject_return(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[str, typer.Option(help="Why the hotline refused the return.")] = "",
+    at: At = None,
+) -> None:
+    """二次退回: the hotline refused the return; the unit must handle the order."""
+    _log(ctx, number, "return_rejected", at, reason=reason)
+
+
+@app.command()
+def close(
+    ctx: typer.Context,
+    number: Number,
+    result: Annotated[
+        str,
+        typer.Option(
+            help="resolved 实际解决, explained 解释说明, unresolved 未解决, unsubstantiated 不属实."
+        ),
+    ],
+    not_informed: Annotated[
+        bool, typer.Option("--not-informed", help="The citizen was not told the result.")
+    ] = False,
+    no_reply_requested: Annotated[
+        bool,
+        typer.Option("--no-reply-requested", help="The citizen asked for no reply (无需回复)."),
+    ] = False,
+    report: Annotated[str, typer.Option(help="The result as reported (办理结果).")] = "",
+    at: At = None,
+) -> None:
+    """办结: the handling result was entered."""
+    _log(
+        ctx,
+        number,
+        "closed",
+        at,
+        result=ClosingResult.parse(result),
+        citizen_informed=not not_informed,
+        no_reply_requested=no_reply_requested,
+        report=report,
+    )
+
+
+@app.command()
+def revisit(
+    ctx: typer.Context,
+    number: Number,
+    not_contacted: Annotated[
+        bool, typer.Option("--not-contacted", help="The citizen could not be reached.")
+    ] = False,
+    inconsistent: Annotated[
+        bool, typer.Option("--inconsistent", help="The result differs from the report (不符).")
+    ] = False,
+    evaluation: Annotated[
+        str | None, typer.Option(help="excellent 优, good 良, fair 中, poor 差.")
+    ] = None,
+    at: At = None,
+) -> None:
+    """回访: the hotline's follow-up check of a closed order."""
+    _log(
+        ctx,
+        number,
+        "revisited",
+        at,
+        contacted=not not_contacted,
+        consistent=not inconsistent,
+        evaluation=Evaluation.parse(evaluation) if evaluation else None,
+    )
+
+
+@app.command()
+def rate(
+    ctx: typer.Context,
+    number: Number,
+    rating: Annotated[
+        str,
+        typer.Option(
+            help="satisfied 满意, basically_satisfied 基本满意, average 一般, dissatisfied 不满意."
+        ),
+    ],
+    excluded: Annotated[
+        bool, typer.Option("--excluded", help="Not counted (客观件/不纳入测评).")
+    ] = False,
+    at: At = None,
+) -> None:
+    """满意度测评: the citizen's satisfaction."""
+    _log(ctx, number, "rated", at, rating=Rating.parse(rating), excluded=excluded)
+
+
+@app.command()
+def supervise(
+    ctx: typer.Context,
+    number: Number,
+    at_fault: Annotated[
+        bool, typer.Option("--at-fault", help="The unit was found at fault (处理部门有责).")
+    ] = False,
+    at: At = None,
+) -> None:
+    """督办: the hotline supervised the result."""
+    _log(ctx, number, "supervised", at, at_fault=at_fault)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    number: Number,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON, dates as YYYY-MM-DD.")] = False,
+    on: Annotated[
+        str | None, typer.Option(help="Judge the limits as on this date (default: today).")
+    ] = None,
+) -> None:
+    """The order's timeline (happened and recorded times) and its 1·5·13 limits."""
+    view = application(ctx).view(number, parse_day(on, "--on") if on else None)
+    if as_json:
+        typer.echo(json.dumps(order_json(view), ensure_ascii=False, indent=2))
+    else:
+        print_order(view)

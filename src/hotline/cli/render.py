@@ -1,0 +1,169 @@
+"""How an order looks in the terminal and as JSON. Personal data is always masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from hotline.domain.aggregate import DomainEvent
+from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
+from hotline.domain.personal_data import mask_name, mask_phone
+from hotline.service.application import OrderView
+
+LIMIT_LABELS = {
+    LimitName.FIRST_CONTACT: "first contact 先行联系",
+    LimitName.RETURN: "return 退单",
+    LimitName.CLOSE: "close 办结",
+}
+STATUS_STYLES = {
+    LimitStatus.MET: "green",
+    LimitStatus.PENDING: "yellow",
+    LimitStatus.MISSED: "red",
+    LimitStatus.OVERDUE: "bold red",
+    LimitStatus.NOT_REQUIRED: "dim",
+}
+PERSONAL_FIELDS = {"citizen_name": mask_name, "citizen_phone": mask_phone}
+
+
+def _time(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _payload(event: DomainEvent) -> dict[str, Any]:
+    """The event's own fields, JSON-ready, with personal data masked and empty ones left out."""
+    fields = event.model_dump(
+        mode="json", exclude={"originator_id", "originator_version", "timestamp", "at"}
+    )
+    for name, mask in PERSONAL_FIELDS.items():
+        if fields.get(name):
+            fields[name] = mask(fields[name])
+    return {key: value for key, value in fields.items() if value not in (None, "")}
+
+
+def unpublished_warning(years: tuple[int, ...]) -> str | None:
+    """The warning for deadlines that run into years with no published schedule."""
+    if not years:
+        return None
+    listed = ", ".join(str(year) for year in years)
+    return (
+        f"warning: no published holiday schedule for {listed}: only weekends are counted there, "
+        "so those dates are provisional. Add the schedule with `hotline calendar add-year FILE`."
+    )
+
+
+def _check_json(check: LimitCheck) -> dict[str, Any]:
+    return {
+        "limit": check.limit.value,
+        "status": check.status.value,
+        "due": check.due.isoformat() if check.due else None,
+        "done": check.done.isoformat() if check.done else None,
+        "day": check.day,
+        "provisional": check.provisional,
+        "note": check.note,
+    }
+
+
+def order_json(view: OrderView) -> dict[str, Any]:
+    """The order, its timeline and its limits, JSON-ready (dates as YYYY-MM-DD)."""
+    order = view.order
+    warning = unpublished_warning(view.unpublished_years)
+    return {
+        "number": order.number,
+        "unit": order.unit,
+        "kind": order.kind.value,
+        "channel": order.channel.value,
+        "status": order.status.value,
+        "received": order.received_at.date().isoformat(),
+        "as_on": view.today.isoformat(),
+        "overdue": view.overdue,
+        "events": [
+            {
+                "version": event.originator_version,
+                "event": event.name,
+                "happened": event.at.isoformat(),
+                "recorded": event.timestamp.isoformat(),
+                **_payload(event),
+            }
+            for event in order.history
+        ],
+        "limits": [_check_json(check) for check in view.checks],
+        "warnings": [warning] if warning else [],
+    }
+
+
+HEADER_FIELDS = {"number", "unit", "kind", "channel"}
+
+
+def _details(event: DomainEvent) -> str:
+    """The fields that differ from their defaults, less those the header shows."""
+    changed = event.model_dump(exclude_defaults=True).keys() - HEADER_FIELDS
+    return ", ".join(f"{key}={value}" for key, value in _payload(event).items() if key in changed)
+
+
+def _check_text(check: LimitCheck) -> str:
+    if check.status is LimitStatus.NOT_REQUIRED:
+        return "not required"
+    if check.done is not None:
+        return f"{check.status.value}: done {check.done} (day {check.day}), due {check.due}"
+    return f"{check.status.value}: due {check.due}"
+
+
+def print_recorded(view: OrderView, event: str) -> None:
+    """One line confirming what was logged, then where the order's open limits stand."""
+    console = Console(highlight=False)
+    order = view.order
+    logged = order.history[-1]
+    console.print(
+        f"order {order.number}: {event} at {_time(logged.at)} recorded "
+        f"(status {order.status.value})"
+    )
+    for check in view.checks:
+        if check.status in (LimitStatus.PENDING, LimitStatus.OVERDUE, LimitStatus.MISSED):
+            style = STATUS_STYLES[check.status]
+            console.print(f"  {LIMIT_LABELS[check.limit]}: [{style}]{_check_text(check)}[/]")
+    if warning := unpublished_warning(view.unpublished_years):
+        Console(stderr=True, highlight=False).print(warning)
+
+
+def print_order(view: OrderView) -> None:
+    """The order's header, timeline and limits as rich tables."""
+    console = Console(highlight=False)
+    order = view.order
+    received = order.history[0]
+    citizen = _payload(received)
+    who = " ".join(citizen[k] for k in ("citizen_name", "citizen_phone") if k in citizen)
+    console.print(
+        f"[bold]order {order.number}[/] · {order.kind.value} {order.kind.label} · "
+        f"{order.channel.value} · {order.unit} · status [bold]{order.status.value}[/]"
+        + (f" · citizen {who}" if who else "")
+    )
+    timeline = Table("#", "event", "happened", "recorded", "details", title="timeline")
+    for event in order.history:
+        timeline.add_row(
+            str(event.originator_version),
+            event.name,
+            _time(event.at),
+            _time(event.timestamp),
+            _details(event),
+        )
+    console.print(timeline)
+    limits = Table(
+        "limit", "status", "due", "done", "day", "note", title=f"limits as on {view.today}"
+    )
+    for check in view.checks:
+        style = STATUS_STYLES[check.status]
+        due = f"{check.due}{' (provisional)' if check.provisional else ''}" if check.due else "—"
+        limits.add_row(
+            LIMIT_LABELS[check.limit],
+            f"[{style}]{check.status.value}[/]",
+            due,
+            str(check.done) if check.done else "—",
+            str(check.day) if check.day is not None else "—",
+            check.note,
+        )
+    console.print(limits)
+    if warning := unpublished_warning(view.unpublished_years):
+        Console(stderr=True, highlight=False).print(warning)
