@@ -36,8 +36,8 @@ OrderNumber = Annotated[str, Field(pattern=ORDER_NUMBER_PATTERN)]
 
 
 def order_id(number: str) -> UUID:
-    """The aggregate id of order `number`."""
-    return uuid5(ORDER_NAMESPACE, number)
+    """The aggregate id of order `number` (surrounding spaces ignored)."""
+    return uuid5(ORDER_NAMESPACE, number.strip())
 
 
 class OrderStatus(StrEnum):
@@ -185,11 +185,10 @@ class Order(Aggregate):
     @classmethod
     def receive(cls, number: str, at: datetime, **fields: Any) -> Order:
         """A new order, received by `fields['unit']` at `at`."""
-        try:
-            key = order_id(number)
-        except TypeError:
-            raise InvalidInput(f"order number must be text, not {number!r}") from None
-        return cls._create(key, Received, number=number, at=at, **fields)
+        if not isinstance(number, str):
+            raise InvalidInput(f"order number must be text, not {number!r}")
+        number = number.strip()
+        return cls._create(order_id(number), Received, number=number, at=at, **fields)
 
     def contact(self, at: datetime, **fields: Any) -> None:
         self._require_open("a first contact")

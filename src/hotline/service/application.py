@@ -177,11 +177,7 @@ class HotlineApplication(Application[UUID]):
         self._save(amendments, "the calendar was amended by someone else; run the command again")
 
     def _exists(self, number: str) -> bool:
-        try:
-            key = order_id(number)
-        except TypeError:
-            return False
-        return bool(self.recorder.select_events(key, limit=1))
+        return bool(self.recorder.select_events(order_id(number), limit=1))
 
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
         try:
