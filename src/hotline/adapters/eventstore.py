@@ -20,8 +20,8 @@ from hotline.domain.errors import HotlineError
 DB_ENV = "HOTLINE_DB"
 
 
-class StoreConfigError(HotlineError):
-    """The store location cannot be used."""
+class StoreError(HotlineError):
+    """The store cannot be opened or used."""
 
 
 def default_db_path() -> Path:
@@ -41,18 +41,16 @@ def store_environment(location: str | None) -> dict[str, str]:
         location = location.removeprefix("sqlite:///")
     elif "://" in location:
         scheme = location.split("://", 1)[0]
-        raise StoreConfigError(
+        raise StoreError(
             f"store {scheme}:// is not supported yet; give a SQLite file path with --db or {DB_ENV}"
         )
     path = Path(location).expanduser()
     if path.is_dir():
-        raise StoreConfigError(
-            f"store {path} is a directory; give a file path such as {path}/hotline.db"
-        )
+        raise StoreError(f"store {path} is a directory; give a file path such as {path}/hotline.db")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
-        raise StoreConfigError(
+        raise StoreError(
             f"cannot create the store's directory {path.parent}: {error.strerror}"
         ) from None
     return {

@@ -243,12 +243,9 @@ def show(
     ctx: typer.Context,
     number: Number,
     as_json: Annotated[bool, typer.Option("--json", help="JSON, dates as YYYY-MM-DD.")] = False,
-    on: Annotated[
-        str | None, typer.Option(help="Judge the limits as on this date (default: today).")
-    ] = None,
 ) -> None:
-    """The order's timeline (happened and recorded times) and its 1·5·13 limits."""
-    view = application(ctx).view(number, parse_day(on, "--on") if on else None)
+    """The order's timeline (happened and recorded times) and its 1·5·13 limits as of today."""
+    view = application(ctx).view(number)
     if as_json:
         typer.echo(json.dumps(order_json(view), ensure_ascii=False, indent=2))
     else:

@@ -7,6 +7,7 @@ transaction, so a refused event writes nothing.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,9 +17,9 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 
-from hotline.adapters.eventstore import PydanticMapper, store_environment
+from hotline.adapters.eventstore import PydanticMapper, StoreError, store_environment
 from hotline.adapters.official_calendar import official_schedules
 from hotline.adapters.rubric_files import load_time_limit_rules, rubrics_dir
 from hotline.adapters.unit_file import load_unit_registry
@@ -76,7 +77,13 @@ class HotlineApplication(Application[UUID]):
     def __init__(self, db: str | None = None, rubrics: Path | None = None) -> None:
         """`db`: the store (a SQLite path); None means `$HOTLINE_DB` or the default."""
         self.rubrics = rubrics or rubrics_dir()
-        super().__init__(env=store_environment(db))
+        env = store_environment(db)
+        try:
+            super().__init__(env=env)
+        except (PersistenceError, sqlite3.Error) as error:
+            raise StoreError(
+                f"cannot open the store {env['SQLITE_DBNAME']}: {error}; check --db or HOTLINE_DB"
+            ) from None
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(
@@ -184,6 +191,10 @@ class HotlineApplication(Application[UUID]):
             self.save(aggregate)
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
+        except PersistenceError as error:
+            raise StoreError(
+                f"could not write to the store ({error}); nothing was written"
+            ) from None
 
 
 def _when(at: datetime | None) -> datetime:
