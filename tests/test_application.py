@@ -111,6 +111,10 @@ def test_closures_are_refused_twice_or_when_absent(app: HotlineApplication) -> N
         app.add_closure(date(2026, 9, 16), "台风")
     with pytest.raises(CalendarError, match="no local closure"):
         app.withdraw_closure(date(2026, 9, 17), "x")
+    with pytest.raises(CalendarError, match=r"already off: holiday \(国庆节\)"):
+        app.add_closure(date(2026, 10, 2), "台风")
+    with pytest.raises(CalendarError, match="already off: weekend"):
+        app.add_closure(date(2026, 9, 19), "台风")
 
 
 def test_a_published_year_replaces_the_guess(app: HotlineApplication) -> None:

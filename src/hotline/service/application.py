@@ -24,9 +24,14 @@ from hotline.adapters.official_calendar import official_schedules
 from hotline.adapters.rubric_files import load_time_limit_rules, rubrics_dir
 from hotline.adapters.unit_file import load_unit_registry
 from hotline.domain.aggregate import Aggregate, in_shanghai, now
-from hotline.domain.calendar import WorkingCalendar, YearSchedule
+from hotline.domain.calendar import DayKind, WorkingCalendar, YearSchedule
 from hotline.domain.calendar_amendments import CALENDAR_ID, CalendarAmendments
-from hotline.domain.errors import HotlineError, OrderAlreadyReceived, OrderNotFound
+from hotline.domain.errors import (
+    CalendarError,
+    HotlineError,
+    OrderAlreadyReceived,
+    OrderNotFound,
+)
 from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
 from hotline.domain.order import Order, order_id
 from hotline.domain.units import UnitRegistry
@@ -166,7 +171,13 @@ class HotlineApplication(Application[UUID]):
 
     def add_closure(self, day: date, reason: str) -> None:
         """Close a working day locally (e.g. 台风停工)."""
-        self.calendar().status(day)  # refuses a day outside the calendar's range
+        status = self.calendar().status(day)
+        if not status.is_working and status.kind is not DayKind.CLOSURE:
+            why = f" ({status.name})" if status.name else ""
+            raise CalendarError(
+                f"{day} is already off: {status.kind.value}{why}; "
+                "a closure only changes a working day"
+            )
         self._amend(lambda amendments, at: amendments.add_closure(at, day, reason))
 
     def withdraw_closure(self, day: date, reason: str) -> None:
