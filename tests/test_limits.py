@@ -220,7 +220,6 @@ def test_a_rejected_return_puts_the_limits_back(check: Callable[..., Checks]) ->
     o.return_(at=t("2026-02-14"), reason="非本单位管辖", out_of_jurisdiction=True)
     o.reject_return(at=t("2026-02-24"))
     checks = check(o, "2026-03-11")
-    assert "二次退回" in checks[LimitName.RETURN].note
     assert checks[LimitName.FIRST_CONTACT].status is LimitStatus.OVERDUE
     assert checks[LimitName.CLOSE].status is LimitStatus.OVERDUE
 
@@ -239,3 +238,20 @@ def test_deadlines_in_an_unpublished_year_are_provisional(check: Callable[..., C
     assert (close.due, close.provisional) == (date(2026, 10, 19), True)
     close = check(o, "2026-09-30")[LimitName.CLOSE]
     assert (close.due, close.provisional) == (date(2026, 10, 23), False)
+
+
+def test_an_extension_never_shortens_the_limit(check: Callable[..., Checks]) -> None:
+    o = order("2026-02-13")
+    o.extend(at=t("2026-02-25"), until=date(2026, 2, 27), reason="x")
+    close = check(o, "2026-02-25")[LimitName.CLOSE]
+    assert close.due == date(2026, 3, 10)
+    assert "does not extend it" in close.note
+
+
+def test_a_rejected_return_is_not_a_timely_return(check: Callable[..., Checks]) -> None:
+    o = order("2026-02-13")
+    o.return_(at=t("2026-02-14"), reason="非本单位管辖", out_of_jurisdiction=True)
+    o.reject_return(at=t("2026-02-24"))
+    returned = check(o, "2026-02-24")[LimitName.RETURN]
+    assert returned.status is LimitStatus.NOT_REQUIRED
+    assert "二次退回" in returned.note

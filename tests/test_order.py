@@ -197,3 +197,22 @@ def test_chinese_and_english_values_are_the_same_event() -> None:
     english.close(at=at(1), result="resolved")
     english.rate(at=at(2), rating="basically_satisfied")
     assert [e.payload() for e in chinese.history] == [e.payload() for e in english.history]
+
+
+def test_times_cannot_run_back_past_a_change_of_status() -> None:
+    order = received()
+    order.return_(at=at(1), reason="非本单位管辖")
+    with pytest.raises(OrderRuleViolation, match="before the order was returned"):
+        order.reject_return(at=at(0.5))
+    order.reject_return(at=at(3))
+    with pytest.raises(OrderRuleViolation, match="二次退回"):
+        order.close(at=at(2), result="resolved")
+    order.close(at=at(4), result="resolved")
+    assert order.status is OrderStatus.CLOSED
+
+
+def test_validation_messages_name_the_rule_not_a_regex() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Order.receive("a b", at=T0, unit="u", kind="complaint", channel="12345")
+    assert "letters, digits and - _ . /" in str(refused.value)
+    assert "[A-Za-z" not in str(refused.value)

@@ -13,7 +13,7 @@ from rich.table import Table
 from hotline.adapters.calendar_file import load_year_schedule
 from hotline.cli.context import application
 from hotline.cli.parsing import parse_day
-from hotline.cli.render import unpublished_warning
+from hotline.cli.render import warn_unpublished
 from hotline.domain.calendar import DayKind, WorkingCalendar
 from hotline.domain.errors import CalendarError
 
@@ -48,7 +48,7 @@ def _warn_unpublished(calendar: WorkingCalendar, start: date, end: date, strict:
             f"no published holiday schedule for {listed}; add it with "
             "`hotline calendar add-year FILE` (or drop --strict to count weekends only)"
         )
-    Console(stderr=True, highlight=False).print(unpublished_warning(years))
+    warn_unpublished(years)
 
 
 @app.command()
@@ -91,10 +91,8 @@ def deadline(
     first = calendar.add_working_days(start, 1)
     due = calendar.add_working_days(start, days)
     _warn_unpublished(calendar, start, due, strict)
-    typer.echo(
-        f"received {start}: day 1 is {first} {first:%a}, day {days} (the deadline) is "
-        f"{due} {due:%A}"
-    )
+    day_one = f"day 1 is {first} {first:%a}, " if days > 1 else ""
+    typer.echo(f"received {start}: {day_one}day {days} (the deadline) is {due} {due:%A}")
 
 
 @app.command()
@@ -137,7 +135,7 @@ def add_closure(
     when: Day,
     reason: Annotated[str, typer.Option(help="Why the day is off, e.g. 台风停工.")],
 ) -> None:
-    """Close a working day locally (e.g. a typhoon day); deadlines move at the next query."""
+    """Close a working day locally, such as a typhoon day; deadlines move at the next query."""
     closed = parse_day(when)
     application(ctx).add_closure(closed, reason)
     typer.echo(f"{closed} closed: {reason}")

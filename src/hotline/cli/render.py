@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +53,12 @@ def unpublished_warning(years: tuple[int, ...]) -> str | None:
         f"warning: no published holiday schedule for {listed}: only weekends are counted there, "
         "so those dates are provisional. Add the schedule with `hotline calendar add-year FILE`."
     )
+
+
+def warn_unpublished(years: tuple[int, ...]) -> None:
+    """Print the unpublished-years warning, if any, as one line on stderr."""
+    if warning := unpublished_warning(years):
+        print(warning, file=sys.stderr)
 
 
 def _check_json(check: LimitCheck) -> dict[str, Any]:
@@ -123,9 +130,11 @@ def print_recorded(view: OrderView, event: str) -> None:
     for check in view.checks:
         if check.status in (LimitStatus.PENDING, LimitStatus.OVERDUE, LimitStatus.MISSED):
             style = STATUS_STYLES[check.status]
-            console.print(f"  {LIMIT_LABELS[check.limit]}: [{style}]{_check_text(check)}[/]")
-    if warning := unpublished_warning(view.unpublished_years):
-        Console(stderr=True, highlight=False).print(warning)
+            console.print(
+                f"  {LIMIT_LABELS[check.limit]}: [{style}]{_check_text(check)}[/] "
+                f"(as of {view.today})"
+            )
+    warn_unpublished(view.unpublished_years)
 
 
 def print_order(view: OrderView) -> None:
@@ -151,7 +160,7 @@ def print_order(view: OrderView) -> None:
         )
     console.print(timeline)
     limits = Table(
-        "limit", "status", "due", "done", "day", "note", title=f"limits as on {view.today}"
+        "limit", "status", "due", "done", "day", "note", title=f"limits as of {view.today}"
     )
     for check in view.checks:
         style = STATUS_STYLES[check.status]
@@ -165,5 +174,4 @@ def print_order(view: OrderView) -> None:
             check.note,
         )
     console.print(limits)
-    if warning := unpublished_warning(view.unpublished_years):
-        Console(stderr=True, highlight=False).print(warning)
+    warn_unpublished(view.unpublished_years)

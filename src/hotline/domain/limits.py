@@ -135,12 +135,12 @@ class _Checker:
         first = returns[0]
         done = first.at.date()
         if self.order.events_of(ReturnRejected):
-            note = "return rejected (二次退回)"
-        else:
-            note = "returned to the hotline"
+            return self.not_required(
+                LimitName.RETURN, done, "return rejected (二次退回): the order was the unit's"
+            )
         if not first.out_of_jurisdiction:
-            return self.not_required(LimitName.RETURN, done, f"{note}; not out of jurisdiction")
-        return self.timed(LimitName.RETURN, deadline, done, f"{note}; out of jurisdiction")
+            return self.not_required(LimitName.RETURN, done, "returned; not out of jurisdiction")
+        return self.timed(LimitName.RETURN, deadline, done, "returned; out of jurisdiction")
 
     def contact_check(self, returned: LimitCheck, rejected: bool) -> LimitCheck:
         """先行联系: first contact within `first_contact_days`."""
@@ -173,7 +173,11 @@ class _Checker:
                 )
                 continue
             cut = allowance if rules.extension_feedback_allowance else 0
-            deadline = self.calendar.working_day(self.calendar.ordinal(extension.until) - cut)
+            promised = self.calendar.working_day(self.calendar.ordinal(extension.until) - cut)
+            if promised <= deadline:
+                note += f"; extension to {extension.until.isoformat()} does not extend it"
+                break
+            deadline = promised
             note = f"extended to {extension.until.isoformat()}"
             if cut:
                 note += f", less {cut} for the 12315 centre's feedback"

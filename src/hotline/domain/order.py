@@ -8,12 +8,13 @@ Every method checks that its event makes sense now; a refusal raises
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from hotline.domain.aggregate import Aggregate, CreationEvent, DomainEvent
 from hotline.domain.errors import InvalidInput, OrderRuleViolation
@@ -26,13 +27,31 @@ from hotline.domain.vocabulary import (
     Rating,
 )
 
-ORDER_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$"
+ORDER_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,63}")
+PHONE = re.compile(r"\+?[0-9][0-9 -]{2,19}")
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://hotline.invalid/orders")
 
 ShortText = Annotated[str, Field(max_length=2_000)]
 LongText = Annotated[str, Field(max_length=20_000)]
 Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
-OrderNumber = Annotated[str, Field(pattern=ORDER_NUMBER_PATTERN)]
+
+
+def _order_number(value: str) -> str:
+    if not ORDER_NUMBER.fullmatch(value):
+        raise ValueError(
+            "an order number is 1-64 letters, digits and - _ . /, starting with a letter or digit"
+        )
+    return value
+
+
+def _phone(value: str) -> str:
+    if not PHONE.fullmatch(value):
+        raise ValueError("a phone number is 3-20 digits, spaces or dashes, with an optional +")
+    return value
+
+
+OrderNumber = Annotated[str, AfterValidator(_order_number)]
+Phone = Annotated[str, AfterValidator(_phone)]
 
 
 def order_id(number: str) -> UUID:
@@ -57,7 +76,7 @@ class Received(CreationEvent):
     summary: LongText = ""
     repeat_of: OrderNumber | None = None
     citizen_name: Annotated[str, Field(max_length=100)] | None = None
-    citizen_phone: Annotated[str, Field(pattern=r"^\+?[0-9 -]{3,20}$")] | None = None
+    citizen_phone: Phone | None = None
 
     def apply(self, order: Order) -> None:
         order.number = self.number
@@ -148,6 +167,15 @@ class Supervised(DomainEvent):
     name = "supervised"
     at_fault: bool = False
 
+
+STATUS_EVENTS = (Received, Returned, ReturnRejected, Closed)
+"""The events that change an order's status; nothing logged after one happened before it."""
+_PAST = {
+    "received": "received",
+    "returned": "returned",
+    "return_rejected": "sent back by the hotline (二次退回)",
+    "closed": "closed",
+}
 
 ORDER_EVENTS: dict[str, type[DomainEvent]] = {
     cls.name: cls
@@ -244,11 +272,14 @@ class Order(Aggregate):
         return [e for e in self.history if isinstance(e, event_class)]
 
     def _event(self, event_class: type[DomainEvent], at: datetime, fields: dict[str, Any]) -> Any:
+        """A validated next event, refused if it happened before the order's last change of
+        status (received, returned, return rejected, closed): its times cannot run backwards."""
         event = self._next(event_class, at=at, **fields)
-        if event.at < self.received_at:
+        last = next(e for e in reversed(self.history) if isinstance(e, STATUS_EVENTS))
+        if event.at < last.at:
             raise OrderRuleViolation(
                 f"order {self.number}: {event_class.name} at {event.at:%Y-%m-%d %H:%M} is before "
-                f"the order was received ({self.received_at:%Y-%m-%d %H:%M}); check --at"
+                f"the order was {_PAST[last.name]} ({last.at:%Y-%m-%d %H:%M}); check --at"
             )
         return event
 
@@ -267,11 +298,6 @@ class Order(Aggregate):
                 f"{what} can only be logged after it is closed"
             )
         event: DomainEvent = self._event(event_class, at, fields)
-        if event.at < self.closed.at:
-            raise OrderRuleViolation(
-                f"order {self.number}: {what} at {event.at:%Y-%m-%d %H:%M} is before the order "
-                f"was closed ({self.closed.at:%Y-%m-%d %H:%M}); check --at"
-            )
         return event
 
 
