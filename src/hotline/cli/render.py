@@ -64,7 +64,7 @@ def warn_unpublished(years: tuple[int, ...]) -> None:
 def _check_json(check: LimitCheck) -> dict[str, Any]:
     return {
         "limit": check.limit.value,
-        "status": check.status.value,
+        "status": check.status.label,
         "due": check.due.isoformat() if check.due else None,
         "done": check.done.isoformat() if check.done else None,
         "day": check.day,
@@ -114,8 +114,8 @@ def _check_text(check: LimitCheck) -> str:
     if check.status is LimitStatus.NOT_REQUIRED:
         return "not required"
     if check.done is not None:
-        return f"{check.status.value}: done {check.done} (day {check.day}), due {check.due}"
-    return f"{check.status.value}: due {check.due}"
+        return f"{check.status.label}: done {check.done} (day {check.day}), due {check.due}"
+    return f"{check.status.label}: due {check.due}"
 
 
 def print_recorded(view: OrderView, event: str) -> None:
@@ -167,7 +167,7 @@ def print_order(view: OrderView) -> None:
         due = f"{check.due}{' (provisional)' if check.provisional else ''}" if check.due else "—"
         limits.add_row(
             LIMIT_LABELS[check.limit],
-            f"[{style}]{check.status.value}[/]",
+            f"[{style}]{check.status.label}[/]",
             due,
             str(check.done) if check.done else "—",
             str(check.day) if check.day is not None else "—",

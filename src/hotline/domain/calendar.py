@@ -16,10 +16,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from itertools import accumulate
 from types import MappingProxyType
 
+import numpy as np
+import numpy.typing as npt
+
 from hotline.domain.errors import CalendarError, InvalidInput
+
+Days = npt.NDArray[np.int64]
+"""Many days at once, as `date.toordinal()` numbers."""
 
 __all__ = [
     "FIRST_DAY",
@@ -220,6 +227,28 @@ class WorkingCalendar:
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end`: ordinal(end) - ordinal(start)."""
         return self.ordinal(end) - self.ordinal(start)
+
+    def ordinals(self, days: Days) -> Days:
+        """`ordinal` of many days at once (days as `date.toordinal()` numbers)."""
+        index = days - _FIRST_ORD
+        if index.size and (int(index.min()) < 0 or int(index.max()) >= _DAYS):
+            bad = int(days[(index < 0) | (index >= _DAYS)][0])
+            raise _out_of_range(date.fromordinal(max(bad, 1)))
+        return self._cumulative_array[index]
+
+    def working_days(self, ordinals: Days) -> Days:
+        """`working_day` of many ordinals at once, as `date.toordinal()` numbers."""
+        if ordinals.size and (int(ordinals.min()) < 1 or int(ordinals.max()) > len(self._offsets)):
+            raise CalendarError(f"a deadline falls outside the working-day calendar ({_RANGE})")
+        return self._offsets_array[ordinals - 1] + _FIRST_ORD
+
+    @cached_property
+    def _cumulative_array(self) -> Days:
+        return np.asarray(self._cumulative, dtype=np.int64)
+
+    @cached_property
+    def _offsets_array(self) -> Days:
+        return np.asarray(self._offsets, dtype=np.int64)
 
     def unpublished_years(self, start: date, end: date) -> tuple[int, ...]:
         """Years touched by [start, end] with no published schedule (empty if start > end)."""

@@ -1,23 +1,33 @@
-"""The "1、5、13" time limits of an order, on the working-day calendar (DOMAIN §5).
+"""The "1、5、13" time limits of orders, on the working-day calendar (DOMAIN §5).
 
 A limit of N working days ends at the end of day N, day 1 being the first
 working day after the day of receipt: an act on date `e` is in time iff
 `ordinal(e) - ordinal(received) <= N`. Which limit applies, and the 12315
 centre's feedback day (seed 004: 含12315中心向市市民服务热线反馈时间一个工作日),
 are rule parameters read from `rubrics/time-limits.toml`, never constants here.
+
+The rules are evaluated column-wise (`evaluate`) over many orders at once, so a
+year of orders takes milliseconds; `check_limits` is the same evaluation for
+one order, with the notes a person reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hotline.domain.calendar import WorkingCalendar
+from hotline.domain.calendar import Days, WorkingCalendar
 from hotline.domain.order import Extended, Order, OrderStatus, Returned, ReturnRejected
 from hotline.domain.vocabulary import Channel, Kind
+
+Flags = npt.NDArray[np.bool_]
+NONE = 0
+"""A day column's value where the order has no such event."""
 
 
 class CloseLimit(BaseModel):
@@ -70,20 +80,242 @@ class LimitName(StrEnum):
     CLOSE = "close"
 
 
-class LimitStatus(StrEnum):
-    PENDING = "pending"
+class LimitStatus(IntEnum):
+    """Where an order stands against a limit (stored as a small int in columns)."""
+
+    PENDING = 0
     """Not done yet; the limit has not passed."""
-    MET = "met"
-    MISSED = "missed"
+    MET = 1
+    MISSED = 2
     """Done late, or never done and the order is no longer open."""
-    OVERDUE = "overdue"
+    OVERDUE = 3
     """Not done, the order is open, and the limit has passed."""
-    NOT_REQUIRED = "not_required"
+    NOT_REQUIRED = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class StatusCode(IntEnum):
+    """An order's status as a column value."""
+
+    OPEN = 0
+    RETURNED = 1
+    CLOSED = 2
+
+
+@dataclass(frozen=True)
+class Timelines:
+    """What the limits need to know of N orders, column-wise.
+
+    Day columns hold `date.toordinal()` numbers, `NONE` where there is no such event.
+    Extensions are a separate, chronological list of (order index, applied, until).
+    """
+
+    channel: Days
+    kind: Days
+    status: Days
+    received: Days
+    contact: Days
+    returned: Days
+    """The first return's day."""
+    out_of_jurisdiction: Flags
+    return_rejected: Flags
+    closed: Days
+    no_reply_requested: Flags
+    extension_order: Days
+    extension_applied: Days
+    extension_until: Days
+
+    @classmethod
+    def of(cls, orders: list[Order]) -> Timelines:
+        """The timelines of aggregates (for one order's view, and tests)."""
+        extensions = [
+            (index, e.at.date().toordinal(), e.until.toordinal())
+            for index, order in enumerate(orders)
+            for e in order.events_of(Extended)
+        ]
+
+        def days(values: list[int]) -> Days:
+            return np.asarray(values, dtype=np.int64)
+
+        def first_day(order: Order, event_class: type) -> int:
+            found = order.events_of(event_class)
+            return int(found[0].at.date().toordinal()) if found else NONE
+
+        return cls(
+            channel=days([o.channel.code for o in orders]),
+            kind=days([o.kind.code for o in orders]),
+            status=days([_STATUS_CODES[o.status] for o in orders]),
+            received=days([o.received_at.date().toordinal() for o in orders]),
+            contact=days(
+                [o.first_contact.at.date().toordinal() if o.first_contact else NONE for o in orders]
+            ),
+            returned=days([first_day(o, Returned) for o in orders]),
+            out_of_jurisdiction=np.asarray(
+                [bool(r) and r[0].out_of_jurisdiction for r in map(_returns, orders)], dtype=bool
+            ),
+            return_rejected=np.asarray([bool(o.events_of(ReturnRejected)) for o in orders]),
+            closed=days([o.closed.at.date().toordinal() if o.closed else NONE for o in orders]),
+            no_reply_requested=np.asarray(
+                [bool(o.closed and o.closed.no_reply_requested) for o in orders], dtype=bool
+            ),
+            extension_order=days([e[0] for e in extensions]),
+            extension_applied=days([e[1] for e in extensions]),
+            extension_until=days([e[2] for e in extensions]),
+        )
+
+
+_STATUS_CODES = {
+    OrderStatus.OPEN: StatusCode.OPEN,
+    OrderStatus.RETURNED: StatusCode.RETURNED,
+    OrderStatus.CLOSED: StatusCode.CLOSED,
+}
+
+
+def _returns(order: Order) -> list[Returned]:
+    return order.events_of(Returned)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The three checks of N orders, column-wise. Due columns are day numbers."""
+
+    contact_status: Days
+    contact_due: Days
+    contact_day: Days
+    """The working day number on which contact was made (-1: none)."""
+    return_status: Days
+    return_due: Days
+    return_day: Days
+    close_status: Days
+    close_due: Days
+    close_day: Days
+    close_days: Days
+    """The close limit in working days that applied (before any extension)."""
+    feedback_cut: Days
+    """Working days taken off the close limit for the 12315 centre's feedback."""
+    extended_until: Days
+    """The counted extension's promised date, NONE if none counted."""
+    extension_late: Flags
+    """An extension was applied for after `extension_request_days`: not counted."""
+    extension_short: Flags
+    """The counted extension would not move the limit later: ignored."""
+
+
+def evaluate(
+    timelines: Timelines, calendar: WorkingCalendar, rules: TimeLimitRules, today: date
+) -> Limits:
+    """The first-contact, return and close checks of every order as of `today`."""
+    t = timelines
+    n = len(t.received)
+    now = today.toordinal()
+    start = calendar.ordinals(t.received)
+    is_open = t.status == StatusCode.OPEN
+
+    def ordinals_of(days: Days) -> Days:
+        return np.where(
+            days != NONE, calendar.ordinals(np.where(days != NONE, days, t.received)), 0
+        )
+
+    def timed(due_ordinal: Days, done: Days) -> tuple[Days, Days, Days]:
+        due = calendar.working_days(due_ordinal)
+        done_ordinal = ordinals_of(done)
+        status = np.where(
+            done != NONE,
+            np.where(done_ordinal <= due_ordinal, LimitStatus.MET, LimitStatus.MISSED),
+            np.where(
+                ~is_open,
+                LimitStatus.MISSED,
+                np.where(now > due, LimitStatus.OVERDUE, LimitStatus.PENDING),
+            ),
+        )
+        day = np.where(done != NONE, done_ordinal - start, -1)
+        return status.astype(np.int64), due, day
+
+    # 退单: an out-of-jurisdiction return within `return_days`.
+    return_status, return_due, return_day = timed(start + rules.return_days, t.returned)
+    not_returned = t.returned == NONE
+    return_status = np.select(
+        [
+            not_returned & is_open & (now <= return_due),
+            not_returned | t.return_rejected | ~t.out_of_jurisdiction,
+        ],
+        [LimitStatus.PENDING, LimitStatus.NOT_REQUIRED],
+        return_status,
+    )
+
+    # 先行联系: first contact within `first_contact_days`, unless returned in time or the
+    # citizen asked for no reply.
+    contact_status, contact_due, contact_day = timed(start + rules.first_contact_days, t.contact)
+    contact_status = np.where(
+        (return_status == LimitStatus.MET)
+        | ((t.status == StatusCode.CLOSED) & t.no_reply_requested),
+        LimitStatus.NOT_REQUIRED,
+        contact_status,
+    )
+
+    # 办结: within the close limit, or by a timely extension's promised date.
+    close_days = np.zeros(n, dtype=np.int64)
+    feedback_cut = np.zeros(n, dtype=np.int64)
+    unset = np.ones(n, dtype=bool)
+    for limit in rules.close:
+        match = unset.copy()
+        if limit.channel is not None:
+            match &= t.channel == limit.channel.code
+        if limit.kind is not None:
+            match &= t.kind == limit.kind.code
+        close_days[match] = limit.days
+        if limit.feedback_allowance:
+            feedback_cut[match] = rules.feedback_allowance_days
+        unset &= ~match
+    due_ordinal = start + close_days - feedback_cut
+
+    extended_until = np.zeros(n, dtype=np.int64)
+    extension_late = np.zeros(n, dtype=bool)
+    extension_short = np.zeros(n, dtype=bool)
+    if t.extension_order.size:
+        owner = t.extension_order
+        applied_day = calendar.ordinals(t.extension_applied) - start[owner]
+        timely = applied_day <= rules.extension_request_days
+        extension_late[owner[~timely]] = True
+        # The latest timely extension counts (rows are chronological).
+        latest = np.full(n, -1, dtype=np.int64)
+        rows = np.arange(owner.size, dtype=np.int64)
+        np.maximum.at(latest, owner[timely], rows[timely])
+        has = latest >= 0
+        cut = rules.feedback_allowance_days if rules.extension_feedback_allowance else 0
+        until = t.extension_until[latest[has]]
+        promised = calendar.ordinals(until) - cut
+        extends = promised > due_ordinal[has]
+        chosen = np.flatnonzero(has)
+        due_ordinal[chosen[extends]] = promised[extends]
+        extended_until[chosen[extends]] = until[extends]
+        extension_short[chosen[~extends]] = True
+    close_status, close_due, close_day = timed(due_ordinal, t.closed)
+    close_status = np.where(t.status == StatusCode.RETURNED, LimitStatus.NOT_REQUIRED, close_status)
+    return Limits(
+        contact_status=contact_status.astype(np.int64),
+        contact_due=contact_due,
+        contact_day=contact_day,
+        return_status=return_status.astype(np.int64),
+        return_due=return_due,
+        return_day=return_day,
+        close_status=close_status.astype(np.int64),
+        close_due=close_due,
+        close_day=close_day,
+        close_days=close_days,
+        feedback_cut=feedback_cut,
+        extended_until=extended_until,
+        extension_late=extension_late,
+        extension_short=extension_short,
+    )
 
 
 @dataclass(frozen=True)
 class LimitCheck:
-    """Where an order stands against one limit."""
+    """Where one order stands against one limit."""
 
     limit: LimitName
     status: LimitStatus
@@ -100,112 +332,72 @@ class LimitCheck:
 def check_limits(
     order: Order, calendar: WorkingCalendar, rules: TimeLimitRules, today: date
 ) -> list[LimitCheck]:
-    """The first-contact, return and close checks of `order` as of `today`."""
-    return _Checker(order, calendar, rules, today).checks()
+    """The first-contact, return and close checks of one order as of `today`."""
+    timelines = Timelines.of([order])
+    limits = evaluate(timelines, calendar, rules, today)
+    received = order.received_at.date()
 
-
-class _Checker:
-    """Evaluates one order's limits; day numbers count from its receipt date."""
-
-    def __init__(
-        self, order: Order, calendar: WorkingCalendar, rules: TimeLimitRules, today: date
-    ) -> None:
-        self.order = order
-        self.calendar = calendar
-        self.rules = rules
-        self.today = today
-        self.received = order.received_at.date()
-        self.start = calendar.ordinal(self.received)
-
-    def checks(self) -> list[LimitCheck]:
-        returned = self.return_check()
-        rejected = bool(self.order.events_of(ReturnRejected))
-        return [self.contact_check(returned, rejected), returned, self.close_check()]
-
-    def return_check(self) -> LimitCheck:
-        """退单: an out-of-jurisdiction order is returned within `return_days`."""
-        returns: list[Returned] = self.order.events_of(Returned)
-        deadline = self.due(self.rules.return_days)
-        if not returns:
-            if self.order.status is OrderStatus.OPEN and self.today <= deadline:
-                return self.timed(
-                    LimitName.RETURN, deadline, None, "if out of jurisdiction, return by then"
-                )
-            return self.not_required(LimitName.RETURN, None, "not returned")
-        first = returns[0]
-        done = first.at.date()
-        if self.order.events_of(ReturnRejected):
-            return self.not_required(
-                LimitName.RETURN, done, "return rejected (二次退回): the order was the unit's"
-            )
-        if not first.out_of_jurisdiction:
-            return self.not_required(LimitName.RETURN, done, "returned; not out of jurisdiction")
-        return self.timed(LimitName.RETURN, deadline, done, "returned; out of jurisdiction")
-
-    def contact_check(self, returned: LimitCheck, rejected: bool) -> LimitCheck:
-        """先行联系: first contact within `first_contact_days`."""
-        contact = self.order.first_contact
-        done = contact.at.date() if contact else None
-        if returned.status is LimitStatus.MET and not rejected:
-            return self.not_required(LimitName.FIRST_CONTACT, done, "returned in time")
-        if self.order.closed is not None and self.order.closed.no_reply_requested:
-            return self.not_required(LimitName.FIRST_CONTACT, done, "citizen asked for no reply")
-        return self.timed(LimitName.FIRST_CONTACT, self.due(self.rules.first_contact_days), done)
-
-    def close_check(self) -> LimitCheck:
-        """办结: within the close limit, or by a timely extension's promised date."""
-        if self.order.status is OrderStatus.RETURNED:
-            return self.not_required(LimitName.CLOSE, None, "returned to the hotline")
-        rules = self.rules
-        limit = rules.close_limit(self.order.channel, self.order.kind)
-        allowance = rules.feedback_allowance_days
-        days = limit.days - (allowance if limit.feedback_allowance else 0)
-        deadline = self.due(days)
-        note = f"{limit.days} working days"
-        if limit.feedback_allowance and allowance:
-            note += f" less {allowance} for the 12315 centre's feedback"
-        for extension in reversed(self.order.events_of(Extended)):
-            applied = self.day_of(extension.at.date())
-            if applied > rules.extension_request_days:
-                note += (
-                    f"; extension applied for on day {applied}, after day "
-                    f"{rules.extension_request_days}: not counted"
-                )
-                continue
-            cut = allowance if rules.extension_feedback_allowance else 0
-            promised = self.calendar.working_day(self.calendar.ordinal(extension.until) - cut)
-            if promised <= deadline:
-                note += f"; extension to {extension.until.isoformat()} does not extend it"
-                break
-            deadline = promised
-            note = f"extended to {extension.until.isoformat()}"
-            if cut:
-                note += f", less {cut} for the 12315 centre's feedback"
-            break
-        closed = self.order.closed.at.date() if self.order.closed else None
-        return self.timed(LimitName.CLOSE, deadline, closed, note)
-
-    def due(self, days: int) -> date:
-        return self.calendar.working_day(self.start + days)
-
-    def day_of(self, done: date) -> int:
-        return self.calendar.ordinal(done) - self.start
-
-    def timed(
-        self, limit: LimitName, deadline: date, done: date | None, note: str = ""
+    def check(
+        name: LimitName, status: Days, due: Days, done: Days, day: Days, note: str
     ) -> LimitCheck:
-        provisional = bool(self.calendar.unpublished_years(self.received, deadline))
-        if done is not None:
-            status = LimitStatus.MET if done <= deadline else LimitStatus.MISSED
-            return LimitCheck(limit, status, deadline, done, self.day_of(done), provisional, note)
-        if self.order.status is not OrderStatus.OPEN:
-            status = LimitStatus.MISSED
-        elif self.today > deadline:
-            status = LimitStatus.OVERDUE
-        else:
-            status = LimitStatus.PENDING
-        return LimitCheck(limit, status, deadline, None, None, provisional, note)
+        state = LimitStatus(int(status[0]))
+        done_day = date.fromordinal(int(done[0])) if done[0] != NONE else None
+        day_number = int(day[0]) if day[0] >= 0 else None
+        if state is LimitStatus.NOT_REQUIRED:
+            return LimitCheck(name, state, None, done_day, day_number, False, note)
+        due_day = date.fromordinal(int(due[0]))
+        provisional = bool(calendar.unpublished_years(received, due_day))
+        return LimitCheck(name, state, due_day, done_day, day_number, provisional, note)
 
-    def not_required(self, limit: LimitName, done: date | None, note: str) -> LimitCheck:
-        day = self.day_of(done) if done else None
-        return LimitCheck(limit, LimitStatus.NOT_REQUIRED, None, done, day, False, note)
+    t = timelines
+    return [
+        check(LimitName.FIRST_CONTACT, limits.contact_status, limits.contact_due, t.contact,
+              limits.contact_day, _contact_note(order, limits)),
+        check(LimitName.RETURN, limits.return_status, limits.return_due, t.returned,
+              limits.return_day, _return_note(order)),
+        check(LimitName.CLOSE, limits.close_status, limits.close_due, t.closed,
+              limits.close_day, _close_note(order, limits, rules)),
+    ]  # fmt: skip
+
+
+def _contact_note(order: Order, limits: Limits) -> str:
+    if limits.contact_status[0] != LimitStatus.NOT_REQUIRED:
+        return ""
+    if limits.return_status[0] == LimitStatus.MET:
+        return "returned in time"
+    return "citizen asked for no reply"
+
+
+def _return_note(order: Order) -> str:
+    returns = _returns(order)
+    if not returns:
+        return (
+            "if out of jurisdiction, return by then"
+            if order.status is OrderStatus.OPEN
+            else "not returned"
+        )
+    if order.events_of(ReturnRejected):
+        return "return rejected (二次退回): the order was the unit's"
+    if returns[0].out_of_jurisdiction:
+        return "returned; out of jurisdiction"
+    return "returned; not out of jurisdiction"
+
+
+def _close_note(order: Order, limits: Limits, rules: TimeLimitRules) -> str:
+    if order.status is OrderStatus.RETURNED:
+        return "returned to the hotline"
+    cut = int(limits.feedback_cut[0])
+    note = f"{int(limits.close_days[0])} working days"
+    if cut:
+        note += f" less {cut} for the 12315 centre's feedback"
+    if limits.extended_until[0] != NONE:
+        note = f"extended to {date.fromordinal(int(limits.extended_until[0]))}"
+        if rules.extension_feedback_allowance and rules.feedback_allowance_days:
+            note += f", less {rules.feedback_allowance_days} for the 12315 centre's feedback"
+    elif limits.extension_short[0]:
+        note += "; the extension does not extend it"
+    if limits.extension_late[0]:
+        note += (
+            f"; an extension applied for after day {rules.extension_request_days} is not counted"
+        )
+    return note

@@ -32,6 +32,11 @@ class Vocabulary(StrEnum):
                     return member
         return None
 
+    @property
+    def code(self) -> int:
+        """A small stable number for column stores: the member's position (append only)."""
+        return list(type(self)).index(self)
+
     @classmethod
     def parse(cls, text: str) -> Self:
         """The member named by `text` (English or Chinese), or a one-line refusal."""
