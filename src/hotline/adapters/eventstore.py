@@ -54,6 +54,7 @@ def store_environment(location: str | None) -> dict[str, str]:
             f"cannot create the store's directory {path.parent}: {error.strerror}"
         ) from None
     return {
+        "READ_MODEL_URL": f"sqlite:///{path}",
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
@@ -80,14 +81,18 @@ class PydanticMapper(Mapper[Any]):
             state=data,
         )
 
-    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
-        data = stored_event.state
+    def decode_state(self, data: bytes) -> dict[str, Any]:
+        """A stored event's state as plain JSON values (for projections: no validation)."""
         if self.cipher:
             data = self.cipher.decrypt(data)
         if self.compressor:
             data = self.compressor.decompress(data)
+        state: dict[str, Any] = self.transcoder.decode(data)
+        return state
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         event_class = resolve_topic(stored_event.topic)
-        state = self.transcoder.decode(data)
+        state = self.decode_state(stored_event.state)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         event: DomainEventProtocol[Any] = event_class.model_validate(state)

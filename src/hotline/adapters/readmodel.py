@@ -1,0 +1,337 @@
+"""The order read model: one row per order, in tables beside the event store.
+
+Days are stored as `date.toordinal()` numbers (0: no such event) and the
+closed vocabularies as their small codes, so a year of orders loads into
+numpy columns in a fraction of a second. Nothing calendar-dependent is
+stored: deadlines are computed at query time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from hotline.domain.limits import NONE, StatusCode, Timelines
+from hotline.domain.metrics import UNSET, OrderColumns
+from hotline.domain.vocabulary import (
+    Channel,
+    ClosingResult,
+    Evaluation,
+    Kind,
+    Rating,
+    Vocabulary,
+)
+
+metadata = MetaData()
+
+orders = Table(
+    "rm_orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(64), nullable=False, unique=True),
+    Column("unit", String(100), nullable=False, index=True),
+    Column("channel", Integer, nullable=False),
+    Column("kind", Integer, nullable=False),
+    Column("repeat", Boolean, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("received_day", Integer, nullable=False, index=True),
+    Column("contact_day", Integer, nullable=False),
+    Column("returned_day", Integer, nullable=False),
+    Column("out_of_jurisdiction", Boolean, nullable=False),
+    Column("return_rejected", Boolean, nullable=False),
+    Column("closed_day", Integer, nullable=False),
+    Column("result", Integer, nullable=False),
+    Column("citizen_informed", Boolean, nullable=False),
+    Column("no_reply_requested", Boolean, nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("rating_excluded", Boolean, nullable=False),
+    Column("rated_day", Integer, nullable=False),
+)
+extensions = Table(
+    "rm_extensions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("applied_day", Integer, nullable=False),
+    Column("until_day", Integer, nullable=False),
+)
+revisits = Table(
+    "rm_revisits",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("day", Integer, nullable=False),
+    Column("contacted", Boolean, nullable=False),
+    Column("consistent", Boolean, nullable=False),
+    Column("evaluation", Integer, nullable=False),
+)
+supervisions = Table(
+    "rm_supervisions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("day", Integer, nullable=False),
+    Column("at_fault", Boolean, nullable=False),
+)
+tracking = Table(
+    "rm_tracking",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+TRACKING_NAME = "orders-v1"
+"""The projection's name; a new read-model layout gets a new name (and a rebuild)."""
+
+
+Row = dict[str, Any]
+
+
+def _day(value: str) -> int:
+    return datetime.fromisoformat(value).date().toordinal()
+
+
+def _codes(vocabulary: type[Vocabulary]) -> dict[str | None, int]:
+    return {None: UNSET} | {member.value: member.code for member in vocabulary}
+
+
+CHANNEL, KIND, RESULT, RATING, EVALUATION = map(
+    _codes, (Channel, Kind, ClosingResult, Rating, Evaluation)
+)
+
+
+def _received(row: Row, state: Mapping[str, Any]) -> None:
+    row.update(
+        number=state["number"],
+        unit=state["unit"],
+        channel=CHANNEL[state["channel"]],
+        kind=KIND[state["kind"]],
+        repeat=state.get("repeat_of") is not None,
+        status=StatusCode.OPEN,
+        received_day=_day(state["at"]),
+        contact_day=NONE,
+        returned_day=NONE,
+        out_of_jurisdiction=False,
+        return_rejected=False,
+        closed_day=NONE,
+        result=UNSET,
+        citizen_informed=False,
+        no_reply_requested=False,
+        rating=UNSET,
+        rating_excluded=False,
+        rated_day=NONE,
+    )
+
+
+def _first_contact(row: Row, state: Mapping[str, Any]) -> None:
+    row["contact_day"] = _day(state["at"])
+
+
+def _returned(row: Row, state: Mapping[str, Any]) -> None:
+    row["status"] = StatusCode.RETURNED
+    if row["returned_day"] == NONE:
+        row["returned_day"] = _day(state["at"])
+        row["out_of_jurisdiction"] = state["out_of_jurisdiction"]
+
+
+def _return_rejected(row: Row, state: Mapping[str, Any]) -> None:
+    row["status"] = StatusCode.OPEN
+    row["return_rejected"] = True
+
+
+def _closed(row: Row, state: Mapping[str, Any]) -> None:
+    row.update(
+        status=StatusCode.CLOSED,
+        closed_day=_day(state["at"]),
+        result=RESULT[state["result"]],
+        citizen_informed=state["citizen_informed"],
+        no_reply_requested=state["no_reply_requested"],
+    )
+
+
+def _rated(row: Row, state: Mapping[str, Any]) -> None:
+    row.update(
+        rating=RATING[state["rating"]],
+        rating_excluded=state["excluded"],
+        rated_day=_day(state["at"]),
+    )
+
+
+ORDER_HANDLERS = {
+    "Received": _received,
+    "FirstContact": _first_contact,
+    "Returned": _returned,
+    "ReturnRejected": _return_rejected,
+    "Closed": _closed,
+    "Rated": _rated,
+}
+"""How each order event changes the order's row, by the event class's name."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One stored event for the read model: its aggregate, version, class name and state."""
+
+    id: str
+    version: int
+    name: str
+    state: Mapping[str, Any]
+
+
+def _pragmas(connection: Any, _: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class ReadModel:
+    """The read-model tables in one database, and the operations the projection needs."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _pragmas)
+        metadata.create_all(self.engine)
+
+    def position(self) -> int:
+        """The last notification id applied (0: none yet)."""
+        with self.engine.connect() as connection:
+            found = connection.scalar(
+                select(tracking.c.position).where(tracking.c.name == TRACKING_NAME)
+            )
+        return int(found or 0)
+
+    def reset(self) -> None:
+        """Empty every read-model table, so the projection starts from the beginning."""
+        with self.engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(delete(table))
+
+    def apply(self, changes: Iterable[Change], position: int) -> None:
+        """Apply `changes` and record `position`, in one transaction (exactly once)."""
+        with self.engine.begin() as connection:
+            self._apply(connection, list(changes))
+            moved = connection.execute(
+                update(tracking).where(tracking.c.name == TRACKING_NAME).values(position=position)
+            )
+            if moved.rowcount == 0:
+                connection.execute(insert(tracking).values(name=TRACKING_NAME, position=position))
+
+    def _apply(self, connection: Connection, changes: list[Change]) -> None:
+        touched = {c.id for c in changes if c.name in ORDER_HANDLERS and c.name != "Received"}
+        rows: dict[str, Row] = dict(self._rows(connection, touched))
+        extra: dict[Table, list[Row]] = {extensions: [], revisits: [], supervisions: []}
+        for change in changes:
+            handler = ORDER_HANDLERS.get(change.name)
+            state = change.state
+            if handler is not None:
+                handler(rows.setdefault(change.id, {"id": change.id}), state)
+            elif change.name == "Extended":
+                extra[extensions].append(
+                    {"id": change.id, "version": change.version, "applied_day": _day(state["at"]),
+                     "until_day": date.fromisoformat(state["until"]).toordinal()}
+                )  # fmt: skip
+            elif change.name == "Revisited":
+                extra[revisits].append(
+                    {"id": change.id, "version": change.version, "day": _day(state["at"]),
+                     "contacted": state["contacted"], "consistent": state["consistent"],
+                     "evaluation": EVALUATION[state["evaluation"]]}
+                )  # fmt: skip
+            elif change.name == "Supervised":
+                extra[supervisions].append(
+                    {"id": change.id, "version": change.version, "day": _day(state["at"]),
+                     "at_fault": state["at_fault"]}
+                )  # fmt: skip
+        if rows:
+            ids = list(rows)
+            for chunk in _chunks(ids, 500):
+                connection.execute(delete(orders).where(orders.c.id.in_(chunk)))
+            connection.execute(insert(orders), list(rows.values()))
+        for table, new in extra.items():
+            if new:
+                connection.execute(insert(table), new)
+
+    def _rows(self, connection: Connection, ids: set[str]) -> Iterator[tuple[str, Row]]:
+        for chunk in _chunks(list(ids), 500):
+            for found in connection.execute(select(orders).where(orders.c.id.in_(chunk))):
+                yield found.id, dict(found._mapping)
+
+    def count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(text("SELECT COUNT(*) FROM rm_orders")) or 0)
+
+    def load(self, start: date, end: date) -> OrderColumns:
+        """Orders that matter to a period: received by its end, and received in it,
+        closed in it, or still open at its start."""
+        first, last = start.toordinal(), end.toordinal()
+        columns = [
+            orders.c.channel, orders.c.kind, orders.c.status, orders.c.received_day,
+            orders.c.contact_day, orders.c.returned_day, orders.c.out_of_jurisdiction,
+            orders.c.return_rejected, orders.c.closed_day, orders.c.no_reply_requested,
+            orders.c.repeat, orders.c.result, orders.c.citizen_informed, orders.c.rating,
+            orders.c.rating_excluded, orders.c.rated_day,
+        ]  # fmt: skip
+        query = (
+            select(orders.c.number, orders.c.unit, *columns)
+            .where(orders.c.received_day <= last)
+            .where(
+                (orders.c.received_day >= first)
+                | (orders.c.closed_day >= first)
+                | (orders.c.closed_day == NONE)
+                | (orders.c.rated_day >= first)
+            )
+            .order_by(orders.c.number)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+            found_extensions = connection.execute(
+                select(orders.c.number, extensions.c.applied_day, extensions.c.until_day)
+                .join(orders, orders.c.id == extensions.c.id)
+                .where(orders.c.received_day <= last)
+                .order_by(extensions.c.id, extensions.c.version)
+            ).all()
+        numbers = [row[0] for row in rows]
+        units = [row[1] for row in rows]
+        data = np.asarray([row[2:] for row in rows], dtype=np.int64).reshape(len(rows), 16)
+        position = {number: index for index, number in enumerate(numbers)}
+        kept = [e for e in found_extensions if e[0] in position]
+        c = data.T
+        timelines = Timelines(
+            channel=c[0], kind=c[1], status=c[2], received=c[3], contact=c[4], returned=c[5],
+            out_of_jurisdiction=c[6].astype(bool), return_rejected=c[7].astype(bool),
+            closed=c[8], no_reply_requested=c[9].astype(bool),
+            extension_order=np.asarray([position[e[0]] for e in kept], dtype=np.int64),
+            extension_applied=np.asarray([e[1] for e in kept], dtype=np.int64),
+            extension_until=np.asarray([e[2] for e in kept], dtype=np.int64),
+        )  # fmt: skip
+        return OrderColumns(
+            numbers=numbers, units=units, timelines=timelines, repeat=c[10].astype(bool),
+            result=c[11], citizen_informed=c[12].astype(bool), rating=c[13],
+            rating_excluded=c[14].astype(bool), rated=c[15],
+        )  # fmt: skip
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,135 @@
+"""Metrics over orders, defined declaratively and computed column-wise (DOMAIN §6).
+
+A metric is a numerator (a weight per order: 1/0 for a rate, points for a
+score) over a denominator (which orders count); a count has no denominator.
+The definitions live in `projections/`, one file each; this module only
+knows how to compute and explain them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+
+from hotline.domain.calendar import Days
+from hotline.domain.limits import NONE, Flags, Limits, Timelines
+
+Weights = npt.NDArray[np.float64] | Flags
+UNSET = -1
+"""A code column's value where the order has no such value (no result, no rating)."""
+
+
+@dataclass(frozen=True)
+class OrderColumns:
+    """Orders as numpy columns (from the read model), one row per order."""
+
+    numbers: list[str]
+    units: list[str]
+    timelines: Timelines
+    repeat: Flags
+    result: Days
+    """`ClosingResult` codes, -1 where not closed."""
+    citizen_informed: Flags
+    rating: Days
+    """`Rating` codes, -1 where not rated."""
+    rating_excluded: Flags
+    rated: Days
+    """The rating's day."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What metric definitions see: the orders, their limits, and the period."""
+
+    orders: OrderColumns
+    limits: Limits
+    start: int
+    end: int
+    """The period's first and last day (`date.toordinal()`), both included."""
+
+    @property
+    def t(self) -> Timelines:
+        return self.orders.timelines
+
+    def within(self, days: Days) -> Flags:
+        """Which of `days` fall in the period (NONE never does)."""
+        found: Flags = (days >= self.start) & (days <= self.end) & (days != NONE)
+        return found
+
+
+def day(number: int) -> date:
+    """A day column's value as a date."""
+    return date.fromordinal(int(number))
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """Orders that cost a metric, and how to say why one did."""
+
+    orders: Callable[[Facts], Flags]
+    reason: Callable[[Facts, int], str]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A rate, score or count, per unit, group or system, for a period."""
+
+    key: str
+    label: str
+    """The assessment's Chinese name (先行联系率 …)."""
+    title: str
+    position: int
+    """Where it stands in reports (lowest first)."""
+    numerator: Callable[[Facts], Weights]
+    denominator: Callable[[Facts], Flags] | None = None
+    """None: the metric is a count of the numerator."""
+    scale: float = 100.0
+    unit: str = "%"
+    decimals: int = 2
+    shortfalls: tuple[Shortfall, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    numerator: float
+    denominator: int | None
+    value: float | None
+    """None where nothing counted (a rate over no orders)."""
+
+
+def compute(metric: Metric, facts: Facts, keys: Days, size: int) -> list[MetricValue]:
+    """`metric` for each of `size` groups of orders; `keys[i]` is order i's group (-1: none)."""
+    member = keys >= 0
+    weights = np.asarray(metric.numerator(facts), dtype=np.float64)
+    if metric.denominator is None:
+        totals = np.bincount(keys[member], weights=weights[member], minlength=size)
+        return [MetricValue(float(total), None, float(total)) for total in totals]
+    counted = metric.denominator(facts) & member
+    numerators = np.bincount(keys[counted], weights=weights[counted], minlength=size)
+    denominators = np.bincount(keys[counted], minlength=size)
+    return [
+        MetricValue(
+            float(numerator),
+            int(denominator),
+            metric.scale * float(numerator) / int(denominator) if denominator else None,
+        )
+        for numerator, denominator in zip(numerators, denominators, strict=True)
+    ]
+
+
+def explain(metric: Metric, facts: Facts, selected: Flags) -> list[tuple[int, str]]:
+    """The orders among `selected` that cost `metric`, with why: (row, reason)."""
+    counted = selected if metric.denominator is None else selected & metric.denominator(facts)
+    found: dict[int, str] = {}
+    for shortfall in metric.shortfalls:
+        for row in np.flatnonzero(counted & shortfall.orders(facts)):
+            found.setdefault(int(row), shortfall.reason(facts, int(row)))
+    return sorted(found.items())
+
+
+def ordered(metrics: Sequence[Metric]) -> list[Metric]:
+    return sorted(metrics, key=lambda m: (m.position, m.key))

@@ -1,0 +1,67 @@
+"""Reporting periods (DOMAIN §6).
+
+The assessment year (考核年度) runs 1 November – 31 October and is named by the
+year it ends in: `2019` is 2018-11-01 … 2019-10-31 (seed 001). Its quarters are
+Nov–Jan (`2019Q1`), Feb–Apr, May–Jul, Aug–Oct. A calendar month is `2019-03`;
+any range is `--from/--to`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hotline.domain.errors import InvalidInput
+
+_YEAR = re.compile(r"(\d{4})")
+_QUARTER = re.compile(r"(\d{4})Q([1-4])", re.IGNORECASE)
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_FORMS = "an assessment year (2019), a quarter (2019Q1 … 2019Q4) or a month (2019-03)"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days `start` … `end`, both included."""
+
+    start: date
+    end: date
+    label: str
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidInput(f"period {self.label}: it ends ({self.end}) before it starts")
+
+
+def _month_start(year: int, month: int) -> date:
+    return date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def assessment_year(year: int) -> Period:
+    """考核年度 `year`: 1 November of the year before to 31 October."""
+    return Period(date(year - 1, 11, 1), date(year, 10, 31), f"{year}")
+
+
+def parse_period(text: str) -> Period:
+    """`2019`, `2019Q3` or `2019-03`; anything else is refused with the forms allowed."""
+    text = text.strip()
+    try:
+        if match := _YEAR.fullmatch(text):
+            return assessment_year(int(match[1]))
+        if match := _QUARTER.fullmatch(text):
+            year, quarter = int(match[1]), int(match[2])
+            start = _month_start(year - 1, 11 + 3 * (quarter - 1))
+            end = _month_start(start.year, start.month + 3) - timedelta(days=1)
+            return Period(start, end, f"{year}Q{quarter}")
+        if match := _MONTH.fullmatch(text):
+            start = date(int(match[1]), int(match[2]), 1)
+            end = _month_start(start.year, start.month + 1) - timedelta(days=1)
+            return Period(start, end, text)
+    except ValueError:
+        pass
+    raise InvalidInput(f"period {text!r} is not {_FORMS}; or give --from and --to")
+
+
+def date_range(start: date, end: date) -> Period:
+    """Any range of days, both included."""
+    return Period(start, end, f"{start} … {end}")
