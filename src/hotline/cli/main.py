@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli import calendar, order, units
+from hotline.cli import bulk, calendar, order, orders, projections, report, units
 from hotline.cli.context import Settings
 from hotline.domain.errors import HotlineError
 
@@ -31,7 +31,11 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(order.app, name="order")
+app.add_typer(orders.app, name="orders")
+app.add_typer(report.app, name="report")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(projections.app, name="projections")
+app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
 
 

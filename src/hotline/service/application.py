@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 
 from hotline.adapters.eventstore import PydanticMapper, StoreError, store_environment
 from hotline.adapters.official_calendar import official_schedules
+from hotline.adapters.readmodel import ReadModel
 from hotline.adapters.rubric_files import load_time_limit_rules, rubrics_dir
 from hotline.adapters.unit_file import load_unit_registry
 from hotline.domain.aggregate import Aggregate, in_shanghai, now
@@ -94,6 +95,11 @@ class HotlineApplication(Application[UUID]):
         return self.factory.mapper(
             transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
         )
+
+    @cached_property
+    def readmodel(self) -> ReadModel:
+        """The read-model tables, in the same database as the events."""
+        return ReadModel(self.env["READ_MODEL_URL"])
 
     @cached_property
     def units(self) -> UnitRegistry:

@@ -1,0 +1,868 @@
+#!/usr/bin/env python3
+"""Generate a realistic assessment year of work orders as JSON Lines (DOMAIN §9).
+
+For tests, the demo and benchmarks::
+
+    scripts/generate_year.py [--year 2019] [--orders 240409] [--seed 1] [--output FILE|-]
+
+The assessment year Y runs Y-1-11-01 … Y-10-31 (Asia/Shanghai). The lines are every
+event of every order received in that year, sorted by `at` as a platform export taken
+at the end of the year would be: events that would happen after 31 October are not
+in it, so orders received in the last days of the year are still open (or closed
+but not yet rated). The same --year/--orders/--seed give the same bytes. Only the
+JSON Lines go to stdout; one summary line (and warnings, if any) go to stderr.
+
+`--orders` is the number of orders *received* (`received` lines), returned ones
+included. Seed 001's 240,409 is the volume "不含退单"; with ~7% returns of which ~12%
+are rejected, the generated year's volume is about 6% below --orders.
+
+Units and volumes
+-----------------
+The 66 units come from the package's registry (`rubrics/units.toml`). Orders are
+spread over them in proportion to seed 000's volume points (受理数量, 附件1–3), which
+are 10 × unit volume ÷ group volume, so within a group a unit's share of the
+orders is its points ÷ 10 (allocated exactly, largest remainder, at least one order
+per unit). The seeds do not publish the group totals; this script takes:
+
+- municipal 66,588: seed 001 says 4,534 orders went to 市药监局, whose volume points
+  are 0.6809, so the group's volume is 4,534 ÷ 0.06809 ≈ 66,588. (市知识产权局's 30
+  orders at 0.0137 points would give ~21,900; 30 is too small a number for its
+  rounded points to say much, 4,534 is not.)
+- consumer_council 23,121: seed 001's "转派市消保委 23,121 件".
+- district 150,700: the rest of 240,409, i.e. seed 001's 148,974 complaints and
+  reports sent to the district bureaus plus ~1,700 of the 63,750 consultations
+  (the rest of which went to the municipal divisions).
+
+These three are scaled to --orders. 食品生产安全监督管理处 (0.0000 points, no on-time
+or resolution score) gets a single order, returned out of jurisdiction and not
+rejected, so its volume is 0 as in the seed.
+
+Ratings
+-------
+The counted (not excluded) ratings are exactly seed 001's 7,984 satisfied / 1,138
+basically satisfied / 526 average / 1,211 dissatisfied scaled to --orders
+(score 84.81); about 2% more ratings are `excluded` (客观件, mostly dissatisfied).
+Units marked "—" (no satisfaction measured) in seed 000 get no ratings. The rated
+orders of a unit are proportional to its orders, and each unit's mix of ratings is
+tilted towards its own 2019 satisfaction points, then fitted (iterative proportional
+fitting) so that the system-wide counts stay exact. The seed's unit scores weighted
+by volume average ~89.5, not 84.81, so every unit comes out a few points below its
+2019 score, in about the same order.
+
+Everything else (kinds, channels, returns, contact and close days on the official
+working-day calendar, extensions, revisits, supervision) follows the rates in the
+brief of this script; see the constants below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import math
+import os
+import random
+import sys
+import time
+from array import array
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import accumulate
+from pathlib import Path
+from typing import Any, TextIO
+
+try:
+    from hotline.adapters.official_calendar import official_schedules
+    from hotline.adapters.rubric_files import rubrics_dir
+    from hotline.adapters.unit_file import load_unit_registry
+    from hotline.domain.calendar import WorkingCalendar
+except ModuleNotFoundError:  # a python without hotline: run again with the repo's .venv
+    _VENV = Path(__file__).resolve().parents[1] / ".venv"
+    if (_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != _VENV.resolve():
+        os.execv(_VENV / "bin" / "python", [str(_VENV / "bin" / "python"), *sys.argv])
+    raise
+
+# --- seed data -------------------------------------------------------------------------
+
+# Seed 000 (沪市监办发〔2020〕336号, 附件1–3), assessment year 2019: each unit's volume
+# points (受理数量, 10 × unit volume ÷ group volume) and satisfaction points (满意度,
+# 35 × score ÷ 100; None where the seed shows "—"/"/", no satisfaction measured).
+SEED_000_UNITS: tuple[tuple[str, float, float | None], ...] = (
+    # 附件1: 各区市场监管局、机场分局
+    ("闵行区市场监管局", 1.6006, 33.51),
+    ("松江区市场监管局", 0.4606, 33.57),
+    ("嘉定区市场监管局", 0.6395, 33.01),
+    ("青浦区市场监管局", 0.3017, 33.34),
+    ("崇明区市场监管局", 0.1156, 33.25),
+    ("普陀区市场监管局", 0.5163, 32.71),
+    ("静安区市场监管局", 0.5685, 32.34),
+    ("黄浦区市场监管局", 0.5362, 31.88),
+    ("杨浦区市场监管局", 0.5284, 31.85),
+    ("奉贤区市场监管局", 0.3526, 31.96),
+    ("虹口区市场监管局", 0.3208, 31.90),
+    ("机场分局", 0.0051, 32.20),
+    ("徐汇区市场监管局", 0.5506, 31.45),
+    ("宝山区市场监管局", 0.5718, 30.21),
+    ("金山区市场监管局", 0.2100, 28.71),
+    ("长宁区市场监管局", 0.9954, 27.63),
+    ("浦东新区市场监管局", 1.7265, 25.25),
+    # 附件2: 市药监局、市知识产权局、市局各处室、执法总队、直属单位
+    ("办公室", 0.0210, 29.75),
+    ("法规处", 0.0110, None),
+    ("登记注册处", 6.1514, 32.56),
+    ("执法稽查处", 0.0005, None),
+    ("信用监管管理处", 0.1817, 30.06),
+    ("反垄断和价格监督检查办公室", 0.0023, None),
+    ("反不正当竞争处", 0.0110, 17.50),
+    ("网络交易和市场规范监督管理处", 0.0393, 34.07),
+    ("广告监督管理处", 0.0347, 31.73),
+    ("消费者权益保护处", 0.1265, 28.26),
+    ("质量发展处", 0.0082, None),
+    ("产品质量安全监督管理处", 0.0068, None),
+    ("食品安全协调处", 0.0005, None),
+    ("食品生产安全监督管理处", 0.0000, None),
+    ("食品经营安全监督管理处", 0.0018, None),
+    ("特殊食品安全监督管理处", 0.0005, None),
+    ("食品安全抽检监测处", 0.0009, None),
+    ("特种设备安全监察处", 0.0164, 35.0),
+    ("计量处", 0.0032, None),
+    ("标准技术管理处", 0.0005, None),
+    ("标准创新发展处", 0.0059, 35.0),
+    ("认证监督管理处", 0.0032, None),
+    ("认可与检验检测监督管理处", 0.0142, None),
+    ("市局档案室", 0.0388, 27.53),
+    ("市局干部学校", 0.0005, None),
+    ("市局投诉举报中心", 0.9439, 32.31),
+    ("市消费者权益保护委员会秘书处", 0.2014, 31.89),
+    ("市局信息中心", 1.4544, 29.00),
+    ("市局执法总队", 0.0005, None),
+    ("商标审协中心", 0.0237, 35.0),
+    ("计测院", 0.0009, None),
+    ("市药监局", 0.6809, 31.22),
+    ("市知识产权局", 0.0137, None),
+    # 附件3: 各区消保委
+    ("闵行区消保委", 6.6012, 34.54),
+    ("静安区消保委", 0.2022, 35.0),
+    ("金山区消保委", 0.0266, 35.0),
+    ("嘉定区消保委", 0.2854, 34.70),
+    ("青浦区消保委", 0.3377, 34.59),
+    ("普陀区消保委", 0.3429, 34.49),
+    ("松江区消保委", 0.0588, 34.70),
+    ("黄浦区消保委", 0.1817, 34.50),
+    ("徐汇区消保委", 0.3159, 34.32),
+    ("虹口区消保委", 0.2645, 34.21),
+    ("长宁区消保委", 0.5572, 33.60),
+    ("杨浦区消保委", 0.0880, 33.73),
+    ("浦东新区消保委", 0.5407, 33.22),
+    ("宝山区消保委", 0.1268, 33.54),
+    ("崇明区消保委", 0.0131, 33.60),
+    ("奉贤区消保委", 0.0575, 31.50),
+)
+# Points given to a registry unit the seed does not list (a unit added later).
+UNLISTED_UNIT_POINTS = 0.0005
+
+# Group volumes chosen for 2019 (see the module docstring), scaled to --orders.
+GROUP_VOLUME_2019: dict[str, int] = {
+    "district": 150_700,
+    "municipal": 66_588,
+    "consumer_council": 23_121,
+}
+SEED_001_ORDERS = 240_409
+# Seed 001: 10,859 orders sampled for satisfaction: 满意 / 基本满意 / 一般 / 不满意.
+SEED_001_RATINGS: dict[str, int] = {
+    "satisfied": 7984,
+    "basically_satisfied": 1138,
+    "average": 526,
+    "dissatisfied": 1211,
+}
+RATING_POINTS: dict[str, float] = {
+    "satisfied": 100.0,
+    "basically_satisfied": 80.0,
+    "average": 60.0,
+    "dissatisfied": 0.0,
+}
+
+# --- rates -----------------------------------------------------------------------------
+
+P_RETURN = 0.07  # 退单
+P_RETURN_OUT_OF_JURISDICTION = 0.80
+P_RETURN_BY_DAY_1 = 0.85  # else on day 2–3
+P_RETURN_REJECTED = 0.12  # 二次退回
+P_NO_REPLY = 0.03  # closed with no_reply_requested
+P_NO_REPLY_NO_CONTACT = 0.70  # of those, never contacted
+P_CONTACT_NEVER = 0.003
+P_CONTACT_LATE = 0.03  # on day 2–4
+P_CONTACT_DAY_0 = 0.25  # of orders received on a working day early enough
+P_EXTENDED = 0.04
+P_EXTENDED_LATE = 0.08  # closed on or after the promised date
+P_CLOSE_LATE = 0.004
+P_NOT_INFORMED = 0.02
+P_REVISITED = 0.10
+P_REVISIT_NOT_CONTACTED = 0.05
+P_REVISIT_INCONSISTENT = 0.03
+P_SUPERVISED = 0.003
+P_SUPERVISED_AT_FAULT = 0.30
+P_EXCLUDED_RATINGS = 0.02  # share of all ratings that are excluded (客观件)
+P_CITIZEN_DATA = 0.30
+P_REPEAT = 0.01
+
+RESULTS = ("resolved", "explained", "unresolved", "unsubstantiated")
+RESULT_WEIGHTS = tuple(accumulate((45, 40, 5, 10)))
+EVALUATIONS = ("excellent", "good", "fair", "poor")
+EVALUATION_WEIGHTS = tuple(accumulate((60, 28, 8, 4)))
+METHODS = ("phone", "sms", "visit", "in_person", "other")
+METHOD_WEIGHTS = tuple(accumulate((86, 9, 3, 1, 1)))
+EXCLUDED_RATINGS = ("dissatisfied", "average", "basically_satisfied", "satisfied")
+EXCLUDED_RATING_WEIGHTS = tuple(accumulate((75, 12, 8, 5)))
+
+KINDS = ("complaint", "report", "consultation", "help", "suggestion", "revisit_review")
+KIND_WEIGHTS: dict[str, tuple[int, ...]] = {
+    "district": tuple(accumulate((46, 18, 27, 4, 3, 2))),
+    "municipal": tuple(accumulate((8, 4, 78, 4, 4, 2))),
+    "consumer_council": tuple(accumulate((82, 0, 10, 4, 2, 2))),
+}
+P_12315 = {"complaint": 0.18, "report": 0.15}  # other kinds: 0.03
+
+# Day of close (working days after receipt) for an order closed in time.
+CLOSE_DAYS_13 = tuple(range(1, 14))
+CLOSE_WEIGHTS_13 = tuple(accumulate((3, 5, 7, 8, 9, 10, 10, 10, 9, 9, 8, 7, 5)))
+CLOSE_WEIGHTS_CONSULTATION = tuple(accumulate((30, 25, 15, 10, 7, 4, 3, 2, 1, 1, 1, 0.5, 0.5)))
+CLOSE_DAYS_4 = (1, 2, 3, 4)
+CLOSE_WEIGHTS_4 = tuple(accumulate((20, 35, 30, 15)))
+
+# Relative daily arrivals: a working day, a weekend day, a day of a holiday period.
+DAY_WEIGHT_WORKING = 1.0
+DAY_WEIGHT_WEEKEND = 0.45
+DAY_WEIGHT_HOLIDAY = 0.30
+# By month, from November: 双十一 in Nov, Spring Festival in Jan/Feb, 3·15 in March.
+MONTH_WEIGHT = {11: 1.12, 12: 1.0, 1: 0.95, 2: 0.88, 3: 1.10, 4: 1.0,
+                5: 1.0, 6: 1.02, 7: 1.05, 8: 1.02, 9: 0.98, 10: 0.96}  # fmt: skip
+# Arrivals by hour, 08:00–22:00.
+HOURS = tuple(range(8, 22))
+HOUR_WEIGHTS = tuple(accumulate((6, 10, 11, 10, 7, 9, 10, 10, 9, 7, 5, 4, 3, 2)))
+
+UNIT_HOURS = (8 * 3600 + 30 * 60, 17 * 3600 + 30 * 60)  # the unit's office hours
+HOTLINE_HOURS = (9 * 3600, 20 * 3600)  # the hotline's revisits and ratings, every day
+RATING_CANDIDATE_DAYS = 40  # rated orders are drawn from orders received before the last 40 days
+HORIZON_DAYS = 240  # days past the end of the year the calendar is looked up for
+
+# --- text pools ------------------------------------------------------------------------
+
+SUMMARIES: dict[str, tuple[str, ...]] = {
+    "complaint": (
+        "预付卡商家关门，要求退还余额",
+        "网购商品质量问题，商家拒绝退货",
+        "餐饮店卫生状况差，食用后身体不适",
+        "美容美发店诱导办卡，要求退费",
+        "教育培训机构停课，要求退还学费",
+        "购买的家电存在质量问题，维修后仍无法使用",
+        "超市销售过期食品",
+        "商家未按约定时间交付商品",
+    ),
+    "report": (
+        "举报无证经营餐饮",
+        "举报商家虚假宣传",
+        "举报非法加油点",
+        "举报销售假冒注册商标商品",
+        "举报价格欺诈，标价与结算价不符",
+        "举报电梯未定期检验",
+    ),
+    "consultation": (
+        "咨询企业开办“一窗通”办理流程",
+        "咨询企业注销所需材料",
+        "咨询小餐饮临时备案",
+        "咨询企业信息公示年报",
+        "咨询档案查询方式",
+        "咨询特种设备作业人员资格证办理",
+        "咨询产品检验检测机构资质",
+        "咨询“一网通办”办事进度",
+    ),
+    "help": (
+        "求助：经营者失联，无法协商退款",
+        "求助：营业执照遗失如何补办",
+        "求助：药品说明书信息查询",
+        "求助：电梯困人后物业未处理",
+    ),
+    "suggestion": (
+        "建议加强对预付卡经营的监管",
+        "建议优化“一网通办”登记注册页面",
+        "建议增加农贸市场的食品快检",
+        "建议规范共享充电宝收费",
+    ),
+    "revisit_review": (
+        "回访复核：市民对原工单办理结果有异议",
+        "回访复核：市民反映未接到承办单位联系",
+        "回访复核：办理结果与市民反映不符，请复核",
+    ),
+}
+REPORTS: dict[str, tuple[str, ...]] = {
+    "resolved": (
+        "经调解，商家同意退款，市民表示认可",
+        "已责令当事人整改，整改到位",
+        "已为市民办理完毕",
+    ),
+    "explained": (
+        "已电话联系市民，就相关政策作解释说明",
+        "已告知市民办理流程及所需材料",
+        "已告知市民可通过司法途径解决",
+    ),
+    "unresolved": (
+        "经调解双方未达成一致，已告知市民其他救济途径",
+        "当事人已失联，暂无法解决",
+    ),
+    "unsubstantiated": (
+        "经现场检查，未发现市民反映的问题",
+        "经核查，反映情况不属实",
+    ),
+}
+RETURN_REASONS_OUT = (
+    "非本单位管辖：涉事主体不在本辖区",
+    "非市场监管职能：属住房和城乡建设部门职责",
+    "非市场监管职能：属人力资源和社会保障部门职责",
+    "非市场监管职能：属交通部门职责",
+    "非本单位管辖：属市局相关处室职责",
+)
+RETURN_REASONS_OTHER = (
+    "诉求不明确，无法联系市民核实",
+    "重复派单",
+    "工单信息不全，请补充涉事主体地址",
+)
+REJECT_REASONS = ("经核实属本单位职责，请予办理", "涉事主体在本辖区，请承办单位办理")
+EXTENSION_REASONS = (
+    "需抽样送检",
+    "涉及多部门协调处理",
+    "需现场核查并调取证据",
+    "当事人暂无法联系，需进一步调查",
+)
+LEGAL_BASES = (
+    "《市场监督管理投诉举报处理暂行办法》",
+    "《“12345”市民服务热线工作管理办法》（沪府办〔2018〕62号）",
+)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗"
+STAFF = tuple(f"经办人{n:02d}" for n in range(1, 41))
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def largest_remainder(weights: Sequence[float], total: int) -> list[int]:
+    """`total` split into integers in proportion to `weights` (Hamilton's method)."""
+    whole = sum(weights)
+    if total <= 0 or whole <= 0:
+        return [0] * len(weights)
+    quotas = [w * total / whole for w in weights]
+    counts = [math.floor(q) for q in quotas]
+    order = sorted(range(len(weights)), key=lambda i: (counts[i] - quotas[i], i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def at_least_one(counts: list[int]) -> list[int]:
+    """`counts` with every zero raised to 1, taken from the largest counts."""
+    counts = list(counts)
+    for i, count in enumerate(counts):
+        if count == 0:
+            largest = max(range(len(counts)), key=lambda j: counts[j])
+            if counts[largest] > 1:
+                counts[largest] -= 1
+                counts[i] = 1
+    return counts
+
+
+def tilted_mix(base: Sequence[float], points: Sequence[float], target: float) -> list[float]:
+    """`base` exponentially tilted (∝ base·e^(θ·points/100)) to have mean `points` = target."""
+
+    def mix(theta: float) -> list[float]:
+        raw = [b * math.exp(theta * p / 100.0) for b, p in zip(base, points, strict=True)]
+        whole = sum(raw)
+        return [r / whole for r in raw]
+
+    low, high = -40.0, 40.0
+    for _ in range(80):
+        mid = (low + high) / 2
+        mean = sum(m * p for m, p in zip(mix(mid), points, strict=True))
+        if mean < target:
+            low = mid
+        else:
+            high = mid
+    return mix((low + high) / 2)
+
+
+def rating_matrix(
+    rows: Sequence[int], targets: Sequence[float], columns: Sequence[int]
+) -> list[list[int]]:
+    """Integer ratings per unit (row) and category (column) with exact row and column
+    sums, each row's mix tilted towards its target score (iterative proportional fitting,
+    then rounding that keeps the rows exact and moves single ratings to fix columns)."""
+    base = [c / sum(columns) for c in columns]
+    points = list(RATING_POINTS.values())
+    fitted = [
+        [r * m for m in tilted_mix(base, points, min(max(t, 1.0), 99.5))]
+        for r, t in zip(rows, targets, strict=True)
+    ]
+    for _ in range(300):
+        for k, column in enumerate(columns):
+            have = sum(row[k] for row in fitted)
+            factor = column / have if have else 0.0
+            for row in fitted:
+                row[k] *= factor
+        for row, total in zip(fitted, rows, strict=True):
+            have = sum(row)
+            if have:
+                row[:] = [x * total / have for x in row]
+    counts = [largest_remainder(row, total) for row, total in zip(fitted, rows, strict=True)]
+    while True:
+        excess = [sum(c[k] for c in counts) - columns[k] for k in range(len(columns))]
+        over = max(range(len(columns)), key=lambda k: excess[k])
+        under = min(range(len(columns)), key=lambda k: excess[k])
+        if excess[over] == 0:
+            return counts
+        donors = [u for u in range(len(counts)) if counts[u][over] > 0]
+        u = max(
+            donors,
+            key=lambda u: (
+                (fitted[u][under] - counts[u][under]) - (fitted[u][over] - counts[u][over])
+            ),
+        )
+        counts[u][over] -= 1
+        counts[u][under] += 1
+
+
+def pick(rng: random.Random, values: Sequence[Any], cum_weights: Sequence[float]) -> Any:
+    """One of `values`, weighted by cumulative weights."""
+    return rng.choices(values, cum_weights=cum_weights)[0]
+
+
+# --- the plan --------------------------------------------------------------------------
+
+
+@dataclass
+class UnitPlan:
+    """One unit's share of the year: its orders, and its ratings to hand out."""
+
+    name: str
+    group: str
+    orders: int
+    forced_return: bool = False
+    target_score: float | None = None
+    ratings: list[tuple[str, bool]] = field(default_factory=list)  # (rating, excluded)
+    rating_slots: set[int] = field(default_factory=set)  # the unit's k-th orders
+    received: int = 0
+    owed: int = 0  # ratings drawn for an order that could not be rated, carried on
+    recent: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+
+
+@dataclass
+class Counts:
+    orders: int = 0
+    events: int = 0
+    by_event: dict[str, int] = field(default_factory=dict)
+
+
+class YearGenerator:
+    """Generates one assessment year, day by day, future events kept in a heap."""
+
+    def __init__(self, year: int, orders: int, seed: int) -> None:
+        self.year = year
+        self.total_orders = orders
+        self.rng = random.Random(seed)
+        self.start = date(year - 1, 11, 1)
+        self.days = (date(year, 10, 31) - self.start).days + 1
+        self.cutoff = self.days * 86400  # seconds from the start: 1 November of `year`, 00:00
+        self.number_width = max(6, len(str(orders)))
+        self.warnings: list[str] = []
+        self._calendar()
+        self.units = self._plan_units()
+        self._plan_ratings()
+        self.heap: list[tuple[int, int, str]] = []
+        self.sequence = 0
+        self.counts = Counts()
+        self.hms = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+08:00" for s in range(86400)]
+        self.encode = json.JSONEncoder(ensure_ascii=False).encode
+
+    # calendar ---------------------------------------------------------------------------
+
+    def _calendar(self) -> None:
+        calendar = WorkingCalendar(official_schedules())
+        span = self.days + HORIZON_DAYS
+        days = [self.start + timedelta(days=d) for d in range(span)]
+        unpublished = calendar.unpublished_years(days[0], days[-1])
+        if unpublished:
+            years = ", ".join(str(y) for y in unpublished)
+            self.warnings.append(
+                f"no published holiday schedule for {years}: only weekends are off there"
+            )
+        self.working = [calendar.is_working_day(d) for d in days]
+        self.ordinal = [calendar.ordinal(d) for d in days]
+        first = self.ordinal[0]
+        # day index of working day #o is self._by_ordinal[o - first]
+        self._first_ordinal = first
+        self._by_ordinal = array("i", [0] * (self.ordinal[-1] - first + 1))
+        for d in range(span):
+            if self.working[d]:
+                self._by_ordinal[self.ordinal[d] - first] = d
+        self.day_text = [d.isoformat() for d in days]
+        # Cross-check the lookup against the calendar's own arithmetic.
+        for d in (0, self.days // 2, self.days - 1):
+            for n in (1, 13, 25):
+                expected = calendar.add_working_days(days[d], n)
+                assert days[self.working_day(d, n)] == expected, (days[d], n)
+
+    def working_day(self, received_day: int, n: int) -> int:
+        """Day index of working day `n` after the day `received_day` (n ≥ 1)."""
+        return self._by_ordinal[self.ordinal[received_day] + n - self._first_ordinal]
+
+    def next_working_day(self, day: int) -> int:
+        """The first working day on or after `day`."""
+        while not self.working[day]:
+            day += 1
+        return day
+
+    # units and ratings ------------------------------------------------------------------
+
+    def _plan_units(self) -> list[UnitPlan]:
+        registry = load_unit_registry(rubrics_dir() / "units.toml")
+        seed = {name: (volume, satisfaction) for name, volume, satisfaction in SEED_000_UNITS}
+        for name in seed:
+            if name not in registry:
+                self.warnings.append(f"seed 000 unit {name} is not in the registry; skipped")
+        groups = [g for g in registry.groups if g.units]
+        group_orders = largest_remainder(
+            [GROUP_VOLUME_2019.get(g.key, 0) or 1000 for g in groups], self.total_orders
+        )
+        plans: list[UnitPlan] = []
+        for group, total in zip(groups, group_orders, strict=True):
+            points: list[float] = []
+            for name in group.units:
+                if name not in seed:
+                    self.warnings.append(
+                        f"unit {name} is not in seed 000; given {UNLISTED_UNIT_POINTS} points"
+                    )
+                points.append(seed.get(name, (UNLISTED_UNIT_POINTS, None))[0])
+            # A unit with 0.0000 points gets one order (returned, so its volume stays 0).
+            zero = [p == 0.0 for p in points]
+            spare = total - sum(zero)
+            counts = at_least_one(largest_remainder(points, max(spare, 0)))
+            for name, count, is_zero in zip(group.units, counts, zero, strict=True):
+                satisfaction = seed.get(name, (0.0, None))[1]
+                plans.append(
+                    UnitPlan(
+                        name=name,
+                        group=group.key,
+                        orders=1 if is_zero else count,
+                        forced_return=is_zero,
+                        target_score=None if satisfaction is None else satisfaction / 35 * 100,
+                    )
+                )
+        # Make the sum exact whatever the minimums did.
+        drift = sum(p.orders for p in plans) - self.total_orders
+        while drift != 0:
+            biggest = max(plans, key=lambda p: p.orders)
+            step = 1 if drift > 0 else -1
+            biggest.orders -= step
+            drift -= step
+        return plans
+
+    def _plan_ratings(self) -> None:
+        rng = self.rng
+        rated = [p for p in self.units if p.target_score is not None and p.orders > 0]
+        counted = round(sum(SEED_001_RATINGS.values()) * self.total_orders / SEED_001_ORDERS)
+        columns = largest_remainder(list(SEED_001_RATINGS.values()), counted)
+        rows = largest_remainder([p.orders for p in rated], counted)
+        if counted >= len(rated):
+            rows = at_least_one(rows)
+        targets = [p.target_score or 0.0 for p in rated]
+        if rated and counted:
+            matrix = rating_matrix(rows, targets, columns)
+        else:
+            matrix = [[0] * len(columns) for _ in rated]
+        excluded = round(counted * P_EXCLUDED_RATINGS / (1 - P_EXCLUDED_RATINGS))
+        excluded_rows = largest_remainder(rows, excluded)
+        names = list(SEED_001_RATINGS)
+        for plan, row, extra in zip(rated, matrix, excluded_rows, strict=True):
+            ratings = [(names[k], False) for k, n in enumerate(row) for _ in range(n)]
+            ratings += [
+                (pick(rng, EXCLUDED_RATINGS, EXCLUDED_RATING_WEIGHTS), True) for _ in range(extra)
+            ]
+            rng.shuffle(ratings)
+            plan.ratings = ratings
+
+        # The order of arrival of units; rating slots among each unit's early orders.
+        self.daily = self._daily_counts()
+        candidates_end = sum(self.daily[: max(self.days - RATING_CANDIDATE_DAYS, 1)])
+        self.unit_sequence = array(
+            "H", (i for i, p in enumerate(self.units) for _ in range(p.orders))
+        )
+        rng.shuffle(self.unit_sequence)
+        early = [0] * len(self.units)
+        for i in self.unit_sequence[:candidates_end]:
+            early[i] += 1
+        for index, plan in enumerate(self.units):
+            wanted = len(plan.ratings)
+            pool = early[index]
+            if wanted > pool:
+                plan.owed = wanted - pool
+                wanted = pool
+            plan.rating_slots = set(rng.sample(range(pool), wanted))
+
+    def _daily_counts(self) -> list[int]:
+        weights = []
+        for d in range(self.days):
+            day = self.start + timedelta(days=d)
+            if self.working[d]:
+                weight = DAY_WEIGHT_WORKING
+            elif day.weekday() >= 5 and not self._in_holiday(d):
+                weight = DAY_WEIGHT_WEEKEND
+            else:
+                weight = DAY_WEIGHT_HOLIDAY
+            noise = min(max(self.rng.gauss(1.0, 0.08), 0.7), 1.3)
+            weights.append(weight * MONTH_WEIGHT[day.month] * noise)
+        return largest_remainder(weights, self.total_orders)
+
+    def _in_holiday(self, d: int) -> bool:
+        """Whether day `d` (off) belongs to a holiday period: a weekday off nearby."""
+        for near in range(max(d - 3, 0), d + 4):
+            day = self.start + timedelta(days=near)
+            if day.weekday() < 5 and not self.working[near]:
+                return True
+        return False
+
+    # events -----------------------------------------------------------------------------
+
+    def emit(self, number: str, event: str, at: int, fields: dict[str, Any]) -> None:
+        """Queue one event, unless it falls after the end of the year (not exported yet)."""
+        if at >= self.cutoff:
+            return
+        day, second = divmod(at, 86400)
+        line = {"order": number, "event": event, "at": f"{self.day_text[day]}T{self.hms[second]}"}
+        line.update(fields)
+        self.sequence += 1
+        heapq.heappush(self.heap, (at, self.sequence, self.encode(line)))
+        self.counts.events += 1
+        self.counts.by_event[event] = self.counts.by_event.get(event, 0) + 1
+
+    def unit_time(self, day: int, after: int) -> int:
+        """A time in the unit's office hours on working day `day` (or the next one that
+        fits), at least a minute after `after`."""
+        rng = self.rng
+        day = max(day, after // 86400)
+        while True:
+            day = self.next_working_day(day)
+            low = max(day * 86400 + UNIT_HOURS[0], after + 60)
+            high = day * 86400 + UNIT_HOURS[1]
+            if low < high:
+                return rng.randint(low, high)
+            day += 1
+
+    def hotline_time(self, day: int, after: int) -> int:
+        """A time in the hotline's hours on `day` (any day) or later, after `after`."""
+        day = max(day, after // 86400)
+        while True:
+            low = max(day * 86400 + HOTLINE_HOURS[0], after + 60)
+            high = day * 86400 + HOTLINE_HOURS[1]
+            if low < high:
+                return self.rng.randint(low, high)
+            day += 1
+
+    def order(self, index: int, received_at: int) -> None:
+        """Generate every event of order `index` received at `received_at`."""
+        rng = self.rng
+        plan = self.units[self.unit_sequence[index]]
+        number = f"{self.year}-{index + 1:0{self.number_width}d}"
+        d0 = received_at // 86400
+        rnd = rng.random
+
+        kind: str = pick(rng, KINDS, KIND_WEIGHTS[plan.group])
+        channel = "12315" if rnd() < P_12315.get(kind, 0.03) else "12345"
+        received: dict[str, Any] = {"unit": plan.name, "kind": kind, "channel": channel}
+        received["summary"] = rng.choice(SUMMARIES[kind])
+        if plan.recent and rnd() < P_REPEAT:
+            received["repeat_of"] = rng.choice(plan.recent)
+        if rnd() < P_CITIZEN_DATA:
+            received["citizen_name"] = rng.choice(SURNAMES) + rng.choice(("先生", "女士"))
+            received["citizen_phone"] = f"1380000{rng.randrange(10000):04d}"
+        self.emit(number, "received", received_at, received)
+        plan.recent.append(number)
+        if plan.received in plan.rating_slots:
+            plan.owed += 1
+        plan.received += 1
+
+        # 退单, perhaps 二次退回
+        last = received_at  # the last change of status
+        if plan.forced_return or rnd() < P_RETURN:
+            out = plan.forced_return or rnd() < P_RETURN_OUT_OF_JURISDICTION
+            if rnd() < P_RETURN_BY_DAY_1:
+                same_day = self.working[d0] and rnd() < 0.4
+                day = d0 if same_day else self.working_day(d0, 1)
+            else:
+                day = self.working_day(d0, rng.choice((2, 3)))
+            returned_at = self.unit_time(day, received_at)
+            reason = rng.choice(RETURN_REASONS_OUT if out else RETURN_REASONS_OTHER)
+            fields: dict[str, Any] = {"reason": reason, "out_of_jurisdiction": out}
+            self.emit(number, "returned", returned_at, fields)
+            if plan.forced_return or rnd() >= P_RETURN_REJECTED:
+                return
+            last = self.hotline_time(returned_at // 86400 + rng.randint(0, 3), returned_at)
+            self.emit(number, "return_rejected", last, {"reason": rng.choice(REJECT_REASONS)})
+
+        # 先行联系
+        no_reply = rnd() < P_NO_REPLY
+        cursor = last
+        contact_day = 0
+        if not (no_reply and rnd() < P_NO_REPLY_NO_CONTACT):
+            u = rnd()
+            if u >= P_CONTACT_NEVER:
+                if u < P_CONTACT_NEVER + P_CONTACT_LATE:
+                    day = self.working_day(d0, rng.randint(2, 4))
+                elif (
+                    self.working[d0]
+                    and received_at % 86400 < UNIT_HOURS[1] - 3600
+                    and rnd() < P_CONTACT_DAY_0
+                ):
+                    day = d0
+                else:
+                    day = self.working_day(d0, 1)
+                cursor = self.unit_time(day, cursor)
+                contact_day = self.ordinal[cursor // 86400] - self.ordinal[d0]
+                method = pick(rng, METHODS, METHOD_WEIGHTS)
+                self.emit(
+                    number, "first_contact", cursor, {"by": rng.choice(STAFF), "method": method}
+                )
+
+        # 延期, then 办结
+        limit = 4 if kind == "revisit_review" else 13
+        if kind != "revisit_review" and rnd() < P_EXTENDED:
+            applied = max(rng.randint(5, 12), contact_day)
+            cursor = self.unit_time(self.working_day(d0, applied), cursor)
+            applied = self.ordinal[cursor // 86400] - self.ordinal[d0]
+            promised = rng.randint(max(10, applied + 1), max(25, applied + 1))
+            until_day = self.working_day(d0, promised)
+            self.emit(
+                number,
+                "extended",
+                cursor,
+                {
+                    "until": self.day_text[until_day],
+                    "reason": rng.choice(EXTENSION_REASONS),
+                    "legal_basis": rng.choice(LEGAL_BASES),
+                },
+            )
+            due = max(promised - 1, 13)
+            if rnd() < P_EXTENDED_LATE:
+                close_n = due + rng.randint(1, 2)
+            elif rnd() < 0.65:
+                close_n = due
+            else:
+                close_n = rng.randint(max(applied, due - 4, 1), due)
+        elif rnd() < P_CLOSE_LATE:
+            close_n = limit + rng.randint(1, 5)
+        elif limit == 4:
+            close_n = pick(rng, CLOSE_DAYS_4, CLOSE_WEIGHTS_4)
+        else:
+            weights = CLOSE_WEIGHTS_CONSULTATION if kind == "consultation" else CLOSE_WEIGHTS_13
+            close_n = pick(rng, CLOSE_DAYS_13, weights)
+        closed_at = self.unit_time(self.working_day(d0, max(close_n, contact_day, 1)), cursor)
+        result: str = pick(rng, RESULTS, RESULT_WEIGHTS)
+        informed = not (no_reply and rnd() < 0.5) and rnd() >= P_NOT_INFORMED
+        closed: dict[str, Any] = {"result": result, "citizen_informed": informed}
+        if no_reply:
+            closed["no_reply_requested"] = True
+        closed["report"] = rng.choice(REPORTS[result])
+        self.emit(number, "closed", closed_at, closed)
+        if closed_at >= self.cutoff:
+            return
+
+        # 回访, 满意度测评, 督办: the hotline's, after the close
+        close_day = closed_at // 86400
+        if rnd() < P_REVISITED:
+            at = self.hotline_time(close_day + rng.randint(1, 7), closed_at)
+            revisit: dict[str, Any] = {"contacted": rnd() >= P_REVISIT_NOT_CONTACTED}
+            if revisit["contacted"]:
+                revisit["consistent"] = rnd() >= P_REVISIT_INCONSISTENT
+                revisit["evaluation"] = pick(rng, EVALUATIONS, EVALUATION_WEIGHTS)
+            self.emit(number, "revisited", at, revisit)
+        if plan.owed and plan.ratings:
+            at = self.hotline_time(close_day + rng.randint(1, 10), closed_at)
+            if at < self.cutoff:
+                rating, excluded = plan.ratings.pop()
+                plan.owed -= 1
+                rated: dict[str, Any] = {"rating": rating}
+                if excluded:
+                    rated["excluded"] = True
+                self.emit(number, "rated", at, rated)
+        if rnd() < P_SUPERVISED:
+            at = self.hotline_time(close_day + rng.randint(2, 20), closed_at)
+            self.emit(number, "supervised", at, {"at_fault": rnd() < P_SUPERVISED_AT_FAULT})
+
+    # the year ---------------------------------------------------------------------------
+
+    def run(self, out: TextIO) -> Counts:
+        """Write the year's events to `out`, sorted by `at`."""
+        rng = self.rng
+        index = 0
+        heap = self.heap
+        for day, count in enumerate(self.daily):
+            times = sorted(
+                day * 86400 + pick(rng, HOURS, HOUR_WEIGHTS) * 3600 + rng.randrange(3600)
+                for _ in range(count)
+            )
+            for received_at in times:
+                self.order(index, received_at)
+                index += 1
+            self.counts.orders = index
+            end = (day + 1) * 86400
+            lines = []
+            while heap and heap[0][0] < end:
+                lines.append(heapq.heappop(heap)[2])
+            if lines:
+                lines.append("")
+                out.write("\n".join(lines))
+        assert not heap, "events left after the end of the year"
+        return self.counts
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Generate an assessment year of hotline work-order events as JSON Lines.",
+    )
+    parser.add_argument("--year", type=int, default=2019, help="assessment year (default 2019)")
+    parser.add_argument(
+        "--orders", type=int, default=SEED_001_ORDERS, help="orders received (default 240409)"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--output", default="-", help="output file, or - for stdout (default)")
+    args = parser.parse_args(argv)
+    if args.orders < 1:
+        parser.error("--orders must be at least 1")
+    if not 2001 <= args.year <= 2099:
+        parser.error("--year must be within the working-day calendar (2001–2099)")
+
+    started = time.perf_counter()
+    generator = YearGenerator(args.year, args.orders, args.seed)
+    for warning in generator.warnings:
+        print(f"generate_year: warning: {warning}", file=sys.stderr)
+    try:
+        if args.output == "-":
+            sys.stdout.reconfigure(encoding="utf-8", newline="\n")  # type: ignore[union-attr]
+            counts = generator.run(sys.stdout)
+            sys.stdout.flush()
+        else:
+            with Path(args.output).open("w", encoding="utf-8", newline="\n") as out:
+                counts = generator.run(out)
+    except BrokenPipeError:  # e.g. `| head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    seconds = time.perf_counter() - started
+    where = "stdout" if args.output == "-" else args.output
+    print(
+        f"generate_year: assessment year {args.year} ({generator.start} … {args.year}-10-31): "
+        f"{counts.orders:,} orders, {counts.events:,} events in {seconds:.1f} s → {where}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

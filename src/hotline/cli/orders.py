@@ -1,0 +1,36 @@
+"""`hotline orders ...`: lists of orders that need attention."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hotline.cli.output import Format, FormatOption, emit
+from hotline.cli.report import reports
+
+app = typer.Typer(help="Orders that need attention.", no_args_is_help=True)
+
+
+@app.command()
+def overdue(
+    ctx: typer.Context,
+    unit: Annotated[str | None, typer.Option(help="Only this unit's orders.")] = None,
+    output: FormatOption = Format.TABLE,
+) -> None:
+    """Open orders past a limit, or due by the end of the next working day."""
+    found = reports(ctx).due(unit)
+    rows = [
+        {
+            "order": d.number,
+            "unit": d.unit,
+            "limit": d.limit.value,
+            "status": d.status.label,
+            "due": d.due.isoformat(),
+            "working_days_left": d.working_days_left,
+        }
+        for d in found
+    ]
+    columns = [("order", "order"), ("unit", "unit"), ("limit", "limit"), ("status", "status"),
+               ("due", "due"), ("working_days_left", "working days left")]  # fmt: skip
+    emit(rows, columns, output, title=f"{len(rows)} limits past or due soon")

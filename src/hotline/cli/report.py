@@ -1,0 +1,151 @@
+"""`hotline report ...`: the assessment's numbers per unit, group and system, and the
+orders behind them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+
+from hotline.cli.context import application
+from hotline.cli.output import Format, FormatOption, emit
+from hotline.cli.parsing import parse_day, parse_moment
+from hotline.domain.errors import InvalidInput
+from hotline.domain.metrics import Metric, MetricValue
+from hotline.domain.periods import Period, date_range, parse_period
+from hotline.service.reports import Reports
+
+app = typer.Typer(
+    help="Rates and scores per unit for a period, and the orders behind them.", no_args_is_help=True
+)
+
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Assessment year 2019 (2018-11-01 … 2019-10-31), quarter 2019Q1 … 2019Q4 "
+        "(Nov–Jan, Feb–Apr, May–Jul, Aug–Oct), or month 2019-03."
+    ),
+]
+FromOption = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Answer as the store stood at this recorded time, YYYY-MM-DD HH:MM (Asia/Shanghai).",
+    ),
+]
+
+
+def period_of(period: str | None, start: str | None, end: str | None) -> Period:
+    """The period named by --period, or by --from and --to."""
+    if period and (start or end):
+        raise InvalidInput("give either --period or --from/--to, not both")
+    if period:
+        return parse_period(period)
+    if start and end:
+        return date_range(parse_day(start, "--from"), parse_day(end, "--to"))
+    raise InvalidInput("give --period (2019, 2019Q1, 2019-03) or both --from and --to")
+
+
+def reports(ctx: typer.Context) -> Reports:
+    hotline = application(ctx)
+    return Reports(hotline, hotline.readmodel)
+
+
+def _as_of(text: str | None) -> datetime | None:
+    return parse_moment(text, "--as-of") if text else None
+
+
+def _shown(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:
+    if value.value is None:
+        return None
+    if output is Format.TABLE:
+        return f"{value.value:.{metric.decimals}f}"
+    return round(value.value, metric.decimals) if metric.decimals else round(value.value)
+
+
+@app.command()
+def rates(
+    ctx: typer.Context,
+    unit: Annotated[str | None, typer.Option(help="One unit (承办单位).")] = None,
+    group: Annotated[
+        str | None, typer.Option(help="One group: district, municipal, consumer_council.")
+    ] = None,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    as_of: AsOfOption = None,
+    output: FormatOption = Format.TABLE,
+) -> None:
+    """Volume, first-contact, on-time, return, resolution and satisfaction per unit."""
+    if unit and group:
+        raise InvalidInput("give either --unit or --group, not both")
+    found = reports(ctx).rates(
+        period_of(period, start, end), unit=unit, group=group, as_of=_as_of(as_of)
+    )
+    rows: list[dict[str, Any]] = []
+    for row in found.rows:
+        shown: dict[str, Any] = {"name": row.name, "level": row.level, "group": row.group}
+        for metric in found.metrics:
+            value = row.values[metric.key]
+            shown[metric.key] = _shown(metric, value, output)
+            if output is not Format.TABLE and value.denominator is not None:
+                shown[f"{metric.key}_numerator"] = round(value.numerator, 2)
+                shown[f"{metric.key}_denominator"] = value.denominator
+        rows.append(shown)
+    columns = [("name", "unit"), *((m.key, f"{m.label}{m.unit and ' ' + m.unit}")
+                                    for m in found.metrics)]  # fmt: skip
+    if output is not Format.TABLE:
+        columns = [("name", "name"), ("level", "level"), ("group", "group")] + [
+            (key, key) for key in rows[0] if key not in {"name", "level", "group"}
+        ]
+    emit(
+        rows,
+        columns,
+        output,
+        title=f"{found.period.label} ({found.period.start} … {found.period.end}), "
+        f"limits judged on {found.today}",
+        document=_document(found.period, found.today, found.as_of),
+    )
+
+
+@app.command()
+def explain(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Option(help="The unit (承办单位).")],
+    metric: Annotated[
+        str | None, typer.Option(help="Only this metric (a key of `report rates --format json`).")
+    ] = None,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    as_of: AsOfOption = None,
+    output: FormatOption = Format.TABLE,
+) -> None:
+    """The orders behind a unit's numbers: late, not contacted in time, returned late,
+    rated 不满意 …"""
+    chosen = period_of(period, start, end)
+    findings = reports(ctx).explain(chosen, unit, metric, _as_of(as_of))
+    rows = [
+        {"metric": f.metric.key, "label": f.metric.label, "order": f.number, "reason": f.reason}
+        for f in findings
+    ]
+    emit(
+        rows,
+        [("label", "metric"), ("order", "order"), ("reason", "why")],
+        output,
+        title=f"{unit}, {chosen.label}: {len(rows)} orders behind the numbers",
+        document={"unit": unit, "period": chosen.label},
+    )
+
+
+def _document(period: Period, today: Any, as_of: datetime | None) -> dict[str, Any]:
+    return {
+        "period": period.label,
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "judged_on": today.isoformat(),
+        "as_of": as_of.isoformat() if as_of else None,
+    }

@@ -1,0 +1,236 @@
+"""Bulk import of order events from JSON Lines (DOMAIN §9).
+
+The file is streamed in batches; each batch's events go through the order
+aggregate (so every order rule applies) and are saved in one transaction.
+An event already in the store (same order, event, time and fields) is skipped,
+so loading a file twice changes nothing. A bad line is reported with its line
+number; its order's events from that batch on are not written (events of the
+order committed by earlier batches stay: each is valid on its own, and
+re-importing the corrected file adds the rest).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from hotline.domain.aggregate import DomainEvent, in_shanghai
+from hotline.domain.errors import HotlineError, InvalidInput, OrderAlreadyReceived, OrderNotFound
+from hotline.domain.order import ORDER_EVENTS, Order, order_id
+from hotline.service.application import ORDER_ACTIONS, ConcurrentChange, HotlineApplication
+
+BATCH_LINES = 5_000
+CACHED_ORDERS = 20_000
+"""Orders kept in memory between batches (a month of a district's orders): bounds memory."""
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    line: int
+    order: str | None
+    message: str
+
+    def __str__(self) -> str:
+        which = f" order {self.order}:" if self.order else ""
+        return f"line {self.line}:{which} {self.message}"
+
+
+@dataclass
+class ImportResult:
+    lines: int = 0
+    written: int = 0
+    """Events written."""
+    already_present: int = 0
+    """Events skipped because the store already had them."""
+    not_written: int = 0
+    """Events of rejected orders."""
+    problems: list[LineProblem] = field(default_factory=list)
+
+    @property
+    def rejected_orders(self) -> int:
+        return len({p.order for p in self.problems if p.order})
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int
+    order: str
+    event: str
+    at: datetime
+    fields: dict[str, Any]
+
+
+class Importer:
+    """Imports JSON Lines of order events into `app`'s store."""
+
+    def __init__(self, app: HotlineApplication, batch_lines: int = BATCH_LINES) -> None:
+        self.app = app
+        self.batch_lines = batch_lines
+        self._cache: OrderedDict[str, Order] = OrderedDict()
+        self._rejected: set[str] = set()
+
+    def run(
+        self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None
+    ) -> ImportResult:
+        """Import every line; `progress` gets the number of bytes read after each batch."""
+        result = ImportResult()
+        numbered = enumerate(lines, start=1)
+        done_bytes = 0
+        while batch := list(islice(numbered, self.batch_lines)):
+            self._import_batch(batch, result)
+            result.lines = batch[-1][0]
+            done_bytes += sum(len(raw) for _, raw in batch)
+            if progress:
+                progress(done_bytes)
+        return result
+
+    def _import_batch(self, batch: list[tuple[int, bytes]], result: ImportResult) -> None:
+        changed: dict[str, Order] = {}
+        for number, raw in batch:
+            if not raw.strip():
+                continue
+            try:
+                line = _parse(number, raw)
+            except InvalidInput as error:
+                unreadable = _order_of(raw)
+                self._reject(
+                    unreadable, changed, result, LineProblem(number, unreadable, str(error))
+                )
+                continue
+            if line.order in self._rejected:
+                result.not_written += 1
+                continue
+            try:
+                found = changed.get(line.order) or self._load(line.order)
+                if self._already_present(found, line):
+                    result.already_present += 1
+                    continue
+                changed[line.order] = self._apply(found, line)
+            except HotlineError as error:
+                problem = LineProblem(number, line.order, str(error))
+                self._reject(line.order, changed, result, problem)
+        kept = [o for key, o in changed.items() if key not in self._rejected]
+        try:
+            recordings = self.app.save(*kept)
+        except IntegrityError:
+            raise ConcurrentChange(
+                "another writer changed the same orders during the import; run it again "
+                "(events already imported are skipped)"
+            ) from None
+        result.written += len(recordings)
+        for order in kept:
+            self._remember(order)
+
+    def _reject(
+        self, order: str | None, changed: dict[str, Order], result: ImportResult,
+        problem: LineProblem,
+    ) -> None:  # fmt: skip
+        result.problems.append(problem)
+        if order is None:
+            return
+        self._rejected.add(order)
+        dropped = changed.pop(order, None)
+        if dropped is not None:
+            result.not_written += len(dropped.collect_events())
+        self._cache.pop(order, None)
+
+    def _load(self, number: str) -> Order | None:
+        if number in self._cache:
+            self._cache.move_to_end(number)
+            return self._cache[number]
+        try:
+            order: Order = self.app.repository.get(order_id(number))
+        except AggregateNotFoundError:
+            return None
+        self._remember(order)
+        return order
+
+    def _remember(self, order: Order) -> None:
+        self._cache[order.number] = order
+        self._cache.move_to_end(order.number)
+        while len(self._cache) > CACHED_ORDERS:
+            self._cache.popitem(last=False)
+
+    def _apply(self, order: Order | None, line: _Line) -> Order:
+        if line.event == "received":
+            if order is not None:
+                raise OrderAlreadyReceived(f"order {line.order} was already received differently")
+            fields = dict(line.fields)
+            fields["unit"] = self.app.units.get(str(fields.get("unit", ""))).name
+            return Order.receive(line.order, at=line.at, **fields)
+        if order is None:
+            raise OrderNotFound(f"no order {line.order} has been received before this line")
+        ORDER_ACTIONS[line.event](order, at=line.at, **line.fields)
+        return order
+
+    def _already_present(self, order: Order | None, line: _Line) -> bool:
+        """Whether `order` already has this line's event (same name, time and fields)."""
+        if order is None:
+            return False
+        same_time = [e for e in order.history if e.name == line.event and e.at == line.at]
+        if not same_time:
+            return False
+        fields = dict(line.fields)
+        if line.event == "received":
+            fields["unit"] = self.app.units.get(str(fields.get("unit", ""))).name
+            fields["number"] = line.order
+        candidate = _payload(ORDER_EVENTS[line.event], order, line.at, fields)
+        return any(e.payload() == candidate for e in same_time)
+
+
+def _payload(
+    event_class: type[DomainEvent], order: Order, at: datetime, fields: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The normalised fields of an event made from `fields` (None if they are invalid)."""
+    try:
+        event = event_class.model_validate(
+            {"originator_id": order.id, "originator_version": 1, "timestamp": at, "at": at,
+             **fields}
+        )  # fmt: skip
+    except ValueError:
+        return None
+    return event.payload()
+
+
+def _parse(number: int, raw: bytes) -> _Line:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(f"not UTF-8 text (byte {error.start})") from None
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"not a JSON object: {error.msg} (column {error.colno})") from None
+    if not isinstance(item, dict):
+        raise InvalidInput("not a JSON object")
+    order, event, at = item.pop("order", None), item.pop("event", None), item.pop("at", None)
+    if not isinstance(order, str) or not order.strip():
+        raise InvalidInput('"order" (the order number) is missing or not text')
+    if event not in ORDER_EVENTS:
+        names = ", ".join(ORDER_EVENTS)
+        raise InvalidInput(f'"event" {event!r} is not one of: {names}')
+    if not isinstance(at, str):
+        raise InvalidInput('"at" is missing: when it happened, ISO 8601 with +08:00')
+    try:
+        moment = in_shanghai(datetime.fromisoformat(at))
+    except ValueError:
+        raise InvalidInput(f'"at" {at!r} is not an ISO 8601 date and time') from None
+    return _Line(number, order.strip(), event, moment, item)
+
+
+def _order_of(raw: bytes) -> str | None:
+    """The order number of a line that could not be parsed, if it can be read at all."""
+    try:
+        item = json.loads(raw)
+    except ValueError:
+        return None
+    order = item.get("order") if isinstance(item, dict) else None
+    return order.strip() if isinstance(order, str) and order.strip() else None

@@ -1,0 +1,201 @@
+"""Managers' reports: metrics per unit, group and system for a period, the orders
+behind them, and the orders that need action now.
+
+Every report first catches the projection up, so it never misses an event that
+was logged; `as_of` answers as the store stood at a recorded time instead. The
+calendar and the rules are applied at query time: amending the calendar changes
+the next report, with no rebuild.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+
+import numpy as np
+
+from hotline.adapters.readmodel import ReadModel
+from hotline.adapters.rubric_files import load_metrics, projections_dir
+from hotline.domain.aggregate import in_shanghai, now
+from hotline.domain.errors import InvalidInput
+from hotline.domain.limits import LimitName, LimitStatus, StatusCode, evaluate
+from hotline.domain.metrics import Facts, Metric, MetricValue, compute, explain, ordered
+from hotline.domain.periods import Period
+from hotline.service.application import HotlineApplication
+from hotline.service.projection import OrderProjection
+
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class RatesRow:
+    """One unit's, group's or the whole system's metrics."""
+
+    name: str
+    level: str
+    """`unit`, `group` or `system`."""
+    group: str
+    values: dict[str, MetricValue]
+
+
+@dataclass(frozen=True)
+class Rates:
+    period: Period
+    today: date
+    """The day limits were judged on (today, or the --as-of day)."""
+    as_of: datetime | None
+    metrics: list[Metric]
+    rows: list[RatesRow]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An order that cost a metric, and why."""
+
+    metric: Metric
+    number: str
+    unit: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DueOrder:
+    """An open order whose limit has passed or falls due soon."""
+
+    number: str
+    unit: str
+    limit: LimitName
+    status: LimitStatus
+    due: date
+    working_days_left: int
+
+
+class Reports:
+    """Reports over the read model of `app`'s store."""
+
+    def __init__(self, app: HotlineApplication, readmodel: ReadModel) -> None:
+        self.app = app
+        self.readmodel = readmodel
+        self.projection = OrderProjection(app, readmodel)
+
+    @cached_property
+    def metrics(self) -> list[Metric]:
+        return ordered(load_metrics(projections_dir()))
+
+    def metric(self, key: str) -> Metric:
+        for metric in self.metrics:
+            if metric.key == key:
+                return metric
+        known = ", ".join(m.key for m in self.metrics)
+        raise InvalidInput(f"unknown metric {key!r}; use one of: {known}")
+
+    def rates(
+        self,
+        period: Period,
+        *,
+        unit: str | None = None,
+        group: str | None = None,
+        as_of: datetime | None = None,
+    ) -> Rates:
+        """Every metric per unit (all, a group's, or one), per group and system-wide."""
+        facts, today = self._facts(period, as_of)
+        registry = self.app.units
+        units = [u.name for u in registry.units]
+        unit_index = {name: i for i, name in enumerate(units)}
+        keys = np.asarray([unit_index.get(u, -1) for u in facts.orders.units], dtype=np.int64)
+        groups = list(registry.groups)
+        group_of_unit = np.asarray(
+            [next(i for i, g in enumerate(groups) if u in g.units) for u in units], dtype=np.int64
+        )
+        by_unit = {m.key: compute(m, facts, keys, len(units)) for m in self.metrics}
+        group_keys = np.where(keys >= 0, group_of_unit[np.maximum(keys, 0)], -1)
+        by_group = {m.key: compute(m, facts, group_keys, len(groups)) for m in self.metrics}
+        system = {m.key: compute(m, facts, np.zeros_like(keys), 1)[0] for m in self.metrics}
+
+        rows: list[RatesRow] = []
+        if unit is not None:
+            found = registry.get(unit)
+            index = unit_index[found.name]
+            rows.append(self._row(found.name, "unit", found.group, by_unit, index))
+            return Rates(period, today, as_of, self.metrics, rows)
+        chosen = [registry.group(group)] if group else groups
+        for unit_group in chosen:
+            for name in unit_group.units:
+                rows.append(self._row(name, "unit", unit_group.key, by_unit, unit_index[name]))
+            rows.append(
+                self._row(unit_group.name, "group", unit_group.key, by_group,
+                          groups.index(unit_group))
+            )  # fmt: skip
+        if group is None:
+            rows.append(RatesRow(SYSTEM, "system", "", system))
+        return Rates(period, today, as_of, self.metrics, rows)
+
+    def explain(
+        self,
+        period: Period,
+        unit: str,
+        metric: str | None = None,
+        as_of: datetime | None = None,
+    ) -> list[Finding]:
+        """The orders behind `unit`'s numbers: those that cost each metric, and why."""
+        found = self.app.units.get(unit)
+        facts, _ = self._facts(period, as_of)
+        selected = np.asarray([u == found.name for u in facts.orders.units], dtype=bool)
+        metrics = [self.metric(metric)] if metric else self.metrics
+        return [
+            Finding(m, facts.orders.numbers[row], found.name, reason)
+            for m in metrics
+            for row, reason in explain(m, facts, selected)
+        ]
+
+    def due(self, unit: str | None = None, today: date | None = None) -> list[DueOrder]:
+        """Open orders past a limit, or due by the next working day."""
+        self.projection.catch_up()
+        today = today or now().date()
+        calendar = self.app.calendar()
+        soon = calendar.add_working_days(today, 1)
+        orders = self.readmodel.load(today, today)
+        limits = evaluate(orders.timelines, calendar, self.app.rules, today)
+        unit_name = self.app.units.get(unit).name if unit else None
+        start = calendar.ordinal(today)
+        found: list[DueOrder] = []
+        # A return is due only if the order is out of jurisdiction, which only the unit knows.
+        checks = [
+            (LimitName.FIRST_CONTACT, limits.contact_status, limits.contact_due),
+            (LimitName.CLOSE, limits.close_status, limits.close_due),
+        ]
+        is_open = orders.timelines.status == StatusCode.OPEN
+        for name, status, due in checks:
+            near = (status == LimitStatus.PENDING) & (due <= soon.toordinal())
+            rows = np.flatnonzero(is_open & ((status == LimitStatus.OVERDUE) | near))
+            for row in rows:
+                if unit_name and orders.units[row] != unit_name:
+                    continue
+                due_day = date.fromordinal(int(due[row]))
+                found.append(
+                    DueOrder(orders.numbers[row], orders.units[row], name,
+                             LimitStatus(int(status[row])), due_day,
+                             calendar.ordinal(due_day) - start)
+                )  # fmt: skip
+        return sorted(found, key=lambda d: (d.due, d.number, d.limit))
+
+    def _facts(self, period: Period, as_of: datetime | None) -> tuple[Facts, date]:
+        if as_of is None:
+            self.projection.catch_up()
+            readmodel, today = self.readmodel, now().date()
+        else:
+            moment = in_shanghai(as_of)
+            readmodel = ReadModel("sqlite://")
+            self.projection.replay_until(moment, readmodel)
+            today = moment.date()
+        orders = readmodel.load(period.start, period.end)
+        limits = evaluate(orders.timelines, self.app.calendar(), self.app.rules, today)
+        facts = Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
+        return facts, today
+
+    @staticmethod
+    def _row(
+        name: str, level: str, group: str, values: dict[str, list[MetricValue]], index: int
+    ) -> RatesRow:
+        return RatesRow(name, level, group, {key: found[index] for key, found in values.items()})
