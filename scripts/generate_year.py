@@ -68,10 +68,11 @@ from array import array
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 try:
     from hotline.adapters.official_calendar import official_schedules
@@ -83,6 +84,8 @@ except ModuleNotFoundError:  # a python without hotline: run again with the repo
     if (_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != _VENV.resolve():
         os.execv(_VENV / "bin" / "python", [str(_VENV / "bin" / "python"), *sys.argv])
     raise
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # --- seed data -------------------------------------------------------------------------
 
@@ -473,6 +476,12 @@ class YearGenerator:
         self.cutoff = self.days * 86400  # seconds from the start: 1 November of `year`, 00:00
         self.number_width = max(6, len(str(orders)))
         self.warnings: list[str] = []
+        today = datetime.now(SHANGHAI).date()
+        if date(year, 10, 31) >= today:
+            self.warnings.append(
+                f"assessment year {year} is not over (today is {today}): its events after now "
+                "are in the future, and `hotline import` refuses those"
+            )
         self._calendar()
         self.units = self._plan_units()
         self._plan_ratings()
@@ -529,9 +538,22 @@ class YearGenerator:
             if name not in registry:
                 self.warnings.append(f"seed 000 unit {name} is not in the registry; skipped")
         groups = [g for g in registry.groups if g.units]
-        group_orders = largest_remainder(
-            [GROUP_VOLUME_2019.get(g.key, 0) or 1000 for g in groups], self.total_orders
-        )
+        volumes = []
+        for g in groups:
+            if g.key not in GROUP_VOLUME_2019:
+                self.warnings.append(f"group {g.key} has no 2019 volume; given 1% of the orders")
+            volumes.append(GROUP_VOLUME_2019.get(g.key, sum(GROUP_VOLUME_2019.values()) // 100))
+        group_orders = largest_remainder(volumes, self.total_orders)
+        # Enough orders for every unit to have one, if there are enough orders at all.
+        for i, g in enumerate(groups):
+            while group_orders[i] < len(g.units):
+                richest = max(
+                    range(len(groups)), key=lambda j: group_orders[j] - len(groups[j].units)
+                )
+                if group_orders[richest] <= len(groups[richest].units):
+                    break
+                group_orders[richest] -= 1
+                group_orders[i] += 1
         plans: list[UnitPlan] = []
         for group, total in zip(groups, group_orders, strict=True):
             points: list[float] = []
@@ -544,14 +566,17 @@ class YearGenerator:
             # A unit with 0.0000 points gets one order (returned, so its volume stays 0).
             zero = [p == 0.0 for p in points]
             spare = total - sum(zero)
-            counts = at_least_one(largest_remainder(points, max(spare, 0)))
+            shares = iter(
+                at_least_one(largest_remainder([p for p in points if p > 0], max(spare, 0)))
+            )
+            counts = [1 if is_zero else next(shares) for is_zero in zero]
             for name, count, is_zero in zip(group.units, counts, zero, strict=True):
                 satisfaction = seed.get(name, (0.0, None))[1]
                 plans.append(
                     UnitPlan(
                         name=name,
                         group=group.key,
-                        orders=1 if is_zero else count,
+                        orders=count,
                         forced_return=is_zero,
                         target_score=None if satisfaction is None else satisfaction / 35 * 100,
                     )

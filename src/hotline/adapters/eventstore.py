@@ -6,6 +6,7 @@ selects the embedded SQLite store; other backends plug in here.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -61,15 +62,16 @@ def store_environment(location: str | None) -> dict[str, str]:
     }
 
 
+_KEYS = {"originator_id", "originator_version"}
+"""Kept in the stored event's own columns, not in its JSON state."""
+
+
 class PydanticMapper(Mapper[Any]):
-    """Maps pydantic domain events to stored events and back, validating on read."""
+    """Maps pydantic domain events to JSON stored events and back, validating on read."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         assert isinstance(domain_event, DomainEvent)
-        state = domain_event.model_dump(
-            mode="json", exclude={"originator_id", "originator_version"}
-        )
-        data = self.transcoder.encode(state)
+        data = domain_event.model_dump_json(exclude=_KEYS).encode()
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
@@ -87,7 +89,7 @@ class PydanticMapper(Mapper[Any]):
             data = self.cipher.decrypt(data)
         if self.compressor:
             data = self.compressor.decompress(data)
-        state: dict[str, Any] = self.transcoder.decode(data)
+        state: dict[str, Any] = json.loads(data)
         return state
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:

@@ -190,6 +190,17 @@ class HotlineApplication(Application[UUID]):
         """Withdraw a closure entered by mistake."""
         self._amend(lambda amendments, at: amendments.withdraw_closure(at, day, reason))
 
+    def save_many(self, aggregates: list[Order]) -> int:
+        """Save the new events of many orders in one transaction; the number saved.
+
+        For bulk loads: it goes straight to the recorder (`Application.save` checks each
+        object against runtime protocols, which costs more than storing it).
+        """
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        if events:
+            self.recorder.insert_events(list(map(self.mapper.to_stored_event, events)))
+        return len(events)
+
     # Helpers
 
     def _amend(self, change: Callable[[CalendarAmendments, datetime], None]) -> None:

@@ -59,6 +59,27 @@ class ImportResult:
         return len({p.order for p in self.problems if p.order})
 
 
+@dataclass
+class _Outcome:
+    """What one batch did; merged into the result once its transaction commits."""
+
+    written: int = 0
+    already_present: int = 0
+    not_written: int = 0
+    problems: list[LineProblem] = field(default_factory=list)
+    rejected: set[str] = field(default_factory=set)
+
+    def reject(self, order: str | None, problem: LineProblem, changed: dict[str, Order]) -> None:
+        """Report `problem`; none of `order`'s events from this batch on are written."""
+        self.problems.append(problem)
+        if order is None:
+            return
+        self.rejected.add(order)
+        dropped = changed.pop(order, None)
+        if dropped is not None:
+            self.not_written += len(dropped.collect_events())
+
+
 @dataclass(frozen=True)
 class _Line:
     number: int
@@ -76,6 +97,7 @@ class Importer:
         self.batch_lines = batch_lines
         self._cache: OrderedDict[str, Order] = OrderedDict()
         self._rejected: set[str] = set()
+        self._careful = False
 
     def run(
         self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None
@@ -93,6 +115,30 @@ class Importer:
         return result
 
     def _import_batch(self, batch: list[tuple[int, bytes]], result: ImportResult) -> None:
+        """Import one batch in one transaction.
+
+        A `received` line for an order not seen yet is taken to be new without asking the
+        store; if one was not (a file loaded again), the batch is done again carefully.
+        """
+        try:
+            outcome = self._try_batch(batch, careful=self._careful)
+        except IntegrityError:
+            self._careful = True  # the file holds stored orders: ask the store from now on
+            try:
+                outcome = self._try_batch(batch, careful=True)
+            except IntegrityError:
+                raise ConcurrentChange(
+                    "another writer changed the same orders during the import; run it again "
+                    "(events already imported are skipped)"
+                ) from None
+        result.written += outcome.written
+        result.already_present += outcome.already_present
+        result.not_written += outcome.not_written
+        result.problems.extend(outcome.problems)
+        self._rejected |= outcome.rejected
+
+    def _try_batch(self, batch: list[tuple[int, bytes]], careful: bool) -> _Outcome:
+        outcome = _Outcome()
         changed: dict[str, Order] = {}
         for number, raw in batch:
             if not raw.strip():
@@ -101,51 +147,42 @@ class Importer:
                 line = _parse(number, raw)
             except InvalidInput as error:
                 unreadable = _order_of(raw)
-                self._reject(
-                    unreadable, changed, result, LineProblem(number, unreadable, str(error))
-                )
+                outcome.reject(unreadable, LineProblem(number, unreadable, str(error)), changed)
                 continue
-            if line.order in self._rejected:
-                result.not_written += 1
+            if line.order in self._rejected or line.order in outcome.rejected:
+                outcome.not_written += 1
                 continue
             try:
-                found = changed.get(line.order) or self._load(line.order)
+                found = changed.get(line.order) or self._cached(line, careful)
                 if self._already_present(found, line):
-                    result.already_present += 1
+                    outcome.already_present += 1
                     continue
                 changed[line.order] = self._apply(found, line)
             except HotlineError as error:
-                problem = LineProblem(number, line.order, str(error))
-                self._reject(line.order, changed, result, problem)
-        kept = [o for key, o in changed.items() if key not in self._rejected]
+                outcome.reject(line.order, LineProblem(number, line.order, str(error)), changed)
+        for key in outcome.rejected:
+            self._cache.pop(key, None)
         try:
-            recordings = self.app.save(*kept)
+            outcome.written = self.app.save_many(list(changed.values()))
         except IntegrityError:
-            raise ConcurrentChange(
-                "another writer changed the same orders during the import; run it again "
-                "(events already imported are skipped)"
-            ) from None
-        result.written += len(recordings)
-        for order in kept:
+            for key in changed:
+                self._cache.pop(key, None)  # holds events that were not saved
+            raise
+        for order in changed.values():
             self._remember(order)
+        return outcome
 
-    def _reject(
-        self, order: str | None, changed: dict[str, Order], result: ImportResult,
-        problem: LineProblem,
-    ) -> None:  # fmt: skip
-        result.problems.append(problem)
-        if order is None:
-            return
-        self._rejected.add(order)
-        dropped = changed.pop(order, None)
-        if dropped is not None:
-            result.not_written += len(dropped.collect_events())
-        self._cache.pop(order, None)
+    def _cached(self, line: _Line, careful: bool) -> Order | None:
+        """The order as stored, from memory if recently used; a new order's `received` line
+        asks the store only when `careful`."""
+        if line.order in self._cache:
+            self._cache.move_to_end(line.order)
+            return self._cache[line.order]
+        if line.event == "received" and not careful:
+            return None
+        return self._load(line.order)
 
     def _load(self, number: str) -> Order | None:
-        if number in self._cache:
-            self._cache.move_to_end(number)
-            return self._cache[number]
         try:
             order: Order = self.app.repository.get(order_id(number))
         except AggregateNotFoundError:
