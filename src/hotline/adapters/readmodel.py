@@ -264,13 +264,23 @@ class ReadModel:
                      "at_fault": state["at_fault"]}
                 )  # fmt: skip
         if rows:
-            ids = list(rows)
-            for chunk in _chunks(ids, 500):
+            for chunk in _chunks(list(rows), 500):
                 connection.execute(delete(orders).where(orders.c.id.in_(chunk)))
-            connection.execute(insert(orders), list(rows.values()))
+            self._insert_many(connection, orders, list(rows.values()))
         for table, new in extra.items():
             if new:
-                connection.execute(insert(table), new)
+                self._insert_many(connection, table, new)
+
+    def _insert_many(self, connection: Connection, table: Table, rows: list[Row]) -> None:
+        """INSERT `rows` with the driver's executemany: SQLAlchemy's per-row parameter
+        processing costs more than the insert itself. Names are the tables' own."""
+        names = [column.name for column in table.columns]
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        statement = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join([mark] * len(names))})"
+        )
+        connection.exec_driver_sql(statement, [tuple(row[n] for n in names) for row in rows])
 
     def _rows(self, connection: Connection, ids: set[str]) -> Iterator[tuple[str, Row]]:
         for chunk in _chunks(list(ids), 500):
@@ -301,10 +311,11 @@ class ReadModel:
                 | (orders.c.closed_day == NONE)
                 | (orders.c.rated_day >= first)
             )
-            .order_by(orders.c.number)
         )
         with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
+            # The driver's own rows: SQLAlchemy's row processing would double the time.
+            compiled = query.compile(self.engine, compile_kwargs={"literal_binds": True})
+            rows = connection.exec_driver_sql(str(compiled)).fetchall()
             found_extensions = connection.execute(
                 select(orders.c.number, extensions.c.applied_day, extensions.c.until_day)
                 .join(orders, orders.c.id == extensions.c.id)

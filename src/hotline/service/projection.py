@@ -18,7 +18,7 @@ from hotline.adapters.eventstore import PydanticMapper
 from hotline.adapters.readmodel import Change, ReadModel
 from hotline.service.application import HotlineApplication
 
-BATCH_SIZE = 5_000
+BATCH_SIZE = 20_000
 AS_OF_SKEW = timedelta(minutes=10)
 """How far a later notification's recorded time may lie before an earlier one's."""
 
