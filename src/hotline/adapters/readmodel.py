@@ -105,6 +105,9 @@ TRACKING_NAME = "orders-v1"
 
 
 Row = dict[str, Any]
+LOOKBACK_DAYS = 90
+"""How long before a period an order received may still have a limit falling in it (13
+working days with holidays, or an extension's promised date, is well inside)."""
 
 
 def _day(value: str) -> int:
@@ -292,8 +295,9 @@ class ReadModel:
             return int(connection.scalar(text("SELECT COUNT(*) FROM rm_orders")) or 0)
 
     def load(self, start: date, end: date) -> OrderColumns:
-        """Orders that matter to a period: received by its end, and received in it,
-        closed in it, or still open at its start."""
+        """Orders that matter to a period: received by its end, and received in it or in the
+        `LOOKBACK_DAYS` before it (a limit may fall in the period), closed or rated in it, or
+        still open."""
         first, last = start.toordinal(), end.toordinal()
         columns = [
             orders.c.channel, orders.c.kind, orders.c.status, orders.c.received_day,
@@ -306,7 +310,7 @@ class ReadModel:
             select(orders.c.number, orders.c.unit, *columns)
             .where(orders.c.received_day <= last)
             .where(
-                (orders.c.received_day >= first)
+                (orders.c.received_day >= first - LOOKBACK_DAYS)
                 | (orders.c.closed_day >= first)
                 | (orders.c.closed_day == NONE)
                 | (orders.c.rated_day >= first)

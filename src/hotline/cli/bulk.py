@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -35,15 +36,17 @@ def import_file(
         task = bar.add_task("import", total=size)
         result = importer.run(handle, lambda done: bar.update(task, completed=done))
     for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
-        err.print(f"hotline: {file}: {problem}")
+        print(f"hotline: {file}: {problem}", file=sys.stderr)  # verbatim: no markup, no wrap
     if len(result.problems) > MAX_PROBLEMS_SHOWN:
-        err.print(f"hotline: … and {len(result.problems) - MAX_PROBLEMS_SHOWN} more problems")
+        more = len(result.problems) - MAX_PROBLEMS_SHOWN
+        print(f"hotline: … and {more} more bad lines", file=sys.stderr)
     typer.echo(
         f"{file}: {result.lines} lines, {result.written} events written, "
         f"{result.already_present} already present"
         + (
-            f", {result.rejected_orders} orders rejected ({result.not_written} of their events "
-            "not written); fix the lines above and import the file again"
+            f"; {len(result.problems)} bad lines, {result.rejected_orders} orders rejected "
+            f"({result.not_written} of their events not written): fix the lines above and "
+            "import the file again"
             if result.problems
             else ""
         )

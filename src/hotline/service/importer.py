@@ -11,7 +11,9 @@ re-importing the corrected file adds the rest).
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +30,8 @@ from hotline.domain.order import ORDER_EVENTS, Order, order_id
 from hotline.service.application import ORDER_ACTIONS, ConcurrentChange, HotlineApplication
 
 BATCH_LINES = 5_000
+RESERVED_FIELDS = {"number", "originator_id", "originator_version", "timestamp"}
+"""Fields an event gets from hotline itself (the order number comes from "order")."""
 CACHED_ORDERS = 20_000
 """Orders kept in memory between batches (a month of a district's orders): bounds memory."""
 
@@ -238,6 +242,8 @@ def _payload(
 
 
 def _parse(number: int, raw: bytes) -> _Line:
+    if number == 1:
+        raw = raw.removeprefix(codecs.BOM_UTF8)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -254,6 +260,9 @@ def _parse(number: int, raw: bytes) -> _Line:
     if event not in ORDER_EVENTS:
         names = ", ".join(ORDER_EVENTS)
         raise InvalidInput(f'"event" {event!r} is not one of: {names}')
+    if reserved := RESERVED_FIELDS & item.keys():
+        names = ", ".join(sorted(reserved))
+        raise InvalidInput(f"field(s) {names} are set by hotline, not by a line; remove them")
     if not isinstance(at, str):
         raise InvalidInput('"at" is missing: when it happened, ISO 8601 with +08:00')
     try:
@@ -263,11 +272,10 @@ def _parse(number: int, raw: bytes) -> _Line:
     return _Line(number, order.strip(), event, moment, item)
 
 
+_ORDER_FIELD = re.compile(r'"order"\s*:\s*"([^"\\]+)"')
+
+
 def _order_of(raw: bytes) -> str | None:
-    """The order number of a line that could not be parsed, if it can be read at all."""
-    try:
-        item = json.loads(raw)
-    except ValueError:
-        return None
-    order = item.get("order") if isinstance(item, dict) else None
-    return order.strip() if isinstance(order, str) and order.strip() else None
+    """The order number of a line that could not be parsed, if its text shows one."""
+    found = _ORDER_FIELD.search(raw.decode("utf-8", errors="replace"))
+    return found[1].strip() or None if found else None

@@ -143,11 +143,12 @@ class Reports:
         facts, _ = self._facts(period, as_of)
         selected = np.asarray([u == found.name for u in facts.orders.units], dtype=bool)
         metrics = [self.metric(metric)] if metric else self.metrics
-        return [
+        findings = [
             Finding(m, facts.orders.numbers[row], found.name, reason)
             for m in metrics
             for row, reason in explain(m, facts, selected)
         ]
+        return sorted(findings, key=lambda f: (f.metric.position, f.number))
 
     def due(self, unit: str | None = None, today: date | None = None) -> list[DueOrder]:
         """Open orders past a limit, or due by the next working day."""
