@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hotline.domain.calendar import Days
-from hotline.domain.limits import NONE, Flags, Limits, Timelines
+from hotline.domain.limits import NONE, Limits, Timelines
+from hotline.domain.limits import Flags as Flags
 
 Weights = npt.NDArray[np.float64] | Flags
 UNSET = -1
