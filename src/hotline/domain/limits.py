@@ -41,9 +41,6 @@ class CloseLimit(BaseModel):
     feedback_allowance: bool = False
     """Whether the 12315 centre's feedback day(s) come off this limit."""
 
-    def matches(self, channel: Channel, kind: Kind) -> bool:
-        return self.channel in (None, channel) and self.kind in (None, kind)
-
 
 class TimeLimitRules(BaseModel):
     """The parameters of the 1·5·13 rules."""
@@ -69,9 +66,6 @@ class TimeLimitRules(BaseModel):
         if last.channel is not None or last.kind is not None:
             raise ValueError("the last [[close]] entry must have no channel and no kind")
         return self
-
-    def close_limit(self, channel: Channel, kind: Kind) -> CloseLimit:
-        return next(limit for limit in self.close if limit.matches(channel, kind))
 
 
 class LimitName(StrEnum):
