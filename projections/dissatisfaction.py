@@ -1,14 +1,10 @@
 """不满意度 dissatisfaction: ratings 不满意 ÷ ratings given in the period, excluded
 ones left out (seed 003's target: at most 10%)."""
 
-from hotline.domain.metrics import UNSET, Facts, Flags, Metric, Shortfall, day
+from hotline.domain.metrics import Facts, Metric, Shortfall, day
 from hotline.domain.vocabulary import Rating
 
 DISSATISFIED = Rating.DISSATISFIED.code
-
-
-def counted(f: Facts) -> Flags:
-    return f.within(f.orders.rated) & (f.orders.rating != UNSET) & ~f.orders.rating_excluded
 
 
 def dissatisfied(f: Facts, row: int) -> str:
@@ -21,6 +17,6 @@ METRIC = Metric(
     title="dissatisfaction",
     position=65,
     numerator=lambda f: f.orders.rating == DISSATISFIED,
-    denominator=counted,
+    denominator=Facts.counted_ratings,
     shortfalls=(Shortfall(lambda f: f.orders.rating == DISSATISFIED, dissatisfied),),
 )

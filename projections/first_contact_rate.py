@@ -4,10 +4,8 @@ in time, or whose citizen asked for no reply, needs none)."""
 
 import numpy as np
 
-from hotline.domain.limits import LimitStatus
+from hotline.domain.limits import DECIDED, LimitStatus
 from hotline.domain.metrics import Facts, Flags, Metric, Shortfall, day
-
-DECIDED = [LimitStatus.MET, LimitStatus.MISSED, LimitStatus.OVERDUE]
 
 
 def due_in_period(f: Facts) -> Flags:

@@ -4,10 +4,8 @@ in it; an open order past its limit counts as late."""
 
 import numpy as np
 
-from hotline.domain.limits import LimitStatus
+from hotline.domain.limits import DECIDED, LimitStatus
 from hotline.domain.metrics import Facts, Flags, Metric, Shortfall, day
-
-DECIDED = [LimitStatus.MET, LimitStatus.MISSED, LimitStatus.OVERDUE]
 
 
 def counted(f: Facts) -> Flags:

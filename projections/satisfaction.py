@@ -18,10 +18,6 @@ for rating, points in POINTS.items():
     _BY_CODE[rating.code] = points
 
 
-def counted(f: Facts) -> Flags:
-    return f.within(f.orders.rated) & (f.orders.rating != UNSET) & ~f.orders.rating_excluded
-
-
 def below_full(f: Facts) -> Flags:
     return (f.orders.rating != UNSET) & (f.orders.rating != Rating.SATISFIED.code)
 
@@ -38,7 +34,7 @@ METRIC = Metric(
     title="satisfaction score",
     position=60,
     numerator=lambda f: _BY_CODE[f.orders.rating],
-    denominator=counted,
+    denominator=Facts.counted_ratings,
     scale=1.0,
     unit="",
     shortfalls=(Shortfall(below_full, rated),),

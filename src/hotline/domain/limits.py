@@ -91,6 +91,10 @@ class LimitStatus(IntEnum):
         return self.name.lower()
 
 
+DECIDED = (LimitStatus.MET, LimitStatus.MISSED, LimitStatus.OVERDUE)
+"""The statuses a rate counts: the limit was met, or it has passed."""
+
+
 class StatusCode(IntEnum):
     """An order's status as a column value."""
 
@@ -346,7 +350,7 @@ def check_limits(
     t = timelines
     return [
         check(LimitName.FIRST_CONTACT, limits.contact_status, limits.contact_due, t.contact,
-              limits.contact_day, _contact_note(order, limits)),
+              limits.contact_day, _contact_note(limits)),
         check(LimitName.RETURN, limits.return_status, limits.return_due, t.returned,
               limits.return_day, _return_note(order)),
         check(LimitName.CLOSE, limits.close_status, limits.close_due, t.closed,
@@ -354,7 +358,7 @@ def check_limits(
     ]  # fmt: skip
 
 
-def _contact_note(order: Order, limits: Limits) -> str:
+def _contact_note(limits: Limits) -> str:
     if limits.contact_status[0] != LimitStatus.NOT_REQUIRED:
         return ""
     if limits.return_status[0] == LimitStatus.MET:

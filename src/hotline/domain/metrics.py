@@ -61,6 +61,15 @@ class Facts:
         found: Flags = (days >= self.start) & (days <= self.end) & (days != NONE)
         return found
 
+    def counted_ratings(self) -> Flags:
+        """Ratings given in the period, excluded ones (客观件/不纳入测评) left out."""
+        found: Flags = (
+            self.within(self.orders.rated)
+            & (self.orders.rating != UNSET)
+            & ~self.orders.rating_excluded
+        )
+        return found
+
 
 def day(number: int) -> date:
     """A day column's value as a date."""

@@ -83,9 +83,9 @@ class OrderProjection:
             batch = self._batch(position)
             if not batch:
                 return
-            changes = [c for c in self._changes(batch) if _recorded(c) <= moment]
-            readmodel.apply(changes, batch[-1].id)
-            if _recorded(self._changes(batch[-1:])[0]) > moment + AS_OF_SKEW:
+            changes = self._changes(batch)
+            readmodel.apply([c for c in changes if _recorded(c) <= moment], batch[-1].id)
+            if _recorded(changes[-1]) > moment + AS_OF_SKEW:
                 return
             position = batch[-1].id
 
