@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import (
     Boolean,
     Column,
@@ -33,7 +34,7 @@ from sqlalchemy import (
 )
 
 from hotline.domain.limits import NONE, StatusCode, Timelines
-from hotline.domain.metrics import UNSET, OrderColumns
+from hotline.domain.metrics import UNSET, OrderColumns, Revisits, Supervisions
 from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
@@ -93,6 +94,19 @@ supervisions = Table(
     Column("version", Integer, primary_key=True),
     Column("day", Integer, nullable=False),
     Column("at_fault", Boolean, nullable=False),
+)
+findings = Table(
+    "rm_findings",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("rubric", String(60), nullable=False),
+    Column("item", String(60), nullable=False),
+    Column("unit", String(100), nullable=False, index=True),
+    Column("day", Integer, nullable=False, index=True),
+    Column("count", Integer, nullable=False),
+    Column("order_number", String(64), nullable=True),
+    Column("note", String(500), nullable=False),
+    Column("withdrawn", Boolean, nullable=False),
 )
 tracking = Table(
     "rm_tracking",
@@ -201,6 +215,35 @@ class Change:
     state: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class FindingRecord:
+    """A finding not withdrawn (`hotline.domain.finding`), as the scoring reads it."""
+
+    id: str
+    rubric: str
+    item: str
+    unit: str
+    day: date
+    count: int
+    order: str | None
+    note: str
+
+
+def _finding(change: Change) -> Row:
+    state = change.state
+    return {
+        "id": change.id,
+        "rubric": state["rubric"],
+        "item": state["item"],
+        "unit": state["unit"],
+        "day": date.fromisoformat(state["day"]).toordinal(),
+        "count": state["count"],
+        "order_number": state["order"],
+        "note": state["note"],
+        "withdrawn": False,
+    }
+
+
 def _pragmas(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -245,6 +288,8 @@ class ReadModel:
         touched = {c.id for c in changes if c.name in ORDER_HANDLERS and c.name != "Received"}
         rows: dict[str, Row] = dict(self._rows(connection, touched))
         extra: dict[Table, list[Row]] = {extensions: [], revisits: [], supervisions: []}
+        new_findings: dict[str, Row] = {}
+        withdrawn: list[str] = []
         for change in changes:
             handler = ORDER_HANDLERS.get(change.name)
             state = change.state
@@ -266,6 +311,13 @@ class ReadModel:
                     {"id": change.id, "version": change.version, "day": _day(state["at"]),
                      "at_fault": state["at_fault"]}
                 )  # fmt: skip
+            elif change.name == "FindingRecorded":
+                new_findings[change.id] = _finding(change)
+            elif change.name == "FindingWithdrawn":
+                if change.id in new_findings:
+                    new_findings[change.id]["withdrawn"] = True
+                else:
+                    withdrawn.append(change.id)
         if rows:
             for chunk in _chunks(list(rows), 500):
                 connection.execute(delete(orders).where(orders.c.id.in_(chunk)))
@@ -273,6 +325,12 @@ class ReadModel:
         for table, new in extra.items():
             if new:
                 self._insert_many(connection, table, new)
+        if new_findings:
+            self._insert_many(connection, findings, list(new_findings.values()))
+        for chunk in _chunks(withdrawn, 500):
+            connection.execute(
+                update(findings).where(findings.c.id.in_(chunk)).values(withdrawn=True)
+            )
 
     def _insert_many(self, connection: Connection, table: Table, rows: list[Row]) -> None:
         """INSERT `rows` with the driver's executemany: SQLAlchemy's per-row parameter
@@ -293,6 +351,33 @@ class ReadModel:
     def count(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.scalar(text("SELECT COUNT(*) FROM rm_orders")) or 0)
+
+    def findings(
+        self, start: date, end: date, *, rubric: str | None = None, unit: str | None = None
+    ) -> list[FindingRecord]:
+        """The findings not withdrawn whose day is in `start` … `end` (both included),
+        of one rubric (by name) and one unit if given, by day then id."""
+        query = (
+            select(findings)
+            .where(~findings.c.withdrawn)
+            .where(findings.c.day >= start.toordinal())
+            .where(findings.c.day <= end.toordinal())
+            .order_by(findings.c.day, findings.c.id)
+        )
+        if rubric is not None:
+            query = query.where(findings.c.rubric == rubric)
+        if unit is not None:
+            query = query.where(findings.c.unit == unit)
+        with self.engine.connect() as connection:
+            rows = [row._mapping for row in connection.execute(query)]
+        return [
+            FindingRecord(
+                id=row["id"], rubric=row["rubric"], item=row["item"], unit=row["unit"],
+                day=date.fromordinal(row["day"]), count=row["count"],
+                order=row["order_number"], note=row["note"],
+            )
+            for row in rows
+        ]  # fmt: skip
 
     def load(self, start: date, end: date) -> OrderColumns:
         """Orders that matter to a period: received by its end, and received in it or in the
@@ -320,6 +405,19 @@ class ReadModel:
             # The driver's own rows: SQLAlchemy's row processing would double the time.
             compiled = query.compile(self.engine, compile_kwargs={"literal_binds": True})
             rows = connection.exec_driver_sql(str(compiled)).fetchall()
+            found_revisits = connection.execute(
+                select(orders.c.number, revisits.c.day, revisits.c.contacted,
+                       revisits.c.consistent, revisits.c.evaluation)
+                .join(orders, orders.c.id == revisits.c.id)
+                .where(revisits.c.day <= last)
+                .where(revisits.c.day >= first)
+            ).all()  # fmt: skip
+            found_supervisions = connection.execute(
+                select(orders.c.number, supervisions.c.day, supervisions.c.at_fault)
+                .join(orders, orders.c.id == supervisions.c.id)
+                .where(supervisions.c.day <= last)
+                .where(supervisions.c.day >= first)
+            ).all()
             found_extensions = connection.execute(
                 select(orders.c.number, extensions.c.applied_day, extensions.c.until_day)
                 .join(orders, orders.c.id == extensions.c.id)
@@ -340,11 +438,28 @@ class ReadModel:
             extension_applied=np.asarray([e[1] for e in kept], dtype=np.int64),
             extension_until=np.asarray([e[2] for e in kept], dtype=np.int64),
         )  # fmt: skip
+        seen = [r for r in found_revisits if r[0] in position]
+        checked = [s for s in found_supervisions if s[0] in position]
         return OrderColumns(
             numbers=numbers, units=units, timelines=timelines, repeat=c[10].astype(bool),
             result=c[11], citizen_informed=c[12].astype(bool), rating=c[13],
             rating_excluded=c[14].astype(bool), rated=c[15],
+            revisits=Revisits(
+                order=_ints([position[r[0]] for r in seen]), day=_ints([r[1] for r in seen]),
+                contacted=_ints([r[2] for r in seen]).astype(bool),
+                consistent=_ints([r[3] for r in seen]).astype(bool),
+                evaluation=_ints([r[4] for r in seen]),
+            ),
+            supervisions=Supervisions(
+                order=_ints([position[s[0]] for s in checked]),
+                day=_ints([s[1] for s in checked]),
+                at_fault=_ints([s[2] for s in checked]).astype(bool),
+            ),
         )  # fmt: skip
+
+
+def _ints(values: list[Any]) -> npt.NDArray[np.int64]:
+    return np.asarray(values, dtype=np.int64)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Collection
 from pathlib import Path
 
-from hotline.adapters.toml_file import load_toml
-from hotline.domain.errors import DataFileError
+from hotline.adapters.toml_file import load_toml, read_toml, validate
+from hotline.domain.errors import DataFileError, InvalidInput
 from hotline.domain.limits import TimeLimitRules
 from hotline.domain.metrics import Metric
+from hotline.domain.rubric import KINDS, GroupSpec, Rubric, WeightedRubric, metric_keys
+from hotline.domain.units import UnitRegistry
 
 RUBRICS_ENV = "HOTLINE_RUBRICS"
 PROJECTIONS_ENV = "HOTLINE_PROJECTIONS"
@@ -34,6 +37,66 @@ def projections_dir() -> Path:
 def load_time_limit_rules(path: Path) -> TimeLimitRules:
     """The 1·5·13 rule parameters in the TOML file at `path`."""
     return load_toml(path, TimeLimitRules, "time-limit rules")
+
+
+def rubric_path(name: str, directory: Path) -> Path:
+    """The rubric file `name` names: a path to a `.toml` file, or a rubric's name
+    (`shanghai-12345-2019`) looked up in `directory`."""
+    if name.endswith(".toml") or os.sep in name or "/" in name:
+        return Path(name)
+    path = directory / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(p.stem for p in available_rubrics(directory))
+        raise InvalidInput(
+            f"unknown rubric {name!r}; use one of: {known}, or a path to a .toml file"
+        )
+    return path
+
+
+def available_rubrics(directory: Path) -> list[Path]:
+    """The rubric files in `directory` (every `*.toml` with a `kind`)."""
+    return sorted(p for p in directory.glob("*.toml") if "kind" in read_toml(p, "rubric"))
+
+
+def load_rubric(
+    name: str, metrics: Collection[str], units: UnitRegistry, directory: Path
+) -> Rubric:
+    """The rubric `name` names (in `directory`, or a file), checked against the known
+    metrics and units."""
+    path = rubric_path(name, directory)
+    raw = read_toml(path, "rubric")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise DataFileError(f"{path}: kind: must be one of {', '.join(KINDS)}, not {kind!r}")
+    rubric = validate(KINDS[kind], raw, str(path))
+    for where, key in metric_keys(rubric):
+        if key not in metrics:
+            raise DataFileError(
+                f"{path}: {where}: unknown metric {key!r}; use one of: {', '.join(sorted(metrics))}"
+            )
+    if isinstance(rubric, WeightedRubric):
+        for index, group in enumerate(rubric.group):
+            _check_group(path, index, group, units)
+    else:
+        for index, key in enumerate(getattr(rubric, "groups", ())):
+            if key not in {g.key for g in units.groups}:
+                raise DataFileError(f"{path}: groups[{index}]: unknown unit group {key!r}")
+    return rubric
+
+
+def _check_group(path: Path, index: int, group: GroupSpec, units: UnitRegistry) -> None:
+    where = f"{path}: group[{index}]"
+    if group.key not in {g.key for g in units.groups}:
+        known = ", ".join(g.key for g in units.groups)
+        raise DataFileError(f"{where}.key: unknown unit group {group.key!r}; use one of: {known}")
+    for position, name in enumerate(group.units):
+        if name not in units:
+            raise DataFileError(f"{where}.units[{position}]: unknown unit {name!r}")
+        if units.get(name).group != group.key:
+            raise DataFileError(
+                f"{where}.units[{position}]: {name} belongs to group "
+                f"{units.get(name).group!r} in the unit registry, not {group.key!r}"
+            )
 
 
 def load_metrics(directory: Path) -> list[Metric]:

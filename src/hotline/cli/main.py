@@ -14,7 +14,17 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli import bulk, calendar, order, orders, projections, report, units
+from hotline.cli import (
+    bulk,
+    calendar,
+    finding,
+    order,
+    orders,
+    projections,
+    report,
+    scores,
+    units,
+)
 from hotline.cli.context import Settings
 from hotline.domain.errors import HotlineError
 
@@ -35,8 +45,10 @@ app.add_typer(orders.app, name="orders")
 app.add_typer(report.app, name="report")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(projections.app, name="projections")
+app.add_typer(finding.app, name="finding")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
+app.command("rubrics")(scores.list_rubrics)
 
 
 @app.callback()

@@ -34,17 +34,19 @@ def emit(
     output: Format,
     title: str = "",
     document: dict[str, Any] | None = None,
+    headed_csv: bool = False,
 ) -> None:
     """Print `rows` (dicts keyed by the first element of each column) in `output` format.
 
     `columns` pairs a key with its table heading; JSON wraps the rows in `document`.
+    CSV is headed by the keys, or by the headings with `headed_csv` (the official tables).
     """
     if output is Format.JSON:
         payload = {**(document or {}), "rows": list(rows)}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
     elif output is Format.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([key for key, _ in columns])
+        writer.writerow([heading if headed_csv else key for key, heading in columns])
         for row in rows:
             writer.writerow(["" if row.get(key) is None else row[key] for key, _ in columns])
     else:

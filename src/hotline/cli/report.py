@@ -54,7 +54,7 @@ def reports(ctx: typer.Context) -> Reports:
     return Reports(hotline, hotline.readmodel)
 
 
-def _as_of(text: str | None) -> datetime | None:
+def as_of_moment(text: str | None) -> datetime | None:
     return parse_moment(text, "--as-of") if text else None
 
 
@@ -83,7 +83,7 @@ def rates(
     if unit and group:
         raise InvalidInput("give either --unit or --group, not both")
     found = reports(ctx).rates(
-        period_of(period, start, end), unit=unit, group=group, as_of=_as_of(as_of)
+        period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
     )
     rows: list[dict[str, Any]] = []
     for row in found.rows:
@@ -107,7 +107,7 @@ def rates(
         output,
         title=f"{found.period.label} ({found.period.start} … {found.period.end}), "
         f"limits judged on {found.today}",
-        document=_document(found.period, found.today, found.as_of),
+        document=period_document(found.period, found.today, found.as_of),
     )
 
 
@@ -127,10 +127,10 @@ def explain(
     """The orders behind a unit's numbers: late, not contacted in time, returned late,
     rated 不满意 …"""
     chosen = period_of(period, start, end)
-    findings = reports(ctx).explain(chosen, unit, metric, _as_of(as_of))
+    missed = reports(ctx).explain(chosen, unit, metric, as_of_moment(as_of))
     rows = [
         {"metric": f.metric.key, "label": f.metric.label, "order": f.number, "reason": f.reason}
-        for f in findings
+        for f in missed
     ]
     emit(
         rows,
@@ -141,7 +141,7 @@ def explain(
     )
 
 
-def _document(period: Period, today: Any, as_of: datetime | None) -> dict[str, Any]:
+def period_document(period: Period, today: Any, as_of: datetime | None) -> dict[str, Any]:
     return {
         "period": period.label,
         "from": period.start.isoformat(),

@@ -28,6 +28,10 @@ class UnknownUnit(HotlineError):
     """A handling unit (承办单位) that is not in the unit registry."""
 
 
+class FindingError(HotlineError):
+    """A finding that does not exist, or that was already withdrawn."""
+
+
 class CalendarError(HotlineError):
     """A date outside the working-day calendar, or a broken calendar amendment."""
 

@@ -9,7 +9,7 @@ knows how to compute and explain them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -22,6 +22,37 @@ from hotline.domain.limits import Flags as Flags
 Weights = npt.NDArray[np.float64] | Flags
 UNSET = -1
 """A code column's value where the order has no such value (no result, no rating)."""
+
+
+@dataclass(frozen=True)
+class Revisits:
+    """回访 events, one row per event; `order` is the order's row."""
+
+    order: Days
+    day: Days
+    contacted: Flags
+    consistent: Flags
+    evaluation: Days
+    """`Evaluation` codes, -1 where none was given."""
+
+
+@dataclass(frozen=True)
+class Supervisions:
+    """督办 events, one row per event; `order` is the order's row."""
+
+    order: Days
+    day: Days
+    at_fault: Flags
+
+
+def no_revisits() -> Revisits:
+    empty = np.zeros(0, dtype=np.int64)
+    return Revisits(empty, empty, empty.astype(bool), empty.astype(bool), empty)
+
+
+def no_supervisions() -> Supervisions:
+    empty = np.zeros(0, dtype=np.int64)
+    return Supervisions(empty, empty, empty.astype(bool))
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,8 @@ class OrderColumns:
     rating_excluded: Flags
     rated: Days
     """The rating's day."""
+    revisits: Revisits = field(default_factory=no_revisits)
+    supervisions: Supervisions = field(default_factory=no_supervisions)
 
 
 @dataclass(frozen=True)
@@ -59,6 +92,12 @@ class Facts:
     def within(self, days: Days) -> Flags:
         """Which of `days` fall in the period (NONE never does)."""
         found: Flags = (days >= self.start) & (days <= self.end) & (days != NONE)
+        return found
+
+    def any_of(self, order: Days, chosen: Flags) -> Flags:
+        """Per order: whether any of its event rows (`order` column) is `chosen`."""
+        count = np.bincount(order[chosen], minlength=len(self.orders.numbers))
+        found: Flags = count > 0
         return found
 
     def counted_ratings(self) -> Flags:

@@ -29,12 +29,16 @@ from hotline.domain.calendar import DayKind, WorkingCalendar, YearSchedule
 from hotline.domain.calendar_amendments import CALENDAR_ID, CalendarAmendments
 from hotline.domain.errors import (
     CalendarError,
+    FindingError,
     HotlineError,
+    InvalidInput,
     OrderAlreadyReceived,
     OrderNotFound,
 )
+from hotline.domain.finding import Finding
 from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
 from hotline.domain.order import Order, order_id
+from hotline.domain.rubric import Rubric, finding_items
 from hotline.domain.units import UnitRegistry
 
 
@@ -152,6 +156,78 @@ class HotlineApplication(Application[UUID]):
         latest = max([order.received_at.date(), today, *(c.due for c in checks if c.due)])
         unpublished = calendar.unpublished_years(order.received_at.date(), latest)
         return OrderView(order, checks, today, unpublished)
+
+    # Findings (an inspector's judgements, DOMAIN §7)
+
+    def record_finding(
+        self,
+        rubric: Rubric,
+        item: str,
+        day: date,
+        note: str,
+        *,
+        unit: str | None = None,
+        order: str | None = None,
+        count: int = 1,
+    ) -> UUID:
+        """Enter a finding against `rubric`'s item `item` for `unit`, or for the unit that
+        received `order`; `day` (not in the future) decides the period it counts in."""
+        items = finding_items(rubric)
+        if item not in items:
+            if not items:
+                raise InvalidInput(f"rubric {rubric.name} has no items that take findings")
+            raise InvalidInput(
+                f"rubric {rubric.name} has no finding item {item!r}; use one of: {', '.join(items)}"
+            )
+        number: str | None = None
+        if order is not None:
+            concerned = self.order(order)
+            number = concerned.number
+            if unit is not None and self.units.get(unit).name != concerned.unit:
+                raise InvalidInput(
+                    f"order {number} was received by {concerned.unit}, not "
+                    f"{self.units.get(unit).name}; drop --unit or give the right order"
+                )
+            unit_name = concerned.unit
+        elif unit is not None:
+            unit_name = self.units.get(unit).name
+        else:
+            raise InvalidInput("give the unit (--unit) or the order (--order) the finding concerns")
+        today = now().date()
+        if day > today:
+            raise InvalidInput(
+                f"day {day} is in the future (today is {today} in Shanghai); give the day "
+                "the fact happened or was found"
+            )
+        finding = Finding.record(
+            now(),
+            rubric=rubric.name,
+            item=item,
+            unit=unit_name,
+            day=day,
+            note=note,
+            count=count,
+            order=number,
+        )
+        self._save(finding, "the finding was saved by someone else at the same time")
+        return finding.id
+
+    def finding(self, finding_id: UUID) -> Finding:
+        """The finding with this id, as it stands now."""
+        found: object
+        try:
+            found = self.repository.get(finding_id)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Finding):
+            raise FindingError(f"no finding {finding_id}; see `hotline finding list` for the ids")
+        return found
+
+    def withdraw_finding(self, finding_id: UUID, reason: str) -> None:
+        """Withdraw a finding entered by mistake: it counts no more."""
+        finding = self.finding(finding_id)
+        finding.withdraw(now(), reason)
+        self._save(finding, f"finding {finding_id} was changed by someone else; run it again")
 
     # The working-day calendar
 

@@ -50,7 +50,16 @@ class Rates:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Snapshot:
+    """A period's facts, the day limits are judged on, and the read model they came from."""
+
+    facts: Facts
+    today: date
+    readmodel: ReadModel
+
+
+@dataclass(frozen=True)
+class MissedOrder:
     """An order that cost a metric, and why."""
 
     metric: Metric
@@ -99,7 +108,8 @@ class Reports:
         as_of: datetime | None = None,
     ) -> Rates:
         """Every metric per unit (all, a group's, or one), per group and system-wide."""
-        facts, today = self._facts(period, as_of)
+        snapshot = self.snapshot(period, as_of)
+        facts, today = snapshot.facts, snapshot.today
         registry = self.app.units
         units = [u.name for u in registry.units]
         unit_index = {name: i for i, name in enumerate(units)}
@@ -137,18 +147,18 @@ class Reports:
         unit: str,
         metric: str | None = None,
         as_of: datetime | None = None,
-    ) -> list[Finding]:
+    ) -> list[MissedOrder]:
         """The orders behind `unit`'s numbers: those that cost each metric, and why."""
-        found = self.app.units.get(unit)
-        facts, _ = self._facts(period, as_of)
-        selected = np.asarray([u == found.name for u in facts.orders.units], dtype=bool)
+        chosen = self.app.units.get(unit)
+        facts = self.snapshot(period, as_of).facts
+        selected = np.asarray([u == chosen.name for u in facts.orders.units], dtype=bool)
         metrics = [self.metric(metric)] if metric else self.metrics
-        findings = [
-            Finding(m, facts.orders.numbers[row], found.name, reason)
+        found = [
+            MissedOrder(m, facts.orders.numbers[row], chosen.name, reason)
             for m in metrics
             for row, reason in explain(m, facts, selected)
         ]
-        return sorted(findings, key=lambda f: (f.metric.position, f.number))
+        return sorted(found, key=lambda f: (f.metric.position, f.number))
 
     def due(self, unit: str | None = None, today: date | None = None) -> list[DueOrder]:
         """Open orders past a limit, or due by the next working day."""
@@ -181,7 +191,8 @@ class Reports:
                 )  # fmt: skip
         return sorted(found, key=lambda d: (d.due, d.number, d.limit))
 
-    def _facts(self, period: Period, as_of: datetime | None) -> tuple[Facts, date]:
+    def snapshot(self, period: Period, as_of: datetime | None = None) -> Snapshot:
+        """The facts of `period`, from the read model caught up, or as of a recorded time."""
         if as_of is None:
             self.projection.catch_up()
             readmodel, today = self.readmodel, now().date()
@@ -193,7 +204,7 @@ class Reports:
         orders = readmodel.load(period.start, period.end)
         limits = evaluate(orders.timelines, self.app.calendar(), self.app.rules, today)
         facts = Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
-        return facts, today
+        return Snapshot(facts, today, readmodel)
 
     @staticmethod
     def _row(

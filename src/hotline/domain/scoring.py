@@ -1,0 +1,366 @@
+"""Scoring: a rubric applied to what each unit did in a period (DOMAIN §7).
+
+Points are computed exactly (fractions) and rounded half up only where they are
+shown; a total is the unrounded parts summed, then rounded, as the official
+tables do (闵行区市场监管局: 1.6006 + 30 + 25 + 33.51… = 90.12).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from hotline.domain.rubric import (
+    BelowRate,
+    DeductionRubric,
+    Deductions,
+    GroupSpec,
+    Item,
+    PerFinding,
+    PerOrder,
+    Rate,
+    Ratings,
+    Share,
+    Target,
+    TargetRubric,
+    WeightedRubric,
+)
+from hotline.domain.vocabulary import Rating
+
+
+def half_up(value: Fraction, decimals: int) -> Decimal:
+    """`value` rounded half up (away from zero) to `decimals` places, exactly."""
+    scaled = abs(value) * 10**decimals
+    rounded = math.floor(scaled + Fraction(1, 2))
+    return Decimal(rounded if value >= 0 else -rounded).scaleb(-decimals)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A metric's numbers for one unit: a count (no denominator) or a rate."""
+
+    numerator: Fraction
+    denominator: int | None
+    scale: int = 100
+
+    @property
+    def rate(self) -> Fraction | None:
+        """numerator ÷ denominator × scale; None for a count or over no orders."""
+        if not self.denominator:
+            return None
+        return self.numerator * self.scale / self.denominator
+
+    @property
+    def empty(self) -> bool:
+        """Nothing counted: a zero count, or a rate over no orders."""
+        return self.numerator == 0 if self.denominator is None else self.denominator == 0
+
+    def orders(self, count: str) -> Fraction:
+        """How many orders an item charges: the numerator, or the rate's shortfalls."""
+        if count == "shortfalls" and self.denominator is not None:
+            return self.denominator - self.numerator
+        return self.numerator
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What one unit did in the period, as the scoring needs it."""
+
+    metrics: Mapping[str, Measure]
+    ratings: Mapping[Rating, int] = field(default_factory=dict)
+    """Ratings given in the period, excluded ones left out."""
+    findings: Mapping[str, int] = field(default_factory=dict)
+    """Item key → how many findings (their counts summed)."""
+
+
+# --- items ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemLoss:
+    """What one item cost (or, for a bonus, earned) a unit."""
+
+    item: Item
+    count: Fraction | None
+    """Orders or findings charged; None for a rate floor."""
+    points: Fraction
+    """After the item's cap."""
+
+
+def item_loss(item: Item, tally: Tally) -> ItemLoss:
+    """The points `item` charges for `tally`, capped."""
+    count: Fraction | None
+    if isinstance(item, PerOrder):
+        count = tally.metrics[item.metric].orders(item.count)
+        points = Fraction(item.points) * count
+    elif isinstance(item, PerFinding):
+        count = Fraction(tally.findings.get(item.key, 0))
+        points = Fraction(item.points) * count
+    else:
+        count = None
+        points = _below_rate(item, tally.metrics[item.metric].rate)
+    if item.cap is not None:
+        points = min(points, Fraction(item.cap))
+    return ItemLoss(item, count, points)
+
+
+def _below_rate(item: BelowRate, rate: Fraction | None) -> Fraction:
+    below = Fraction(item.below)
+    if rate is None or rate >= below:
+        return Fraction(0)
+    steps = math.floor((below - rate) / Fraction(item.step))
+    return Fraction(item.points) + steps * Fraction(item.step_points)
+
+
+# --- weighted rubrics -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComponentScore:
+    key: str
+    exact: Fraction | None
+    """None: the component does not apply (no ratings, nothing due)."""
+    shown: Decimal | None
+    items: tuple[ItemLoss, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitScore:
+    unit: str
+    group: str
+    components: dict[str, ComponentScore]
+    bonus: tuple[ItemLoss, ...]
+    total: Decimal | None
+    rank: int | None = None
+    grade: str | None = None
+    number: int = 0
+    """序号: its row in the group's table."""
+
+    @property
+    def bonus_points(self) -> Fraction:
+        return sum((b.points for b in self.bonus), Fraction(0))
+
+
+@dataclass(frozen=True)
+class GroupScores:
+    spec: GroupSpec
+    name: str
+    rows: list[UnitScore]
+    """In the table's order: by rank, or as listed."""
+    grades: list[tuple[str, list[str]]]
+    """Each grade with its units, best first (empty for an ungraded group)."""
+
+
+def score_weighted(
+    rubric: WeightedRubric,
+    groups: Sequence[tuple[GroupSpec, str, Sequence[str]]],
+    tallies: Mapping[str, Tally],
+) -> list[GroupScores]:
+    """Every unit's components, total, rank and grade; `groups` gives each group's spec,
+    name and units in listed order."""
+    return [_score_group(rubric, spec, name, list(units), tallies) for spec, name, units in groups]
+
+
+def _score_group(
+    rubric: WeightedRubric,
+    spec: GroupSpec,
+    name: str,
+    units: list[str],
+    tallies: Mapping[str, Tally],
+) -> GroupScores:
+    totals = {
+        c.key: sum((tallies[u].metrics[c.metric].numerator for u in units), Fraction(0))
+        for c in rubric.component
+        if isinstance(c, Share)
+    }
+    scored = [_score_unit(rubric, spec.key, unit, tallies[unit], totals) for unit in units]
+    ranked = sorted((s for s in scored if s.total is not None), key=lambda s: -_total(s))
+    ranks: dict[str, int] = {}
+    for position, score in enumerate(ranked):
+        previous = ranked[position - 1] if position else None
+        tied = previous is not None and previous.total == score.total
+        ranks[score.unit] = ranks[previous.unit] if tied and previous else position + 1
+    cutoffs = _grade_cutoffs(spec, len(ranked))
+    rows = ranked + [s for s in scored if s.total is None] if spec.order == "rank" else scored
+    final = [
+        UnitScore(
+            s.unit, s.group, s.components, s.bonus, s.total,
+            rank=ranks.get(s.unit),
+            grade=_grade(cutoffs, ranks[s.unit]) if s.unit in ranks else None,
+            number=number,
+        )
+        for number, s in enumerate(rows, start=1)
+    ]  # fmt: skip
+    grades = [
+        (grade, [s.unit for s in ranked if _grade(cutoffs, ranks[s.unit]) == grade])
+        for grade, _ in cutoffs
+    ]
+    return GroupScores(spec, name, final, grades)
+
+
+def _total(score: UnitScore) -> Decimal:
+    assert score.total is not None
+    return score.total
+
+
+def _score_unit(
+    rubric: WeightedRubric, group: str, unit: str, tally: Tally, totals: Mapping[str, Fraction]
+) -> UnitScore:
+    components: dict[str, ComponentScore] = {}
+    for c in rubric.component:
+        items: tuple[ItemLoss, ...] = ()
+        exact: Fraction | None
+        weight = Fraction(c.weight)
+        if c.requires and tally.metrics[c.requires].empty:
+            exact = None
+        elif isinstance(c, Share):
+            group_count = totals[c.key]
+            exact = (
+                weight * tally.metrics[c.metric].numerator / group_count if group_count else None
+            )
+        elif isinstance(c, Rate):
+            rate = tally.metrics[c.metric].rate
+            exact = None if rate is None else weight * rate / 100
+        elif isinstance(c, Ratings):
+            rated = sum(tally.ratings.get(r, 0) for r in Rating)
+            points = sum(Fraction(c.points[r]) * tally.ratings.get(r, 0) for r in Rating)
+            exact = weight * points / (100 * rated) if rated else None
+        else:
+            assert isinstance(c, Deductions)
+            items = tuple(item_loss(item, tally) for item in c.items)
+            exact = max(Fraction(0), weight - sum((i.points for i in items), Fraction(0)))
+        shown = None if exact is None else half_up(exact, c.decimals)
+        components[c.key] = ComponentScore(c.key, exact, shown, items)
+    bonus = tuple(item_loss(item, tally) for item in rubric.bonus)
+    parts = [score.exact for score in components.values()]
+    total: Decimal | None = None
+    if all(part is not None for part in parts):
+        exact_total = sum((part for part in parts if part is not None), Fraction(0))
+        exact_total += sum((b.points for b in bonus), Fraction(0))
+        total = half_up(exact_total, rubric.total_decimals)
+    return UnitScore(unit, group, components, bonus, total)
+
+
+def grade_counts(spec: GroupSpec, graded: int) -> list[tuple[str, int]]:
+    """How many of `graded` units get each grade: shares rounded half up, the last grade
+    the rest (17 units at 50/30/20%: 9 / 5 / 3)."""
+    counts: list[tuple[str, int]] = []
+    left = graded
+    for index, grade in enumerate(spec.grades):
+        last = index == len(spec.grades) - 1
+        wanted = left if last else int(half_up(Fraction(grade.share) * graded, 0))
+        count = min(wanted, left)
+        counts.append((grade.name, count))
+        left -= count
+    return counts
+
+
+def _grade_cutoffs(spec: GroupSpec, graded: int) -> list[tuple[str, int]]:
+    """(grade, the last rank position it covers)."""
+    cutoffs: list[tuple[str, int]] = []
+    reached = 0
+    for grade, count in grade_counts(spec, graded):
+        reached += count
+        cutoffs.append((grade, reached))
+    return cutoffs
+
+
+def _grade(cutoffs: list[tuple[str, int]], rank: int) -> str | None:
+    """A unit's grade by its rank: tied units share the better grade."""
+    for grade, last in cutoffs:
+        if rank <= last:
+            return grade
+    return None
+
+
+# --- deduction rubrics ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionLoss:
+    key: str
+    label: str
+    points: Fraction
+    items: tuple[ItemLoss, ...]
+    lost: Fraction
+    """The items' points summed, at most the section's points."""
+
+
+@dataclass(frozen=True)
+class PartScore:
+    key: str
+    label: str
+    points: Fraction
+    sections: tuple[SectionLoss, ...]
+    lost: Fraction
+    """The sections' losses summed, at most the part's points."""
+
+    @property
+    def score(self) -> Fraction:
+        return self.points - self.lost
+
+
+@dataclass(frozen=True)
+class UnitDeductions:
+    unit: str
+    group: str
+    parts: tuple[PartScore, ...]
+
+    @property
+    def points(self) -> Fraction:
+        return sum((p.points for p in self.parts), Fraction(0))
+
+    @property
+    def lost(self) -> Fraction:
+        return sum((p.lost for p in self.parts), Fraction(0))
+
+    @property
+    def score(self) -> Fraction:
+        return self.points - self.lost
+
+
+def score_deductions(
+    rubric: DeductionRubric, unit: str, group: str, tallies: Mapping[str, Tally]
+) -> UnitDeductions:
+    """`unit`'s deductions; `tallies` holds its tally for each part (by part key), as each
+    part looks at different orders."""
+    parts: list[PartScore] = []
+    for part in rubric.part:
+        tally = tallies[part.key]
+        sections = []
+        for section in part.section:
+            items = tuple(item_loss(item, tally) for item in section.items)
+            summed = sum((i.points for i in items), Fraction(0))
+            lost = min(summed, Fraction(section.points))
+            sections.append(SectionLoss(section.key, section.label, Fraction(section.points),
+                                        items, lost))  # fmt: skip
+        lost = min(sum((s.lost for s in sections), Fraction(0)), Fraction(part.points))
+        parts.append(PartScore(part.key, part.label, Fraction(part.points), tuple(sections), lost))
+    return UnitDeductions(unit, group, tuple(parts))
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    target: Target
+    value: Fraction | None
+    """The metric's rate; None where it counted nothing."""
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.value is None else self.target.met(self.value)
+
+
+def check_targets(rubric: TargetRubric, tally: Tally) -> list[TargetResult]:
+    """Each target of `rubric` against `tally`'s metrics."""
+    results = []
+    for target in rubric.target:
+        measure = tally.metrics[target.metric]
+        value = measure.rate if measure.denominator is not None else measure.numerator
+        results.append(TargetResult(target, value))
+    return results

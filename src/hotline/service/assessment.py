@@ -1,0 +1,370 @@
+"""The assessment (绩效考核): a rubric applied to a period, on demand.
+
+Scores, deductions and targets per unit, and the orders and findings that cost
+each unit its points. The rubric is data (`rubrics/*.toml`); the facts are the
+read model's, with the calendar and the 1·5·13 rules applied at query time.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+
+from hotline.adapters.readmodel import FindingRecord
+from hotline.adapters.rubric_files import load_rubric
+from hotline.domain.errors import InvalidInput
+from hotline.domain.metrics import Facts, Flags, compute, explain
+from hotline.domain.periods import Period
+from hotline.domain.rubric import (
+    DeductionRubric,
+    Deductions,
+    Item,
+    OrderFilter,
+    PerFinding,
+    PerOrder,
+    Rate,
+    Ratings,
+    Rubric,
+    TargetRubric,
+    WeightedRubric,
+)
+from hotline.domain.scoring import (
+    GroupScores,
+    Measure,
+    Tally,
+    TargetResult,
+    UnitDeductions,
+    check_targets,
+    item_loss,
+    score_deductions,
+    score_weighted,
+)
+from hotline.domain.units import UnitGroup
+from hotline.domain.vocabulary import Rating
+from hotline.service.reports import SYSTEM, Reports, Snapshot
+
+
+@dataclass(frozen=True)
+class Scoreboard:
+    """A weighted rubric's tables for a period (附件1–3)."""
+
+    rubric: WeightedRubric
+    period: Period
+    today: date
+    as_of: datetime | None
+    groups: list[GroupScores]
+
+
+@dataclass(frozen=True)
+class DeductionBoard:
+    rubric: DeductionRubric
+    period: Period
+    today: date
+    as_of: datetime | None
+    rows: list[UnitDeductions]
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    name: str
+    level: str
+    """`unit`, `group` or `system`."""
+    results: list[TargetResult]
+
+
+@dataclass(frozen=True)
+class TargetBoard:
+    rubric: TargetRubric
+    period: Period
+    today: date
+    as_of: datetime | None
+    rows: list[TargetRow]
+
+
+@dataclass(frozen=True)
+class Cost:
+    """An order or a finding that cost a unit points under a rubric."""
+
+    where: str
+    """The component or part and section: 按时办结, Ⅵ-8-5 办结情况 …"""
+    item: str
+    source: str
+    """The order number, or `finding <id>`."""
+    reason: str
+    points: Fraction
+    """What it cost before any cap."""
+
+
+class Assessment:
+    """Rubrics applied to the read model of `reports`' store."""
+
+    def __init__(self, reports: Reports) -> None:
+        self.reports = reports
+        self.units = reports.app.units
+
+    @cached_property
+    def _metric_keys(self) -> set[str]:
+        return {m.key for m in self.reports.metrics}
+
+    def rubric(self, name: str) -> Rubric:
+        """The rubric `name` names (a shipped rubric's name or a .toml path), checked."""
+        return load_rubric(name, self._metric_keys, self.units, self.reports.app.rubrics)
+
+    def scores(
+        self,
+        rubric: WeightedRubric,
+        period: Period,
+        group: str | None = None,
+        as_of: datetime | None = None,
+    ) -> Scoreboard:
+        """Every unit's components, total, rank and grade, group by group."""
+        specs = list(rubric.group)
+        if group is not None:
+            key = self.units.group(group).key
+            specs = [s for s in specs if s.key == key]
+            if not specs:
+                raise InvalidInput(f"rubric {rubric.name} does not score group {key!r}")
+        snapshot = self.reports.snapshot(period, as_of)
+        findings = self._findings(snapshot, period, rubric.name)
+        tallies = self._tallies(snapshot.facts, OrderFilter(), findings)
+        groups = [
+            (spec, self.units.group(spec.key).name, spec.units or self.units.group(spec.key).units)
+            for spec in specs
+        ]
+        return Scoreboard(
+            rubric, period, snapshot.today, as_of, score_weighted(rubric, groups, tallies)
+        )
+
+    def deductions(
+        self,
+        rubric: DeductionRubric,
+        period: Period,
+        *,
+        unit: str | None = None,
+        group: str | None = None,
+        as_of: datetime | None = None,
+    ) -> DeductionBoard:
+        """Every unit's points lost, part by part and section by section."""
+        units = self._chosen_units(rubric.groups, unit, group)
+        snapshot = self.reports.snapshot(period, as_of)
+        findings = self._findings(snapshot, period, rubric.name)
+        by_part = {p.key: self._tallies(snapshot.facts, p.orders, findings) for p in rubric.part}
+        rows = [
+            score_deductions(
+                rubric, name, self.units.get(name).group, {k: t[name] for k, t in by_part.items()}
+            )
+            for name in units
+        ]
+        return DeductionBoard(rubric, period, snapshot.today, as_of, rows)
+
+    def targets(
+        self,
+        rubric: TargetRubric,
+        period: Period,
+        *,
+        unit: str | None = None,
+        group: str | None = None,
+        as_of: datetime | None = None,
+    ) -> TargetBoard:
+        """Each target met or not, per unit, per group and for the whole system."""
+        snapshot = self.reports.snapshot(period, as_of)
+        facts = snapshot.facts
+        unit_tallies = self._tallies(facts, OrderFilter(), [])
+        chosen_groups = (
+            [self.units.group(self.units.get(unit).group)]
+            if unit
+            else [self.units.group(group)]
+            if group
+            else list(self.units.groups)
+        )
+        rows: list[TargetRow] = []
+        for unit_group in chosen_groups:
+            for name in unit_group.units:
+                if unit is None or name == self.units.get(unit).name:
+                    rows.append(TargetRow(name, "unit", check_targets(rubric, unit_tallies[name])))
+            if unit is None:
+                tally = self._tally_of(facts, self._in_group(facts, unit_group))
+                rows.append(TargetRow(unit_group.name, "group", check_targets(rubric, tally)))
+        if unit is None and group is None:
+            everyone = np.ones(len(facts.orders.numbers), dtype=bool)
+            tally = self._tally_of(facts, everyone)
+            rows.append(TargetRow(SYSTEM, "system", check_targets(rubric, tally)))
+        return TargetBoard(rubric, period, snapshot.today, as_of, rows)
+
+    def explain(
+        self, rubric: Rubric, period: Period, unit: str, as_of: datetime | None = None
+    ) -> list[Cost]:
+        """The orders and findings that cost `unit` points under `rubric`, and how much each."""
+        name = self.units.get(unit).name
+        snapshot = self.reports.snapshot(period, as_of)
+        facts = snapshot.facts
+        mine = np.asarray([u == name for u in facts.orders.units], dtype=bool)
+        findings = [f for f in self._findings(snapshot, period, rubric.name) if f.unit == name]
+        costs: list[Cost] = []
+        if isinstance(rubric, WeightedRubric):
+            tally = self._tallies(facts, OrderFilter(), findings)[name]
+            for component in rubric.component:
+                where = component.label
+                weight = Fraction(component.weight)
+                if isinstance(component, Rate):
+                    measure = tally.metrics[component.metric]
+                    if measure.denominator:
+                        each = weight / measure.denominator
+                        metric = self.reports.metric(component.metric)
+                        costs += [
+                            Cost(where, metric.label, facts.orders.numbers[row], reason, each)
+                            for row, reason in explain(metric, facts, mine)
+                        ]
+                elif isinstance(component, Ratings):
+                    costs += self._rating_costs(component, facts, mine, tally)
+                elif isinstance(component, Deductions):
+                    costs += self._item_costs(where, component.items, facts, mine, findings, tally)
+            costs += self._item_costs("加分", rubric.bonus, facts, mine, findings, tally)
+        elif isinstance(rubric, DeductionRubric):
+            for part in rubric.part:
+                selected = mine & self._filtered(facts, part.orders)
+                tally = self._tallies(facts, part.orders, findings)[name]
+                for section in part.section:
+                    where = f"{part.label} {section.label}"
+                    costs += self._item_costs(
+                        where, section.items, facts, selected, findings, tally
+                    )
+        else:
+            raise InvalidInput(
+                f"rubric {rubric.name} sets targets; it costs no points (see `report kpi`)"
+            )
+        return costs
+
+    # --- facts per unit -----------------------------------------------------------------------
+
+    def _chosen_units(
+        self, groups: Sequence[str], unit: str | None, group: str | None
+    ) -> list[str]:
+        if unit:
+            return [self.units.get(unit).name]
+        keys = [self.units.group(group).key] if group else list(groups) or [
+            g.key for g in self.units.groups
+        ]  # fmt: skip
+        return [name for key in keys for name in self.units.group(key).units]
+
+    def _findings(self, snapshot: Snapshot, period: Period, rubric: str) -> list[FindingRecord]:
+        return snapshot.readmodel.findings(period.start, period.end, rubric=rubric)
+
+    @staticmethod
+    def _filtered(facts: Facts, orders: OrderFilter) -> Flags:
+        chosen = np.ones(len(facts.orders.numbers), dtype=bool)
+        if orders.channels:
+            chosen &= np.isin(facts.t.channel, [c.code for c in orders.channels])
+        if orders.kinds:
+            chosen &= np.isin(facts.t.kind, [k.code for k in orders.kinds])
+        return chosen
+
+    def _in_group(self, facts: Facts, group: UnitGroup) -> Flags:
+        members = set(group.units)
+        return np.asarray([u in members for u in facts.orders.units], dtype=bool)
+
+    def _tallies(
+        self, facts: Facts, orders: OrderFilter, findings: Sequence[FindingRecord]
+    ) -> dict[str, Tally]:
+        """Every registry unit's tally over the orders `orders` lets through."""
+        names = [u.name for u in self.units.units]
+        index = {name: i for i, name in enumerate(names)}
+        keys = np.asarray([index.get(u, -1) for u in facts.orders.units], dtype=np.int64)
+        keys[~self._filtered(facts, orders)] = -1
+        measures = {
+            m.key: [
+                Measure(Fraction(v.numerator), v.denominator, int(m.scale))
+                for v in compute(m, facts, keys, len(names))
+            ]
+            for m in self.reports.metrics
+        }
+        counted = facts.counted_ratings() & (keys >= 0)
+        grid = np.bincount(
+            keys[counted] * len(Rating) + facts.orders.rating[counted],
+            minlength=len(names) * len(Rating),
+        ).reshape(len(names), len(Rating))
+        found: dict[str, Counter[str]] = {name: Counter() for name in names}
+        for finding in findings:
+            if finding.unit in found:
+                found[finding.unit][finding.item] += finding.count
+        return {
+            name: Tally(
+                metrics={key: values[i] for key, values in measures.items()},
+                ratings={r: int(grid[i, r.code]) for r in Rating},
+                findings=found[name],
+            )
+            for i, name in enumerate(names)
+        }
+
+    def _tally_of(self, facts: Facts, selected: Flags) -> Tally:
+        """One tally over the `selected` orders (a group, or everyone)."""
+        keys = np.where(selected, 0, -1).astype(np.int64)
+        metrics: Mapping[str, Measure] = {
+            m.key: Measure(Fraction(v.numerator), v.denominator, int(m.scale))
+            for m in self.reports.metrics
+            for v in compute(m, facts, keys, 1)
+        }
+        return Tally(metrics)
+
+    # --- what cost the points -----------------------------------------------------------------
+
+    def _rating_costs(
+        self, component: Ratings, facts: Facts, mine: Flags, tally: Tally
+    ) -> list[Cost]:
+        rated = sum(tally.ratings.values())
+        full = max(component.points.values())
+        chosen = np.flatnonzero(mine & facts.counted_ratings())
+        ratings = list(Rating)
+        costs = []
+        for row in chosen:
+            rating = ratings[int(facts.orders.rating[row])]
+            lost = Fraction(full - component.points[rating])
+            if lost:
+                points = Fraction(component.weight) * lost / (100 * rated)
+                reason = f"rated {rating.value} ({rating.label}, {component.points[rating]} points)"
+                costs.append(
+                    Cost(component.label, "满意度测评", facts.orders.numbers[row], reason, points)
+                )
+        return costs
+
+    def _item_costs(
+        self,
+        where: str,
+        items: Sequence[Item],
+        facts: Facts,
+        selected: Flags,
+        findings: Sequence[FindingRecord],
+        tally: Tally,
+    ) -> list[Cost]:
+        costs: list[Cost] = []
+        for item in items:
+            cap = f" (at most {item.cap})" if item.cap is not None else ""
+            if isinstance(item, PerOrder):
+                metric = self.reports.metric(item.metric)
+                costs += [
+                    Cost(where, item.label + cap, facts.orders.numbers[row], reason,
+                         Fraction(item.points))
+                    for row, reason in explain(metric, facts, selected)
+                ]  # fmt: skip
+            elif isinstance(item, PerFinding):
+                costs += [
+                    Cost(where, item.label + cap, f"finding {f.id}",
+                         f"{f.day}: {f.note}" + (f" (order {f.order})" if f.order else ""),
+                         Fraction(item.points) * f.count)
+                    for f in findings
+                    if f.item == item.key
+                ]  # fmt: skip
+            else:
+                loss = item_loss(item, tally)
+                if loss.points:
+                    rate = tally.metrics[item.metric].rate
+                    shown = "—" if rate is None else f"{float(rate):.2f}"
+                    reason = f"{self.reports.metric(item.metric).label} {shown} < {item.below}"
+                    costs.append(Cost(where, item.label + cap, "rate", reason, loss.points))
+        return costs
