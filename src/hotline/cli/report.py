@@ -4,6 +4,7 @@ orders behind them."""
 from __future__ import annotations
 
 from datetime import datetime
+from fractions import Fraction
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,8 @@ from hotline.cli.parsing import parse_day, parse_moment
 from hotline.domain.errors import InvalidInput
 from hotline.domain.metrics import Metric, MetricValue
 from hotline.domain.periods import Period, date_range, parse_period
+from hotline.domain.scoring import half_up
+from hotline.service.assessment import Assessment
 from hotline.service.reports import Reports
 
 app = typer.Typer(
@@ -118,6 +121,10 @@ def explain(
     metric: Annotated[
         str | None, typer.Option(help="Only this metric (a key of `report rates --format json`).")
     ] = None,
+    rubric: Annotated[
+        str | None,
+        typer.Option(help="Instead: the orders and findings that cost points under this rubric."),
+    ] = None,
     period: PeriodOption = None,
     start: FromOption = None,
     end: ToOption = None,
@@ -125,8 +132,13 @@ def explain(
     output: FormatOption = Format.TABLE,
 ) -> None:
     """The orders behind a unit's numbers: late, not contacted in time, returned late,
-    rated 不满意 …"""
+    rated 不满意 … With --rubric: what cost the unit its points, and how many."""
     chosen = period_of(period, start, end)
+    if rubric is not None:
+        if metric is not None:
+            raise InvalidInput("give either --metric or --rubric, not both")
+        _explain_points(ctx, rubric, unit, chosen, as_of_moment(as_of), output)
+        return
     missed = reports(ctx).explain(chosen, unit, metric, as_of_moment(as_of))
     rows = [
         {"metric": f.metric.key, "label": f.metric.label, "order": f.number, "reason": f.reason}
@@ -139,6 +151,44 @@ def explain(
         title=f"{unit}, {chosen.label}: {len(rows)} orders behind the numbers",
         document={"unit": unit, "period": chosen.label},
     )
+
+
+def _explain_points(
+    ctx: typer.Context,
+    name: str,
+    unit: str,
+    period: Period,
+    as_of: datetime | None,
+    output: Format,
+) -> None:
+    service = Assessment(reports(ctx))
+    rubric = service.rubric(name)
+    costs = service.explain(rubric, period, unit, as_of)
+    rows = [
+        {"where": c.where, "item": c.item, "source": c.source, "reason": c.reason,
+         "points": _points(c.points, output)}
+        for c in costs
+    ]  # fmt: skip
+    emit(
+        rows,
+        [
+            ("where", "where"),
+            ("item", "item"),
+            ("source", "order / finding"),
+            ("reason", "why"),
+            ("points", "points"),
+        ],
+        output,
+        title=f"{service.units.get(unit).name}, {rubric.name}, {period.label}: "
+        f"{len(rows)} orders and findings that cost points (before caps)",
+        document={"unit": unit, "rubric": rubric.name, "period": period.label},
+    )
+
+
+def _points(value: Fraction, output: Format) -> float | str:
+    """Points to 4 decimals: a number for programs, without trailing zeros for people."""
+    rounded = half_up(value, 4)
+    return float(rounded) if output is Format.JSON else f"{rounded.normalize():f}"
 
 
 def period_document(period: Period, today: Any, as_of: datetime | None) -> dict[str, Any]:
