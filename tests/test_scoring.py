@@ -1,0 +1,210 @@
+"""Scoring rules on their own (DOMAIN §7): rounding half up, grades by rank with ties,
+deductions with caps and rate floors, targets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from hotline.adapters.rubric_files import load_metrics, load_rubric, projections_dir, rubrics_dir
+from hotline.adapters.unit_file import load_unit_registry
+from hotline.domain.rubric import DeductionRubric, GroupSpec, TargetRubric, WeightedRubric
+from hotline.domain.scoring import (
+    Measure,
+    Tally,
+    check_targets,
+    grade_counts,
+    half_up,
+    score_deductions,
+    score_weighted,
+)
+from hotline.domain.vocabulary import Rating
+
+UNITS = load_unit_registry(rubrics_dir() / "units.toml")
+METRICS = [m.key for m in load_metrics(projections_dir())]
+
+
+def shipped(name: str) -> Any:
+    return load_rubric(name, METRICS, UNITS, rubrics_dir())
+
+
+GRADED = GroupSpec.model_validate(
+    {"key": "district", "grades": [{"name": "优秀", "share": 0.5},
+                                    {"name": "良好", "share": 0.3},
+                                    {"name": "合格", "share": 0.2}]}
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "shown"),
+    [
+        (Fraction(1, 8), 2, "0.13"),  # 0.125: half up, not to even
+        (Fraction(267, 100) + Fraction(1, 200), 2, "2.68"),  # 2.675 exactly (a float is 2.67)
+        # seed 001's score 921000/10859 = 84.8144… × 0.35 = 29.68505… (the rounded 84.81 gives 29.68)
+        (Fraction(35) * Fraction(921000, 10859) / 100, 2, "29.69"),
+        (Fraction(10 * 15151, 22952), 4, "6.6012"),  # 闵行区消保委's volume share
+        (Fraction(-1, 8), 2, "-0.13"),
+        (Fraction(30), 2, "30.00"),
+    ],
+)
+def test_half_up(value: Fraction, decimals: int, shown: str) -> None:
+    assert str(half_up(value, decimals)) == shown
+
+
+@pytest.mark.parametrize(
+    ("units", "split"),
+    [
+        (17, [9, 5, 3]),
+        (16, [8, 5, 3]),
+        (10, [5, 3, 2]),
+        (3, [2, 1, 0]),
+        (1, [1, 0, 0]),
+        (0, [0, 0, 0]),
+    ],
+)
+def test_grade_counts_round_half_up_and_the_last_grade_takes_the_rest(
+    units: int, split: list[int]
+) -> None:
+    # 17 × 0.5 = 8.5 → 9, 17 × 0.3 = 5.1 → 5, the rest 3; 3 × 0.5 = 1.5 → 2, 3 × 0.3 = 0.9 → 1.
+    assert [count for _, count in grade_counts(GRADED, units)] == split
+
+
+def tally(
+    volume: int, on_time: tuple[int, int], ratings: dict[Rating, int], **metrics: int
+) -> Tally:
+    counts = {key: Measure(Fraction(metrics.get(key, 0)), None) for key in METRICS}
+    counts["volume"] = Measure(Fraction(volume), None)
+    counts["on_time_rate"] = Measure(Fraction(on_time[0]), on_time[1])
+    return Tally(counts, ratings)
+
+
+def district_board(tallies: dict[str, Tally]) -> Any:
+    rubric: WeightedRubric = shipped("shanghai-12345-2019")
+    spec = rubric.group[0]
+    (board,) = score_weighted(rubric, [(spec, "各区", spec.units)], tallies)
+    return board
+
+
+def test_ties_share_a_rank_and_the_better_grade() -> None:
+    """Units 9 and 10 by rank tie: both 优秀, ranks 9 and 9, and the next unit is 11th."""
+    names = list(UNITS.group("district").units)
+    tallies = {}
+    for index, name in enumerate(names):
+        satisfied = 100 - index  # each unit one 满意 fewer: totals strictly decrease …
+        tallies[name] = tally(10, (10, 10), {Rating.SATISFIED: satisfied, Rating.AVERAGE: index})
+    tallies[names[9]] = tallies[names[8]]  # … except the 10th, a copy of the 9th
+    board = district_board(tallies)
+    by_unit = {row.unit: row for row in board.rows}
+    assert by_unit[names[8]].total == by_unit[names[9]].total
+    assert (by_unit[names[8]].rank, by_unit[names[9]].rank, by_unit[names[10]].rank) == (9, 9, 11)
+    assert by_unit[names[9]].grade == "优秀"
+    assert [len(units) for _, units in board.grades] == [10, 4, 3]
+
+
+def test_a_unit_with_no_ratings_gets_no_total_no_rank_and_no_grade() -> None:
+    """And the grade split counts only the 16 units that have a total: 8 / 5 / 3."""
+    names = list(UNITS.group("district").units)
+    tallies = {
+        name: tally(10, (10, 10), {Rating.SATISFIED: 100 - i, Rating.AVERAGE: i})
+        for i, name in enumerate(names)
+    }
+    tallies[names[0]] = tally(10, (10, 10), {})
+    board = district_board(tallies)
+    row = next(r for r in board.rows if r.unit == names[0])
+    assert row.components["satisfaction"].shown is None
+    assert (row.total, row.rank, row.grade) == (None, None, None)
+    assert board.rows[-1].unit == names[0]  # listed after the ranked units
+    assert [len(units) for _, units in board.grades] == [8, 5, 3]
+
+
+def test_the_total_sums_unrounded_parts() -> None:
+    """Volume 1/3 of the group (10/3 = 3.3333…), on-time 2/3 (20), 25, satisfaction 35 × 2/3
+    (23.3333…): printed parts sum to 71.66, the unrounded ones to 71.6666… → 71.67."""
+    names = list(UNITS.group("district").units)
+    tallies = {name: tally(0, (0, 0), {}) for name in names}
+    tallies[names[0]] = tally(1, (2, 3), {Rating.SATISFIED: 2, Rating.DISSATISFIED: 1})
+    tallies[names[1]] = tally(2, (0, 0), {})
+    row = next(r for r in district_board(tallies).rows if r.unit == names[0])
+    shown = {key: str(c.shown) for key, c in row.components.items()}
+    assert shown == {"volume": "3.3333", "on_time": "20.00", "resolution": "25.00",
+                     "satisfaction": "23.33"}  # fmt: skip
+    assert str(row.total) == "71.67"
+
+
+def test_resolution_loses_points_per_at_fault_supervision_and_rejected_return() -> None:
+    names = list(UNITS.group("district").units)
+    tallies = {name: tally(1, (1, 1), {Rating.SATISFIED: 1}) for name in names}
+    tallies[names[0]] = tally(
+        1, (1, 1), {Rating.SATISFIED: 1}, supervised_at_fault=2, rejected_returns=1
+    )
+    tallies[names[1]] = tally(1, (1, 1), {Rating.SATISFIED: 1}, rejected_returns=20)
+    rows = {r.unit: r for r in district_board(tallies).rows}
+    assert rows[names[0]].components["resolution"].shown == Decimal("19.00")  # 25 − 2·2 − 2
+    assert rows[names[1]].components["resolution"].shown == Decimal("0.00")  # never below 0
+
+
+def deductions(**orders: Any) -> Any:
+    rubric: DeductionRubric = shipped("market-office-2017")
+    empty = {key: Measure(Fraction(0), None) for key in METRICS}
+    parts = {}
+    for part in rubric.part:
+        metrics = dict(empty)
+        for key, value in orders.get(part.key, {}).items():
+            metrics[key] = value
+        parts[part.key] = Tally(metrics, findings=orders.get("findings", {}))
+    return score_deductions(rubric, "闵行区市场监管局", "district", parts)
+
+
+def lost(result: Any, part: str, section: str) -> Fraction:
+    found = next(p for p in result.parts if p.key == part)
+    return next(s.lost for s in found.sections if s.key == section)
+
+
+def test_a_section_loses_at_most_its_points_and_an_item_at_most_its_cap() -> None:
+    result = deductions(
+        vi_8_5={
+            "on_time_rate": Measure(Fraction(5), 10),  # 5 late × 1.5 = 7.5 → section cap 6
+            "dissatisfaction": Measure(Fraction(4), 40),  # 4 不满意 × 1 → item cap 3
+        },
+        findings={"data_standard": 1},
+    )
+    assert lost(result, "vi_8_5", "closing") == 6
+    assert lost(result, "vi_8_5", "satisfaction") == 3
+    assert result.parts[0].score == 20 - 9
+
+
+def test_a_part_loses_at_most_its_points() -> None:
+    result = deductions(
+        vi_8_5={
+            "on_time_rate": Measure(Fraction(0), 10),  # 6
+            "supervised_at_fault": Measure(Fraction(3), None),  # 6 → 5
+            "citizen_not_informed": Measure(Fraction(5), None),  # 10 → 6
+            "dissatisfaction": Measure(Fraction(9), 9),  # 3
+        }
+    )
+    assert result.parts[0].lost == 20 and result.parts[0].score == 0
+    assert result.score == 10  # Ⅵ-8-1 untouched
+
+
+@pytest.mark.parametrize(
+    ("resolved", "judged", "points"),
+    [(75, 100, 0), (749, 1000, 1), (71, 100, 1), (70, 100, Fraction(14, 10)),
+     (66, 100, Fraction(14, 10)), (65, 100, Fraction(18, 10)), (50, 100, 2), (0, 0, 0)],
+)  # fmt: skip
+def test_the_resolution_rate_floor(resolved: int, judged: int, points: Fraction) -> None:
+    """Below 75%: 1, plus 0.4 per full further 5%, at most 2; no judged order: nothing."""
+    result = deductions(vi_8_1={"resolution_rate": Measure(Fraction(resolved), judged)})
+    assert lost(result, "vi_8_1", "resolution") == points
+
+
+def test_targets_compare_exactly() -> None:
+    """94.999…% is not 95%; 10% dissatisfaction is at most 10%; nothing counted: no verdict."""
+    rubric: TargetRubric = shipped("kpi-2023")
+    metrics = {key: Measure(Fraction(0), 0) for key in METRICS}
+    metrics["on_time_rate"] = Measure(Fraction(18999), 20000)
+    metrics["dissatisfaction"] = Measure(Fraction(1), 10)
+    results = {r.target.metric: r.met for r in check_targets(rubric, Tally(metrics))}
+    assert results == {"on_time_rate": False, "first_contact_rate": None, "dissatisfaction": True}
