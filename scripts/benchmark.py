@@ -9,7 +9,9 @@ the wall clock, with that process's peak memory (max RSS):
 3. `hotline import` of the same file again: idempotent, nothing written;
 4. `hotline projections rebuild`: projection catch-up events per second;
 5. `hotline report rates --period YEAR` for all units: seconds (and the
-   interpreter's start-up, `hotline --help`, for comparison).
+   interpreter's start-up, `hotline --help`, for comparison);
+6. `hotline report scores --rubric shanghai-12345-2019 --period YEAR` (附件1–3) and
+   `report deductions --rubric market-office-2017` for all units: seconds.
 
 Usage: scripts/benchmark.py [--orders 240409] [--year 2019] [--workdir DIR]
 """
@@ -84,6 +86,17 @@ def main() -> None:
     )
     print(f"report rates {options.year}, all units: {best:.2f} s "
           f"(of which {startup:.2f} s is the command's start-up; best of 3)")  # fmt: skip
+    for name, command in (
+        ("report scores", ["scores", "--rubric", "shanghai-12345-2019"]),
+        ("report deductions", ["deductions", "--rubric", "market-office-2017"]),
+    ):
+        best = min(
+            run([*hotline, "report", *command, "--period", str(options.year), "--format", "json"])[
+                0
+            ]
+            for _ in range(3)
+        )
+        print(f"{name} {options.year}, all units: {best:.2f} s (best of 3)")
     print(f"store: {db} ({db.stat().st_size / 1e6:.0f} MB)")
 
 

@@ -84,7 +84,7 @@ def tally(
 def district_board(tallies: dict[str, Tally]) -> Any:
     rubric: WeightedRubric = shipped("shanghai-12345-2019")
     spec = rubric.group[0]
-    (board,) = score_weighted(rubric, [(spec, "各区", spec.units)], tallies)
+    (board,) = score_weighted(rubric, [(spec, "各区", UNITS.group("district").units)], tallies)
     return board
 
 

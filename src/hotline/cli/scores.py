@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -91,7 +91,7 @@ def period_title(period: Period) -> tuple[str, str]:
     else:
         name = ""
     start, end = period.start, period.end
-    if start.day == 1 and (end.month != (end.replace(day=28).month) or end.day >= 28):
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:
         span = f"（{start.year}年{start.month}月—{end.year}年{end.month}月）"
     else:
         span = f"（{start.isoformat()}—{end.isoformat()}）"
