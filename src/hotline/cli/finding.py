@@ -9,16 +9,16 @@ from uuid import UUID
 
 import typer
 
-from hotline.adapters.rubric_files import load_metrics, load_rubric, projections_dir, rubric_path
-from hotline.adapters.toml_file import read_toml
 from hotline.cli.context import application
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.cli.parsing import parse_day
-from hotline.cli.report import period_of
+from hotline.cli.report import FromOption, PeriodOption, ToOption, period_of
 from hotline.domain.errors import InvalidInput
 from hotline.domain.rubric import Rubric
 from hotline.service.application import HotlineApplication
+from hotline.service.assessment import Assessment
 from hotline.service.projection import OrderProjection
+from hotline.service.reports import Reports
 
 app = typer.Typer(
     help="Findings: an inspector's judgements that rubric items count (data-standard "
@@ -35,23 +35,9 @@ RubricOption = Annotated[
     ),
 ]
 
-PeriodOption = Annotated[
-    str | None,
-    typer.Option(help="Assessment year 2019, quarter 2019Q1 … 2019Q4, or month 2019-03."),
-]
-FromOption = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
-ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
-
 
 def _rubric(hotline: HotlineApplication, name: str) -> Rubric:
-    metrics = [metric.key for metric in load_metrics(projections_dir())]
-    return load_rubric(name, metrics, hotline.units, hotline.rubrics)
-
-
-def _rubric_name(hotline: HotlineApplication, name: str) -> str:
-    """The name of the rubric `name` names (a rubric's name or its file), for filtering."""
-    found = read_toml(rubric_path(name, hotline.rubrics), "rubric").get("name")
-    return found if isinstance(found, str) else name
+    return Assessment(Reports(hotline, hotline.readmodel)).rubric(name)
 
 
 def _finding_id(text: str) -> UUID:
@@ -122,7 +108,7 @@ def list_findings(
     else:
         first, last, label = date.min, date.max, "all"
     unit_name = hotline.units.get(unit).name if unit else None
-    rubric_name = _rubric_name(hotline, rubric) if rubric else None
+    rubric_name = _rubric(hotline, rubric).name if rubric else None
     OrderProjection(hotline, hotline.readmodel).catch_up()
     found = hotline.readmodel.findings(first, last, rubric=rubric_name, unit=unit_name)
     rows: list[dict[str, Any]] = [
