@@ -62,7 +62,26 @@ def validate(model: type[M], raw: dict[str, Any], origin: str) -> M:
         errors = error.errors(include_url=False)
         first = errors[0]
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise DataFileError(f"{origin}: {key_path(first['loc'])}: {first['msg']}{more}") from None
+        where = key_path(_in_file(raw, first["loc"]))
+        raise DataFileError(f"{origin}: {where}: {first['msg']}{more}") from None
+
+
+def _in_file(raw: Any, loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """`loc` without the parts that are not keys of the file: pydantic adds the tag of a
+    tagged union (`component[1].rate.weight` is `component[1].weight` in the file)."""
+    kept: list[int | str] = []
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part not in node and part in node.values():
+            continue  # the tag's value, e.g. method = "rate"
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+        kept.append(part)
+    return tuple(kept)
 
 
 def load_toml(path: Path, model: type[M], what: str) -> M:

@@ -276,32 +276,31 @@ def scores(
 # --- side by side -----------------------------------------------------------------------------
 
 
+Summary = tuple[Decimal | None, int | None, str | None]
+
+
 def _summary(
     service: Assessment,
     rubric: Rubric,
     period: Period,
     group: str | None,
     moment: datetime | None,
-) -> dict[str, tuple[str | None, int | None, str | None]]:
-    """unit → (score as shown, rank, grade) under `rubric`."""
+) -> dict[str, Summary]:
+    """unit → (score, rank, grade) under `rubric`."""
     if isinstance(rubric, WeightedRubric):
         board = service.scores(rubric, period, group, moment)
-        return {
-            row.unit: (_shown(row.total, rubric.total_decimals, False), row.rank, row.grade)
-            for g in board.groups
-            for row in g.rows
-        }
+        return {row.unit: (row.total, row.rank, row.grade) for g in board.groups for row in g.rows}
     if isinstance(rubric, DeductionRubric):
         found = service.deductions(rubric, period, group=group, as_of=moment)
         by_group: dict[str, list[tuple[Fraction, str]]] = {}
         for row in found.rows:
             by_group.setdefault(row.group, []).append((row.score, row.unit))
-        summary: dict[str, tuple[str | None, int | None, str | None]] = {}
+        summary: dict[str, Summary] = {}
         for members in by_group.values():
             ordered = sorted(members, key=lambda m: -m[0])
             for unit_score, unit in ordered:
                 rank = 1 + sum(1 for other, _ in ordered if other > unit_score)
-                summary[unit] = (_shown(half_up(unit_score, 2), 2, True), rank, None)
+                summary[unit] = (half_up(unit_score, 2), rank, None)
         return summary
     raise InvalidInput(
         f"rubric {rubric.name} sets targets and gives no score; see `hotline report kpi`"
@@ -325,8 +324,8 @@ def _compare(
         a, b = left.get(unit, (None, None, None)), right.get(unit, (None, None, None))
         rows.append(
             {"unit": unit, "group": service.units.get(unit).group,
-             "score_a": a[0], "rank_a": a[1], "grade_a": a[2],
-             "score_b": b[0], "rank_b": b[1], "grade_b": b[2]}
+             "score_a": _value(a[0], output), "rank_a": a[1], "grade_a": a[2],
+             "score_b": _value(b[0], output), "rank_b": b[1], "grade_b": b[2]}
         )  # fmt: skip
     columns = [
         ("unit", "承办部门"), ("group", "group"),
@@ -352,8 +351,12 @@ def _compare(
 # --- deductions -------------------------------------------------------------------------------
 
 
-def _points(value: Fraction) -> str:
-    return _shown(half_up(value, 2), 2, True) or "0"
+def _value(value: Decimal | Fraction | None, output: Format) -> float | str | None:
+    """Points to 2 decimals: a number in JSON, as printed ("6", "1.50") otherwise."""
+    if value is None:
+        return None
+    rounded = value if isinstance(value, Decimal) else half_up(value, 2)
+    return float(rounded) if output is Format.JSON else _shown(rounded, 2, True)
 
 
 @app.command()
@@ -393,9 +396,9 @@ def deductions(
     for row in board.rows:
         shown: dict[str, Any] = {"unit": row.unit, "group": row.group}
         for scored in row.parts:
-            shown[f"{scored.key}_lost"] = _points(scored.lost)
-            shown[scored.key] = _points(scored.score)
-        shown["score"] = _points(row.score)
+            shown[f"{scored.key}_lost"] = _value(scored.lost, output)
+            shown[scored.key] = _value(scored.score, output)
+        shown["score"] = _value(row.score, output)
         rows.append(shown)
     if workbook is not None:
         write_workbook(workbook, [_flat_sheet(chosen.name, board, columns, rows)])
@@ -412,8 +415,8 @@ def _deduction_items(board: DeductionBoard, output: Format, workbook: Path | Non
     rows = [
         {"part": part.label, "section": section.label, "item": loss.item.label,
          "count": None if loss.count is None else int(loss.count),
-         "lost": _points(loss.points), "section_lost": _points(section.lost),
-         "part_score": _points(part.score)}
+         "lost": _value(loss.points, output), "section_lost": _value(section.lost, output),
+         "part_score": _value(part.score, output)}
         for part in row.parts
         for section in part.sections
         for loss in section.items
@@ -426,8 +429,8 @@ def _deduction_items(board: DeductionBoard, output: Format, workbook: Path | Non
         rows,
         columns,
         output,
-        title=f"{row.unit}, {board.rubric.name}, {board.period.label}: {_points(row.score)} "
-        f"of {_points(row.points)}",
+        title=f"{row.unit}, {board.rubric.name}, {board.period.label}: "
+        f"{_value(row.score, Format.TABLE)} of {_value(row.points, Format.TABLE)}",
         document={
             "rubric": board.rubric.name,
             "unit": row.unit,

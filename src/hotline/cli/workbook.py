@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 
 from hotline.domain.errors import InvalidInput
 
-Cell = str | int | Decimal | None
+Cell = str | int | float | Decimal | None
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def _add(book: Workbook, sheet: Sheet) -> None:
             zip(values, sheet.formats, strict=True), start=1
         ):
             cell = ws.cell(row=row, column=column, value="—" if value is None else value)
-            if number_format and isinstance(value, int | Decimal):
+            if number_format and isinstance(value, int | float | Decimal):
                 cell.number_format = number_format
             if isinstance(value, Decimal):
                 cell.value = float(value)
