@@ -421,6 +421,10 @@ BROKEN: dict[str, tuple[str, str, str, str]] = {
         "shanghai-12345-2019", 'kind = "weighted"', 'kind = "ranked"',
         r"kind: must be one of weighted, deductions, targets, not 'ranked'",
     ),
+    "misspelt_key": (
+        "shanghai-12345-2019", "weight = 30\n", "wieght = 30\n",
+        r"component\[1\]\.wieght: Extra inputs are not permitted \(and 1 more problem\(s\)\)",
+    ),
     "item_points_are_text": (
         "market-office-2017", "points = 1.5\n", 'points = "1.5 each"\n',
         r"part\[0\]\.section\[0\]\.items\[0\]\.points: Input should be a valid decimal",
@@ -809,6 +813,31 @@ def test_explain_shanghai_12345_2019(app: HotlineApplication, cli: Cli) -> None:
     ])  # fmt: skip
     code, out, err = cli("report", "explain", "--unit", MINHANG, "--rubric", "kpi-2023", *Q2)
     assert "report kpi" in one_line_refusal(code, out, err)
+
+
+def test_explain_says_why_a_unit_has_no_total(app: HotlineApplication, cli: Cli) -> None:
+    """松江 was never rated: 满意度 does not apply, so the unit gets no total."""
+    on_time(app, "N1", SONGJIANG)
+    code, out, err = cli("report", "explain", "--unit", SONGJIANG, "--rubric",
+                         "shanghai-12345-2019", *Q2, "--format", "json")  # fmt: skip
+    assert code == 0, err
+    (row,) = json.loads(out)["rows"]
+    assert (row["where"], row["item"], row["points"]) == ("满意度", "does not apply", 35.0)
+    assert "no ratings" in row["reason"]
+
+
+def test_a_deductions_workbook_holds_numbers(
+    app: HotlineApplication, cli: Cli, tmp_path: Path
+) -> None:
+    deduction_cases(app)
+    path = tmp_path / "d.xlsx"
+    code, _, err = cli("report", "deductions", "--rubric", "market-office-2017", *Q2,
+                       "--group", "district", "--output", str(path))  # fmt: skip
+    assert code == 0, err
+    sheet = load_workbook(path).worksheets[0]
+    rows = [r for r in sheet.iter_rows(values_only=True) if r[0] == MINHANG]
+    (row,) = rows
+    assert all(isinstance(value, int | float) for value in row[2:]), row
 
 
 # 9. side by side, and the wrong kind of rubric -------------------------------------------------

@@ -59,7 +59,10 @@ def validate(model: type[M], raw: dict[str, Any], origin: str) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        errors = error.errors(include_url=False)
+        # A misspelt key is reported as itself first, not as the key it left missing.
+        errors = sorted(
+            error.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden"
+        )
         first = errors[0]
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         where = key_path(_in_file(raw, first["loc"]))

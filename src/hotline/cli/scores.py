@@ -146,10 +146,8 @@ def _print_scores(board: Scoreboard) -> None:
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=WIDE)
-    columns = _columns(board)
     for group in board.groups:
-        graded = bool(group.spec.grades)
-        columns_here = [c for c in columns if graded or c[0] != "grade"]
+        columns_here = [c for c in _columns(board) if group.spec.grades or c[0] != "grade"]
         annex, title, span = _titles(board, group)
         table = Table(*(h for _, h in columns_here), title=f"{annex} {title}\n{span}".strip())
         for row in group.rows:
@@ -200,17 +198,17 @@ def _scores_json(board: Scoreboard) -> dict[str, Any]:
 
 
 def _score_sheets(board: Scoreboard) -> list[Sheet]:
-    columns = _columns(board)
     decimals = {c.key: c.decimals for c in board.rubric.component}
     decimals |= {"bonus": 2, "total": board.rubric.total_decimals}
-    formats = [
-        None
-        if key in {"unit", "grade"}
-        else ("0." + "0" * decimals[key] if key in decimals else "0")
-        for key, _ in columns
-    ]
     sheets = []
     for group in board.groups:
+        columns = [c for c in _columns(board) if group.spec.grades or c[0] != "grade"]
+        formats = [
+            None
+            if key in {"unit", "grade"}
+            else ("0." + "0" * decimals[key] if key in decimals else "0")
+            for key, _ in columns
+        ]
         rows = []
         for row in group.rows:
             values: dict[str, Any] = {"number": row.number, "unit": row.unit}
@@ -319,28 +317,33 @@ def _compare(
 ) -> None:
     left = _summary(service, first, period, group, moment)
     right = _summary(service, second, period, group, moment)
-    rows = []
-    for unit in [u for u in left if u in right] + [u for u in right if u not in left]:
-        a, b = left.get(unit, (None, None, None)), right.get(unit, (None, None, None))
-        rows.append(
-            {"unit": unit, "group": service.units.get(unit).group,
-             "score_a": _value(a[0], output), "rank_a": a[1], "grade_a": a[2],
-             "score_b": _value(b[0], output), "rank_b": b[1], "grade_b": b[2]}
-        )  # fmt: skip
+
+    def rows(shape: Format) -> list[dict[str, Any]]:
+        found = []
+        for unit in [u for u in left if u in right] + [u for u in right if u not in left]:
+            a, b = left.get(unit, (None, None, None)), right.get(unit, (None, None, None))
+            found.append(
+                {"unit": unit, "group": service.units.get(unit).group,
+                 "score_a": _value(a[0], shape, trim=False), "rank_a": a[1], "grade_a": a[2],
+                 "score_b": _value(b[0], shape, trim=False), "rank_b": b[1], "grade_b": b[2]}
+            )  # fmt: skip
+        return found
+
     columns = [
         ("unit", "承办部门"), ("group", "group"),
         ("score_a", f"{first.name} 得分"), ("rank_a", "名次"), ("grade_a", "等次"),
         ("score_b", f"{second.name} 得分"), ("rank_b", "名次"), ("grade_b", "等次"),
     ]  # fmt: skip
     if workbook is not None:
+        numbers = rows(Format.JSON)
         write_workbook(
             workbook,
             [Sheet("compare", [f"{first.name} / {second.name}", period.label],
-                   [h for _, h in columns], [[r[k] for k, _ in columns] for r in rows],
-                   [None] * len(columns))],
+                   [h for _, h in columns], [[r[k] for k, _ in columns] for r in numbers],
+                   ["0.00" if k.startswith("score") else None for k, _ in columns])],
         )  # fmt: skip
     emit(
-        rows,
+        rows(output),
         columns,
         output,
         title=f"{period.label}: {first.name} beside {second.name}",
@@ -351,12 +354,15 @@ def _compare(
 # --- deductions -------------------------------------------------------------------------------
 
 
-def _value(value: Decimal | Fraction | None, output: Format) -> float | str | None:
-    """Points to 2 decimals: a number in JSON, as printed ("6", "1.50") otherwise."""
+def _value(
+    value: Decimal | Fraction | None, output: Format, trim: bool = True
+) -> float | str | None:
+    """Points to 2 decimals: a number in JSON (and workbooks), else as printed ("6", "1.50";
+    "6.00" without `trim`)."""
     if value is None:
         return None
     rounded = value if isinstance(value, Decimal) else half_up(value, 2)
-    return float(rounded) if output is Format.JSON else _shown(rounded, 2, True)
+    return float(rounded) if output is Format.JSON else _shown(rounded, 2, trim)
 
 
 @app.command()
@@ -392,41 +398,48 @@ def deductions(
             (part.key, f"得分（{part.points}）"),
         ]
     columns.append(("score", f"合计（{sum(p.points for p in chosen.part)}）"))
-    rows = []
-    for row in board.rows:
-        shown: dict[str, Any] = {"unit": row.unit, "group": row.group}
-        for scored in row.parts:
-            shown[f"{scored.key}_lost"] = _value(scored.lost, output)
-            shown[scored.key] = _value(scored.score, output)
-        shown["score"] = _value(row.score, output)
-        rows.append(shown)
+
+    def rows(shape: Format) -> list[dict[str, Any]]:
+        found = []
+        for row in board.rows:
+            shown: dict[str, Any] = {"unit": row.unit, "group": row.group}
+            for scored in row.parts:
+                shown[f"{scored.key}_lost"] = _value(scored.lost, shape)
+                shown[scored.key] = _value(scored.score, shape)
+            shown["score"] = _value(row.score, shape)
+            found.append(shown)
+        return found
+
     if workbook is not None:
-        write_workbook(workbook, [_flat_sheet(chosen.name, board, columns, rows)])
+        write_workbook(workbook, [_flat_sheet(chosen.name, board, columns, rows(Format.JSON))])
     document = {"rubric": chosen.name, **period_document(board.period, board.today, board.as_of)}
     if output is Format.JSON:
         document["units"] = [_deduction_json(row) for row in board.rows]
         emit([], [], output, document=document)
     else:
-        emit(rows, columns, output, title=f"{chosen.title}, {board.period.label}")
+        emit(rows(output), columns, output, title=f"{chosen.title}, {board.period.label}")
 
 
 def _deduction_items(board: DeductionBoard, output: Format, workbook: Path | None) -> None:
     (row,) = board.rows
-    rows = [
-        {"part": part.label, "section": section.label, "item": loss.item.label,
-         "count": None if loss.count is None else int(loss.count),
-         "lost": _value(loss.points, output), "section_lost": _value(section.lost, output),
-         "part_score": _value(part.score, output)}
-        for part in row.parts
-        for section in part.sections
-        for loss in section.items
-    ]  # fmt: skip
+
+    def rows(shape: Format) -> list[dict[str, Any]]:
+        return [
+            {"part": part.label, "section": section.label, "item": loss.item.label,
+             "count": None if loss.count is None else int(loss.count),
+             "lost": _value(loss.points, shape), "section_lost": _value(section.lost, shape),
+             "part_score": _value(part.score, shape)}
+            for part in row.parts
+            for section in part.sections
+            for loss in section.items
+        ]  # fmt: skip
+
     columns = [("part", "part"), ("section", "section"), ("item", "item"), ("count", "件数"),
                ("lost", "扣分"), ("section_lost", "本项扣分"), ("part_score", "得分")]  # fmt: skip
     if workbook is not None:
-        write_workbook(workbook, [_flat_sheet(row.unit, board, columns, rows)])
+        write_workbook(workbook, [_flat_sheet(row.unit, board, columns, rows(Format.JSON))])
     emit(
-        rows,
+        rows(output),
         columns,
         output,
         title=f"{row.unit}, {board.rubric.name}, {board.period.label}: "

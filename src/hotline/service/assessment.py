@@ -212,7 +212,16 @@ class Assessment:
             for component in rubric.component:
                 where = component.label
                 weight = Fraction(component.weight)
-                if isinstance(component, Rate):
+                if component.requires and tally.metrics[component.requires].empty:
+                    reason = f"no {component.requires} in the period: no points, no total"
+                    costs.append(Cost(where, "does not apply", "—", reason, weight))
+                elif isinstance(component, Rate) and tally.metrics[component.metric].empty:
+                    reason = f"no order counted for {component.metric}: no points, no total"
+                    costs.append(Cost(where, "does not apply", "—", reason, weight))
+                elif isinstance(component, Ratings) and not sum(tally.ratings.values()):
+                    reason = "no ratings in the period (未测评到满意度): no points, no total"
+                    costs.append(Cost(where, "does not apply", "—", reason, weight))
+                elif isinstance(component, Rate):
                     measure = tally.metrics[component.metric]
                     if measure.denominator:
                         each = weight / measure.denominator
