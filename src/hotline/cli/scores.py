@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -39,6 +39,7 @@ from hotline.domain.rubric import (
 from hotline.domain.scoring import GroupScores, UnitScore, half_up
 from hotline.service.assessment import Assessment, DeductionBoard, Scoreboard, TargetBoard
 
+R = TypeVar("R", WeightedRubric, DeductionRubric, TargetRubric)
 RubricOption = Annotated[
     str,
     typer.Option(help="A shipped rubric's name (see `hotline rubrics`) or a .toml file."),
@@ -55,13 +56,15 @@ def assessment(ctx: typer.Context) -> Assessment:
     return Assessment(reports(ctx))
 
 
-def _expect(rubric: Rubric, kind: type, command: str) -> None:
+def _expect(rubric: Rubric, kind: type[R], command: str) -> R:
+    """`rubric` if it is of `kind`, else a refusal naming the command that takes it."""
     if not isinstance(rubric, kind):
         use = {WeightedRubric: "scores", DeductionRubric: "deductions", TargetRubric: "kpi"}
         raise InvalidInput(
             f"rubric {rubric.name} is a {rubric.kind} rubric: use `hotline report "
             f"{use[type(rubric)]} --rubric {rubric.name}` instead of `report {command}`"
         )
+    return rubric
 
 
 def list_rubrics(ctx: typer.Context, output: FormatOption = Format.TABLE) -> None:
@@ -257,9 +260,7 @@ def scores(
     if compare is not None:
         _compare(service, first, service.rubric(compare), chosen, group, moment, output, workbook)
         return
-    _expect(first, WeightedRubric, "scores")
-    assert isinstance(first, WeightedRubric)
-    board = service.scores(first, chosen, group, moment)
+    board = service.scores(_expect(first, WeightedRubric, "scores"), chosen, group, moment)
     if workbook is not None:
         write_workbook(workbook, _score_sheets(board))
     if output is Format.TABLE:
@@ -382,9 +383,7 @@ def deductions(
     if unit and group:
         raise InvalidInput("give either --unit or --group, not both")
     service = assessment(ctx)
-    chosen = service.rubric(rubric)
-    _expect(chosen, DeductionRubric, "deductions")
-    assert isinstance(chosen, DeductionRubric)
+    chosen = _expect(service.rubric(rubric), DeductionRubric, "deductions")
     board = service.deductions(
         chosen, period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
     )
@@ -506,9 +505,7 @@ def kpi(
     if unit and group:
         raise InvalidInput("give either --unit or --group, not both")
     service = assessment(ctx)
-    chosen = service.rubric(rubric)
-    _expect(chosen, TargetRubric, "kpi")
-    assert isinstance(chosen, TargetRubric)
+    chosen = _expect(service.rubric(rubric), TargetRubric, "kpi")
     board = service.targets(
         chosen, period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
     )
