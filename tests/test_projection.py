@@ -103,6 +103,7 @@ def check_counts(found: dict[str, list[tuple[Any, ...]]]) -> None:
         "rm_revisits": 2,
         "rm_supervisions": 2,
         "rm_findings": 0,
+        "rm_flags": 0,
         "rm_tracking": 1,
     }
     assert found["rm_tracking"] == [("orders-v1", EVENTS)]

@@ -108,6 +108,17 @@ findings = Table(
     Column("note", String(500), nullable=False),
     Column("withdrawn", Boolean, nullable=False),
 )
+flags = Table(
+    "rm_flags",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("limit_name", String(40), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("due_day", Integer, nullable=False),
+    # When the scheduler flagged it: ISO 8601 with the +08:00 offset, so it sorts as text.
+    Column("at", String(40), nullable=False, index=True),
+)
 tracking = Table(
     "rm_tracking",
     metadata,
@@ -287,7 +298,7 @@ class ReadModel:
     def _apply(self, connection: Connection, changes: list[Change]) -> None:
         touched = {c.id for c in changes if c.name in ORDER_HANDLERS and c.name != "Received"}
         rows: dict[str, Row] = dict(self._rows(connection, touched))
-        extra: dict[Table, list[Row]] = {extensions: [], revisits: [], supervisions: []}
+        extra: dict[Table, list[Row]] = {extensions: [], revisits: [], supervisions: [], flags: []}
         new_findings: dict[str, Row] = {}
         withdrawn: list[str] = []
         for change in changes:
@@ -305,6 +316,12 @@ class ReadModel:
                     {"id": change.id, "version": change.version, "day": _day(state["at"]),
                      "contacted": state["contacted"], "consistent": state["consistent"],
                      "evaluation": EVALUATION[state["evaluation"]]}
+                )  # fmt: skip
+            elif change.name == "Flagged":
+                extra[flags].append(
+                    {"id": change.id, "version": change.version, "limit_name": state["limit"],
+                     "level": state["level"], "at": datetime.fromisoformat(state["at"]).isoformat(),
+                     "due_day": date.fromisoformat(state["due"]).toordinal()}
                 )  # fmt: skip
             elif change.name == "Supervised":
                 extra[supervisions].append(
@@ -351,6 +368,25 @@ class ReadModel:
     def count(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.scalar(text("SELECT COUNT(*) FROM rm_orders")) or 0)
+
+    def flags(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
+        """The scheduler's flags, oldest first: those made at or after `since`, of `unit`."""
+        query = (
+            select(orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.level,
+                   flags.c.due_day, flags.c.at)
+            .join(orders, orders.c.id == flags.c.id)
+            .order_by(flags.c.at, orders.c.number, flags.c.version)
+        )  # fmt: skip
+        if since is not None:
+            query = query.where(flags.c.at >= since.isoformat())
+        if unit is not None:
+            query = query.where(orders.c.unit == unit)
+        with self.engine.connect() as connection:
+            return [
+                FlagRecord(row[0], row[1], row[2], row[3], date.fromordinal(row[4]),
+                           datetime.fromisoformat(row[5]))
+                for row in connection.execute(query)
+            ]  # fmt: skip
 
     def findings(
         self, start: date, end: date, *, rubric: str | None = None, unit: str | None = None
@@ -456,6 +492,18 @@ class ReadModel:
                 at_fault=_ints([s[2] for s in checked]).astype(bool),
             ),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FlagRecord:
+    """A scheduler's flag on an order, for the alert feed."""
+
+    number: str
+    unit: str
+    limit: str
+    level: str
+    due: date
+    at: datetime
 
 
 def _ints(values: list[Any]) -> npt.NDArray[np.int64]:

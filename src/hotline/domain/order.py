@@ -168,6 +168,28 @@ class Supervised(DomainEvent):
     at_fault: bool = False
 
 
+class FlagLevel(StrEnum):
+    """How urgent a scheduler's flag is."""
+
+    DUE_SOON = "due_soon"
+    """The limit falls due within the warning window (by default: today)."""
+    OVERDUE = "overdue"
+    """The limit has passed and the order has not done what it asks."""
+
+
+class Flagged(DomainEvent):
+    """The scheduler flagged the open order: a limit (first contact, close …) falls due
+    soon or has passed. Each (limit, level) is flagged once."""
+
+    name = "flagged"
+    limit: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
+    level: FlagLevel
+    due: date
+
+    def apply(self, order: Order) -> None:
+        order.flags.add((self.limit, self.level))
+
+
 STATUS_EVENTS = (Received, Returned, ReturnRejected, Closed)
 """The events that change an order's status; nothing logged after one happened before it."""
 _PAST = {
@@ -209,6 +231,7 @@ class Order(Aggregate):
         self.first_contact: FirstContact | None = None
         self.closed: Closed | None = None
         self.rated: Rated | None = None
+        self.flags: set[tuple[str, FlagLevel]] = set()
 
     @classmethod
     def receive(cls, number: str, at: datetime, **fields: Any) -> Order:
@@ -266,6 +289,14 @@ class Order(Aggregate):
 
     def supervise(self, at: datetime, **fields: Any) -> None:
         self._record(self._event(Supervised, at, fields))
+
+    def flag(self, at: datetime, limit: str, level: FlagLevel, due: date) -> bool:
+        """Flag `limit` at `level`; False (and nothing recorded) if it already is, or if the
+        order is no longer open."""
+        if self.status is not OrderStatus.OPEN or (limit, level) in self.flags:
+            return False
+        self._record(self._event(Flagged, at, {"limit": limit, "level": level, "due": due}))
+        return True
 
     def events_of(self, event_class: type[DomainEvent]) -> list[Any]:
         """This order's events of one class, oldest first."""

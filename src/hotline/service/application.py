@@ -137,6 +137,10 @@ class HotlineApplication(Application[UUID]):
         self._save(order, f"order {number} was changed by someone else; run the command again")
         return order
 
+    def save_order(self, order: Order) -> None:
+        """Save what was recorded on `order`; ConcurrentChange if someone saved it meanwhile."""
+        self._save(order, f"order {order.number} was changed by someone else; run it again")
+
     def order(self, number: str) -> Order:
         """The order with this number, as it stands now."""
         try:

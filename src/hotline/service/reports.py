@@ -15,7 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
-from hotline.adapters.readmodel import ReadModel
+from hotline.adapters.readmodel import FlagRecord, ReadModel
 from hotline.adapters.rubric_files import load_metrics, projections_dir
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
@@ -160,12 +160,21 @@ class Reports:
         ]
         return sorted(found, key=lambda f: (f.metric.position, f.number))
 
-    def due(self, unit: str | None = None, today: date | None = None) -> list[DueOrder]:
-        """Open orders past a limit, or due by the next working day."""
+    def alerts(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
+        """The scheduler's flags (the alert feed), oldest first, made at or after `since`."""
+        self.projection.catch_up()
+        name = self.app.units.get(unit).name if unit else None
+        return self.readmodel.flags(in_shanghai(since) if since else None, name)
+
+    def due(
+        self, unit: str | None = None, today: date | None = None, window: int = 1
+    ) -> list[DueOrder]:
+        """Open orders past a limit, or due within `window` working days after `today` (0: due
+        by the end of today)."""
         self.projection.catch_up()
         today = today or now().date()
         calendar = self.app.calendar()
-        soon = calendar.add_working_days(today, 1)
+        soon = calendar.add_working_days(today, window) if window else today
         orders = self.readmodel.load(today, today)
         limits = evaluate(orders.timelines, calendar, self.app.rules, today)
         unit_name = self.app.units.get(unit).name if unit else None

@@ -1,0 +1,101 @@
+"""The overdue scheduler's pass: flags on both sides of a holiday, once each.
+
+The official 2026 calendar: Spring Festival is off 2026-02-15 … 02-23, and Saturday
+2026-02-14 is a make-up workday. An order received Friday 02-13 has day 1 on Sat 02-14
+(first contact due then) and day 13 on Wed 03-04 … an order received Thursday 02-12
+has day 1 on Fri 02-13.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from hotline.domain.aggregate import SHANGHAI
+from hotline.domain.order import Flagged, FlagLevel
+from hotline.service.application import HotlineApplication
+from hotline.service.flagging import flag_due_orders
+from hotline.service.reports import Reports
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+def receive(app: HotlineApplication, number: str, when: str) -> None:
+    app.receive(number, unit="闵行区市场监管局", at=at(when), kind="complaint", channel="12345")
+
+
+def flags_of(app: HotlineApplication, number: str) -> list[tuple[str, FlagLevel]]:
+    return [(e.limit, e.level) for e in app.order(number).events_of(Flagged)]
+
+
+def test_a_pass_flags_what_is_due_today_and_what_is_overdue(app: HotlineApplication) -> None:
+    receive(app, "F1", "2026-02-13 10:00")  # first contact due Sat 02-14 (make-up workday)
+    receive(app, "F2", "2026-02-12 10:00")  # first contact due Fri 02-13
+    app.record("F2", "first_contact", at=at("2026-02-13 09:00"))  # met: only closing is due
+    done = flag_due_orders(app, at("2026-02-14 08:00"))
+    assert done.working_day
+    assert [(f.number, f.limit, f.level) for f in done.flagged] == [
+        ("F1", "first_contact", FlagLevel.DUE_SOON)
+    ]
+    assert flags_of(app, "F2") == []
+
+
+def test_no_pass_on_a_holiday_and_overdue_after_it(app: HotlineApplication) -> None:
+    receive(app, "F1", "2026-02-13 10:00")
+    holiday = flag_due_orders(app, at("2026-02-18 09:00"))  # Spring Festival
+    assert (holiday.working_day, holiday.flagged) == (False, [])
+    after = flag_due_orders(app, at("2026-02-24 09:00"))  # first working day after it
+    assert [(f.limit, f.level) for f in after.flagged] == [("first_contact", FlagLevel.OVERDUE)]
+
+
+def test_a_repeated_pass_flags_nothing_twice(app: HotlineApplication) -> None:
+    receive(app, "F1", "2026-02-13 10:00")
+    first = flag_due_orders(app, at("2026-02-14 08:00"))
+    again = flag_due_orders(app, at("2026-02-14 15:00"))
+    assert (len(first.flagged), len(again.flagged), again.already) == (1, 0, 1)
+    assert flags_of(app, "F1") == [("first_contact", FlagLevel.DUE_SOON)]
+
+
+def test_a_closed_order_is_not_flagged(app: HotlineApplication) -> None:
+    receive(app, "F1", "2026-02-13 10:00")
+    app.record("F1", "closed", at=at("2026-02-13 16:00"), result="resolved")
+    assert flag_due_orders(app, at("2026-02-24 09:00")).flagged == []
+
+
+def test_two_passes_at_once_flag_each_order_once(db: Path) -> None:
+    setup = HotlineApplication(db=str(db))
+    numbers = [f"P{i}" for i in range(30)]
+    for number in numbers:
+        receive(setup, number, "2026-02-13 10:00")
+    results = []
+
+    def run() -> None:
+        results.append(flag_due_orders(HotlineApplication(db=str(db)), at("2026-02-24 09:00")))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(len(r.flagged) for r in results) == len(numbers)
+    check = HotlineApplication(db=str(db))
+    for number in numbers:
+        assert flags_of(check, number) == [("first_contact", FlagLevel.OVERDUE)]
+
+
+def test_flags_reach_the_read_model(app: HotlineApplication) -> None:
+    receive(app, "F1", "2026-02-13 10:00")
+    flag_due_orders(app, at("2026-02-14 08:00"))
+    flag_due_orders(app, at("2026-02-24 09:00"))
+    reports = Reports(app, app.readmodel)
+    found = reports.alerts()
+    assert [(f.number, f.limit, f.level, str(f.due)) for f in found] == [
+        ("F1", "first_contact", "due_soon", "2026-02-14"),
+        ("F1", "first_contact", "overdue", "2026-02-14"),
+    ]
+    (later,) = reports.alerts(since=at("2026-02-20 00:00"), unit="闵行区市场监管局")
+    assert later.level == "overdue" and later.at == at("2026-02-24 09:00")
+    assert reports.alerts(unit="松江区市场监管局") == []
