@@ -8,7 +8,9 @@ has day 1 on Fri 02-13.
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -99,3 +101,27 @@ def test_flags_reach_the_read_model(app: HotlineApplication) -> None:
     (later,) = reports.alerts(since=at("2026-02-20 00:00"), unit="闵行区市场监管局")
     assert later.level == "overdue" and later.at == at("2026-02-24 09:00")
     assert reports.alerts(unit="松江区市场监管局") == []
+
+
+def test_tick_and_the_alert_feed_through_the_cli(
+    app: HotlineApplication, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    receive(app, "F1", "2026-02-13 10:00")
+    code, out, err = cli("scheduler", "tick", "--as-of", "2026-02-18 09:00")
+    assert (code, out.strip()) == (
+        0,
+        "2026-02-18 is not a working day: nothing is due, nothing flagged",
+    )
+    code, out, err = cli("scheduler", "tick", "--as-of", "2026-02-24 09:00")
+    assert code == 0, err
+    assert out.splitlines()[0] == "2026-02-24: 1 flagged, 0 flagged before"
+    code, out, err = cli("scheduler", "tick", "--as-of", "2026-02-24 10:00")
+    assert out.splitlines()[0] == "2026-02-24: 0 flagged, 1 flagged before"
+    code, out, err = cli("alerts", "--format", "jsonl", "--unit", "闵行区市场监管局")
+    assert code == 0, err
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {"at": "2026-02-24T09:00:00+08:00", "order": "F1", "unit": "闵行区市场监管局",
+         "limit": "first_contact", "level": "overdue", "due": "2026-02-14"}
+    ]  # fmt: skip
+    code, out, err = cli("scheduler", "tick", "--as-of", "2026-02-30 09:00")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -22,6 +22,7 @@ from hotline.cli import (
     orders,
     projections,
     report,
+    scheduler,
     scores,
     units,
 )
@@ -46,9 +47,11 @@ app.add_typer(report.app, name="report")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(projections.app, name="projections")
 app.add_typer(finding.app, name="finding")
+app.add_typer(scheduler.app, name="scheduler")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
 app.command("rubrics")(scores.list_rubrics)
+app.command("alerts")(scheduler.alerts)
 
 
 @app.callback()
