@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from hotline.adapters.rubric_files import available_rubrics
 from hotline.cli.output import WIDE, Format, FormatOption, emit
@@ -144,8 +145,6 @@ def _titles(board: Scoreboard, group: GroupScores) -> tuple[str, str, str]:
 
 
 def _print_scores(board: Scoreboard) -> None:
-    from rich.table import Table
-
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=WIDE)

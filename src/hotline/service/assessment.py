@@ -8,7 +8,7 @@ read model's, with the calendar and the 1·5·13 rules applied at query time.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
@@ -19,7 +19,7 @@ import numpy as np
 from hotline.adapters.readmodel import FindingRecord
 from hotline.adapters.rubric_files import load_rubric
 from hotline.domain.errors import InvalidInput
-from hotline.domain.metrics import Facts, Flags, compute, explain
+from hotline.domain.metrics import Facts, Flags, Metric, MetricValue, compute, explain
 from hotline.domain.periods import Period
 from hotline.domain.rubric import (
     DeductionRubric,
@@ -45,9 +45,8 @@ from hotline.domain.scoring import (
     score_deductions,
     score_weighted,
 )
-from hotline.domain.units import UnitGroup
 from hotline.domain.vocabulary import Rating
-from hotline.service.reports import SYSTEM, Reports, Snapshot
+from hotline.service.reports import Reports, Snapshot
 
 
 @dataclass(frozen=True)
@@ -173,29 +172,14 @@ class Assessment:
         as_of: datetime | None = None,
     ) -> TargetBoard:
         """Each target met or not, per unit, per group and for the whole system."""
-        snapshot = self.reports.snapshot(period, as_of)
-        facts = snapshot.facts
-        unit_tallies = self._tallies(facts, OrderFilter(), [])
-        chosen_groups = (
-            [self.units.group(self.units.get(unit).group)]
-            if unit
-            else [self.units.group(group)]
-            if group
-            else list(self.units.groups)
-        )
-        rows: list[TargetRow] = []
-        for unit_group in chosen_groups:
-            for name in unit_group.units:
-                if unit is None or name == self.units.get(unit).name:
-                    rows.append(TargetRow(name, "unit", check_targets(rubric, unit_tallies[name])))
-            if unit is None:
-                tally = self._tally_of(facts, self._in_group(facts, unit_group))
-                rows.append(TargetRow(unit_group.name, "group", check_targets(rubric, tally)))
-        if unit is None and group is None:
-            everyone = np.ones(len(facts.orders.numbers), dtype=bool)
-            tally = self._tally_of(facts, everyone)
-            rows.append(TargetRow(SYSTEM, "system", check_targets(rubric, tally)))
-        return TargetBoard(rubric, period, snapshot.today, as_of, rows)
+        rates = self.reports.rates(period, unit=unit, group=group, as_of=as_of)
+        rows = [
+            TargetRow(row.name, row.level, check_targets(rubric, Tally(
+                {m.key: _measure(m, row.values[m.key]) for m in rates.metrics}
+            )))
+            for row in rates.rows
+        ]  # fmt: skip
+        return TargetBoard(rubric, period, rates.today, as_of, rows)
 
     def explain(
         self, rubric: Rubric, period: Period, unit: str, as_of: datetime | None = None
@@ -274,10 +258,6 @@ class Assessment:
             chosen &= np.isin(facts.t.kind, [k.code for k in orders.kinds])
         return chosen
 
-    def _in_group(self, facts: Facts, group: UnitGroup) -> Flags:
-        members = set(group.units)
-        return np.asarray([u in members for u in facts.orders.units], dtype=bool)
-
     def _tallies(
         self, facts: Facts, orders: OrderFilter, findings: Sequence[FindingRecord]
     ) -> dict[str, Tally]:
@@ -287,10 +267,7 @@ class Assessment:
         keys = np.asarray([index.get(u, -1) for u in facts.orders.units], dtype=np.int64)
         keys[~self._filtered(facts, orders)] = -1
         measures = {
-            m.key: [
-                Measure(Fraction(v.numerator), v.denominator, int(m.scale))
-                for v in compute(m, facts, keys, len(names))
-            ]
+            m.key: [_measure(m, v) for v in compute(m, facts, keys, len(names))]
             for m in self.reports.metrics
         }
         counted = facts.counted_ratings() & (keys >= 0)
@@ -310,16 +287,6 @@ class Assessment:
             )
             for i, name in enumerate(names)
         }
-
-    def _tally_of(self, facts: Facts, selected: Flags) -> Tally:
-        """One tally over the `selected` orders (a group, or everyone)."""
-        keys = np.where(selected, 0, -1).astype(np.int64)
-        metrics: Mapping[str, Measure] = {
-            m.key: Measure(Fraction(v.numerator), v.denominator, int(m.scale))
-            for m in self.reports.metrics
-            for v in compute(m, facts, keys, 1)
-        }
-        return Tally(metrics)
 
     # --- what cost the points -----------------------------------------------------------------
 
@@ -377,3 +344,8 @@ class Assessment:
                     reason = f"{self.reports.metric(item.metric).label} {shown} < {item.below}"
                     costs.append(Cost(where, item.label + cap, "rate", reason, loss.points))
         return costs
+
+
+def _measure(metric: Metric, value: MetricValue) -> Measure:
+    """A metric's value for the scoring: the exact numerator, the denominator, the scale."""
+    return Measure(Fraction(value.numerator), value.denominator, int(metric.scale))
