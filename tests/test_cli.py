@@ -87,6 +87,7 @@ def test_an_orders_whole_life(cli: Cli) -> None:
         "day": 1,
         "provisional": False,
         "note": "",
+        "flags": [],
     }
     assert (limits["close"]["status"], limits["close"]["due"]) == ("met", "2026-03-19")
     assert shown["events"][0]["citizen_phone"] == "138****5678"

@@ -2,17 +2,20 @@
 
 The official 2026 calendar: Spring Festival is off 2026-02-15 … 02-23, and Saturday
 2026-02-14 is a make-up workday. An order received Friday 02-13 has day 1 on Sat 02-14
-(first contact due then) and day 13 on Wed 03-04 … an order received Thursday 02-12
+(first contact due then) and day 13 on Tue 03-10 … an order received Thursday 02-12
 has day 1 on Fri 02-13.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+
+import pytest
 
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.order import Flagged, FlagLevel
@@ -125,3 +128,68 @@ def test_tick_and_the_alert_feed_through_the_cli(
     ]  # fmt: skip
     code, out, err = cli("scheduler", "tick", "--as-of", "2026-02-30 09:00")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_order_show_lists_the_flags_under_their_limit(
+    app: HotlineApplication,
+    cli: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    receive(app, "F1", "2026-02-13 10:00")
+    for moment in ("2026-02-14 08:00", "2026-02-24 09:00"):
+        code, _, err = cli("scheduler", "tick", "--as-of", moment)
+        assert code == 0, err
+    code, out, err = cli("order", "show", "F1", "--json")
+    assert code == 0, err
+    flags = {limit["limit"]: limit["flags"] for limit in json.loads(out)["limits"]}
+    assert flags == {
+        "first_contact": [
+            {"level": "due_soon", "at": "2026-02-14T08:00:00+08:00"},
+            {"level": "overdue", "at": "2026-02-24T09:00:00+08:00"},
+        ],
+        "return": [],
+        "close": [],
+    }
+    monkeypatch.setenv("COLUMNS", "200")  # a flag on one line
+    code, out, err = cli("order", "show", "F1")
+    assert code == 0, err
+    assert "due_soon 02-14 08:00" in out and "overdue 02-24 09:00" in out
+
+
+def test_orders_overdue_shows_the_latest_flag_on_each_limit(
+    app: HotlineApplication, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    receive(app, "F1", "2026-02-13 10:00")  # long overdue whatever today is
+    flag_due_orders(app, at("2026-02-14 08:00"))
+    flag_due_orders(app, at("2026-02-24 09:00"))  # first contact overdue; close not due yet
+    code, out, err = cli("orders", "overdue", "--format", "json")
+    assert code == 0, err
+    flagged = {(row["order"], row["limit"]): row["flagged"] for row in json.loads(out)["rows"]}
+    assert flagged == {
+        ("F1", "first_contact"): "overdue 2026-02-24 09:00",
+        ("F1", "close"): None,
+    }
+    code, out, err = cli("orders", "overdue", "--format", "csv")
+    assert code == 0, err
+    rows = {
+        (row["order"], row["limit"]): row["flagged"] for row in csv.DictReader(out.splitlines())
+    }
+    assert rows == {("F1", "first_contact"): "overdue 2026-02-24 09:00", ("F1", "close"): ""}
+
+
+def test_an_extension_is_flagged_afresh_on_its_new_date(app: HotlineApplication) -> None:
+    receive(app, "F1", "2026-02-13 10:00")  # close due Tue 03-10 (day 13)
+    app.record("F1", "first_contact", at=at("2026-02-14 09:00"))
+    before = flag_due_orders(app, at("2026-03-10 08:00"))
+    assert [(f.limit, f.level, str(f.due)) for f in before.flagged] == [
+        ("close", FlagLevel.DUE_SOON, "2026-03-10")
+    ]
+    app.record("F1", "extended", at=at("2026-03-10 10:00"), until=date(2026, 3, 20),
+               reason="需现场核查", legal_basis="")  # fmt: skip
+    assert flag_due_orders(app, at("2026-03-10 15:00")).flagged == []
+    # The close falls due a working day before the promised date (the feedback allowance).
+    after = flag_due_orders(app, at("2026-03-19 08:00"))
+    assert [(f.limit, f.level, str(f.due)) for f in after.flagged] == [
+        ("close", FlagLevel.DUE_SOON, "2026-03-19")
+    ]
+    assert flag_due_orders(app, at("2026-03-19 12:00")).flagged == []

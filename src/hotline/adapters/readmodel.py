@@ -8,7 +8,7 @@ stored: deadlines are computed at query time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -127,6 +127,9 @@ tracking = Table(
 )
 TRACKING_NAME = "orders-v1"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
+FLAG_COLUMNS = (orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.level,
+                flags.c.due_day, flags.c.at)  # fmt: skip
+"""What a `FlagRecord` is read from (rm_flags joined with rm_orders)."""
 
 
 Row = dict[str, Any]
@@ -372,21 +375,27 @@ class ReadModel:
     def flags(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
         """The scheduler's flags, oldest first: those made at or after `since`, of `unit`."""
         query = (
-            select(orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.level,
-                   flags.c.due_day, flags.c.at)
+            select(*FLAG_COLUMNS)
             .join(orders, orders.c.id == flags.c.id)
             .order_by(flags.c.at, orders.c.number, flags.c.version)
-        )  # fmt: skip
+        )
         if since is not None:
             query = query.where(flags.c.at >= since.isoformat())
         if unit is not None:
             query = query.where(orders.c.unit == unit)
         with self.engine.connect() as connection:
-            return [
-                FlagRecord(row[0], row[1], row[2], row[3], date.fromordinal(row[4]),
-                           datetime.fromisoformat(row[5]))
-                for row in connection.execute(query)
-            ]  # fmt: skip
+            return [_flag_record(row) for row in connection.execute(query)]
+
+    def open_flags(self) -> dict[tuple[str, str], FlagRecord]:
+        """The latest flag on each (order number, limit) of the open orders."""
+        query = (
+            select(*FLAG_COLUMNS)
+            .join(orders, orders.c.id == flags.c.id)
+            .where(orders.c.status == StatusCode.OPEN)
+            .order_by(flags.c.at, flags.c.version)
+        )
+        with self.engine.connect() as connection:
+            return {(f.number, f.limit): f for f in map(_flag_record, connection.execute(query))}
 
     def findings(
         self, start: date, end: date, *, rubric: str | None = None, unit: str | None = None
@@ -504,6 +513,11 @@ class FlagRecord:
     level: str
     due: date
     at: datetime
+
+
+def _flag_record(row: Sequence[Any]) -> FlagRecord:
+    return FlagRecord(row[0], row[1], row[2], row[3], date.fromordinal(row[4]),
+                      datetime.fromisoformat(row[5]))  # fmt: skip
 
 
 def _ints(values: list[Any]) -> npt.NDArray[np.int64]:

@@ -18,7 +18,8 @@ def overdue(
     unit: Annotated[str | None, typer.Option(help="Only this unit's orders.")] = None,
     output: FormatOption = Format.TABLE,
 ) -> None:
-    """Open orders past a limit, or due by the end of the next working day."""
+    """Open orders past a limit, or due by the end of the next working day, with the
+    scheduler's latest flag on each."""
     found = reports(ctx).due(unit)
     rows = [
         {
@@ -28,9 +29,11 @@ def overdue(
             "status": d.status.label,
             "due": d.due.isoformat(),
             "working_days_left": d.working_days_left,
+            "flagged": f"{d.flagged.level} {d.flagged.at:%Y-%m-%d %H:%M}" if d.flagged else None,
         }
         for d in found
     ]
     columns = [("order", "order"), ("unit", "unit"), ("limit", "limit"), ("status", "status"),
-               ("due", "due"), ("working_days_left", "working days left")]  # fmt: skip
+               ("due", "due"), ("working_days_left", "working days left"),
+               ("flagged", "flagged")]  # fmt: skip
     emit(rows, columns, output, title=f"{len(rows)} limits past or due soon")

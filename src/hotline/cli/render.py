@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hotline.domain.aggregate import DomainEvent
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
+from hotline.domain.order import Flagged, Order
 from hotline.domain.personal_data import mask_name, mask_phone
 from hotline.service.application import OrderView
 
@@ -61,7 +62,12 @@ def warn_unpublished(years: tuple[int, ...]) -> None:
         print(warning, file=sys.stderr)
 
 
-def _check_json(check: LimitCheck) -> dict[str, Any]:
+def _flags_on(order: Order, check: LimitCheck) -> list[Flagged]:
+    """The scheduler's flags on `check`'s limit, oldest first."""
+    return [flag for flag in order.events_of(Flagged) if flag.limit == check.limit.value]
+
+
+def _check_json(order: Order, check: LimitCheck) -> dict[str, Any]:
     return {
         "limit": check.limit.value,
         "status": check.status.label,
@@ -70,6 +76,10 @@ def _check_json(check: LimitCheck) -> dict[str, Any]:
         "day": check.day,
         "provisional": check.provisional,
         "note": check.note,
+        "flags": [
+            {"level": flag.level.value, "at": flag.at.isoformat()}
+            for flag in _flags_on(order, check)
+        ],
     }
 
 
@@ -96,7 +106,7 @@ def order_json(view: OrderView) -> dict[str, Any]:
             }
             for event in order.history
         ],
-        "limits": [_check_json(check) for check in view.checks],
+        "limits": [_check_json(order, check) for check in view.checks],
         "warnings": [warning] if warning else [],
     }
 
@@ -160,8 +170,9 @@ def print_order(view: OrderView) -> None:
         )
     console.print(timeline)
     limits = Table(
-        "limit", "status", "due", "done", "day", "note", title=f"limits as of {view.today}"
-    )
+        "limit", "status", "due", "done", "day", "flagged", "note",
+        title=f"limits as of {view.today}",
+    )  # fmt: skip
     for check in view.checks:
         style = STATUS_STYLES[check.status]
         due = f"{check.due}{' (provisional)' if check.provisional else ''}" if check.due else "—"
@@ -171,6 +182,8 @@ def print_order(view: OrderView) -> None:
             due,
             str(check.done) if check.done else "—",
             str(check.day) if check.day is not None else "—",
+            "\n".join(f"{f.level.value} {f.at:%m-%d %H:%M}" for f in _flags_on(order, check))
+            or "—",
             check.note,
         )
     console.print(limits)

@@ -179,7 +179,8 @@ class FlagLevel(StrEnum):
 
 class Flagged(DomainEvent):
     """The scheduler flagged the open order: a limit (first contact, close …) falls due
-    soon or has passed. Each (limit, level) is flagged once."""
+    soon or has passed. Each (limit, level, due date) is flagged once: an extension's new
+    promised date is flagged afresh."""
 
     name = "flagged"
     limit: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
@@ -187,7 +188,7 @@ class Flagged(DomainEvent):
     due: date
 
     def apply(self, order: Order) -> None:
-        order.flags.add((self.limit, self.level))
+        order.flags.add((self.limit, self.level, self.due))
 
 
 STATUS_EVENTS = (Received, Returned, ReturnRejected, Closed)
@@ -231,7 +232,7 @@ class Order(Aggregate):
         self.first_contact: FirstContact | None = None
         self.closed: Closed | None = None
         self.rated: Rated | None = None
-        self.flags: set[tuple[str, FlagLevel]] = set()
+        self.flags: set[tuple[str, FlagLevel, date]] = set()
 
     @classmethod
     def receive(cls, number: str, at: datetime, **fields: Any) -> Order:
@@ -291,9 +292,9 @@ class Order(Aggregate):
         self._record(self._event(Supervised, at, fields))
 
     def flag(self, at: datetime, limit: str, level: FlagLevel, due: date) -> bool:
-        """Flag `limit` at `level`; False (and nothing recorded) if it already is, or if the
-        order is no longer open."""
-        if self.status is not OrderStatus.OPEN or (limit, level) in self.flags:
+        """Flag `limit`, falling due on `due`, at `level`; False (and nothing recorded) if it
+        already is, or if the order is no longer open."""
+        if self.status is not OrderStatus.OPEN or (limit, level, due) in self.flags:
             return False
         self._record(self._event(Flagged, at, {"limit": limit, "level": level, "due": due}))
         return True

@@ -78,6 +78,8 @@ class DueOrder:
     status: LimitStatus
     due: date
     working_days_left: int
+    flagged: FlagRecord | None
+    """The scheduler's latest flag on this limit, if it flagged it for this due date."""
 
 
 class Reports:
@@ -170,12 +172,13 @@ class Reports:
         self, unit: str | None = None, today: date | None = None, window: int = 1
     ) -> list[DueOrder]:
         """Open orders past a limit, or due within `window` working days after `today` (0: due
-        by the end of today)."""
+        by the end of today), each with the scheduler's latest flag on it."""
         self.projection.catch_up()
         today = today or now().date()
         calendar = self.app.calendar()
         soon = calendar.add_working_days(today, window) if window else today
         orders = self.readmodel.load(today, today)
+        flags = self.readmodel.open_flags()
         limits = evaluate(orders.timelines, calendar, self.app.rules, today)
         unit_name = self.app.units.get(unit).name if unit else None
         start = calendar.ordinal(today)
@@ -192,11 +195,12 @@ class Reports:
             for row in rows:
                 if unit_name and orders.units[row] != unit_name:
                     continue
-                due_day = date.fromordinal(int(due[row]))
+                number, due_day = orders.numbers[row], date.fromordinal(int(due[row]))
+                flag = flags.get((number, name.value))
                 found.append(
-                    DueOrder(orders.numbers[row], orders.units[row], name,
-                             LimitStatus(int(status[row])), due_day,
-                             calendar.ordinal(due_day) - start)
+                    DueOrder(number, orders.units[row], name, LimitStatus(int(status[row])),
+                             due_day, calendar.ordinal(due_day) - start,
+                             flag if flag and flag.due == due_day else None)
                 )  # fmt: skip
         return sorted(found, key=lambda d: (d.due, d.number, d.limit))
 
