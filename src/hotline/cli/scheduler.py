@@ -1,9 +1,13 @@
-"""`hotline scheduler tick` (one pass, for cron or a systemd timer) and `hotline alerts`
-(the feed of flags, for the person on duty or another program)."""
+"""`hotline scheduler run` (the daemon), `tick` (one pass, for cron or a systemd timer),
+`status`, and `hotline alerts` (the feed of flags, for the person on duty or a program)."""
 
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated
 
@@ -13,7 +17,10 @@ from hotline.cli.context import application
 from hotline.cli.output import Format, emit
 from hotline.cli.parsing import parse_moment
 from hotline.cli.report import reports
-from hotline.service.flagging import flag_due_orders
+from hotline.domain.aggregate import now
+from hotline.domain.errors import InvalidInput
+from hotline.service.flagging import Pass, flag_due_orders
+from hotline.service.scheduler import DEFAULT_TIMES, Daemon, Job, stored_job
 
 app = typer.Typer(help="The overdue scheduler: flag orders near or past a limit.")
 
@@ -38,17 +45,100 @@ def tick(
 ) -> None:
     """One pass: flag open orders due soon or overdue, each (order, limit, level) once."""
     moment = parse_moment(as_of, "--as-of") if as_of else None
-    done = flag_due_orders(application(ctx), moment, window)
-    if not done.working_day:
-        typer.echo(f"{done.day} is not a working day: nothing is due, nothing flagged")
-        return
-    typer.echo(
-        f"{done.day}: {len(done.flagged)} flagged, {done.already} flagged before"
-        + "".join(
-            f"\n  {f.level.value:9} {f.limit:13} {f.number} ({f.unit}), due {f.due}"
-            for f in done.flagged
-        )
+    typer.echo(_summary(flag_due_orders(application(ctx), moment, window)))
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at", help="The times of day of the passes, HH:MM[,HH:MM...] (Asia/Shanghai)."
+        ),
+    ] = ",".join(f"{t:%H:%M}" for t in DEFAULT_TIMES),
+    window: WindowOption = 0,
+) -> None:
+    """Run the scheduler until SIGTERM or Ctrl-C: a pass at the given times every day.
+
+    Its job is kept in the store's database: a restart keeps it, and passes missed while
+    it was stopped are caught up by one pass."""
+    stop = threading.Event()
+    daemon = Daemon(
+        application(ctx), _times(at), window, on_pass=_heard_pass, on_error=_heard_error
     )
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    started = daemon.start()
+    try:
+        kept = "job kept from the last run" if started.kept else "job scheduled"
+        typer.echo(
+            f"scheduler running: {_schedule(started.job)}; {kept}; "
+            + (
+                f"passes missed since {started.catch_up:%Y-%m-%d %H:%M}: one pass catches up now"
+                if started.catch_up
+                else _next(started.job)
+            )
+        )
+        while not stop.wait(1.0):
+            pass
+        typer.echo("stopping after the pass under way, if any …")
+    finally:
+        daemon.stop()
+    typer.echo("scheduler stopped; its job stays in the store (`hotline scheduler status`)")
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """The scheduled pass as kept in the store: its times, window and next run."""
+    job = stored_job(application(ctx))
+    if job is None:
+        typer.echo("no scheduler has run on this store; start one with `hotline scheduler run`")
+        return
+    typer.echo(f"{_schedule(job)}; {_next(job)}")
+
+
+def _schedule(job: Job) -> str:
+    times = ", ".join(f"{t:%H:%M}" for t in job.times)
+    return f"passes at {times} Asia/Shanghai, window {job.window}"
+
+
+def _next(job: Job) -> str:
+    return f"next pass {job.next_run:%Y-%m-%d %H:%M}" if job.next_run else "no next pass (paused)"
+
+
+def _times(text: str) -> tuple[time, ...]:
+    try:
+        times = tuple(time.fromisoformat(part.strip()) for part in text.split(","))
+    except ValueError:
+        raise InvalidInput(
+            f"--at {text!r} is not a list of times of day; write HH:MM[,HH:MM...], e.g. 08:00,12:00"
+        ) from None
+    if any(t.second or t.microsecond or t.tzinfo for t in times):
+        raise InvalidInput(f"--at {text!r}: give hours and minutes only, e.g. 08:00,12:00")
+    return times
+
+
+def _summary(done: Pass) -> str:
+    if not done.working_day:
+        return f"{done.day} is not a working day: nothing is due, nothing flagged"
+    return f"{done.day}: {len(done.flagged)} flagged, {done.already} flagged before" + "".join(
+        f"\n  {f.level.value:9} {f.limit:13} {f.number} ({f.unit}), due {f.due}"
+        for f in done.flagged
+    )
+
+
+def _heard_pass(done: Pass) -> None:
+    typer.echo(f"{_stamp()} pass: {_summary(done)}")
+
+
+def _heard_error(message: str) -> None:
+    print(f"{_stamp()} hotline: {message}", file=sys.stderr, flush=True)
+
+
+def _stamp() -> str:
+    moment: datetime = now()
+    return f"{moment:%Y-%m-%d %H:%M:%S}"
 
 
 class FeedFormat(StrEnum):
