@@ -11,7 +11,9 @@ the wall clock, with that process's peak memory (max RSS):
 5. `hotline report rates --period YEAR` for all units: seconds (and the
    interpreter's start-up, `hotline --help`, for comparison);
 6. `hotline report scores --rubric shanghai-12345-2019 --period YEAR` (附件1–3) and
-   `report deductions --rubric market-office-2017` for all units: seconds.
+   `report deductions --rubric market-office-2017` for all units: seconds;
+7. `hotline scheduler tick` at the year's last morning, twice: the first pass flags
+   every limit of the orders still open, the second finds them all flagged.
 
 Usage: scripts/benchmark.py [--orders 240409] [--year 2019] [--workdir DIR]
 """
@@ -44,6 +46,15 @@ def run(args: list[str]) -> tuple[float, float]:
             message = errors.read().decode(errors="replace").strip()
             sys.exit(f"benchmark: {' '.join(args[:4])} … failed: {message}")
     return seconds, usage.ru_maxrss / 1024
+
+
+def flagged(db: Path) -> list[str]:
+    """The alert feed of the store, one JSON line per flag."""
+    done = subprocess.run(
+        [str(HOTLINE), "--db", str(db), "alerts", "--format", "jsonl"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.splitlines()
 
 
 def main() -> None:
@@ -97,6 +108,11 @@ def main() -> None:
             for _ in range(3)
         )
         print(f"{name} {options.year}, all units: {best:.2f} s (best of 3)")
+    year_end = f"{options.year}-12-31 08:00"
+    for label in ("scheduler tick", "scheduler tick again"):
+        seconds, peak = run([*hotline, "scheduler", "tick", "--as-of", year_end])
+        print(f"{label} at {year_end}: {seconds:.2f} s  peak {peak:5.0f} MB")
+    print(f"  ({len(flagged(db))} flags: every limit of the orders still open at the year's end)")
     print(f"store: {db} ({db.stat().st_size / 1e6:.0f} MB)")
 
 

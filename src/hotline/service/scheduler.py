@@ -97,7 +97,8 @@ class Daemon:
         self.times = tuple(sorted(set(times)))
         self.window = window
         self.clock = clock
-        self.store = app.readmodel.engine.url.render_as_string(hide_password=False)
+        # The job keeps this name of the store: with any password hidden.
+        self.store = app.readmodel.engine.url.render_as_string()
         self._on_pass = on_pass
         self._on_error = on_error
         self._scheduler = _scheduler(app)
