@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
+from typing import Annotated
+
 import typer
 
+from hotline.cli.context import application
 from hotline.cli.report import reports
+from hotline.domain.aggregate import now
+from hotline.service.projection import POLL_INTERVAL, CatchUp, OrderProjection, follow
 
-app = typer.Typer(help="The read model: where it stands, and rebuilding it.", no_args_is_help=True)
+app = typer.Typer(
+    help="The read model: where it stands, rebuilding it, following the store.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -25,3 +36,49 @@ def rebuild(ctx: typer.Context) -> None:
     projection = reports(ctx).projection
     applied = projection.rebuild()
     typer.echo(f"read model rebuilt from {applied} events; {projection.status().orders} orders")
+
+
+@app.command("follow")
+def follow_store(
+    ctx: typer.Context,
+    interval: Annotated[
+        float,
+        typer.Option(min=0.01, help="Seconds between looks at the store for new events."),
+    ] = POLL_INTERVAL,
+) -> None:
+    """Keep the read model caught up with the store until SIGTERM or Ctrl-C.
+
+    Prints a line for each catch-up that applied events. Reports catch up by themselves;
+    this only keeps the read model warm, for fast reports and other readers of its tables."""
+    hotline = application(ctx)
+    stop = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda *_: stop.set())
+        for number in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        typer.echo(f"following the store every {interval:g} s; stop with SIGTERM or Ctrl-C")
+        position = follow(
+            OrderProjection(hotline, hotline.readmodel),
+            stop,
+            on_catch_up=_heard_catch_up,
+            on_error=_heard_error,
+            interval=interval,
+        )
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    where = "before its first catch-up" if position is None else f"read model at event {position}"
+    typer.echo(f"stopped following; {where}")
+
+
+def _heard_catch_up(done: CatchUp) -> None:
+    events = "event" if done.applied == 1 else "events"
+    typer.echo(
+        f"{done.at:%Y-%m-%d %H:%M:%S} applied {done.applied} {events}; "
+        f"read model at event {done.position}"
+    )
+
+
+def _heard_error(message: str) -> None:
+    print(f"{now():%Y-%m-%d %H:%M:%S} hotline: {message}", file=sys.stderr, flush=True)

@@ -2,20 +2,25 @@
 
 A pull loop over `recorder.select_notifications`, in batches; each batch's rows
 and the tracking position are written in one transaction, so every event is
-applied exactly once and a crash resumes where the last batch ended.
+applied exactly once and a crash resumes where the last batch ended. `follow`
+repeats the catch-up whenever new events may have been stored, until stopped.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Protocol, cast
 
+import sqlalchemy.exc
+from eventsourcing import persistence
 from eventsourcing.persistence import Notification
 
 from hotline.adapters.eventstore import PydanticMapper
 from hotline.adapters.readmodel import Change, ReadModel
+from hotline.domain.aggregate import now
 from hotline.service.application import HotlineApplication
 
 BATCH_SIZE = 20_000
@@ -24,6 +29,18 @@ AS_OF_SKEW = timedelta(minutes=10)
 
 Progress = Callable[[int, int], None]
 """Called with (position reached, head of the log) after each batch."""
+POLL_INTERVAL = 0.5
+"""Seconds `follow` waits between catch-ups when polling."""
+RETRY_PAUSE = 5.0
+"""Seconds `follow` waits after a transient database error before trying again."""
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    persistence.OperationalError,  # the store locked, the connection lost
+    persistence.InterfaceError,
+    sqlalchemy.exc.OperationalError,  # the same, writing the read model
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.IntegrityError,  # another process applied the same batch meanwhile
+)
+"""Errors after which `follow` re-reads its position and tries again."""
 
 
 @dataclass(frozen=True)
@@ -55,12 +72,20 @@ class OrderProjection:
     def status(self) -> ProjectionStatus:
         return ProjectionStatus(self.readmodel.position(), self.head(), self.readmodel.count())
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every notification after the tracked position; the number applied."""
+    def catch_up(
+        self, progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> int:
+        """Apply every notification after the tracked position; the number applied.
+
+        Once `stop` is set, it returns after the batch under way."""
+        return self._catch_up(progress, stop)[0]
+
+    def _catch_up(self, progress: Progress | None, stop: threading.Event | None) -> tuple[int, int]:
+        """(notifications applied, position reached)."""
         position = self.readmodel.position()
         head = self.head()
         applied = 0
-        while position < head:
+        while position < head and not (stop and stop.is_set()):
             batch = self._batch(position)
             if not batch:
                 break
@@ -69,7 +94,7 @@ class OrderProjection:
             applied += len(batch)
             if progress:
                 progress(position, head)
-        return applied
+        return applied, position
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Empty the read model and apply the whole log again."""
@@ -109,3 +134,65 @@ class OrderProjection:
 
 def _recorded(change: Change) -> datetime:
     return datetime.fromisoformat(change.state["timestamp"])
+
+
+class Waiter(Protocol):
+    """How `follow` waits for new events between catch-ups."""
+
+    def wait(self, stop: threading.Event, timeout: float) -> None:
+        """Return once new events may have been stored, `timeout` seconds have passed, or
+        `stop` is set, whichever comes first."""
+
+
+class Polling:
+    """Waits out the whole timeout: the next catch-up looks for itself (any backend)."""
+
+    def wait(self, stop: threading.Event, timeout: float) -> None:
+        stop.wait(timeout)
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """A catch-up by `follow` that applied something."""
+
+    at: datetime
+    applied: int
+    position: int
+
+
+def follow(
+    projection: OrderProjection,
+    stop: threading.Event,
+    *,
+    on_catch_up: Callable[[CatchUp], None],
+    on_error: Callable[[str], None],
+    waiter: Waiter | None = None,
+    interval: float = POLL_INTERVAL,
+    retry_pause: float = RETRY_PAUSE,
+    clock: Callable[[], datetime] = now,
+) -> int | None:
+    """Keep the read model caught up until `stop` is set; the position it stopped at (None if
+    it never read one).
+
+    It catches up, then waits on `waiter` (polling by default) for at most `interval` seconds,
+    and again; once `stop` is set it returns after the batch under way. A transient database
+    error (`TRANSIENT_ERRORS`) is told to `on_error` and retried after `retry_pause` seconds;
+    any other error, a `HotlineError` included, ends it."""
+    waiter = waiter or Polling()
+    position: int | None = None
+    while not stop.is_set():
+        try:
+            applied, position = projection._catch_up(None, stop)
+        except TRANSIENT_ERRORS as error:
+            on_error(f"cannot catch up ({_first_line(error)}); trying again in {retry_pause:g} s")
+            stop.wait(retry_pause)
+            continue
+        if applied:
+            on_catch_up(CatchUp(clock(), applied, position))
+        waiter.wait(stop, interval)
+    return position
+
+
+def _first_line(error: Exception) -> str:
+    """SQLAlchemy's messages go on with the statement and a link."""
+    return (str(error).splitlines() or [type(error).__name__])[0]
