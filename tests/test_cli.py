@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,15 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from stores import stored_events
+
 Cli = Callable[..., tuple[int, str, str]]
-
-
-def events_in(db: Path) -> int:
-    if not db.exists():
-        return 0
-    with sqlite3.connect(db) as connection:
-        (count,) = connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()
-    return int(count)
 
 
 def receive(cli: Cli, number: str = "2026-000001", *extra: str) -> None:
@@ -190,16 +183,16 @@ def test_national_day_deadlines(cli: Cli) -> None:
     ],
 )
 def test_refusals_are_one_line_and_write_nothing(
-    cli: Cli, db: Path, args: tuple[str, ...], message: str
+    cli: Cli, store: str, args: tuple[str, ...], message: str
 ) -> None:
     receive(cli)
-    before = events_in(db)
+    before = stored_events(store)
     code, out, err = cli(*args)
     assert code == 1
     assert message in err
     assert err.startswith("hotline: ") and err.count("\n") == 1
     assert "Traceback" not in err + out
-    assert events_in(db) == before
+    assert stored_events(store) == before
 
 
 def test_usage_errors_exit_2(cli: Cli) -> None:
@@ -260,7 +253,7 @@ def test_add_a_published_year_and_a_closure(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_a_broken_year_file_is_refused_naming_file_and_key(
-    cli: Cli, db: Path, tmp_path: Path
+    cli: Cli, store: str, tmp_path: Path
 ) -> None:
     year = tmp_path / "calendar-2027.toml"
     year.write_text(
@@ -271,7 +264,7 @@ def test_a_broken_year_file_is_refused_naming_file_and_key(
     code, _, err = cli("calendar", "add-year", str(year))
     assert code == 1
     assert "calendar-2027.toml" in err and "workdays[0]" in err
-    assert events_in(db) == 0
+    assert stored_events(store) == 0
 
 
 def test_units(cli: Cli) -> None:
@@ -308,7 +301,7 @@ def test_the_console_entry_point_uses_hotline_db(tmp_path: Path) -> None:
         env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert events_in(tmp_path / "env.db") == 1
+    assert stored_events(str(tmp_path / "env.db")) == 1
 
 
 def test_a_broken_rubric_file_is_one_line(tmp_path: Path) -> None:

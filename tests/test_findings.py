@@ -4,7 +4,6 @@ application service."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,19 +21,12 @@ from hotline.domain.rubric import Rubric
 from hotline.domain.vocabulary import Channel, Kind
 from hotline.service.application import HotlineApplication
 from hotline.service.projection import OrderProjection
+from stores import stored_events
 
 Cli = Callable[..., tuple[int, str, str]]
 MINHANG = "闵行区市场监管局"
 SONGJIANG = "松江区市场监管局"
 ORDER = "2019-000001"
-
-
-def stored_events(db: Path) -> int:
-    if not db.exists():
-        return 0
-    with sqlite3.connect(db) as connection:
-        (count,) = connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()
-    return int(count)
 
 
 def rubric(app: HotlineApplication, name: str) -> Rubric:
@@ -149,13 +141,13 @@ def test_same_day_findings_are_ordered_by_id(app: HotlineApplication) -> None:
 )
 def test_refusals_write_nothing(
     app: HotlineApplication,
-    db: Path,
+    store: str,
     change: dict[str, object],
     error: type[Exception],
     words: str,
 ) -> None:
     receive(app)
-    before = stored_events(db)
+    before = stored_events(store)
     fields: dict[str, object] = {
         "item": "three_way_transfer",
         "day": date(2019, 3, 2),
@@ -167,7 +159,7 @@ def test_refusals_write_nothing(
         app.record_finding(rubric(app, "shanghai-12345-2019"), item, day, note, **fields)  # type: ignore[arg-type]
     message = str(refused.value)
     assert words in message and "\n" not in message
-    assert stored_events(db) == before
+    assert stored_events(store) == before
 
 
 def test_a_rubric_without_finding_items(app: HotlineApplication) -> None:
@@ -176,21 +168,21 @@ def test_a_rubric_without_finding_items(app: HotlineApplication) -> None:
 
 
 def test_withdrawing_twice_or_an_unknown_finding_is_refused(
-    app: HotlineApplication, db: Path
+    app: HotlineApplication, store: str
 ) -> None:
     receive(app)
     made = app.record_finding(
         rubric(app, "market-office-2017"), "data_standard", date(2019, 3, 2), "x", unit=MINHANG
     )
     app.withdraw_finding(made, "mistake")
-    before = stored_events(db)
+    before = stored_events(store)
     with pytest.raises(FindingError, match=f"finding {made} was already withdrawn"):
         app.withdraw_finding(made, "again")
     with pytest.raises(FindingError, match="no finding"):
         app.withdraw_finding(uuid4(), "mistake")
     with pytest.raises(FindingError, match="no finding"):  # an order is not a finding
         app.withdraw_finding(order_id(ORDER), "mistake")
-    assert stored_events(db) == before
+    assert stored_events(store) == before
 
 
 def test_the_aggregate_refuses_a_second_withdrawal() -> None:
@@ -201,7 +193,7 @@ def test_the_aggregate_refuses_a_second_withdrawal() -> None:
     assert [e.originator_version for e in finding.collect_events()] == [1, 2]
 
 
-def test_recorded_and_withdrawn_in_one_batch_or_two(app: HotlineApplication, db: Path) -> None:
+def test_recorded_and_withdrawn_in_one_batch_or_two(app: HotlineApplication, store: str) -> None:
     bonus = rubric(app, "shanghai-12345-2019")
     kept = app.record_finding(bonus, "three_way_transfer", date(2019, 3, 2), "x", unit=MINHANG)
     gone = app.record_finding(bonus, "three_way_transfer", date(2019, 3, 2), "x", unit=MINHANG)
@@ -215,7 +207,7 @@ def test_recorded_and_withdrawn_in_one_batch_or_two(app: HotlineApplication, db:
     fresh = ReadModel("sqlite://")
     OrderProjection(app, fresh, batch_size=1).catch_up()
     assert fresh.findings(date.min, date.max) == []
-    assert stored_events(db) == 4
+    assert stored_events(store) == 4
 
 
 def test_reset_empties_the_findings(app: HotlineApplication) -> None:
@@ -234,7 +226,7 @@ def test_reset_empties_the_findings(app: HotlineApplication) -> None:
 # The CLI
 
 
-def test_cli_add_list_withdraw(cli: Cli, db: Path) -> None:
+def test_cli_add_list_withdraw(cli: Cli, store: str) -> None:
     code, out, err = add(
         cli, *BONUS, "--unit", MINHANG, "--day", "2019-03-05", "--note", "三方转接"
     )
@@ -302,7 +294,7 @@ def test_cli_add_list_withdraw(cli: Cli, db: Path) -> None:
     assert out.strip() == f"finding {data} withdrawn: entered by mistake"
     code, out, _ = cli("finding", "list", "--format", "json")
     assert [row["id"] for row in json.loads(out)["rows"]] == [str(bonus)]
-    assert stored_events(db) == 3
+    assert stored_events(store) == 3
 
 
 def test_cli_finding_for_an_order(cli: Cli, app: HotlineApplication) -> None:
@@ -390,22 +382,22 @@ REFUSED_ADDS = {
 
 
 @pytest.mark.parametrize("case", REFUSED_ADDS)
-def test_cli_refused_adds(cli: Cli, app: HotlineApplication, db: Path, case: str) -> None:
+def test_cli_refused_adds(cli: Cli, app: HotlineApplication, store: str, case: str) -> None:
     receive(app)
     args, words = REFUSED_ADDS[case]
-    before = stored_events(db)
+    before = stored_events(store)
     code, out, err = add(cli, *args)
     assert code == 1
     assert out == ""
     assert err.startswith("hotline: ") and words in err and err.count("\n") == 1, err
-    assert stored_events(db) == before
+    assert stored_events(store) == before
 
 
-def test_cli_refused_withdrawals(cli: Cli, db: Path) -> None:
+def test_cli_refused_withdrawals(cli: Cli, store: str) -> None:
     code, out, _ = add(cli, *BONUS, "--unit", MINHANG, "--day", "2019-03-02", "--note", "x")
     made = out.strip()
     assert cli("finding", "withdraw", made, "--reason", "mistake")[0] == 0
-    before = stored_events(db)
+    before = stored_events(store)
     refusals = {
         made: f"finding {made} was already withdrawn",
         str(uuid4()): "no finding",
@@ -415,7 +407,7 @@ def test_cli_refused_withdrawals(cli: Cli, db: Path) -> None:
         code, out, err = cli("finding", "withdraw", finding, "--reason", "again")
         assert code == 1 and out == ""
         assert err.startswith("hotline: ") and words in err and err.count("\n") == 1, err
-    assert stored_events(db) == before
+    assert stored_events(store) == before
 
 
 def test_cli_refused_lists(cli: Cli) -> None:

@@ -13,7 +13,6 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -70,15 +69,15 @@ def test_a_closed_order_is_not_flagged(app: HotlineApplication) -> None:
     assert flag_due_orders(app, at("2026-02-24 09:00")).flagged == []
 
 
-def test_two_passes_at_once_flag_each_order_once(db: Path) -> None:
-    setup = HotlineApplication(db=str(db))
+def test_two_passes_at_once_flag_each_order_once(store: str) -> None:
+    setup = HotlineApplication(db=store)
     numbers = [f"P{i}" for i in range(30)]
     for number in numbers:
         receive(setup, number, "2026-02-13 10:00")
     results = []
 
     def run() -> None:
-        results.append(flag_due_orders(HotlineApplication(db=str(db)), at("2026-02-24 09:00")))
+        results.append(flag_due_orders(HotlineApplication(db=store), at("2026-02-24 09:00")))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
@@ -86,7 +85,7 @@ def test_two_passes_at_once_flag_each_order_once(db: Path) -> None:
     for thread in threads:
         thread.join()
     assert sum(len(r.flagged) for r in results) == len(numbers)
-    check = HotlineApplication(db=str(db))
+    check = HotlineApplication(db=store)
     for number in numbers:
         assert flags_of(check, number) == [("first_contact", FlagLevel.OVERDUE)]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,18 +16,11 @@ from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.errors import OrderNotFound
 from hotline.service.application import HotlineApplication
 from hotline.service.importer import Importer
+from stores import stored_events
 
 Cli = Callable[..., tuple[int, str, str]]
 GENERATOR = Path(__file__).resolve().parents[1] / "scripts" / "generate_year.py"
 MINHANG = "闵行区市场监管局"
-
-
-def stored_events(db: Path) -> int:
-    if not db.exists():
-        return 0
-    with sqlite3.connect(db) as connection:
-        (count,) = connection.execute("SELECT COUNT(*) FROM stored_events").fetchone()
-    return int(count)
 
 
 def line(order: str, event: str, at: str, **fields: Any) -> str:
@@ -83,20 +75,20 @@ GOOD_EVENTS = 10
 
 
 def test_a_small_file_imports_and_a_second_import_writes_nothing(
-    cli: Cli, db: Path, tmp_path: Path
+    cli: Cli, store: str, tmp_path: Path
 ) -> None:
     path = write(tmp_path / "small.jsonl", GOOD)
     code, out, err = cli("import", str(path))
     assert code == 0, err
     assert out.strip() == f"{path}: 11 lines, {GOOD_EVENTS} events written, 0 already present"
     assert err == ""
-    assert stored_events(db) == GOOD_EVENTS
+    assert stored_events(store) == GOOD_EVENTS
     code, out, err = cli("import", str(path))
     assert code == 0, err
     assert out.strip() == f"{path}: 11 lines, 0 events written, {GOOD_EVENTS} already present"
-    assert stored_events(db) == GOOD_EVENTS
+    assert stored_events(store) == GOOD_EVENTS
 
-    app = HotlineApplication(db=str(db))
+    app = HotlineApplication(db=store)
     assert app.order("2019-000002").unit == "市药监局"
     assert app.order("2019-000003").received_at == datetime(2019, 3, 1, 1, 30, tzinfo=SHANGHAI)
     assert [e.name for e in app.order("2019-000001").history] == [
@@ -112,14 +104,14 @@ def test_a_small_file_imports_and_a_second_import_writes_nothing(
     assert json.loads(out)["rows"][0]["volume"] == 0
 
 
-def test_the_importer_service_counts_what_it_did(app: HotlineApplication, db: Path) -> None:
+def test_the_importer_service_counts_what_it_did(app: HotlineApplication, store: str) -> None:
     raw = [(x + "\n").encode() for x in GOOD]
     result = Importer(app, batch_lines=3).run(raw)
     assert (result.lines, result.written, result.already_present) == (11, GOOD_EVENTS, 0)
     assert (result.not_written, result.problems) == (0, [])
     again = Importer(app, batch_lines=4).run(raw)
     assert (again.written, again.already_present, again.problems) == (0, GOOD_EVENTS, [])
-    assert stored_events(db) == GOOD_EVENTS
+    assert stored_events(store) == GOOD_EVENTS
 
 
 # A bad line: B's events are not written, A's and C's are.
@@ -197,7 +189,7 @@ B_CLOSED = line(B, "closed", "2019-03-13T16:00:00+08:00", result="explained")
     ],
 )  # fmt: skip
 def test_a_bad_line_is_reported_and_its_order_not_written(
-    cli: Cli, db: Path, tmp_path: Path, b_lines: list[str | bytes], bad_line: int, message: str
+    cli: Cli, store: str, tmp_path: Path, b_lines: list[str | bytes], bad_line: int, message: str
 ) -> None:
     path = write(tmp_path / "bad.jsonl", lines_around(b_lines))
     code, out, err = cli("import", str(path))
@@ -206,13 +198,13 @@ def test_a_bad_line_is_reported_and_its_order_not_written(
     assert f"line {bad_line}:" in reported
     assert message in reported
     assert "Traceback" not in err
-    app = HotlineApplication(db=str(db))
+    app = HotlineApplication(db=store)
     assert versions(app, A, B, C) == [3, 0, 1]
-    assert stored_events(db) == 4
+    assert stored_events(store) == 4
     assert "1 orders rejected" in flat(out) and "fix the lines above" in flat(out)
 
 
-def test_a_truncated_last_line(cli: Cli, db: Path, tmp_path: Path) -> None:
+def test_a_truncated_last_line(cli: Cli, store: str, tmp_path: Path) -> None:
     a_revisited = line(A, "revisited", "2019-03-14T10:00:00+08:00")
     lines = lines_around([B_RECEIVED, B_CONTACT, a_revisited])
     lines.append(B_CLOSED[:40])  # the export was cut off here: '{"order": "2019-B", "event": "clo'
@@ -220,11 +212,11 @@ def test_a_truncated_last_line(cli: Cli, db: Path, tmp_path: Path) -> None:
     code, _, err = cli("import", str(path))
     assert code == 1
     assert "line 8:" in flat(err) and "not a JSON object" in flat(err)
-    assert versions(HotlineApplication(db=str(db)), A, B, C) == [4, 0, 1]
+    assert versions(HotlineApplication(db=store), A, B, C) == [4, 0, 1]
 
 
 def test_a_truncated_last_line_is_reported_and_the_rest_imported(
-    cli: Cli, db: Path, tmp_path: Path
+    cli: Cli, store: str, tmp_path: Path
 ) -> None:
     lines = lines_around([B_RECEIVED, B_CONTACT, B_CLOSED])
     # Cut before its order number: no order can be blamed for it.
@@ -233,7 +225,7 @@ def test_a_truncated_last_line_is_reported_and_the_rest_imported(
     code, _, err = cli("import", str(path))
     assert code == 1
     assert "line 8:" in flat(err) and "not a JSON object" in flat(err)
-    app = HotlineApplication(db=str(db))
+    app = HotlineApplication(db=store)
     assert versions(app, A, B) == [3, 3]  # every complete line of A and B is in
     # Completing the file and importing it again adds the last event, nothing else.
     lines[-1] = line(C, "first_contact", "2019-03-07T09:00:00+08:00")
@@ -244,15 +236,15 @@ def test_a_truncated_last_line_is_reported_and_the_rest_imported(
     assert versions(app, A, B, C) == [3, 3, 2]
 
 
-def test_a_line_with_no_order_at_all_is_reported(cli: Cli, db: Path, tmp_path: Path) -> None:
+def test_a_line_with_no_order_at_all_is_reported(cli: Cli, store: str, tmp_path: Path) -> None:
     path = write(tmp_path / "junk.jsonl", lines_around([B_RECEIVED, "[1, 2, 3]", B_CLOSED]))
     code, _, err = cli("import", str(path))
     assert code == 1
     assert "line 4: not a JSON object" in flat(err)
-    assert versions(HotlineApplication(db=str(db)), A, B, C) == [3, 2, 1]
+    assert versions(HotlineApplication(db=store), A, B, C) == [3, 2, 1]
 
 
-def test_a_corrected_file_adds_the_rest(app: HotlineApplication, db: Path) -> None:
+def test_a_corrected_file_adds_the_rest(app: HotlineApplication, store: str) -> None:
     """A bad line rejects its order's events from that batch on; earlier batches stay,
     and importing the corrected file adds the rest (importer docstring)."""
     bad = lines_around([B_RECEIVED, line(B, "reopened", "2019-03-05T10:00:00+08:00"), B_CLOSED])
@@ -267,11 +259,11 @@ def test_a_corrected_file_adds_the_rest(app: HotlineApplication, db: Path) -> No
     again = Importer(app, batch_lines=2).run([(str(x) + "\n").encode() for x in good])
     assert (again.written, again.already_present, again.problems) == (2, 5, [])
     assert versions(app, A, B, C) == [3, 3, 1]
-    assert stored_events(db) == 7
+    assert stored_events(store) == 7
 
 
 def test_a_problem_quoting_markup_is_reported_as_written(
-    cli: Cli, db: Path, tmp_path: Path
+    cli: Cli, store: str, tmp_path: Path
 ) -> None:
     bad = lines_around([B_RECEIVED, line(B, "[/b]", "2019-03-05T10:00:00+08:00"), B_CLOSED])
     code, _, err = cli("import", str(write(tmp_path / "bad.jsonl", bad)))
@@ -300,14 +292,14 @@ def test_each_problem_is_one_line_on_stderr(
     assert err.startswith(f"hotline: {path}: line 4: order {B}: \"event\" 'reopened'")
 
 
-def test_a_line_with_a_timestamp_field_is_a_bad_line(cli: Cli, db: Path, tmp_path: Path) -> None:
+def test_a_line_with_a_timestamp_field_is_a_bad_line(cli: Cli, store: str, tmp_path: Path) -> None:
     b_contact = line(B, "first_contact", "2019-03-05T10:00:00+08:00",
                      timestamp="2019-03-05T10:05:00+08:00")  # fmt: skip
     path = write(tmp_path / "export.jsonl", lines_around([B_RECEIVED, b_contact, B_CLOSED]))
     code, _, err = cli("import", str(path))
     assert code == 1
     assert "line 4:" in flat(err) and "timestamp" in flat(err)
-    assert versions(HotlineApplication(db=str(db)), A, B, C) == [3, 0, 1]
+    assert versions(HotlineApplication(db=store), A, B, C) == [3, 0, 1]
 
 
 def test_a_missing_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
@@ -334,7 +326,7 @@ def received_and_volume(path: Path) -> tuple[int, int]:
     return len(status), kept
 
 
-def test_a_generated_year_imports_cleanly(cli: Cli, db: Path, tmp_path: Path) -> None:
+def test_a_generated_year_imports_cleanly(cli: Cli, store: str, tmp_path: Path) -> None:
     if not GENERATOR.exists():
         pytest.skip("scripts/generate_year.py is not there yet")
     path = tmp_path / "year-2019.jsonl"
@@ -351,11 +343,11 @@ def test_a_generated_year_imports_cleanly(cli: Cli, db: Path, tmp_path: Path) ->
     code, out, err = cli("import", str(path))
     assert code == 0, err
     assert out.strip() == f"{path}: {events} lines, {events} events written, 0 already present"
-    assert stored_events(db) == events
+    assert stored_events(store) == events
     code, out, err = cli("import", str(path))
     assert code == 0, err
     assert f"0 events written, {events} already present" in out
-    assert stored_events(db) == events
+    assert stored_events(store) == events
 
     code, out, err = cli("report", "rates", "--period", "2019", "--format", "json")
     assert code == 0, err

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
@@ -75,7 +74,7 @@ def test_a_range_ending_before_it_starts_is_refused() -> None:
         date_range(date(2019, 3, 2), date(2019, 3, 1))
 
 
-def test_the_cli_refuses_bad_periods_in_one_line(cli: Cli, db: Path) -> None:
+def test_the_cli_refuses_bad_periods_in_one_line(cli: Cli, store: str) -> None:
     code, _, err = cli("report", "rates", "--from", "2019-03-02", "--to", "2019-03-01")
     assert code == 1
     assert "before it starts" in err and err.count("\n") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -126,6 +127,27 @@ def test_incremental_catch_ups_equal_a_rebuild(app: HotlineApplication, tmp_path
     assert rows(app.readmodel) == incremental
 
 
+def test_catch_ups_at_once_apply_each_event_once(
+    app: HotlineApplication, store: str, tmp_path: Path
+) -> None:
+    """A report, the follower and a rebuild may catch up together: each batch is claimed
+    by moving the position from where it was, so only one of them writes it."""
+    for step in STEPS:
+        step(app)
+    others = [HotlineApplication(db=store) for _ in range(3)]
+    projections = [OrderProjection(other, other.readmodel, batch_size=1) for other in others]
+    applied: list[int] = []
+    threads = [threading.Thread(target=lambda p=p: applied.append(p.catch_up()))  # type: ignore[misc]
+               for p in projections]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(applied) == EVENTS and app.readmodel.position() == EVENTS
+    check_counts(rows(app.readmodel))
+    assert rows(app.readmodel) == rebuilt(app, tmp_path)
+
+
 def test_the_read_model_holds_what_happened(app: HotlineApplication) -> None:
     log_everything(app)
     OrderProjection(app, app.readmodel).catch_up()
@@ -174,12 +196,12 @@ def test_a_crash_mid_catch_up_resumes_without_double_counting(
     if where == "before the batch":
         apply = ReadModel.apply
 
-        def crashing_apply(self: ReadModel, changes: Any, position: int) -> None:
+        def crashing_apply(self: ReadModel, changes: Any, start: int, end: int) -> bool:
             nonlocal calls
             calls += 1
             if calls == 3:
                 raise RuntimeError("power cut")
-            apply(self, changes, position)
+            return apply(self, changes, start, end)
 
         monkeypatch.setattr(ReadModel, "apply", crashing_apply)
     else:

@@ -15,7 +15,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -193,31 +192,31 @@ def test_a_failed_pass_is_reported_and_the_daemon_goes_on(app: HotlineApplicatio
     assert error == "the pass failed: the clock is broken; the next pass tries again"
 
 
-def test_one_daemon_per_store_in_a_process(app: HotlineApplication) -> None:
+def test_one_daemon_per_store_in_a_process(app: HotlineApplication, store: str) -> None:
     heard = Heard()
     running = daemon(app, heard)
     running.start()
     try:
         with pytest.raises(SchedulerError, match="already serves"):
-            daemon(HotlineApplication(db=str(app.env["SQLITE_DBNAME"])), heard).start()
+            daemon(HotlineApplication(db=store), heard).start()
     finally:
         running.stop()
     run_once(app)  # the store is free again
 
 
-def start_cli_daemon(db: Path, *args: str) -> subprocess.Popen[str]:
+def start_cli_daemon(store: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "hotline", "scheduler", "run", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "HOTLINE_DB": str(db)},
+        env={**os.environ, "HOTLINE_DB": store},
     )
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_scheduler_run_stops_cleanly_and_keeps_its_job(db: Path, stop: signal.Signals) -> None:
-    process = start_cli_daemon(db, "--at", "07:30,13:00", "--window", "1")
+def test_scheduler_run_stops_cleanly_and_keeps_its_job(store: str, stop: signal.Signals) -> None:
+    process = start_cli_daemon(store, "--at", "07:30,13:00", "--window", "1")
     assert process.stdout is not None
     first = process.stdout.readline()
     assert first.startswith(
@@ -229,7 +228,7 @@ def test_scheduler_run_stops_cleanly_and_keeps_its_job(db: Path, stop: signal.Si
     assert (process.returncode, err) == (0, "")
     assert out.splitlines()[-1].startswith("scheduler stopped; its job stays in the store")
     status = subprocess.run(
-        [sys.executable, "-m", "hotline", "--db", str(db), "scheduler", "status"],
+        [sys.executable, "-m", "hotline", "--db", store, "scheduler", "status"],
         capture_output=True,
         text=True,
         check=True,
@@ -237,8 +236,8 @@ def test_scheduler_run_stops_cleanly_and_keeps_its_job(db: Path, stop: signal.Si
     assert status.stdout.startswith("passes at 07:30, 13:00 Asia/Shanghai, window 1; next pass ")
 
 
-def test_scheduler_run_refuses_bad_times(db: Path) -> None:
-    process = start_cli_daemon(db, "--at", "8pm")
+def test_scheduler_run_refuses_bad_times(store: str) -> None:
+    process = start_cli_daemon(store, "--at", "8pm")
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1 and out == ""
     assert err.strip() == (

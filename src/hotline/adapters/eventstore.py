@@ -1,19 +1,26 @@
 """Persistence: the event store's configuration and the pydantic event mapper.
 
 Where events are kept is configuration, not code: a path (or `sqlite:` URL)
-selects the embedded SQLite store; other backends plug in here.
+selects the embedded SQLite store, a `postgresql://` URL a PostgreSQL database.
+The read model (and the scheduler's job) live in the same database as the events.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from hotline.domain.aggregate import DomainEvent
 from hotline.domain.errors import HotlineError
@@ -31,19 +38,28 @@ def default_db_path() -> Path:
     return Path(data_home) / "hotline" / "hotline.db"
 
 
+POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for the PostgreSQL server before giving up."""
+
+
 def store_environment(location: str | None) -> dict[str, str]:
     """The `eventsourcing` environment for a store at `location`.
 
-    `location` is a file path or a `sqlite:///path` URL; None means
-    `$HOTLINE_DB`, and failing that the default path.
+    `location` is a file path, a `sqlite:///path` URL or a
+    `postgresql://user:password@host:port/dbname` URL; None means `$HOTLINE_DB`,
+    and failing that the default path.
     """
     location = location or os.environ.get(DB_ENV) or str(default_db_path())
+    scheme = location.split("://", 1)[0] if "://" in location else None
+    if scheme in POSTGRES_SCHEMES:
+        return _postgres_environment(location)
     if location.startswith("sqlite:///"):
         location = location.removeprefix("sqlite:///")
-    elif "://" in location:
-        scheme = location.split("://", 1)[0]
+    elif scheme is not None:
         raise StoreError(
-            f"store {scheme}:// is not supported yet; give a SQLite file path with --db or {DB_ENV}"
+            f"store {scheme}:// is not supported; give a SQLite file path or a "
+            f"postgresql://user:password@host:port/dbname URL with --db or {DB_ENV}"
         )
     path = Path(location).expanduser()
     if path.is_dir():
@@ -60,6 +76,92 @@ def store_environment(location: str | None) -> dict[str, str]:
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
     }
+
+
+def store_name(env: dict[str, str]) -> str:
+    """The store `env` configures, as shown to users: a path, or a URL without its password."""
+    if "SQLITE_DBNAME" in env:
+        return env["SQLITE_DBNAME"]
+    return _postgres_url(env).set(drivername="postgresql").render_as_string()
+
+
+SCHEMA_LOCK = 0x686F746C696E65
+"""The PostgreSQL advisory lock held while tables are created: processes creating them at
+once would clash ("tuple concurrently updated")."""
+
+
+@contextmanager
+def opening(env: dict[str, str]) -> Iterator[None]:
+    """Around opening the store. On PostgreSQL: connect once first, so that a server down, a
+    bad password or an unknown database is one clear StoreError (the connection pool would
+    only time out), and hold `SCHEMA_LOCK` while the store creates its tables."""
+    if "POSTGRES_DBNAME" not in env:
+        yield
+        return
+    try:
+        connection = psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=CONNECT_TIMEOUT,
+            autocommit=True,
+        )
+    except psycopg.Error as error:
+        reason = " ".join(str(error).split())
+        raise StoreError(
+            f"cannot open the store {store_name(env)}: {reason}; check --db or {DB_ENV}"
+        ) from None
+    with connection:  # closing it releases the lock
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        yield
+
+
+def _postgres_environment(location: str) -> dict[str, str]:
+    try:
+        url = make_url(location)
+    except ArgumentError:
+        url = None
+    if url is None or not url.database:
+        raise StoreError(
+            "the store URL is not of the form postgresql://user:password@host:port/dbname; "
+            f"check --db or {DB_ENV}"
+        )
+    if url.query:
+        raise StoreError(
+            f"the store URL {url.render_as_string()} has options (?…), which hotline does not "
+            "take; give postgresql://user:password@host:port/dbname"
+        )
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.database,
+        "POSTGRES_HOST": url.host or "localhost",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": url.username or getpass.getuser(),
+        "POSTGRES_PASSWORD": url.password or "",
+        "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+        # One command at a time (the scheduler's worker besides): a small pool.
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": "4",
+        # Seconds a writer waits for the lock that orders the notification log.
+        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_PRE_PING": "y",
+    }
+    read_model = _postgres_url(env).update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
+    return env | {"READ_MODEL_URL": read_model.render_as_string(hide_password=False)}
+
+
+def _postgres_url(env: dict[str, str]) -> URL:
+    """The SQLAlchemy URL (psycopg 3) of the PostgreSQL database `env` configures."""
+    return URL.create(
+        "postgresql+psycopg",
+        username=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        database=env["POSTGRES_DBNAME"],
+    )
 
 
 _KEYS = {"originator_id", "originator_version"}

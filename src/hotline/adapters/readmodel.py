@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
+    Dialect,
     Engine,
     Integer,
     MetaData,
@@ -27,12 +28,16 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
-    text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
+from hotline.adapters.eventstore import SCHEMA_LOCK
 from hotline.domain.limits import NONE, StatusCode, Timelines
 from hotline.domain.metrics import UNSET, OrderColumns, Revisits, Supervisions
 from hotline.domain.vocabulary import (
@@ -272,7 +277,17 @@ class ReadModel:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _pragmas)
-        metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                # Two processes creating the tables at once would clash on PostgreSQL.
+                connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+            metadata.create_all(connection)
+        try:
+            with self.engine.begin() as connection:
+                if connection.scalar(select(func.count()).select_from(tracking)) == 0:
+                    connection.execute(insert(tracking).values(name=TRACKING_NAME, position=0))
+        except IntegrityError:
+            pass  # another process started the tracking row at the same moment
 
     def position(self) -> int:
         """The last notification id applied (0: none yet)."""
@@ -287,16 +302,22 @@ class ReadModel:
         with self.engine.begin() as connection:
             for table in reversed(metadata.sorted_tables):
                 connection.execute(delete(table))
+            connection.execute(insert(tracking).values(name=TRACKING_NAME, position=0))
 
-    def apply(self, changes: Iterable[Change], position: int) -> None:
-        """Apply `changes` and record `position`, in one transaction (exactly once)."""
+    def apply(self, changes: Iterable[Change], start: int, end: int) -> bool:
+        """Apply `changes` (the notifications after position `start`, up to `end`) and move
+        the position from `start` to `end`, in one transaction: exactly once. False, with
+        nothing written, if another process moved the position first."""
         with self.engine.begin() as connection:
-            self._apply(connection, list(changes))
-            moved = connection.execute(
-                update(tracking).where(tracking.c.name == TRACKING_NAME).values(position=position)
+            claimed = connection.execute(
+                update(tracking)
+                .where(tracking.c.name == TRACKING_NAME, tracking.c.position == start)
+                .values(position=end)
             )
-            if moved.rowcount == 0:
-                connection.execute(insert(tracking).values(name=TRACKING_NAME, position=position))
+            if claimed.rowcount == 0:
+                return False
+            self._apply(connection, list(changes))
+        return True
 
     def _apply(self, connection: Connection, changes: list[Change]) -> None:
         touched = {c.id for c in changes if c.name in ORDER_HANDLERS and c.name != "Received"}
@@ -354,14 +375,9 @@ class ReadModel:
 
     def _insert_many(self, connection: Connection, table: Table, rows: list[Row]) -> None:
         """INSERT `rows` with the driver's executemany: SQLAlchemy's per-row parameter
-        processing costs more than the insert itself. Names are the tables' own."""
-        names = [column.name for column in table.columns]
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"VALUES ({', '.join([mark] * len(names))})"
-        )
-        connection.exec_driver_sql(statement, [tuple(row[n] for n in names) for row in rows])
+        processing costs more than the insert itself."""
+        statement = _DriverSQL.of(insert(table), self.engine.dialect)
+        connection.exec_driver_sql(statement.text, [statement.parameters(row) for row in rows])
 
     def _rows(self, connection: Connection, ids: set[str]) -> Iterator[tuple[str, Row]]:
         for chunk in _chunks(list(ids), 500):
@@ -370,7 +386,7 @@ class ReadModel:
 
     def count(self) -> int:
         with self.engine.connect() as connection:
-            return int(connection.scalar(text("SELECT COUNT(*) FROM rm_orders")) or 0)
+            return int(connection.scalar(select(func.count()).select_from(orders)) or 0)
 
     def flags(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
         """The scheduler's flags, oldest first: those made at or after `since`, of `unit`."""
@@ -448,8 +464,8 @@ class ReadModel:
         )
         with self.engine.connect() as connection:
             # The driver's own rows: SQLAlchemy's row processing would double the time.
-            compiled = query.compile(self.engine, compile_kwargs={"literal_binds": True})
-            rows = connection.exec_driver_sql(str(compiled)).fetchall()
+            statement = _DriverSQL.of(query, self.engine.dialect)
+            rows = connection.exec_driver_sql(statement.text, statement.parameters()).fetchall()
             found_revisits = connection.execute(
                 select(orders.c.number, revisits.c.day, revisits.c.contacted,
                        revisits.c.consistent, revisits.c.evaluation)
@@ -518,6 +534,29 @@ class FlagRecord:
 def _flag_record(row: Sequence[Any]) -> FlagRecord:
     return FlagRecord(row[0], row[1], row[2], row[3], date.fromordinal(row[4]),
                       datetime.fromisoformat(row[5]))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _DriverSQL:
+    """A statement as the driver's own SQL text (for its executemany and its plain rows)."""
+
+    text: str
+    order: tuple[str, ...] | None
+    """The parameters' names in order, for a positional paramstyle (None: passed by name)."""
+    values: Mapping[str, Any]
+    """The statement's own bound values."""
+
+    @classmethod
+    def of(cls, statement: ClauseElement, dialect: Dialect) -> _DriverSQL:
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        assert isinstance(compiled, SQLCompiler)
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        return cls(str(compiled), order, compiled.params)
+
+    def parameters(self, values: Mapping[str, Any] | None = None) -> Any:
+        """`values` (default: the statement's own) as the driver takes them."""
+        values = self.values if values is None else values
+        return dict(values) if self.order is None else tuple(values[name] for name in self.order)
 
 
 def _ints(values: list[Any]) -> npt.NDArray[np.int64]:

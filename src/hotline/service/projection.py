@@ -38,7 +38,6 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     persistence.InterfaceError,
     sqlalchemy.exc.OperationalError,  # the same, writing the read model
     sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.IntegrityError,  # another process applied the same batch meanwhile
 )
 """Errors after which `follow` re-reads its position and tries again."""
 
@@ -89,7 +88,9 @@ class OrderProjection:
             batch = self._batch(position)
             if not batch:
                 break
-            self.readmodel.apply(self._changes(batch), batch[-1].id)
+            if not self.readmodel.apply(self._changes(batch), position, batch[-1].id):
+                position = self.readmodel.position()  # another process applied it first
+                continue
             position = batch[-1].id
             applied += len(batch)
             if progress:
@@ -109,7 +110,7 @@ class OrderProjection:
             if not batch:
                 return
             changes = self._changes(batch)
-            readmodel.apply([c for c in changes if _recorded(c) <= moment], batch[-1].id)
+            readmodel.apply([c for c in changes if _recorded(c) <= moment], position, batch[-1].id)
             if _recorded(changes[-1]) > moment + AS_OF_SKEW:
                 return
             position = batch[-1].id

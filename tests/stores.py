@@ -1,0 +1,47 @@
+"""Stores for the tests: a fresh PostgreSQL database per test when $HOTLINE_TEST_POSTGRES is set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import uuid4
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from hotline.service.application import HotlineApplication
+
+POSTGRES_ENV = "HOTLINE_TEST_POSTGRES"
+"""A PostgreSQL server's URL (`scripts/postgres` prints one); unset: the tests use SQLite."""
+
+
+def postgres_server() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+@contextmanager
+def fresh_database(server: str) -> Iterator[str]:
+    """A new, empty database on `server` (a URL naming any database), dropped afterwards."""
+    url = make_url(server).set(drivername="postgresql")
+    name = f"hotline_test_{uuid4().hex[:16]}"
+    admin = url.render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def stored_events(location: str) -> int:
+    """How many events the store at `location` (a SQLite path or a URL) holds."""
+    app = HotlineApplication(db=location)
+    try:
+        return len(app.recorder.select_notifications(None, 1_000_000_000))
+    finally:
+        app.close()
