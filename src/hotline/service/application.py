@@ -7,7 +7,10 @@ transaction, so a refused event writes nothing.
 
 from __future__ import annotations
 
+import logging
+import random
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +22,13 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 
-from hotline.adapters.eventstore import PydanticMapper, StoreError, store_environment
+from hotline.adapters.eventstore import (
+    PydanticMapper,
+    StoreError,
+    opening,
+    store_environment,
+    store_name,
+)
 from hotline.adapters.official_calendar import official_schedules
 from hotline.adapters.readmodel import ReadModel
 from hotline.adapters.rubric_files import load_time_limit_rules, rubrics_dir
@@ -85,14 +94,17 @@ class HotlineApplication(Application[UUID]):
     name = "hotline"
 
     def __init__(self, db: str | None = None, rubrics: Path | None = None) -> None:
-        """`db`: the store (a SQLite path); None means `$HOTLINE_DB` or the default."""
+        """`db`: the store (a SQLite path or a `postgresql://` URL); None means `$HOTLINE_DB`
+        or the default."""
         self.rubrics = rubrics or rubrics_dir()
         env = store_environment(db)
         try:
-            super().__init__(env=env)
+            with opening(env):
+                super().__init__(env=env)
         except (PersistenceError, sqlite3.Error) as error:
+            reason = " ".join(str(error).split())
             raise StoreError(
-                f"cannot open the store {env['SQLITE_DBNAME']}: {error}; check --db or HOTLINE_DB"
+                f"cannot open the store {store_name(env)}: {reason}; check --db or HOTLINE_DB"
             ) from None
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -120,26 +132,58 @@ class HotlineApplication(Application[UUID]):
     def receive(
         self, number: str, *, unit: str, at: datetime | None = None, **fields: Any
     ) -> Order:
-        """Log a new order received by `unit`; a known number is refused."""
+        """Log a new order received by `unit`; a known number is refused, also when another
+        writer receives it at the same moment."""
         unit_name = self.units.get(unit).name
-        if self._exists(number):
-            raise OrderAlreadyReceived(
-                f"order {number} was already received; an order number is received once"
-            )
-        order = Order.receive(number, at=_when(at), unit=unit_name, **fields)
-        self._save(order, f"order {number} was received by someone else at the same time")
-        return order
+        when = _when(at)
+
+        def receive_new() -> Order:
+            if self._exists(number):
+                raise OrderAlreadyReceived(
+                    f"order {number} was already received; an order number is received once"
+                )
+            return Order.receive(number, at=when, unit=unit_name, **fields)
+
+        return self.save_order(receive_new(), retry=receive_new)
 
     def record(self, number: str, event: str, at: datetime | None = None, **fields: Any) -> Order:
         """Log `event` (a DOMAIN §3 name such as `first_contact`) on order `number`."""
-        order = self.order(number)
-        ORDER_ACTIONS[event](order, at=_when(at), **fields)
-        self._save(order, f"order {number} was changed by someone else; run the command again")
-        return order
+        when = _when(at)
 
-    def save_order(self, order: Order) -> None:
-        """Save what was recorded on `order`; ConcurrentChange if someone saved it meanwhile."""
-        self._save(order, f"order {order.number} was changed by someone else; run it again")
+        def act() -> Order:
+            order = self.order(number)
+            ORDER_ACTIONS[event](order, at=when, **fields)
+            return order
+
+        return self.save_order(act(), retry=act)
+
+    def save_order(self, order: Order, retry: Callable[[], Order] | None = None) -> Order:
+        """Save what was recorded on `order`; the order saved.
+
+        If someone else saved the order since it was loaded, `retry` (the same command on a
+        fresh load, so the order's rules are checked again) is tried after a short random
+        pause, up to 5 attempts in all; then, or with no `retry`, ConcurrentChange.
+        """
+        attempts = 5
+        conflict = (
+            f"order {order.number} was changed by someone else; run the command again"
+            if retry is None
+            else f"order {order.number} was changed by someone else at each of {attempts} "
+            "attempts; run the command again"
+        )
+        attempt = 1
+        while True:
+            try:
+                self._save(order, conflict)
+            except ConcurrentChange:
+                if retry is None or attempt == attempts:
+                    raise
+            else:
+                return order
+            logging.getLogger(__name__).debug("order %s: conflict, retrying", order.number)
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+            attempt += 1
+            order = retry()
 
     def order(self, number: str) -> Order:
         """The order with this number, as it stands now."""
@@ -295,13 +339,16 @@ class HotlineApplication(Application[UUID]):
         return bool(self.recorder.select_events(order_id(number), limit=1))
 
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
+        """Save `aggregate`'s new events in one transaction: ConcurrentChange(`conflict`) if
+        someone else saved it since it was loaded, StoreError if the store cannot write."""
         try:
             self.save(aggregate)
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
         except PersistenceError as error:
+            reason = " ".join(str(error).split())
             raise StoreError(
-                f"could not write to the store ({error}); nothing was written"
+                f"could not write to the store ({reason}); nothing was written"
             ) from None
 
 
