@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -105,3 +107,36 @@ def test_a_store_that_cannot_be_opened_is_one_line(
     assert words in done.stderr and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
     assert f":{make_url(bad).password}@" not in done.stderr and ":***@" in done.stderr
+
+
+def test_projections_follow_hears_new_events(url: str) -> None:
+    """With a look only every 10 minutes, only LISTEN/NOTIFY can bring the new order in."""
+
+    def hotline(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "hotline", "--db", url, *args],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        return done.stdout
+
+    hotline("projections", "status")  # creates the tables
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hotline", "--db", url, "projections", "follow",
+         "--interval", "600"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    watchdog = threading.Timer(120, process.kill)  # a missed notification fails, not hangs
+    watchdog.start()
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("following the store as events are stored (LISTEN/NOTIFY)")
+        hotline("order", "receive", "L1", "--unit", MINHANG, "--kind", "投诉",
+                "--channel", "12345", "--at", "2026-02-13 10:00")  # fmt: skip
+        applied = process.stdout.readline()
+        assert applied.endswith("applied 1 event; read model at event 1\n"), applied
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        watchdog.cancel()
+        process.kill()
+    assert (process.returncode, err) == (0, "")
+    assert out.strip() == "stopped following; read model at event 1"

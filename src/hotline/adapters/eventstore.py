@@ -90,6 +90,19 @@ SCHEMA_LOCK = 0x686F746C696E65
 once would clash ("tuple concurrently updated")."""
 
 
+def postgres_connection(env: dict[str, str]) -> psycopg.Connection[Any]:
+    """A connection of its own (autocommit) to the PostgreSQL store of `env`."""
+    return psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        connect_timeout=CONNECT_TIMEOUT,
+        autocommit=True,
+    )
+
+
 @contextmanager
 def opening(env: dict[str, str]) -> Iterator[None]:
     """Around opening the store. On PostgreSQL: connect once first, so that a server down, a
@@ -99,15 +112,7 @@ def opening(env: dict[str, str]) -> Iterator[None]:
         yield
         return
     try:
-        connection = psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            connect_timeout=CONNECT_TIMEOUT,
-            autocommit=True,
-        )
+        connection = postgres_connection(env)
     except psycopg.Error as error:
         reason = " ".join(str(error).split())
         raise StoreError(

@@ -12,7 +12,13 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.report import reports
 from hotline.domain.aggregate import now
-from hotline.service.projection import POLL_INTERVAL, CatchUp, OrderProjection, follow
+from hotline.service.projection import (
+    POLL_INTERVAL,
+    CatchUp,
+    OrderProjection,
+    follow,
+    waiter_for,
+)
 
 app = typer.Typer(
     help="The read model: where it stands, rebuilding it, following the store.",
@@ -43,7 +49,11 @@ def follow_store(
     ctx: typer.Context,
     interval: Annotated[
         float,
-        typer.Option(min=0.01, help="Seconds between looks at the store for new events."),
+        typer.Option(
+            min=0.01,
+            help="Seconds between looks at the store for new events (on PostgreSQL the "
+            "longest wait: stored events wake it at once).",
+        ),
     ] = POLL_INTERVAL,
 ) -> None:
     """Keep the read model caught up with the store until SIGTERM or Ctrl-C.
@@ -56,16 +66,20 @@ def follow_store(
         number: signal.signal(number, lambda *_: stop.set())
         for number in (signal.SIGTERM, signal.SIGINT)
     }
+    waiter = waiter_for(hotline)
+    how = "as events are stored (LISTEN/NOTIFY) and" if waiter.listens else ""
     try:
-        typer.echo(f"following the store every {interval:g} s; stop with SIGTERM or Ctrl-C")
+        typer.echo(f"following the store {how}every {interval:g} s; stop with SIGTERM or Ctrl-C")
         position = follow(
             OrderProjection(hotline, hotline.readmodel),
             stop,
             on_catch_up=_heard_catch_up,
             on_error=_heard_error,
+            waiter=waiter,
             interval=interval,
         )
     finally:
+        waiter.close()
         for number, handler in previous.items():
             signal.signal(number, handler)
     where = "before its first catch-up" if position is None else f"read model at event {position}"

@@ -19,6 +19,7 @@ from eventsourcing import persistence
 from eventsourcing.persistence import Notification
 
 from hotline.adapters.eventstore import PydanticMapper
+from hotline.adapters.notifications import PostgresListener
 from hotline.adapters.readmodel import Change, ReadModel
 from hotline.domain.aggregate import now
 from hotline.service.application import HotlineApplication
@@ -140,16 +141,35 @@ def _recorded(change: Change) -> datetime:
 class Waiter(Protocol):
     """How `follow` waits for new events between catch-ups."""
 
+    listens: bool
+    """Whether it hears of new events (else it only waits the timeout out)."""
+
     def wait(self, stop: threading.Event, timeout: float) -> None:
         """Return once new events may have been stored, `timeout` seconds have passed, or
         `stop` is set, whichever comes first."""
+
+    def close(self) -> None:
+        """Let go of what it waits with."""
 
 
 class Polling:
     """Waits out the whole timeout: the next catch-up looks for itself (any backend)."""
 
+    listens = False
+
     def wait(self, stop: threading.Event, timeout: float) -> None:
         stop.wait(timeout)
+
+    def close(self) -> None:
+        pass
+
+
+def waiter_for(app: HotlineApplication) -> Waiter:
+    """LISTEN/NOTIFY on a PostgreSQL store, polling on any other."""
+    channel = getattr(app.recorder, "channel_name", None)
+    if isinstance(channel, str) and "POSTGRES_DBNAME" in app.env:
+        return PostgresListener(dict(app.env), channel)
+    return Polling()
 
 
 @dataclass(frozen=True)
