@@ -20,6 +20,11 @@ class OrderNotFound(HotlineError):
     """No order with that number has been received."""
 
 
+def one_line(error: BaseException) -> str:
+    """An error's message on one line (database drivers' messages span several)."""
+    return " ".join(str(error).split())
+
+
 class OrderAlreadyReceived(HotlineError):
     """An order number is the key: a second `received` is refused."""
 

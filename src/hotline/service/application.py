@@ -43,6 +43,7 @@ from hotline.domain.errors import (
     InvalidInput,
     OrderAlreadyReceived,
     OrderNotFound,
+    one_line,
 )
 from hotline.domain.finding import Finding
 from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
@@ -102,9 +103,9 @@ class HotlineApplication(Application[UUID]):
             with opening(env):
                 super().__init__(env=env)
         except (PersistenceError, sqlite3.Error) as error:
-            reason = " ".join(str(error).split())
             raise StoreError(
-                f"cannot open the store {store_name(env)}: {reason}; check --db or HOTLINE_DB"
+                f"cannot open the store {store_name(env)}: {one_line(error)}; "
+                "check --db or HOTLINE_DB"
             ) from None
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -346,9 +347,8 @@ class HotlineApplication(Application[UUID]):
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
         except PersistenceError as error:
-            reason = " ".join(str(error).split())
             raise StoreError(
-                f"could not write to the store ({reason}); nothing was written"
+                f"could not write to the store ({one_line(error)}); nothing was written"
             ) from None
 
 

@@ -3,9 +3,9 @@
 A pass looks at every open order on the working-day calendar as it stands, and
 records a `flagged` event on each order whose limit falls due within the warning
 window (`due_soon`) or has passed (`overdue`). The order aggregate flags each
-(limit, level) once, so a repeated pass, or two passes at once, flag nothing twice:
+(limit, level, due date) once, so a repeated pass, or two passes at once, flag nothing twice:
 the second writer of the same order version is refused by the store, reloads the
-order, and finds it flagged already.
+order (`save_order`'s retry), and finds it flagged already.
 """
 
 from __future__ import annotations
@@ -15,12 +15,9 @@ from datetime import date, datetime
 
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.limits import LimitStatus
-from hotline.domain.order import FlagLevel
-from hotline.service.application import ConcurrentChange, HotlineApplication
+from hotline.domain.order import FlagLevel, Order
+from hotline.service.application import HotlineApplication
 from hotline.service.reports import Reports
-
-RETRIES = 5
-"""How often a flag is retried when another writer changed the order meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +61,13 @@ def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window:
 
 
 def _flag(app: HotlineApplication, flag: Flag, at: datetime) -> bool:
-    for _ in range(RETRIES):
+    made = False
+
+    def attempt() -> Order:  # on a fresh load of the order at each attempt
+        nonlocal made
         order = app.order(flag.number)
-        if not order.flag(at, flag.limit, flag.level, flag.due):
-            return False
-        try:
-            app.save_order(order)
-        except ConcurrentChange:
-            continue
-        return True
-    raise ConcurrentChange(
-        f"order {flag.number} kept changing while it was being flagged; the next pass retries"
-    )
+        made = order.flag(at, flag.limit, flag.level, flag.due)
+        return order
+
+    app.save_order(attempt(), retry=attempt)
+    return made

@@ -19,7 +19,6 @@ from eventsourcing import persistence
 from eventsourcing.persistence import Notification
 
 from hotline.adapters.eventstore import PydanticMapper
-from hotline.adapters.notifications import PostgresListener
 from hotline.adapters.readmodel import Change, ReadModel
 from hotline.domain.aggregate import now
 from hotline.service.application import HotlineApplication
@@ -168,6 +167,8 @@ def waiter_for(app: HotlineApplication) -> Waiter:
     """LISTEN/NOTIFY on a PostgreSQL store, polling on any other."""
     channel = getattr(app.recorder, "channel_name", None)
     if isinstance(channel, str) and "POSTGRES_DBNAME" in app.env:
+        from hotline.adapters.notifications import PostgresListener  # psycopg: PostgreSQL only
+
         return PostgresListener(dict(app.env), channel)
     return Polling()
 

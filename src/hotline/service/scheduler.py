@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -152,7 +153,7 @@ class Daemon:
         found = self._scheduler.get_job(JOB_ID)
         if found is None:
             raise SchedulerError("the scheduler's job is missing; restart the scheduler")
-        return _job(found.kwargs, self.times, found.next_run_time)
+        return _job(found)
 
     def stop(self) -> None:
         """Stop after the pass under way, if any; the job stays in the store."""
@@ -179,12 +180,13 @@ def stored_job(app: HotlineApplication) -> Job | None:
     found = store.lookup_job(JOB_ID)
     if found is None:
         return None
-    return _job(found.kwargs, _times(found.trigger), found.next_run_time)
+    return _job(found)
 
 
-def _job(kwargs: dict[str, object], times: tuple[time, ...], next_run: datetime | None) -> Job:
-    window = kwargs.get("window")
-    return Job(times, window if isinstance(window, int) else 0, next_run)
+def _job(found: Any) -> Job:
+    """Our view of APScheduler's job."""
+    window = found.kwargs.get("window")
+    return Job(_times(found.trigger), window if isinstance(window, int) else 0, found.next_run_time)
 
 
 def _times(trigger: object) -> tuple[time, ...]:
