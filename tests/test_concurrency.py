@@ -28,7 +28,7 @@ from hotline.service.application import ConcurrentChange, HotlineApplication
 from hotline.service.projection import OrderProjection
 from hotline.service.reports import Reports
 
-WRITERS = 8
+WRITERS = 10
 ROUNDS = 4
 SHARED = ("S-1", "S-2", "S-3")
 UNIT = "闵行区市场监管局"
