@@ -10,7 +10,7 @@ read back from the store.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -28,11 +28,13 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 def now() -> datetime:
     """The current time in Asia/Shanghai."""
-    return datetime.now(UTC).astimezone(SHANGHAI)
+    return datetime.now(SHANGHAI)
 
 
 def in_shanghai(moment: datetime) -> datetime:
     """`moment` in Asia/Shanghai; a naive time is taken to be Asia/Shanghai already."""
+    if moment.tzinfo is SHANGHAI:
+        return moment  # the common case: a time already made here (a third of an import's)
     if moment.tzinfo is None:
         return moment.replace(tzinfo=SHANGHAI)
     return moment.astimezone(SHANGHAI)
