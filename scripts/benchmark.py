@@ -1,119 +1,237 @@
 #!/usr/bin/env python3
-"""Benchmark hotline on a generated assessment year and print the figures.
+"""Benchmark hotline on a generated assessment year, on SQLite and PostgreSQL side by side.
 
-Each phase runs as its own `hotline` process on a fresh SQLite store, timed by
-the wall clock, with that process's peak memory (max RSS):
+The year is generated once (scripts/generate_year.py, JSON Lines). Then, on each backend,
+each phase runs as its own process on a fresh store, timed by the wall clock, with that
+process's peak memory (max RSS):
 
-1. generate the year (scripts/generate_year.py), JSON Lines;
-2. `hotline import` of the file: events per second;
-3. `hotline import` of the same file again: idempotent, nothing written;
+1. the raw limit of an import: scripts/raw_import.py parses the same lines and inserts them
+   with the driver's `executemany` into the same database;
+2. `hotline import` of the file: events per second, and its ratio to the raw limit;
+3. `hotline import` of the same file again: idempotent, nothing written (`--skip again`);
 4. `hotline projections rebuild`: projection catch-up events per second;
-5. `hotline report rates --period YEAR` for all units: seconds (and the
-   interpreter's start-up, `hotline --help`, for comparison);
-6. `hotline report scores --rubric shanghai-12345-2019 --period YEAR` (附件1–3) and
-   `report deductions --rubric market-office-2017` for all units: seconds;
-7. `hotline scheduler tick` at the year's last morning, twice: the first pass flags
-   every limit of the orders still open, the second finds them all flagged.
+5. `hotline report rates --period YEAR` for all units, best of 3, and the same aggregation
+   written by hand as one SQL query over the read model (scripts/hand_rates.py), best of 3;
+   the ratio compares the report less the command's start-up (`hotline --help`) with the
+   query;
+6. `report scores --rubric shanghai-12345-2019` (附件1–3) and `report deductions --rubric
+   market-office-2017` for all units (`--skip scores`);
+7. `hotline scheduler tick` at the year's last morning, twice: the first pass flags every
+   limit of the orders still open, the second finds them all flagged (`--skip tick`).
 
-Usage: scripts/benchmark.py [--orders 240409] [--year 2019] [--workdir DIR]
+PostgreSQL: `--postgres URL` names a server (a fresh database `hotline_bench` is made in
+it); without it, scripts/postgres starts one in WORKDIR/pg with PostgreSQL's own durability
+settings (fsync on). A summary table of both backends ends the output.
+
+Usage: scripts/benchmark.py [--orders 240409] [--year 2019] [--backends sqlite,postgresql]
+                            [--postgres URL] [--skip again,scores,tick] [--workdir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 HOTLINE = ROOT / ".venv" / "bin" / "hotline"
 PYTHON = ROOT / ".venv" / "bin" / "python"
+BACKENDS = ("sqlite", "postgresql")
+SKIPPABLE = ("again", "scores", "tick")
+BENCH_DATABASE = "hotline_bench"
 
 
-def run(args: list[str]) -> tuple[float, float]:
-    """Run `args` to the end; (seconds, the process's peak RSS in MB)."""
-    with tempfile.TemporaryFile() as errors:
+def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run `args` to the end: (seconds, the process's peak RSS in MB, its stdout)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(args, stdout=out, stderr=errors, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode:
+        if os.waitstatus_to_exitcode(status):
             errors.seek(0)
             message = errors.read().decode(errors="replace").strip()
-            sys.exit(f"benchmark: {' '.join(args[:4])} … failed: {message}")
-    return seconds, usage.ru_maxrss / 1024
+            sys.exit(f"benchmark: {' '.join(args[:5])} … failed: {message}")
+        out.seek(0)
+        return seconds, usage.ru_maxrss / 1024, out.read().decode()
 
 
-def flagged(db: Path) -> list[str]:
-    """The alert feed of the store, one JSON line per flag."""
-    done = subprocess.run(
-        [str(HOTLINE), "--db", str(db), "alerts", "--format", "jsonl"],
-        capture_output=True, text=True, check=True,
+def best_of(times: int, args: list[str]) -> float:
+    return min(run(args)[0] for _ in range(times))
+
+
+@dataclass
+class Figures:
+    """What one backend measured, for the summary."""
+
+    backend: str
+    rows: dict[str, str] = field(default_factory=dict)
+
+    def add(self, phase: str, figure: str) -> None:
+        self.rows[phase] = figure
+        print(f"  {phase + ':':30} {figure}", flush=True)
+
+
+def sqlite_store(workdir: Path) -> tuple[str, str]:
+    """A fresh SQLite store in `workdir`: (its --db, a description)."""
+    db = workdir / "bench.db"
+    for leftover in workdir.glob("bench.db*"):
+        leftover.unlink()
+    return str(db), "SQLite"
+
+
+def postgres_store(server: str | None, workdir: Path) -> tuple[str, str]:
+    """A fresh database on `server`, or on a durable server started in WORKDIR/pg."""
+    if server is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        environment = os.environ | {"PGPORT": str(port), "PG_DURABLE": "1"}
+        server = run([str(ROOT / "scripts" / "postgres"), str(workdir / "pg")], environment)[2]
+        server = server.strip()
+    url = make_url(server)
+    with psycopg.connect(
+        dbname=url.database or "postgres", host=url.host, port=url.port, user=url.username,
+        password=url.password, autocommit=True,
+    ) as connection:  # fmt: skip
+        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
+        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+        version = connection.execute("SHOW server_version").fetchone()
+        fsync = connection.execute("SHOW fsync").fetchone()
+    store = url.set(drivername="postgresql", database=BENCH_DATABASE)
+    name = f"PostgreSQL {version[0] if version else '?'} (fsync {fsync[0] if fsync else '?'})"
+    return store.render_as_string(hide_password=False), name
+
+
+def store_size(store: str) -> float:
+    """The store's size in MB: the SQLite file with its WAL, or the PostgreSQL database."""
+    if "://" not in store:
+        return sum(p.stat().st_size for p in Path(store).parent.glob("bench.db*")) / 1e6
+    with psycopg.connect(make_url(store).render_as_string(hide_password=False)) as connection:
+        found = connection.execute("SELECT pg_database_size(current_database())").fetchone()
+    return int(found[0] if found else 0) / 1e6
+
+
+def bench(store: str, backend: str, events_file: Path, events: int, year: int,
+          skip: set[str]) -> Figures:  # fmt: skip
+    """Every phase on one fresh store."""
+    figures = Figures(backend)
+    print(f"{backend}: {store.split('@')[-1]}", flush=True)
+    seconds, peak, _ = run(
+        [str(PYTHON), str(ROOT / "scripts" / "raw_import.py"), "--db", store, str(events_file)]
+    )
+    raw_rate = events / seconds
+    figures.add("raw parse + executemany", f"{seconds:7.1f} s  {raw_rate:9,.0f} events/s")
+    hotline = [str(HOTLINE), "--db", store]
+    seconds, peak, _ = run([*hotline, "import", str(events_file)])
+    rate = events / seconds
+    figures.add("import", f"{seconds:7.1f} s  {rate:9,.0f} events/s  peak {peak:5.0f} MB")
+    figures.add("import ÷ raw", f"{rate / raw_rate:.2f} (goal ≥ 0.5)")
+    if "again" not in skip:
+        seconds, peak, _ = run([*hotline, "import", str(events_file)])
+        lines = f"{events / seconds:9,.0f} lines/s "
+        figures.add("import again (nothing new)", f"{seconds:7.1f} s  {lines}  peak {peak:5.0f} MB")
+    seconds, peak, _ = run([*hotline, "projections", "rebuild"])
+    speed = f"{events / seconds:9,.0f} events/s"
+    figures.add("projection rebuild", f"{seconds:7.1f} s  {speed}  peak {peak:5.0f} MB")
+    startup = best_of(3, [*hotline, "--help"])
+    report = [*hotline, "report", "rates", "--period", str(year), "--format", "json"]
+    _, peak, _ = run(report)
+    rates = best_of(3, report)
+    figures.add(f"report rates {year}", f"{rates:7.2f} s  (start-up {startup:.2f} s)  "
+                f"peak {peak:5.0f} MB")  # fmt: skip
+    _, _, printed = run(
+        [str(PYTHON), str(ROOT / "scripts" / "hand_rates.py"), "--db", store,
+         "--period-start", f"{year - 1}-11-01", "--period-end", f"{year}-10-31", "--repeat", "3"]
     )  # fmt: skip
-    return done.stdout.splitlines()
+    found = re.search(r"([0-9.]+) s", printed)
+    if found is None:
+        sys.exit(f"benchmark: scripts/hand_rates.py printed no time: {printed.strip()}")
+    hand = float(found[1])
+    figures.add("hand-written SQL, same rates", f"{hand:7.2f} s  (the query and its fetch)")
+    figures.add("report ÷ hand SQL", f"{(rates - startup) / hand:.2f} less start-up, "
+                f"{rates / hand:.2f} with it (goal ≤ 1.5)")  # fmt: skip
+    if "scores" not in skip:
+        for name, command in (
+            ("report scores", ["scores", "--rubric", "shanghai-12345-2019"]),
+            ("report deductions", ["deductions", "--rubric", "market-office-2017"]),
+        ):
+            seconds = best_of(3, [*hotline, "report", *command, "--period", str(year),
+                                  "--format", "json"])  # fmt: skip
+            figures.add(f"{name} {year}", f"{seconds:7.2f} s  (best of 3)")
+    if "tick" not in skip:
+        year_end = f"{year}-12-31 08:00"
+        for label in ("scheduler tick at year end", "the same tick again"):
+            seconds, peak, _ = run([*hotline, "scheduler", "tick", "--as-of", year_end])
+            figures.add(label, f"{seconds:7.2f} s  peak {peak:5.0f} MB")
+        flags = run([*hotline, "alerts", "--format", "jsonl"])[2].count("\n")
+        figures.add("limits flagged", f"{flags:,} (every limit of the orders still open)")
+    figures.add("store size", f"{store_size(store):7.0f} MB")
+    return figures
+
+
+def summary(results: list[Figures]) -> None:
+    """Both backends side by side, as a Markdown table."""
+    phases = list(dict.fromkeys(phase for figures in results for phase in figures.rows))
+    print()
+    print("| phase | " + " | ".join(f.backend for f in results) + " |")
+    print("|---|" + "---|" * len(results))
+    for phase in phases:
+        cells = (" ".join(f.rows.get(phase, "—").split()) for f in results)
+        print(f"| {phase} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=240_409)
     parser.add_argument("--year", type=int, default=2019)
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--postgres", help="a PostgreSQL server's URL (default: start one)")
+    parser.add_argument("--skip", default="", help=f"phases to leave out: {','.join(SKIPPABLE)}")
     parser.add_argument("--workdir", type=Path, default=None)
     options = parser.parse_args()
+    backends = [b for b in options.backends.split(",") if b]
+    skip = {s for s in options.skip.split(",") if s}
+    if unknown := [b for b in backends if b not in BACKENDS] + sorted(skip - set(SKIPPABLE)):
+        parser.error(f"unknown backend or phase: {', '.join(unknown)}")
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    events_file = workdir / f"year{options.year}.jsonl"
-    db = workdir / "bench.db"
-    for leftover in workdir.glob("bench.db*"):
-        leftover.unlink()
+    events_file = workdir / f"year{options.year}-{options.orders}.jsonl"
 
-    seconds, _ = run(
-        [str(PYTHON), str(ROOT / "scripts" / "generate_year.py"), "--year", str(options.year),
-         "--orders", str(options.orders), "--output", str(events_file)]
-    )  # fmt: skip
+    if not events_file.exists():
+        seconds, _, _ = run(
+            [str(PYTHON), str(ROOT / "scripts" / "generate_year.py"), "--year",
+             str(options.year), "--orders", str(options.orders), "--output", str(events_file)]
+        )  # fmt: skip
+        print(f"generated in {seconds:.1f} s")
     with events_file.open("rb") as lines:
         events = sum(1 for _ in lines)
     size = events_file.stat().st_size / 1e6
-    print(f"year {options.year}: {options.orders:,} orders, {events:,} events, {size:.0f} MB "
-          f"of JSON Lines, generated in {seconds:.1f} s")  # fmt: skip
+    print(f"year {options.year}: {options.orders:,} orders received, {events:,} events, "
+          f"{size:.0f} MB of JSON Lines ({events_file})")  # fmt: skip
 
-    hotline = [str(HOTLINE), "--db", str(db)]
-    seconds, peak = run([*hotline, "import", str(events_file)])
-    print(f"import:            {seconds:7.1f} s  {events / seconds:9,.0f} events/s  "
-          f"peak {peak:5.0f} MB")  # fmt: skip
-    seconds, peak = run([*hotline, "import", str(events_file)])
-    print(f"import again:      {seconds:7.1f} s  {events / seconds:9,.0f} lines/s   "
-          f"peak {peak:5.0f} MB  (nothing written)")  # fmt: skip
-    seconds, peak = run([*hotline, "projections", "rebuild"])
-    print(f"projection rebuild:{seconds:7.1f} s  {events / seconds:9,.0f} events/s  "
-          f"peak {peak:5.0f} MB")  # fmt: skip
-    startup, _ = run([*hotline, "--help"])
-    best = min(
-        run([*hotline, "report", "rates", "--period", str(options.year), "--format", "json"])[0]
-        for _ in range(3)
-    )
-    print(f"report rates {options.year}, all units: {best:.2f} s "
-          f"(of which {startup:.2f} s is the command's start-up; best of 3)")  # fmt: skip
-    for name, command in (
-        ("report scores", ["scores", "--rubric", "shanghai-12345-2019"]),
-        ("report deductions", ["deductions", "--rubric", "market-office-2017"]),
-    ):
-        best = min(
-            run([*hotline, "report", *command, "--period", str(options.year), "--format", "json"])[
-                0
-            ]
-            for _ in range(3)
-        )
-        print(f"{name} {options.year}, all units: {best:.2f} s (best of 3)")
-    year_end = f"{options.year}-12-31 08:00"
-    for label in ("scheduler tick", "scheduler tick again"):
-        seconds, peak = run([*hotline, "scheduler", "tick", "--as-of", year_end])
-        print(f"{label} at {year_end}: {seconds:.2f} s  peak {peak:5.0f} MB")
-    print(f"  ({len(flagged(db))} flags: every limit of the orders still open at the year's end)")
-    print(f"store: {db} ({db.stat().st_size / 1e6:.0f} MB)")
+    results = []
+    try:
+        for backend in backends:
+            if backend == "sqlite":
+                store, name = sqlite_store(workdir)
+            else:
+                store, name = postgres_store(options.postgres, workdir)
+            results.append(bench(store, name, events_file, events, options.year, skip))
+    finally:
+        if "postgresql" in backends and options.postgres is None:
+            run([str(ROOT / "scripts" / "postgres"), "stop", str(workdir / "pg")])
+    summary(results)
 
 
 if __name__ == "__main__":

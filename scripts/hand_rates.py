@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""The per-unit rates of `hotline report rates`, written by hand as one SQL query.
+
+A second, independent implementation of the 15 metrics (issue 6): the yardstick for
+`report rates`'s speed (its time ÷ this query's time, goal ≤ 1.5), and, in
+tests/test_hand_rates.py, a differential check of its numbers. It reads only the read
+model's tables (`rm_orders`, `rm_extensions`, `rm_revisits`, `rm_supervisions`) and two
+helper tables built from hotline's working-day calendar, which is set-up, not timed:
+
+- `hand_calendar(day, cum)`: for each day (`date.toordinal()`), the count of working
+  days from the calendar's epoch up to and including it (`WorkingCalendar.ordinal`);
+- `hand_workday(n, day)`: the day of the n-th working day (`WorkingCalendar.working_day`).
+
+The one statement (`RATES_SQL`) runs unchanged on SQLite (≥ 3.35) and PostgreSQL: plain
+joins, CTEs, CASE and SUM/MAX, integer arithmetic only. Its parameters are the period's
+first and last day and the day limits are judged on ("today"), as `date.toordinal()`.
+
+Usage::
+
+    scripts/hand_rates.py --db STORE --period-start 2018-11-01 --period-end 2019-10-31 \\
+        [--today 2019-11-01] [--repeat 3] [--json]
+
+STORE is what `hotline --db` takes (a SQLite file path, `sqlite:///path`, or a
+`postgresql://user:password@host:port/dbname` URL). Without --json it prints one line:
+the query's best time in seconds (execute + fetchall, best of --repeat) and the number
+of unit rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sqlite3
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from hotline.domain.calendar import WorkingCalendar
+
+Rates = dict[str, dict[str, tuple[float, int | None]]]
+"""unit → metric key → (numerator, denominator; None for a count)."""
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CALENDAR_FIRST = date(2000, 1, 1)
+CALENDAR_LAST = date(2099, 12, 31)
+"""The working-day calendar's range (hotline.domain.calendar.FIRST_DAY … LAST_DAY)."""
+
+CALENDAR_DDL = (
+    "CREATE TABLE IF NOT EXISTS hand_calendar (day INTEGER PRIMARY KEY, cum INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS hand_workday (n INTEGER PRIMARY KEY, day INTEGER NOT NULL)",
+)
+"""The helper tables; both keyed by an integer primary key (a rowid on SQLite)."""
+
+METRICS: tuple[tuple[str, bool], ...] = (
+    ("volume", False),
+    ("first_contact_rate", True),
+    ("on_time_rate", True),
+    ("return_rate", True),
+    ("timely_return_rate", True),
+    ("resolution_rate", True),
+    ("unsubstantiated_rate", True),
+    ("satisfaction", True),
+    ("dissatisfaction", True),
+    ("repeat_orders", False),
+    ("rejected_returns", False),
+    ("supervised_at_fault", False),
+    ("citizen_not_informed", False),
+    ("revisit_inconsistent", False),
+    ("revisit_poor", False),
+)
+"""The metrics in RATES_SQL's column order after `unit`: (key, has a denominator). A rate
+is two columns (numerator, denominator), a count one."""
+
+# Literals written into the SQL below, all from hotline's rules and vocabularies:
+#
+#   rubrics/time-limits.toml: first_contact_days = 1, return_days = 1,
+#     extension_request_days = 13, feedback_allowance_days = 1 (taken off the close limit
+#     of kind revisit_review, and off an extension's promised date), close limit 5 working
+#     days for kind revisit_review, else 13.
+#   Codes (vocabulary `.code`, readmodel): status OPEN 0 / RETURNED 1 / CLOSED 2;
+#     kind revisit_review 5; result resolved 0, explained 1, unresolved 2,
+#     unsubstantiated 3; rating satisfied 0 (100 points), basically satisfied 1 (80),
+#     average 2 (60), dissatisfied 3 (0), UNSET -1; evaluation poor 3; day 0 = no event.
+#   Limit statuses (LimitStatus): PENDING 0, MET 1, MISSED 2, OVERDUE 3, NOT_REQUIRED 4.
+#   The LOOKBACK of ReadModel.load: 90 days.
+#
+# Layers: `o` the orders a period reads (ReadModel.load's filter) with the working-day
+# ordinals of their days and the close limit's due ordinal; `x` each order's latest
+# timely extension (applied within 13 working days of receipt) and `xp` its promised
+# ordinal (cum(until) − 1); `d` the due ordinals (an extension counts only if it moves
+# the limit later); `r` the return status and the due dates; `s` the contact and close
+# statuses; `rv`/`sv` whether an order had a poor / inconsistent revisit, or an at-fault
+# supervision, in the period. The outer query sums per unit; each numerator is counted
+# only over its denominator's orders, as hotline.domain.metrics.compute does.
+RATES_SQL = """
+WITH o AS (
+    SELECT o.id, o.unit, o.kind, o.status, o."repeat", o.received_day, o.contact_day,
+           o.returned_day, o.out_of_jurisdiction, o.return_rejected, o.closed_day,
+           o.result, o.citizen_informed, o.no_reply_requested, o.rating,
+           o.rating_excluded, o.rated_day,
+           rc.cum AS start, cc.cum AS contact_cum, tc.cum AS returned_cum,
+           xc.cum AS closed_cum,
+           rc.cum + CASE WHEN o.kind = 5 THEN 5 - 1 ELSE 13 END AS close_limit_n
+    FROM rm_orders o
+    JOIN hand_calendar rc ON rc.day = o.received_day
+    LEFT JOIN hand_calendar cc ON cc.day = o.contact_day
+    LEFT JOIN hand_calendar tc ON tc.day = o.returned_day
+    LEFT JOIN hand_calendar xc ON xc.day = o.closed_day
+    WHERE o.received_day <= :last
+      AND (o.received_day >= :first - 90 OR o.closed_day >= :first OR o.closed_day = 0
+           OR o.rated_day >= :first)
+),
+x AS (
+    SELECT e.id, MAX(e.version) AS version
+    FROM rm_extensions e
+    JOIN rm_orders eo ON eo.id = e.id
+    JOIN hand_calendar erc ON erc.day = eo.received_day
+    JOIN hand_calendar eac ON eac.day = e.applied_day
+    WHERE eo.received_day <= :last AND eac.cum - erc.cum <= 13
+    GROUP BY e.id
+),
+xp AS (
+    SELECT x.id, uc.cum - 1 AS promised
+    FROM x
+    JOIN rm_extensions e ON e.id = x.id AND e.version = x.version
+    JOIN hand_calendar uc ON uc.day = e.until_day
+),
+d AS (
+    SELECT o.*,
+           o.start + 1 AS contact_due_n,
+           CASE WHEN xp.promised > o.close_limit_n THEN xp.promised ELSE o.close_limit_n
+           END AS close_due_n
+    FROM o LEFT JOIN xp ON xp.id = o.id
+),
+r AS (
+    SELECT d.*, cw.day AS contact_due, kw.day AS close_due,
+           CASE WHEN d.returned_day = 0
+                THEN CASE WHEN d.status = 0 AND :today <= cw.day THEN 0 ELSE 4 END
+                WHEN d.return_rejected OR NOT d.out_of_jurisdiction THEN 4
+                WHEN d.returned_cum <= d.start + 1 THEN 1
+                ELSE 2
+           END AS return_status
+    FROM d
+    JOIN hand_workday cw ON cw.n = d.contact_due_n
+    JOIN hand_workday kw ON kw.n = d.close_due_n
+),
+s AS (
+    SELECT r.*,
+           CASE WHEN r.return_status = 1 OR (r.status = 2 AND r.no_reply_requested) THEN 4
+                WHEN r.contact_day <> 0
+                THEN CASE WHEN r.contact_cum <= r.contact_due_n THEN 1 ELSE 2 END
+                WHEN r.status <> 0 THEN 2
+                WHEN :today > r.contact_due THEN 3
+                ELSE 0
+           END AS contact_status,
+           CASE WHEN r.status = 1 THEN 4
+                WHEN r.closed_day <> 0
+                THEN CASE WHEN r.closed_cum <= r.close_due_n THEN 1 ELSE 2 END
+                WHEN r.status <> 0 THEN 2
+                WHEN :today > r.close_due THEN 3
+                ELSE 0
+           END AS close_status
+    FROM r
+),
+rv AS (
+    SELECT id,
+           MAX(CASE WHEN NOT consistent THEN 1 ELSE 0 END) AS inconsistent,
+           MAX(CASE WHEN evaluation = 3 THEN 1 ELSE 0 END) AS poor
+    FROM rm_revisits
+    WHERE day >= :first AND day <= :last
+    GROUP BY id
+),
+sv AS (
+    SELECT DISTINCT id FROM rm_supervisions
+    WHERE at_fault AND day >= :first AND day <= :last
+)
+SELECT s.unit,
+    SUM(CASE WHEN s.received_day BETWEEN :first AND :last AND s.status <> 1
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.contact_due BETWEEN :first AND :last AND s.contact_status = 1
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.contact_due BETWEEN :first AND :last AND s.contact_status IN (1, 2, 3)
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN (s.close_due BETWEEN :first AND :last
+                   OR s.closed_day BETWEEN :first AND :last) AND s.close_status = 1
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN (s.close_due BETWEEN :first AND :last
+                   OR s.closed_day BETWEEN :first AND :last) AND s.close_status IN (1, 2, 3)
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.received_day BETWEEN :first AND :last AND s.returned_day <> 0
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.received_day BETWEEN :first AND :last THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.returned_day BETWEEN :first AND :last AND s.return_status = 1
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.returned_day BETWEEN :first AND :last AND s.return_status IN (1, 2)
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.closed_day BETWEEN :first AND :last AND s.result = 0
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.closed_day BETWEEN :first AND :last AND s.result IN (0, 1, 2)
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.closed_day BETWEEN :first AND :last AND s.result = 3
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.closed_day BETWEEN :first AND :last THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.rated_day BETWEEN :first AND :last AND NOT s.rating_excluded
+             THEN CASE s.rating WHEN 0 THEN 100 WHEN 1 THEN 80 WHEN 2 THEN 60 ELSE 0 END
+             ELSE 0 END),
+    SUM(CASE WHEN s.rated_day BETWEEN :first AND :last AND NOT s.rating_excluded
+                  AND s.rating <> -1
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.rated_day BETWEEN :first AND :last AND NOT s.rating_excluded
+                  AND s.rating = 3
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.rated_day BETWEEN :first AND :last AND NOT s.rating_excluded
+                  AND s.rating <> -1
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.received_day BETWEEN :first AND :last AND s."repeat"
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.returned_day BETWEEN :first AND :last AND s.return_rejected
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN sv.id IS NOT NULL THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.closed_day BETWEEN :first AND :last AND NOT s.citizen_informed
+                  AND NOT s.no_reply_requested
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN rv.inconsistent = 1 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN rv.poor = 1 THEN 1 ELSE 0 END)
+FROM s
+LEFT JOIN rv ON rv.id = s.id
+LEFT JOIN sv ON sv.id = s.id
+GROUP BY s.unit
+ORDER BY s.unit
+"""
+
+_NAMED = re.compile(r":([a-z_]+)\b")
+
+
+def is_sqlite(connection: Any) -> bool:
+    return isinstance(connection, sqlite3.Connection)
+
+
+def statement(sql: str, connection: Any) -> str:
+    """`sql` (written with :name parameters) in the driver's paramstyle."""
+    return sql if is_sqlite(connection) else _NAMED.sub(r"%(\1)s", sql)
+
+
+def install_calendar(
+    connection: Any,
+    calendar: WorkingCalendar,
+    first: date = CALENDAR_FIRST,
+    last: date = CALENDAR_LAST,
+) -> None:
+    """Create (if absent) and fill `hand_calendar` and `hand_workday` from `calendar` for
+    the days `first` … `last` (default: the whole calendar, 2000 … 2099, ~36,500 rows),
+    replacing what they held; committed. Every day of the orders, and every due date, must
+    fall in the range (an order whose day is missing would drop out of the query)."""
+    cursor = connection.cursor()
+    for ddl in CALENDAR_DDL:
+        cursor.execute(ddl)
+    cursor.execute("DELETE FROM hand_calendar")
+    cursor.execute("DELETE FROM hand_workday")
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    rows = [(day.toordinal(), calendar.ordinal(day)) for day in days]
+    low, high = calendar.ordinal(first), calendar.ordinal(last)
+    workdays = [(n, calendar.working_day(n).toordinal()) for n in range(max(low, 1), high + 1)]
+    cursor.executemany(statement("INSERT INTO hand_calendar VALUES (:d, :c)", connection),
+                       [{"d": d, "c": c} for d, c in rows])  # fmt: skip
+    cursor.executemany(statement("INSERT INTO hand_workday VALUES (:n, :d)", connection),
+                       [{"n": n, "d": d} for n, d in workdays])  # fmt: skip
+    cursor.close()
+    connection.commit()
+    if not is_sqlite(connection):
+        # Fresh tables: give the planner their sizes.
+        with connection.cursor() as analyze:
+            analyze.execute("ANALYZE hand_calendar")
+            analyze.execute("ANALYZE hand_workday")
+        connection.commit()
+
+
+def run_query(
+    connection: Any, first: date, last: date, today: date, sql: str = RATES_SQL
+) -> list[Sequence[Any]]:
+    """RATES_SQL's rows (or `sql`'s, a variant) for the period `first` … `last`, limits
+    judged on `today`."""
+    cursor = connection.cursor()
+    cursor.execute(
+        statement(sql, connection),
+        {"first": first.toordinal(), "last": last.toordinal(), "today": today.toordinal()},
+    )
+    rows: list[Sequence[Any]] = cursor.fetchall()
+    cursor.close()
+    return rows
+
+
+def as_rates(rows: list[Sequence[Any]]) -> Rates:
+    """The query's rows as unit → metric key → (numerator, denominator or None)."""
+    found: Rates = {}
+    for row in rows:
+        values: dict[str, tuple[float, int | None]] = {}
+        column = 1
+        for key, rate in METRICS:
+            if rate:
+                values[key] = (float(row[column]), int(row[column + 1]))
+                column += 2
+            else:
+                values[key] = (float(row[column]), None)
+                column += 1
+        found[str(row[0])] = values
+    return found
+
+
+def hand_rates(
+    connection: Any, first: date, last: date, today: date, sql: str = RATES_SQL
+) -> Rates:
+    """The 15 metrics per unit of the orders in `connection`'s read model (a sqlite3 or
+    psycopg connection whose calendar tables are installed), period `first` … `last`,
+    limits judged on `today`. `sql`: a variant of RATES_SQL (tests check that a wrong one
+    is caught)."""
+    return as_rates(run_query(connection, first, last, today, sql))
+
+
+def connect(store: str) -> Any:
+    """A DB-API connection to the store `store` names, as `hotline --db` takes it."""
+    scheme = store.split("://", 1)[0] if "://" in store else None
+    if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
+        import psycopg
+
+        assert scheme is not None
+        return psycopg.connect("postgresql" + store[len(scheme) :])
+    path = store.removeprefix("sqlite:///")
+    if not Path(path).is_file():
+        raise SystemExit(f"hand_rates.py: no SQLite store at {path}")
+    return sqlite3.connect(path)
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--db", required=True, help="the store, as hotline --db takes it")
+    parser.add_argument("--period-start", type=_day, required=True, help="YYYY-MM-DD")
+    parser.add_argument("--period-end", type=_day, required=True, help="YYYY-MM-DD")
+    parser.add_argument(
+        "--today", type=_day, help="the day limits are judged on (default: today in Shanghai)"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the query (best kept)")
+    parser.add_argument("--json", action="store_true", help="print the rates, not the time")
+    args = parser.parse_args(argv)
+    today: date = args.today or datetime.now(UTC).astimezone(SHANGHAI).date()
+
+    # Set-up, not timed: the calendar (hotline's own, from the official schedules).
+    from hotline.adapters.official_calendar import official_schedules
+    from hotline.domain.calendar import WorkingCalendar
+
+    connection = connect(args.db)
+    try:
+        install_calendar(connection, WorkingCalendar(official_schedules()))
+        best = float("inf")
+        rows: list[Sequence[Any]] = []
+        for _ in range(max(args.repeat, 1)):
+            started = time.perf_counter()
+            rows = run_query(connection, args.period_start, args.period_end, today)
+            best = min(best, time.perf_counter() - started)
+            connection.rollback()  # end the read transaction (psycopg opens one)
+    finally:
+        connection.close()
+    if args.json:
+        document = {
+            "from": args.period_start.isoformat(),
+            "to": args.period_end.isoformat(),
+            "judged_on": today.isoformat(),
+            "units": {
+                unit: {key: {"numerator": n, "denominator": d} for key, (n, d) in values.items()}
+                for unit, values in as_rates(rows).items()
+            },
+        }
+        json.dump(document, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        print(f"{best:.4f} s, {len(rows)} units")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
