@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hotline.adapters.readmodel import ReadModel, metadata
 from hotline.domain.aggregate import SHANGHAI
@@ -107,7 +107,7 @@ def check_counts(found: dict[str, list[tuple[Any, ...]]]) -> None:
         "rm_flags": 0,
         "rm_tracking": 1,
     }
-    assert found["rm_tracking"] == [("orders-v1", EVENTS)]
+    assert found["rm_tracking"] == [("orders-v2", EVENTS)]
 
 
 def test_incremental_catch_ups_equal_a_rebuild(app: HotlineApplication, tmp_path: Path) -> None:
@@ -125,6 +125,27 @@ def test_incremental_catch_ups_equal_a_rebuild(app: HotlineApplication, tmp_path
     # One batch for everything gives the same rows too.
     assert projection.rebuild() == EVENTS
     assert rows(app.readmodel) == incremental
+
+
+def test_a_read_model_of_an_older_layout_is_dropped_and_rebuilt(
+    app: HotlineApplication, tmp_path: Path
+) -> None:
+    log_everything(app)
+    OrderProjection(app, app.readmodel).catch_up()
+    # The layout before the packed facts: no `facts` column, tracked as "orders-v1".
+    with app.readmodel.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE rm_orders DROP COLUMN facts"))
+        connection.execute(text("UPDATE rm_tracking SET name = 'orders-v1'"))
+    url = app.env["READ_MODEL_URL"]
+    reopened = ReadModel(url)
+    assert reopened.position() == 0
+    assert reopened.count() == 0
+    assert OrderProjection(app, reopened).catch_up() == EVENTS
+    found = rows(reopened)
+    check_counts(found)
+    assert found == rebuilt(app, tmp_path)
+    # The current layout is kept as it is.
+    assert ReadModel(url).position() == EVENTS
 
 
 def test_catch_ups_at_once_apply_each_event_once(
@@ -219,7 +240,7 @@ def test_a_crash_mid_catch_up_resumes_without_double_counting(
         projection.catch_up()
     assert app.readmodel.position() == 6  # two batches of three made it
     partial = rows(app.readmodel)
-    assert partial["rm_tracking"] == [("orders-v1", 6)]
+    assert partial["rm_tracking"] == [("orders-v2", 6)]
     # The first six events: H1 received, contacted, extended; H2 received, returned; and
     # H2's return rejected. Nothing of the third batch is there.
     assert [row[1] for row in partial["rm_orders"]] in (["H1", "H2"], ["H2", "H1"])
