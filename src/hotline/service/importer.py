@@ -17,7 +17,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
@@ -32,8 +32,13 @@ from hotline.service.application import ORDER_ACTIONS, ConcurrentChange, Hotline
 BATCH_LINES = 5_000
 RESERVED_FIELDS = {"number", "originator_id", "originator_version", "timestamp"}
 """Fields an event gets from hotline itself (the order number comes from "order")."""
-CACHED_ORDERS = 20_000
-"""Orders kept in memory between batches (a month of a district's orders): bounds memory."""
+CACHE_WINDOW = timedelta(days=30)
+"""Orders kept in memory between batches: those with an event in the last 30 days of the
+file's time, the span in which most orders get their events (a store read and a replay for
+each order not kept made the 2023 city-wide year 3 times slower than with none missed)."""
+CACHE_LIMIT = 250_000
+"""At most this many orders kept (about 4 KB each): the 30 days of the city's 2023 volume
+are about 200,000 orders, of a district's a tenth of that."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,11 @@ class Importer:
     def _remember(self, order: Order) -> None:
         self._cache[order.number] = order
         self._cache.move_to_end(order.number)
-        while len(self._cache) > CACHED_ORDERS:
+        cutoff = order.history[-1].at - CACHE_WINDOW
+        while (
+            len(self._cache) > CACHE_LIMIT
+            or next(iter(self._cache.values())).history[-1].at < cutoff
+        ):
             self._cache.popitem(last=False)
 
     def _apply(self, order: Order | None, line: _Line) -> Order:
