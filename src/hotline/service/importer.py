@@ -179,6 +179,8 @@ class Importer:
             raise
         for order in changed.values():
             self._remember(order)
+        if changed:
+            self._forget_before(max(order.history[-1].at for order in changed.values()))
         return outcome
 
     def _cached(self, line: _Line, careful: bool) -> Order | None:
@@ -202,12 +204,14 @@ class Importer:
     def _remember(self, order: Order) -> None:
         self._cache[order.number] = order
         self._cache.move_to_end(order.number)
-        cutoff = order.history[-1].at - CACHE_WINDOW
-        while (
-            len(self._cache) > CACHE_LIMIT
-            or next(iter(self._cache.values())).history[-1].at < cutoff
-        ):
-            self._cache.popitem(last=False)
+
+    def _forget_before(self, newest: datetime) -> None:
+        """Drop the orders whose last event is more than `CACHE_WINDOW` before `newest`, the
+        least recently used first, and any beyond `CACHE_LIMIT`."""
+        cutoff = newest - CACHE_WINDOW
+        cache = self._cache
+        while len(cache) > CACHE_LIMIT or next(iter(cache.values())).history[-1].at < cutoff:
+            cache.popitem(last=False)
 
     def _apply(self, order: Order | None, line: _Line) -> Order:
         if line.event == "received":
