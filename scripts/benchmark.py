@@ -16,8 +16,9 @@ process's peak memory (max RSS):
    query;
 6. `report scores --rubric shanghai-12345-2019` (附件1–3) and `report deductions --rubric
    market-office-2017` for all units (`--skip scores`);
-7. `hotline scheduler tick` at the year's last morning, twice: the first pass flags every
-   limit of the orders still open, the second finds them all flagged (`--skip tick`).
+7. `hotline scheduler tick` on the morning of the year's last working day, twice: the first
+   pass flags every limit of the orders still open, the second finds them all flagged
+   (`--skip tick`).
 
 PostgreSQL: `--postgres URL` names a server (a fresh database `hotline_bench` is made in
 it); without it, scripts/postgres starts one in WORKDIR/pg with PostgreSQL's own durability
@@ -38,10 +39,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
+
+from hotline.adapters.official_calendar import official_schedules
+from hotline.domain.calendar import WorkingCalendar
 
 ROOT = Path(__file__).resolve().parents[1]
 HOTLINE = ROOT / ".venv" / "bin" / "hotline"
@@ -64,6 +69,15 @@ def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, floa
             sys.exit(f"benchmark: {' '.join(args[:5])} … failed: {message}")
         out.seek(0)
         return seconds, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def last_working_day(year: int) -> date:
+    """The last working day of calendar year `year` (a pass on a day off does nothing)."""
+    calendar = WorkingCalendar(official_schedules())
+    day = date(year, 12, 31)
+    while not calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    return day
 
 
 def best_of(times: int, args: list[str]) -> float:
@@ -170,7 +184,7 @@ def bench(store: str, backend: str, events_file: Path, events: int, year: int,
                                   "--format", "json"])  # fmt: skip
             figures.add(f"{name} {year}", f"{seconds:7.2f} s  (best of 3)")
     if "tick" not in skip:
-        year_end = f"{year}-12-31 08:00"
+        year_end = f"{last_working_day(year)} 08:00"
         for label in ("scheduler tick at year end", "the same tick again"):
             seconds, peak, _ = run([*hotline, "scheduler", "tick", "--as-of", year_end])
             figures.add(label, f"{seconds:7.2f} s  peak {peak:5.0f} MB")

@@ -63,6 +63,22 @@ def test_a_repeated_pass_flags_nothing_twice(app: HotlineApplication) -> None:
     assert flags_of(app, "F1") == [("first_contact", FlagLevel.DUE_SOON)]
 
 
+def test_a_repeated_pass_skips_what_the_read_model_shows_flagged(
+    app: HotlineApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receive(app, "F1", "2026-02-13 10:00")
+    receive(app, "F2", "2026-02-13 11:00")
+    flag_due_orders(app, at("2026-02-14 08:00"))  # both due soon
+    loaded: list[str] = []
+    load = app.order
+    monkeypatch.setattr(app, "order", lambda number: loaded.append(number) or load(number))
+    again = flag_due_orders(app, at("2026-02-14 15:00"))
+    assert (again.flagged, again.already, loaded) == ([], 2, [])
+    # Overdue is a new level: those orders are loaded and flagged.
+    later = flag_due_orders(app, at("2026-02-24 09:00"))
+    assert (len(later.flagged), sorted(loaded)) == (2, ["F1", "F2"])
+
+
 def test_a_closed_order_is_not_flagged(app: HotlineApplication) -> None:
     receive(app, "F1", "2026-02-13 10:00")
     app.record("F1", "closed", at=at("2026-02-13 16:00"), result="resolved")

@@ -5,7 +5,8 @@ records a `flagged` event on each order whose limit falls due within the warning
 window (`due_soon`) or has passed (`overdue`). The order aggregate flags each
 (limit, level, due date) once, so a repeated pass, or two passes at once, flag nothing twice:
 the second writer of the same order version is refused by the store, reloads the
-order (`save_order`'s retry), and finds it flagged already.
+order (`save_order`'s retry), and finds it flagged already. A flag the read model already
+shows is skipped without loading the order.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window:
     for due in Reports(app, app.readmodel).due(today=today, window=window):
         level = FlagLevel.OVERDUE if due.status is LimitStatus.OVERDUE else FlagLevel.DUE_SOON
         flag = Flag(due.number, due.unit, due.limit.value, level, due.due)
-        if _flag(app, flag, moment):
+        seen = due.flagged
+        if seen is not None and (seen.level, seen.due) == (level, due.due):
+            already += 1  # the read model shows it: no need to load the order
+        elif _flag(app, flag, moment):
             flagged.append(flag)
         else:
             already += 1
