@@ -523,7 +523,11 @@ class ReadModel:
         units = [row[1] for row in rows]
         packed = np.frombuffer(b"".join(row[2] for row in rows), dtype=np.dtype("<i4"))
         data = packed.astype(np.int64).reshape(len(rows), len(FACT_COLUMNS))
-        position = {number: index for index, number in enumerate(numbers)}
+        # The row of each order with an extension, revisit or supervision (a map of every
+        # order cost a report on the city's 1.7 million orders 0.7 s).
+        needed = {r[0] for found in (found_extensions, found_revisits, found_supervisions)
+                  for r in found}  # fmt: skip
+        position = {number: i for i, number in enumerate(numbers) if number in needed}
         kept = [e for e in found_extensions if e[0] in position]
         c = data.T
         timelines = Timelines(

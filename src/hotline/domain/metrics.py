@@ -150,24 +150,44 @@ class MetricValue:
     """None where nothing counted (a rate over no orders)."""
 
 
+@dataclass(frozen=True)
+class Tally:
+    """A metric's weight per order and which orders its denominator counts (None: a count),
+    evaluated once and then summed by any grouping of the orders."""
+
+    weights: npt.NDArray[np.float64]
+    counted: Flags | None
+    scale: float
+
+    def by(self, keys: Days, size: int) -> list[MetricValue]:
+        """The metric for each of `size` groups; `keys[i]` is order i's group (-1: none)."""
+        member = keys >= 0
+        if self.counted is None:
+            totals = np.bincount(keys[member], weights=self.weights[member], minlength=size)
+            return [MetricValue(float(total), None, float(total)) for total in totals]
+        counted = self.counted & member
+        numerators = np.bincount(keys[counted], weights=self.weights[counted], minlength=size)
+        denominators = np.bincount(keys[counted], minlength=size)
+        return [
+            MetricValue(
+                float(numerator),
+                int(denominator),
+                self.scale * float(numerator) / int(denominator) if denominator else None,
+            )
+            for numerator, denominator in zip(numerators, denominators, strict=True)
+        ]
+
+
+def tally(metric: Metric, facts: Facts) -> Tally:
+    """`metric`'s numerator and denominator evaluated over every order of `facts`."""
+    weights = np.asarray(metric.numerator(facts), dtype=np.float64)
+    counted = None if metric.denominator is None else metric.denominator(facts)
+    return Tally(weights, counted, metric.scale)
+
+
 def compute(metric: Metric, facts: Facts, keys: Days, size: int) -> list[MetricValue]:
     """`metric` for each of `size` groups of orders; `keys[i]` is order i's group (-1: none)."""
-    member = keys >= 0
-    weights = np.asarray(metric.numerator(facts), dtype=np.float64)
-    if metric.denominator is None:
-        totals = np.bincount(keys[member], weights=weights[member], minlength=size)
-        return [MetricValue(float(total), None, float(total)) for total in totals]
-    counted = metric.denominator(facts) & member
-    numerators = np.bincount(keys[counted], weights=weights[counted], minlength=size)
-    denominators = np.bincount(keys[counted], minlength=size)
-    return [
-        MetricValue(
-            float(numerator),
-            int(denominator),
-            metric.scale * float(numerator) / int(denominator) if denominator else None,
-        )
-        for numerator, denominator in zip(numerators, denominators, strict=True)
-    ]
+    return tally(metric, facts).by(keys, size)
 
 
 def explain(metric: Metric, facts: Facts, selected: Flags) -> list[tuple[int, str]]:

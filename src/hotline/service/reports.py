@@ -20,7 +20,7 @@ from hotline.adapters.rubric_files import load_metrics, projections_dir
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
 from hotline.domain.limits import LimitName, LimitStatus, StatusCode, evaluate
-from hotline.domain.metrics import Facts, Metric, MetricValue, compute, explain, ordered
+from hotline.domain.metrics import Facts, Metric, MetricValue, explain, ordered, tally
 from hotline.domain.periods import Period
 from hotline.service.application import HotlineApplication
 from hotline.service.projection import OrderProjection
@@ -120,10 +120,11 @@ class Reports:
         group_of_unit = np.asarray(
             [next(i for i, g in enumerate(groups) if u in g.units) for u in units], dtype=np.int64
         )
-        by_unit = {m.key: compute(m, facts, keys, len(units)) for m in self.metrics}
+        tallies = {m.key: tally(m, facts) for m in self.metrics}
+        by_unit = {key: t.by(keys, len(units)) for key, t in tallies.items()}
         group_keys = np.where(keys >= 0, group_of_unit[np.maximum(keys, 0)], -1)
-        by_group = {m.key: compute(m, facts, group_keys, len(groups)) for m in self.metrics}
-        system = {m.key: compute(m, facts, np.zeros_like(keys), 1)[0] for m in self.metrics}
+        by_group = {key: t.by(group_keys, len(groups)) for key, t in tallies.items()}
+        system = {key: t.by(np.zeros_like(keys), 1)[0] for key, t in tallies.items()}
 
         rows: list[RatesRow] = []
         if unit is not None:
