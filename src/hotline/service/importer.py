@@ -149,6 +149,7 @@ class Importer:
     def _try_batch(self, batch: list[tuple[int, bytes]], careful: bool) -> _Outcome:
         outcome = _Outcome()
         changed: dict[str, Order] = {}
+        newest: datetime | None = None
         for number, raw in batch:
             if not raw.strip():
                 continue
@@ -158,6 +159,7 @@ class Importer:
                 unreadable = _order_of(raw)
                 outcome.reject(unreadable, LineProblem(number, unreadable, str(error)), changed)
                 continue
+            newest = line.at if newest is None else max(newest, line.at)
             if line.order in self._rejected or line.order in outcome.rejected:
                 outcome.not_written += 1
                 continue
@@ -177,10 +179,11 @@ class Importer:
             for key in changed:
                 self._cache.pop(key, None)  # holds events that were not saved
             raise
-        for order in changed.values():
+        # Oldest last event first, so that what `_forget_before` drops first is the oldest.
+        for order in sorted(changed.values(), key=lambda o: o.history[-1].at):
             self._remember(order)
-        if changed:
-            self._forget_before(max(order.history[-1].at for order in changed.values()))
+        if newest is not None:
+            self._forget_before(newest)
         return outcome
 
     def _cached(self, line: _Line, careful: bool) -> Order | None:
@@ -206,11 +209,14 @@ class Importer:
         self._cache.move_to_end(order.number)
 
     def _forget_before(self, newest: datetime) -> None:
-        """Drop the orders whose last event is more than `CACHE_WINDOW` before `newest`, the
-        least recently used first, and any beyond `CACHE_LIMIT`."""
+        """Drop the orders whose last event is more than `CACHE_WINDOW` before `newest` (the
+        latest time in the batch), the least recently used first, and any beyond
+        `CACHE_LIMIT`."""
         cutoff = newest - CACHE_WINDOW
         cache = self._cache
-        while len(cache) > CACHE_LIMIT or next(iter(cache.values())).history[-1].at < cutoff:
+        while cache and (
+            len(cache) > CACHE_LIMIT or next(iter(cache.values())).history[-1].at < cutoff
+        ):
             cache.popitem(last=False)
 
     def _apply(self, order: Order | None, line: _Line) -> Order:
