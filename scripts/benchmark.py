@@ -20,9 +20,9 @@ process's peak memory (max RSS):
    pass flags every limit of the orders still open, the second finds them all flagged
    (`--skip tick`).
 
-PostgreSQL: `--postgres URL` names a server (a fresh database `hotline_bench` is made in
-it); without it, scripts/postgres starts one in WORKDIR/pg with PostgreSQL's own durability
-settings (fsync on). A summary table of both backends ends the output.
+PostgreSQL: `--postgres URL` names a server by one of its databases (a fresh database
+`hotline_bench` is made in it); without it, scripts/postgres starts one in WORKDIR/pg with
+PostgreSQL's own durability settings (fsync on). A summary table of both backends ends the output.
 
 Usage: scripts/benchmark.py [--orders 240409] [--year 2019] [--backends sqlite,postgresql]
                             [--postgres URL] [--skip again,scores,tick] [--workdir DIR]
@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import psycopg
 from sqlalchemy.engine import make_url
 
+from hotline.adapters.eventstore import postgres_connection, store_environment
 from hotline.adapters.official_calendar import official_schedules
 from hotline.domain.calendar import WorkingCalendar
 
@@ -113,16 +113,12 @@ def postgres_store(server: str | None, workdir: Path) -> tuple[str, str]:
         environment = os.environ | {"PGPORT": str(port), "PG_DURABLE": "1"}
         server = run([str(ROOT / "scripts" / "postgres"), str(workdir / "pg")], environment)[2]
         server = server.strip()
-    url = make_url(server)
-    with psycopg.connect(
-        dbname=url.database or "postgres", host=url.host, port=url.port, user=url.username,
-        password=url.password, autocommit=True,
-    ) as connection:  # fmt: skip
+    with postgres_connection(store_environment(server)) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
         connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
         version = connection.execute("SHOW server_version").fetchone()
         fsync = connection.execute("SHOW fsync").fetchone()
-    store = url.set(drivername="postgresql", database=BENCH_DATABASE)
+    store = make_url(server).set(drivername="postgresql", database=BENCH_DATABASE)
     name = f"PostgreSQL {version[0] if version else '?'} (fsync {fsync[0] if fsync else '?'})"
     return store.render_as_string(hide_password=False), name
 
@@ -131,7 +127,7 @@ def store_size(store: str) -> float:
     """The store's size in MB: the SQLite file with its WAL, or the PostgreSQL database."""
     if "://" not in store:
         return sum(p.stat().st_size for p in Path(store).parent.glob("bench.db*")) / 1e6
-    with psycopg.connect(make_url(store).render_as_string(hide_password=False)) as connection:
+    with postgres_connection(store_environment(store)) as connection:
         found = connection.execute("SELECT pg_database_size(current_database())").fetchone()
     return int(found[0] if found else 0) / 1e6
 

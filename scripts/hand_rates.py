@@ -35,21 +35,17 @@ import sqlite3
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from typing import Any
 
-if TYPE_CHECKING:
-    from hotline.domain.calendar import WorkingCalendar
+from hotline.adapters.eventstore import postgres_connection, store_environment
+from hotline.adapters.official_calendar import official_schedules
+from hotline.domain.aggregate import now
+from hotline.domain.calendar import FIRST_DAY, LAST_DAY, WorkingCalendar
 
 Rates = dict[str, dict[str, tuple[float, int | None]]]
 """unit → metric key → (numerator, denominator; None for a count)."""
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-CALENDAR_FIRST = date(2000, 1, 1)
-CALENDAR_LAST = date(2099, 12, 31)
-"""The working-day calendar's range (hotline.domain.calendar.FIRST_DAY … LAST_DAY)."""
 
 CALENDAR_DDL = (
     "CREATE TABLE IF NOT EXISTS hand_calendar (day INTEGER PRIMARY KEY, cum INTEGER NOT NULL)",
@@ -251,8 +247,8 @@ def statement(sql: str, connection: Any) -> str:
 def install_calendar(
     connection: Any,
     calendar: WorkingCalendar,
-    first: date = CALENDAR_FIRST,
-    last: date = CALENDAR_LAST,
+    first: date = FIRST_DAY,
+    last: date = LAST_DAY,
 ) -> None:
     """Create (if absent) and fill `hand_calendar` and `hand_workday` from `calendar` for
     the days `first` … `last` (default: the whole calendar, 2000 … 2099, ~36,500 rows),
@@ -325,14 +321,11 @@ def hand_rates(
 
 def connect(store: str) -> Any:
     """A DB-API connection to the store `store` names, as `hotline --db` takes it."""
-    scheme = store.split("://", 1)[0] if "://" in store else None
-    if scheme in ("postgresql", "postgresql+psycopg", "postgres"):
-        import psycopg
-
-        assert scheme is not None
-        return psycopg.connect("postgresql" + store[len(scheme) :])
-    path = store.removeprefix("sqlite:///")
-    if not Path(path).is_file():
+    env = store_environment(store)
+    if "SQLITE_DBNAME" not in env:
+        return postgres_connection(env)
+    path = Path(env["SQLITE_DBNAME"])
+    if not path.is_file():
         raise SystemExit(f"hand_rates.py: no SQLite store at {path}")
     return sqlite3.connect(path)
 
@@ -352,11 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of the query (best kept)")
     parser.add_argument("--json", action="store_true", help="print the rates, not the time")
     args = parser.parse_args(argv)
-    today: date = args.today or datetime.now(UTC).astimezone(SHANGHAI).date()
-
-    # Set-up, not timed: the calendar (hotline's own, from the official schedules).
-    from hotline.adapters.official_calendar import official_schedules
-    from hotline.domain.calendar import WorkingCalendar
+    today: date = args.today or now().date()
 
     connection = connect(args.db)
     try:
@@ -367,7 +356,6 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             rows = run_query(connection, args.period_start, args.period_end, today)
             best = min(best, time.perf_counter() - started)
-            connection.rollback()  # end the read transaction (psycopg opens one)
     finally:
         connection.close()
     if args.json:
