@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from hotline.adapters.readmodel import ReadModel, metadata
+from hotline.adapters.readmodel import TRACKING_NAME, ReadModel, metadata
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.periods import parse_period
 from hotline.service.application import HotlineApplication
@@ -105,9 +105,10 @@ def check_counts(found: dict[str, list[tuple[Any, ...]]]) -> None:
         "rm_supervisions": 2,
         "rm_findings": 0,
         "rm_flags": 0,
+        "rm_audit": EVENTS,
         "rm_tracking": 1,
     }
-    assert found["rm_tracking"] == [("orders-v2", EVENTS)]
+    assert found["rm_tracking"] == [(TRACKING_NAME, EVENTS)]
 
 
 def test_incremental_catch_ups_equal_a_rebuild(app: HotlineApplication, tmp_path: Path) -> None:
@@ -240,7 +241,7 @@ def test_a_crash_mid_catch_up_resumes_without_double_counting(
         projection.catch_up()
     assert app.readmodel.position() == 6  # two batches of three made it
     partial = rows(app.readmodel)
-    assert partial["rm_tracking"] == [("orders-v2", 6)]
+    assert partial["rm_tracking"] == [(TRACKING_NAME, 6)]
     # The first six events: H1 received, contacted, extended; H2 received, returned; and
     # H2's return rejected. Nothing of the third batch is there.
     assert [row[1] for row in partial["rm_orders"]] in (["H1", "H2"], ["H2", "H1"])

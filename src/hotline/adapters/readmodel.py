@@ -14,10 +14,12 @@ layout drops it, and the projection rebuilds it from the events.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -47,8 +49,10 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from hotline.adapters.eventstore import SCHEMA_LOCK
+from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.limits import NONE, StatusCode, Timelines
 from hotline.domain.metrics import UNSET, OrderColumns, Revisits, Supervisions
+from hotline.domain.order import correction_summary
 from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
@@ -141,13 +145,27 @@ flags = Table(
     # When the scheduler flagged it: ISO 8601 with the +08:00 offset, so it sorts as text.
     Column("at", String(40), nullable=False, index=True),
 )
+audit = Table(
+    "rm_audit",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    # When the store recorded it: ISO 8601 in Asia/Shanghai to the microsecond, so it sorts
+    # as text.
+    Column("recorded", String(40), nullable=False, index=True),
+    Column("actor", String(100), nullable=False, index=True),
+    Column("event", String(40), nullable=False),
+    Column("detail", String(2200), nullable=False),
+)
+"""Who recorded each event and when (录入人, 录入时间): the audit trail's index. Nothing of
+a citizen's personal data: a correction of it shows masked."""
 tracking = Table(
     "rm_tracking",
     metadata,
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v2"
+TRACKING_NAME = "orders-v3"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 FLAG_COLUMNS = (orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.level,
                 flags.c.due_day, flags.c.at)  # fmt: skip
@@ -155,6 +173,7 @@ FLAG_COLUMNS = (orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.leve
 
 
 Row = dict[str, Any]
+
 LOOKBACK_DAYS = 90
 """How long before a period an order received may still have a limit falling in it (13
 working days with holidays, or an extension's promised date, is well inside)."""
@@ -243,12 +262,62 @@ ORDER_HANDLERS = {
 
 @dataclass(frozen=True)
 class Change:
-    """One stored event for the read model: its aggregate, version, class name and state."""
+    """One stored event for the read model: its aggregate, version, class name and state.
+
+    After a `Corrected` change come the order's events again, as corrected and `replayed`:
+    the order's rows are made anew from them."""
 
     id: str
     version: int
     name: str
     state: Mapping[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One event in the audit trail: when the store recorded it, by whom, what, of which
+    order (or finding; neither: the calendar), and for a correction what it changed."""
+
+    recorded: datetime
+    actor: str | None
+    event: str
+    version: int
+    order: str | None
+    finding: str | None
+    unit: str | None
+    detail: str
+
+
+def _recorded_text(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).isoformat(timespec="microseconds")
+
+
+def _audit(change: Change) -> Row:
+    state = change.state
+    return {
+        "id": change.id,
+        "version": change.version,
+        "recorded": _recorded_text(datetime.fromisoformat(state["timestamp"])),
+        "actor": state.get("actor") or "",
+        "event": _snake(change.name),
+        "detail": _detail(change.name, state),
+    }
+
+
+@cache
+def _snake(class_name: str) -> str:
+    """An event class's DOMAIN name: FirstContact -> first_contact."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", class_name).lower()
+
+
+def _detail(name: str, state: Mapping[str, Any]) -> str:
+    """What the audit trail says of a correction, a reveal or a withdrawal."""
+    if name == "Corrected":
+        return correction_summary(state)[:2200]
+    if name in ("Revealed", "FindingWithdrawn"):
+        return str(state["reason"])[:2200]
+    return ""
 
 
 @dataclass(frozen=True)
@@ -350,12 +419,19 @@ class ReadModel:
         touched = {c.id for c in changes if c.name in ORDER_HANDLERS and c.name != "Received"}
         rows: dict[str, Row] = dict(self._rows(connection, touched))
         extra: dict[Table, list[Row]] = {extensions: [], revisits: [], supervisions: [], flags: []}
+        trail = [_audit(c) for c in changes if not c.replayed]
         new_findings: dict[str, Row] = {}
         withdrawn: list[str] = []
+        remade: set[str] = set()
         for change in changes:
             handler = ORDER_HANDLERS.get(change.name)
             state = change.state
-            if handler is not None:
+            if change.name == "Corrected":  # the order's events follow, corrected
+                remade.add(change.id)
+                rows.pop(change.id, None)
+                for table, new in extra.items():
+                    extra[table] = [row for row in new if row["id"] != change.id]
+            elif handler is not None:
                 handler(rows.setdefault(change.id, {"id": change.id}), state)
             elif change.name == "Extended":
                 extra[extensions].append(
@@ -386,6 +462,11 @@ class ReadModel:
                     new_findings[change.id]["withdrawn"] = True
                 else:
                     withdrawn.append(change.id)
+        for chunk in _chunks(list(remade), 500):
+            for table in extra:
+                connection.execute(delete(table).where(table.c.id.in_(chunk)))
+        if trail:
+            self._insert_many(connection, audit, trail)
         if rows:
             for row in rows.values():
                 row["facts"] = FACTS.pack(*(row[name] for name in FACT_COLUMNS))
@@ -441,6 +522,47 @@ class ReadModel:
             query = query.where(orders.c.unit == unit)
         with self.engine.connect() as connection:
             return [_flag_record(row) for row in connection.execute(query)]
+
+    def trail(
+        self,
+        unit: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[AuditRecord]:
+        """Who recorded what, oldest first: the events of `unit`'s orders and findings (with
+        None: of everything, the calendar's too), by `actor`, recorded in [since, until)."""
+        subject = func.coalesce(orders.c.number, findings.c.id)
+        owner = func.coalesce(orders.c.unit, findings.c.unit)
+        query = (
+            select(audit.c.recorded, audit.c.actor, audit.c.event, audit.c.version, subject,
+                   owner, findings.c.id.is_not(None), audit.c.detail)
+            .outerjoin(orders, orders.c.id == audit.c.id)
+            .outerjoin(findings, findings.c.id == audit.c.id)
+            .order_by(audit.c.recorded, audit.c.id, audit.c.version)
+        )  # fmt: skip
+        if unit is not None:
+            query = query.where(owner == unit)
+        if actor is not None:
+            query = query.where(audit.c.actor == actor)
+        if since is not None:
+            query = query.where(audit.c.recorded >= _recorded_text(since))
+        if until is not None:
+            query = query.where(audit.c.recorded < _recorded_text(until))
+        with self.engine.connect() as connection:
+            return [
+                AuditRecord(
+                    recorded=datetime.fromisoformat(row[0]),
+                    actor=row[1] or None,
+                    event=row[2],
+                    version=row[3],
+                    order=None if row[6] else row[4],
+                    finding=row[4] if row[6] else None,
+                    unit=row[5],
+                    detail=row[7],
+                )
+                for row in connection.execute(query)
+            ]
 
     def open_flags(self) -> dict[tuple[str, str], FlagRecord]:
         """The latest flag on each (order number, limit) of the open orders."""

@@ -14,9 +14,11 @@ from hotline.service.application import HotlineApplication
 class Settings:
     db: str | None
     rubrics: Path | None
+    actor: str | None
 
 
 def application(ctx: typer.Context) -> HotlineApplication:
-    """The application over the store chosen by `--db` / `$HOTLINE_DB`."""
+    """The application over the store chosen by `--db` / `$HOTLINE_DB`, recording as
+    `--actor` / `$HOTLINE_ACTOR` (default: the operating-system user)."""
     settings: Settings = ctx.find_root().obj
-    return HotlineApplication(db=settings.db, rubrics=settings.rubrics)
+    return HotlineApplication(db=settings.db, rubrics=settings.rubrics, actor=settings.actor)

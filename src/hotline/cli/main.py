@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli import (
+    audit,
     bulk,
     calendar,
     finding,
@@ -52,6 +53,7 @@ app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
 app.command("rubrics")(scores.list_rubrics)
 app.command("alerts")(scheduler.alerts)
+app.command("audit")(audit.audit)
 
 
 @app.callback()
@@ -72,8 +74,18 @@ def root(
             "else the one installed with hotline."
         ),
     ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            envvar="HOTLINE_ACTOR",
+            show_envvar=False,
+            help="Who records what this command writes (录入人), kept with every event. "
+            "Default: $HOTLINE_ACTOR, else the operating-system user.",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = Settings(db=db, rubrics=rubrics)
+    ctx.obj = Settings(db=db, rubrics=rubrics, actor=actor)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.parsing import parse_day, parse_moment
 from hotline.cli.render import order_json, print_order, print_recorded
+from hotline.domain.errors import InvalidInput
 from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
@@ -239,14 +240,58 @@ def supervise(
 
 
 @app.command()
+def correct(
+    ctx: typer.Context,
+    number: Number,
+    event: Annotated[
+        str,
+        typer.Option(
+            help="The event to correct: its name (closed, first_contact …) if the order has "
+            "one such, else its number as `order show` lists it (#3)."
+        ),
+    ],
+    field: Annotated[str, typer.Option(help="The field to correct: at, result, until, unit …")],
+    value: Annotated[str, typer.Option(help="The right value (a time for at: YYYY-MM-DD HH:MM).")],
+    reason: Annotated[str, typer.Option(help="Why (更正理由): kept in the audit trail.")],
+) -> None:
+    """更正: correct a mistake in an earlier event. The original stays in the trail; every
+    report uses the corrected value."""
+    hotline = application(ctx)
+    new: object = parse_moment(value, "--value") if field == "at" else value
+    hotline.correct(number, event, field, new, reason)
+    print_recorded(hotline.view(number), "corrected")
+
+
+@app.command()
 def show(
     ctx: typer.Context,
     number: Number,
     as_json: Annotated[bool, typer.Option("--json", help="JSON, dates as YYYY-MM-DD.")] = False,
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal",
+            help="Show the citizen's name and phone in full; needs --reason, and is recorded.",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why the personal data is needed (with --reveal).")
+    ] = None,
 ) -> None:
-    """The order's timeline (happened and recorded times) and its 1·5·13 limits as of today."""
-    view = application(ctx).view(number)
+    """The order's timeline (happened and recorded times, who recorded each event) and its
+    1·5·13 limits as of today. Personal data shows masked unless --reveal."""
+    hotline = application(ctx)
+    if reveal:
+        if not reason:
+            raise InvalidInput(
+                "--reveal needs --reason: why the citizen's personal data is needed (it is "
+                "recorded with your name)"
+            )
+        hotline.reveal(number, reason)
+    elif reason is not None:
+        raise InvalidInput("--reason goes with --reveal; drop it, or add --reveal")
+    view = hotline.view(number)
     if as_json:
-        typer.echo(json.dumps(order_json(view), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(order_json(view, reveal), ensure_ascii=False, indent=2))
     else:
-        print_order(view)
+        print_order(view, reveal)

@@ -1,4 +1,4 @@
-"""How an order looks in the terminal and as JSON. Personal data is always masked."""
+"""How an order looks in the terminal and as JSON. Personal data is masked unless revealed."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from hotline.domain.aggregate import DomainEvent
+from hotline.domain.aggregate import BOOKKEEPING, DomainEvent
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
-from hotline.domain.order import Flagged, Order
-from hotline.domain.personal_data import mask_name, mask_phone
+from hotline.domain.order import Corrected, Flagged, Order
+from hotline.domain.personal_data import PERSONAL_FIELDS, mask
 from hotline.service.application import OrderView
 
 LIMIT_LABELS = {
@@ -27,21 +27,20 @@ STATUS_STYLES = {
     LimitStatus.OVERDUE: "bold red",
     LimitStatus.NOT_REQUIRED: "dim",
 }
-PERSONAL_FIELDS = {"citizen_name": mask_name, "citizen_phone": mask_phone}
 
 
 def _time(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M}"
 
 
-def _payload(event: DomainEvent) -> dict[str, Any]:
-    """The event's own fields, JSON-ready, with personal data masked and empty ones left out."""
-    fields = event.model_dump(
-        mode="json", exclude={"originator_id", "originator_version", "timestamp", "at"}
-    )
-    for name, mask in PERSONAL_FIELDS.items():
-        if fields.get(name):
-            fields[name] = mask(fields[name])
+def _payload(event: DomainEvent, reveal: bool = False) -> dict[str, Any]:
+    """The event's own fields, JSON-ready, with personal data masked (unless `reveal`) and
+    empty ones left out."""
+    fields = event.model_dump(mode="json", exclude=BOOKKEEPING)
+    if not reveal:
+        for name in PERSONAL_FIELDS:
+            if fields.get(name):
+                fields[name] = mask(name, fields[name])
     return {key: value for key, value in fields.items() if value not in (None, "")}
 
 
@@ -83,9 +82,12 @@ def _check_json(order: Order, check: LimitCheck) -> dict[str, Any]:
     }
 
 
-def order_json(view: OrderView) -> dict[str, Any]:
-    """The order, its timeline and its limits, JSON-ready (dates as YYYY-MM-DD)."""
+def order_json(view: OrderView, reveal: bool = False) -> dict[str, Any]:
+    """The order, its timeline (each event as corrected, with who recorded it) and its
+    limits, JSON-ready (dates as YYYY-MM-DD)."""
     order = view.order
+    effective = {event.originator_version: event for event in order.events}
+    corrections = _corrections(order)
     warning = unpublished_warning(view.unpublished_years)
     return {
         "number": order.number,
@@ -100,9 +102,15 @@ def order_json(view: OrderView) -> dict[str, Any]:
             {
                 "version": event.originator_version,
                 "event": event.name,
-                "happened": event.at.isoformat(),
+                "happened": effective.get(event.originator_version, event).at.isoformat(),
                 "recorded": event.timestamp.isoformat(),
-                **_payload(event),
+                "actor": event.actor,
+                **_payload(effective.get(event.originator_version, event), reveal),
+                **(
+                    {"corrected_by": corrections[event.originator_version]}
+                    if event.originator_version in corrections
+                    else {}
+                ),
             }
             for event in order.history
         ],
@@ -114,10 +122,22 @@ def order_json(view: OrderView) -> dict[str, Any]:
 HEADER_FIELDS = {"number", "unit", "kind", "channel"}
 
 
-def _details(event: DomainEvent) -> str:
+def _corrections(order: Order) -> dict[int, list[int]]:
+    """The versions of the corrections of each corrected event, by its version."""
+    found: dict[int, list[int]] = {}
+    for correction in order.history:
+        if isinstance(correction, Corrected):
+            found.setdefault(correction.target, []).append(correction.originator_version)
+    return found
+
+
+def _details(event: DomainEvent, reveal: bool = False) -> str:
     """The fields that differ from their defaults, less those the header shows."""
+    if isinstance(event, Corrected):
+        return event.summary()
     changed = event.model_dump(exclude_defaults=True).keys() - HEADER_FIELDS
-    return ", ".join(f"{key}={value}" for key, value in _payload(event).items() if key in changed)
+    payload = _payload(event, reveal)
+    return ", ".join(f"{key}={value}" for key, value in payload.items() if key in changed)
 
 
 def _check_text(check: LimitCheck) -> str:
@@ -147,26 +167,33 @@ def print_recorded(view: OrderView, event: str) -> None:
     warn_unpublished(view.unpublished_years)
 
 
-def print_order(view: OrderView) -> None:
-    """The order's header, timeline and limits as rich tables."""
+def print_order(view: OrderView, reveal: bool = False) -> None:
+    """The order's header, timeline (each event as corrected) and limits as rich tables;
+    personal data masked unless `reveal`."""
     console = Console(highlight=False)
     order = view.order
-    received = order.history[0]
-    citizen = _payload(received)
+    effective = {event.originator_version: event for event in order.events}
+    corrections = _corrections(order)
+    received = order.events[0]
+    citizen = _payload(received, reveal)
     who = " ".join(citizen[k] for k in ("citizen_name", "citizen_phone") if k in citizen)
     console.print(
         f"[bold]order {order.number}[/] · {order.kind.value} {order.kind.label} · "
         f"{order.channel.value} · {order.unit} · status [bold]{order.status.value}[/]"
         + (f" · citizen {who}" if who else "")
     )
-    timeline = Table("#", "event", "happened", "recorded", "details", title="timeline")
+    timeline = Table("#", "event", "happened", "recorded", "by", "details", title="timeline")
     for event in order.history:
+        version = event.originator_version
+        shown = effective.get(version, event)
+        corrected = ", ".join(f"#{v}" for v in corrections.get(version, ()))
         timeline.add_row(
-            str(event.originator_version),
+            str(version),
             event.name,
-            _time(event.at),
+            _time(shown.at),
             _time(event.timestamp),
-            _details(event),
+            event.actor or "—",
+            _details(shown, reveal) + (f" (corrected by {corrected})" if corrected else ""),
         )
     console.print(timeline)
     limits = Table(

@@ -11,17 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from hotline.domain.errors import InvalidInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 """Every time in the product is shown in, and every naive time is read as, Asia/Shanghai."""
 
+BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "at", "actor"}
+"""An event's fields that say which aggregate, when and by whom, not what happened."""
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far a happened time may lie after the recorded time (clock skew)."""
 
@@ -51,8 +60,10 @@ def describe(error: ValidationError) -> str:
 
 class DomainEvent(BaseModel):
     """Something that happened: `at` is when it happened (发生时间), `timestamp`
-    when the store recorded it (录入时间). Both are kept: late entry is itself a
-    compliance fact, and "as of" queries use the recorded time."""
+    when the store recorded it (录入时间), `actor` who recorded it (录入人). Both
+    times are kept: late entry is itself a compliance fact, and "as of" queries
+    use the recorded time. `actor` is None only on events recorded before hotline
+    kept it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -63,10 +74,16 @@ class DomainEvent(BaseModel):
     originator_version: int
     timestamp: AwareDatetime
     at: AwareDatetime
+    actor: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
     @field_validator("at", "timestamp", mode="before")
     @classmethod
     def _aware(cls, value: Any) -> Any:
+        if isinstance(value, str):  # as JSON has it (a correction's value): read it here
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return value  # pydantic says what is wrong with it
         return in_shanghai(value) if isinstance(value, datetime) else value
 
     def mutate(self, aggregate: Aggregate | None) -> Aggregate:
@@ -87,7 +104,7 @@ class DomainEvent(BaseModel):
 
     def payload(self) -> dict[str, Any]:
         """The event's own fields, without the store's bookkeeping."""
-        return self.model_dump(exclude={"originator_id", "originator_version", "timestamp", "at"})
+        return self.model_dump(exclude=BOOKKEEPING)
 
 
 class CreationEvent(DomainEvent):
@@ -129,6 +146,15 @@ class Aggregate:
     def _record(self, event: DomainEvent) -> None:
         event.mutate(self)
         self._pending.append(event)
+
+    def attribute_to(self, actor: str) -> None:
+        """Sign the events not yet saved: `actor` recorded them (the application does, as it
+        saves them)."""
+        if not self._pending:
+            return
+        signed = [event.model_copy(update={"actor": actor}) for event in self._pending]
+        self.history[-len(signed) :] = signed
+        self._pending = signed
 
     def collect_events(self) -> Sequence[DomainEvent]:
         """The events triggered since the aggregate was loaded (for `Application.save`)."""

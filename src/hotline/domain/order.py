@@ -9,15 +9,23 @@ Every method checks that its event makes sense now; a refusal raises
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, JsonValue, ValidationError
 
-from hotline.domain.aggregate import Aggregate, CreationEvent, DomainEvent
-from hotline.domain.errors import InvalidInput, OrderRuleViolation
+from hotline.domain.aggregate import (
+    BOOKKEEPING,
+    Aggregate,
+    CreationEvent,
+    DomainEvent,
+    describe,
+)
+from hotline.domain.errors import HotlineError, InvalidInput, OrderRuleViolation
+from hotline.domain.personal_data import mask
 from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
@@ -168,6 +176,46 @@ class Supervised(DomainEvent):
     at_fault: bool = False
 
 
+class Corrected(DomainEvent):
+    """更正: a mistake in an earlier event (`target`, its version in the order) is corrected.
+
+    The original stays in the history as recorded; everything that reads the order (its
+    state, its limits, the read model, every report) uses `value` for `field` instead.
+    `at` is when the correction was made."""
+
+    name = "corrected"
+    target: Annotated[int, Field(ge=1)]
+    target_event: str
+    field: str
+    value: JsonValue
+    previous: JsonValue
+    reason: Reason
+
+    def apply(self, order: Order) -> None:
+        order.refold(self)
+
+    def summary(self) -> str:
+        """`#3 closed.result: resolved → explained (reason)`, personal data masked."""
+        return correction_summary(self.model_dump(mode="json"))
+
+
+def correction_summary(correction: Mapping[str, Any]) -> str:
+    """What a correction (its stored fields) changed, in one line; personal data masked."""
+    field = correction["field"]
+    before, after = (mask(field, correction[key]) for key in ("previous", "value"))
+    return (
+        f"#{correction['target']} {correction['target_event']}.{field}: {before} → {after} "
+        f"({correction['reason']})"
+    )
+
+
+class Revealed(DomainEvent):
+    """The citizen's personal data (name, phone) was shown in full, to `actor`, for `reason`."""
+
+    name = "revealed"
+    reason: Reason
+
+
 class FlagLevel(StrEnum):
     """How urgent a scheduler's flag is."""
 
@@ -192,6 +240,10 @@ class Flagged(DomainEvent):
 
 
 STATUS_EVENTS = (Received, Returned, ReturnRejected, Closed)
+NOT_FACTS = (Corrected, Revealed)
+"""Events about the record rather than the order: left out of its effective events."""
+UNCORRECTABLE = (Flagged, Corrected, Revealed)
+"""Events a correction cannot target: the scheduler's and the record's own."""
 """The events that change an order's status; nothing logged after one happened before it."""
 _PAST = {
     "received": "received",
@@ -228,11 +280,29 @@ class Order(Aggregate):
 
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
+        self.corrections: list[Corrected] = []
+        self._start()
+
+    def _start(self) -> None:
+        """The state before any event."""
         self.status = OrderStatus.OPEN
         self.first_contact: FirstContact | None = None
         self.closed: Closed | None = None
         self.rated: Rated | None = None
         self.flags: set[tuple[str, FlagLevel, date]] = set()
+
+    @property
+    def events(self) -> list[DomainEvent]:
+        """The order's effective events, oldest first: each as corrected, without the
+        corrections themselves (`history` is the trail, as recorded)."""
+        return _effective(self.history, self.corrections)
+
+    def refold(self, correction: Corrected) -> None:
+        """Take `correction` in: the state becomes the fold of the corrected events."""
+        self.corrections.append(correction)
+        self._start()
+        for event in self.events:
+            event.apply(self)
 
     @classmethod
     def receive(cls, number: str, at: datetime, **fields: Any) -> Order:
@@ -299,15 +369,110 @@ class Order(Aggregate):
         self._record(self._event(Flagged, at, {"limit": limit, "level": level, "due": due}))
         return True
 
+    def correct(self, at: datetime, target: int, field: str, value: Any, reason: str) -> None:
+        """Correct `field` of the event with version `target` to `value`; refused, with
+        nothing recorded, if the order's history would then break a rule."""
+        original = self._target(target)
+        if (
+            field not in type(original).model_fields
+            or field in BOOKKEEPING - {"at"}
+            or field
+            in (
+                "number",
+                "name",
+            )
+        ):
+            fields = sorted(set(original.payload()) - {"number"} | {"at"})
+            raise InvalidInput(
+                f"order {self.number}: {original.name} (#{target}) has no field {field!r} to "
+                f"correct; use one of: {', '.join(fields)}"
+            )
+        current = next(e for e in self.events if e.originator_version == target)
+        try:
+            corrected = type(current).model_validate({**current.model_dump(), field: value})
+        except ValidationError as error:
+            raise InvalidInput(
+                f"order {self.number}: {original.name}.{field} cannot be {value!r}: "
+                f"{describe(error)}"
+            ) from None
+        before = current.model_dump(mode="json")[field]
+        after = corrected.model_dump(mode="json")[field]
+        if after == before:
+            raise InvalidInput(
+                f"order {self.number}: {original.name}.{field} (#{target}) is already {after}"
+            )
+        correction: Corrected = self._next(
+            Corrected,
+            at=at,
+            target=target,
+            target_event=original.name,
+            field=field,
+            value=after,
+            previous=before,
+            reason=reason,
+        )
+        self._check_history(_effective(self.history, [*self.corrections, correction]))
+        self._record(correction)
+
+    def reveal(self, at: datetime, reason: str) -> None:
+        """Record that the citizen's personal data was shown in full, and why."""
+        self._record(self._next(Revealed, at=at, reason=reason))
+
+    def event_version(self, event: str) -> int:
+        """The version of the order's one `event` (a name such as `closed`, or `#3`/`3`)."""
+        if event.lstrip("#").isdigit():
+            return self._target(int(event.lstrip("#"))).originator_version
+        found = [e for e in self.history if e.name == event and not isinstance(e, UNCORRECTABLE)]
+        if len(found) == 1:
+            return found[0].originator_version
+        if not found:
+            raise InvalidInput(
+                f"order {self.number} has no {event!r} event to correct; see `hotline order "
+                f"show {self.number}` for its events"
+            )
+        versions = ", ".join(f"#{e.originator_version}" for e in found)
+        raise InvalidInput(
+            f"order {self.number} has {len(found)} {event} events ({versions}); name one by "
+            "its number"
+        )
+
     def events_of(self, event_class: type[DomainEvent]) -> list[Any]:
-        """This order's events of one class, oldest first."""
-        return [e for e in self.history if isinstance(e, event_class)]
+        """This order's effective events of one class, oldest first."""
+        return [e for e in self.events if isinstance(e, event_class)]
+
+    def _target(self, version: int) -> DomainEvent:
+        if not 1 <= version <= len(self.history):
+            raise InvalidInput(
+                f"order {self.number} has no event #{version}: its events are #1-"
+                f"#{len(self.history)}"
+            )
+        event = self.history[version - 1]
+        if isinstance(event, UNCORRECTABLE):
+            raise InvalidInput(
+                f"order {self.number}: #{version} is a {event.name} event, which cannot be "
+                "corrected; correct the event it concerns"
+            )
+        return event
+
+    def _check_history(self, events: list[DomainEvent]) -> None:
+        """Replay `events` through the order's rules: OrderRuleViolation if one breaks one."""
+        received, *rest = events
+        assert isinstance(received, Received)
+        fields = received.payload()
+        try:
+            scratch = Order.receive(fields.pop("number"), at=received.at, **fields)
+            for event in rest:
+                if not isinstance(event, Flagged):
+                    ORDER_COMMANDS[event.name](scratch, at=event.at, **event.payload())
+        except HotlineError as error:
+            problem = str(error).removesuffix("; check --at")
+            raise OrderRuleViolation(f"the correction would not stand: {problem}") from None
 
     def _event(self, event_class: type[DomainEvent], at: datetime, fields: dict[str, Any]) -> Any:
         """A validated next event, refused if it happened before the order's last change of
         status (received, returned, return rejected, closed): its times cannot run backwards."""
         event = self._next(event_class, at=at, **fields)
-        last = next(e for e in reversed(self.history) if isinstance(e, STATUS_EVENTS))
+        last = next(e for e in reversed(self.events) if isinstance(e, STATUS_EVENTS))
         if event.at < last.at:
             raise OrderRuleViolation(
                 f"order {self.number}: {event_class.name} at {event.at:%Y-%m-%d %H:%M} is before "
@@ -332,5 +497,27 @@ class Order(Aggregate):
         event: DomainEvent = self._event(event_class, at, fields)
         return event
 
+
+def _effective(history: list[DomainEvent], corrections: list[Corrected]) -> list[DomainEvent]:
+    events = {e.originator_version: e for e in history if not isinstance(e, NOT_FACTS)}
+    for correction in corrections:
+        current = events[correction.target]
+        events[correction.target] = type(current).model_validate(
+            {**current.model_dump(), correction.field: correction.value}
+        )
+    return list(events.values())
+
+
+ORDER_COMMANDS: dict[str, Callable[..., None]] = {
+    "first_contact": Order.contact,
+    "extended": Order.extend,
+    "returned": Order.return_,
+    "return_rejected": Order.reject_return,
+    "closed": Order.close,
+    "revisited": Order.revisit,
+    "rated": Order.rate,
+    "supervised": Order.supervise,
+}
+"""What can happen to a received order, by the event's DOMAIN name."""
 
 Received.aggregate_class = Order

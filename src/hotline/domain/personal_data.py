@@ -15,3 +15,15 @@ def mask_phone(phone: str) -> str:
         return "*" * len(digits)
     keep_head = 3 if len(digits) >= 10 else 0
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+
+
+PERSONAL_FIELDS = {"citizen_name": mask_name, "citizen_phone": mask_phone}
+"""The events' fields that hold personal data, and how each is masked."""
+
+
+def mask(field: str, value: object) -> str:
+    """`value` of an event's `field` as it may be shown: masked if it is personal data."""
+    masking = PERSONAL_FIELDS.get(field)
+    if masking is not None and isinstance(value, str):
+        return masking(value)
+    return str(value)

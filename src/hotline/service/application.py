@@ -7,7 +7,9 @@ transaction, so a refused event writes nothing.
 
 from __future__ import annotations
 
+import getpass
 import logging
+import os
 import random
 import sqlite3
 import time
@@ -47,26 +49,13 @@ from hotline.domain.errors import (
 )
 from hotline.domain.finding import Finding
 from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
-from hotline.domain.order import Order, order_id
+from hotline.domain.order import ORDER_COMMANDS, Order, order_id
 from hotline.domain.rubric import Rubric, finding_items
 from hotline.domain.units import UnitRegistry
 
 
 class ConcurrentChange(HotlineError):
     """Someone else changed the same aggregate between our read and our write."""
-
-
-ORDER_ACTIONS: dict[str, Callable[..., None]] = {
-    "first_contact": Order.contact,
-    "extended": Order.extend,
-    "returned": Order.return_,
-    "return_rejected": Order.reject_return,
-    "closed": Order.close,
-    "revisited": Order.revisit,
-    "rated": Order.rate,
-    "supervised": Order.supervise,
-}
-"""What can happen to a received order, by the event's DOMAIN name."""
 
 
 @dataclass(frozen=True)
@@ -94,9 +83,13 @@ class HotlineApplication(Application[UUID]):
 
     name = "hotline"
 
-    def __init__(self, db: str | None = None, rubrics: Path | None = None) -> None:
+    def __init__(
+        self, db: str | None = None, rubrics: Path | None = None, actor: str | None = None
+    ) -> None:
         """`db`: the store (a SQLite path or a `postgresql://` URL); None means `$HOTLINE_DB`
-        or the default."""
+        or the default. `actor`: who records what this application saves (录入人); None means
+        the operating-system user."""
+        self.actor = actor_name(actor) if actor is not None else default_actor()
         self.rubrics = rubrics or rubrics_dir()
         env = store_environment(db)
         try:
@@ -153,7 +146,7 @@ class HotlineApplication(Application[UUID]):
 
         def act() -> Order:
             order = self.order(number)
-            ORDER_ACTIONS[event](order, at=when, **fields)
+            ORDER_COMMANDS[event](order, at=when, **fields)
             return order
 
         return self.save_order(act(), retry=act)
@@ -185,6 +178,30 @@ class HotlineApplication(Application[UUID]):
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
             attempt += 1
             order = retry()
+
+    def correct(self, number: str, event: str, field: str, value: Any, reason: str) -> Order:
+        """Correct `field` of order `number`'s `event` (a name such as `closed`, or its
+        number `#3`) to `value`, for `reason`: a `corrected` event; the original stays."""
+
+        def act() -> Order:
+            order = self.order(number)
+            target = order.event_version(event)
+            new = self.units.get(str(value)).name if field == "unit" else value
+            order.correct(now(), target, field, new, reason)
+            return order
+
+        return self.save_order(act(), retry=act)
+
+    def reveal(self, number: str, reason: str) -> Order:
+        """The order, with a record that its citizen's personal data is shown in full to
+        this application's actor, for `reason`."""
+
+        def act() -> Order:
+            order = self.order(number)
+            order.reveal(now(), reason)
+            return order
+
+        return self.save_order(act(), retry=act)
 
     def order(self, number: str) -> Order:
         """The order with this number, as it stands now."""
@@ -321,6 +338,8 @@ class HotlineApplication(Application[UUID]):
         For bulk loads: it goes straight to the recorder (`Application.save` checks each
         object against runtime protocols, which costs more than storing it).
         """
+        for aggregate in aggregates:
+            aggregate.attribute_to(self.actor)
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         if events:
             self.recorder.insert_events(list(map(self.mapper.to_stored_event, events)))
@@ -342,6 +361,7 @@ class HotlineApplication(Application[UUID]):
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
         """Save `aggregate`'s new events in one transaction: ConcurrentChange(`conflict`) if
         someone else saved it since it was loaded, StoreError if the store cannot write."""
+        aggregate.attribute_to(self.actor)
         try:
             self.save(aggregate)
         except IntegrityError:
@@ -350,6 +370,24 @@ class HotlineApplication(Application[UUID]):
             raise StoreError(
                 f"could not write to the store ({one_line(error)}); nothing was written"
             ) from None
+
+
+def actor_name(name: str) -> str:
+    """`name` as an actor (录入人): 1-100 printable characters."""
+    name = name.strip()
+    if not 1 <= len(name) <= 100 or not name.isprintable():
+        raise InvalidInput(
+            f"actor {name!r} is not a name: give 1-100 printable characters with --actor"
+        )
+    return name
+
+
+def default_actor() -> str:
+    """The operating-system user running hotline (`uid N` if it has no name)."""
+    try:
+        return actor_name(getpass.getuser())
+    except (OSError, KeyError, InvalidInput):
+        return f"uid {os.getuid()}"
 
 
 def _when(at: datetime | None) -> datetime:

@@ -26,11 +26,11 @@ from eventsourcing.persistence import IntegrityError
 
 from hotline.domain.aggregate import DomainEvent, in_shanghai
 from hotline.domain.errors import HotlineError, InvalidInput, OrderAlreadyReceived, OrderNotFound
-from hotline.domain.order import ORDER_EVENTS, Order, order_id
-from hotline.service.application import ORDER_ACTIONS, ConcurrentChange, HotlineApplication
+from hotline.domain.order import ORDER_COMMANDS, ORDER_EVENTS, Order, order_id
+from hotline.service.application import ConcurrentChange, HotlineApplication
 
 BATCH_LINES = 5_000
-RESERVED_FIELDS = {"number", "originator_id", "originator_version", "timestamp"}
+RESERVED_FIELDS = {"number", "originator_id", "originator_version", "timestamp", "actor"}
 """Fields an event gets from hotline itself (the order number comes from "order")."""
 CACHE_WINDOW = timedelta(days=30)
 """Orders kept in memory between batches: those with an event in the last 30 days of the
@@ -228,7 +228,7 @@ class Importer:
             return Order.receive(line.order, at=line.at, **fields)
         if order is None:
             raise OrderNotFound(f"no order {line.order} has been received before this line")
-        ORDER_ACTIONS[line.event](order, at=line.at, **line.fields)
+        ORDER_COMMANDS[line.event](order, at=line.at, **line.fields)
         return order
 
     def _already_present(self, order: Order | None, line: _Line) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, cast
+from uuid import UUID
 
 import sqlalchemy.exc
 from eventsourcing import persistence
@@ -122,14 +123,39 @@ class OrderProjection:
 
     def _changes(self, batch: Sequence[Notification]) -> list[Change]:
         decode = self.mapper.decode_state
-        return [
-            Change(
+        changes = []
+        for n in batch:
+            change = Change(
                 id=str(n.originator_id),
                 version=n.originator_version,
                 name=n.topic.rpartition(":")[2],
                 state=decode(n.state),
             )
-            for n in batch
+            changes.append(change)
+            if change.name == "Corrected":
+                changes.extend(self._corrected(change))
+        return changes
+
+    def _corrected(self, correction: Change) -> list[Change]:
+        """The order's events up to `correction`, each as corrected, replayed (at the
+        correction's recorded time, for --as-of)."""
+        stored = self.app.recorder.select_events(UUID(correction.id), lte=correction.version)
+        states = {
+            event.originator_version: (
+                event.topic.rpartition(":")[2],
+                self.mapper.decode_state(event.state),
+            )
+            for event in stored
+        }
+        for name, state in list(states.values()):
+            if name == "Corrected":
+                target_name, target = states[state["target"]]
+                states[state["target"]] = (target_name, target | {state["field"]: state["value"]})
+        recorded = correction.state["timestamp"]
+        return [
+            Change(correction.id, version, name, state | {"timestamp": recorded}, replayed=True)
+            for version, (name, state) in states.items()
+            if name not in ("Corrected", "Revealed")
         ]
 
 

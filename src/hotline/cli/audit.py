@@ -1,0 +1,68 @@
+"""`hotline audit`: who recorded what (录入人), and every correction."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hotline.cli.context import application
+from hotline.cli.output import Format, FormatOption, emit
+from hotline.cli.parsing import parse_day
+from hotline.domain.errors import InvalidInput
+from hotline.service.audit import order_trail, trail
+
+
+def audit(
+    ctx: typer.Context,
+    number: Annotated[
+        str | None,
+        typer.Argument(help="One order's whole trail (工单编号).", show_default=False),
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Only this unit's orders and findings.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Only what this actor recorded.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Recorded on or after this day, YYYY-MM-DD.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Recorded on or before this day, YYYY-MM-DD.")
+    ] = None,
+    output: FormatOption = Format.TABLE,
+) -> None:
+    """The audit trail: every event with when it was recorded and by whom, oldest first;
+    corrections show what they changed. Personal data shows masked."""
+    hotline = application(ctx)
+    if number is not None:
+        if unit or by or start or end:
+            raise InvalidInput(
+                "give an order number, or filters (--unit --by --from --to), not both"
+            )
+        order, entries = order_trail(hotline, number)
+        rows = [
+            {"version": e.version, "recorded": e.recorded.isoformat(), "actor": e.actor,
+             "event": e.event, "happened": e.happened.isoformat(),
+             "detail": e.detail,
+             "corrected_by": " ".join(f"#{v}" for v in e.corrected_by) or None}
+            for e in entries
+        ]  # fmt: skip
+        columns = [("version", "#"), ("recorded", "recorded"), ("actor", "by"),
+                   ("event", "event"), ("happened", "happened"), ("detail", "as recorded"),
+                   ("corrected_by", "corrected by")]  # fmt: skip
+        emit(rows, columns, output, title=f"order {order.number}: {len(rows)} events",
+             document={"order": order.number, "unit": order.unit})  # fmt: skip
+        return
+    since = parse_day(start, "--from") if start else None
+    until = parse_day(end, "--to") if end else None
+    if since and until and until < since:
+        raise InvalidInput(f"--to {until} is before --from {since}")
+    found = trail(hotline, unit, by, since, until)
+    rows = [
+        {"recorded": r.recorded.isoformat(), "actor": r.actor, "event": r.event,
+         "order": r.order, "finding": r.finding, "unit": r.unit, "version": r.version,
+         "detail": r.detail or None}
+        for r in found
+    ]  # fmt: skip
+    columns = [("recorded", "recorded"), ("actor", "by"), ("event", "event"),
+               ("order", "order"), ("unit", "unit"), ("version", "#"),
+               ("detail", "detail")]  # fmt: skip
+    emit(rows, columns, output, title=f"{len(rows)} events recorded")
