@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -11,6 +12,11 @@ from hotline.cli.output import Format, FormatOption, emit
 from hotline.cli.parsing import parse_day
 from hotline.domain.errors import InvalidInput
 from hotline.service.audit import order_trail, trail
+
+
+def _time(moment: datetime, output: Format) -> str:
+    """To the second in a table, ISO 8601 to the microsecond for programs."""
+    return f"{moment:%Y-%m-%d %H:%M:%S}" if output is Format.TABLE else moment.isoformat()
 
 
 def audit(
@@ -39,8 +45,8 @@ def audit(
             )
         order, entries = order_trail(hotline, number)
         rows = [
-            {"version": e.version, "recorded": e.recorded.isoformat(), "actor": e.actor,
-             "event": e.event, "happened": e.happened.isoformat(),
+            {"version": e.version, "recorded": _time(e.recorded, output), "actor": e.actor,
+             "event": e.event, "happened": _time(e.happened, output),
              "detail": e.detail,
              "corrected_by": " ".join(f"#{v}" for v in e.corrected_by) or None}
             for e in entries
@@ -57,7 +63,7 @@ def audit(
         raise InvalidInput(f"--to {until} is before --from {since}")
     found = trail(hotline, unit, by, since, until)
     rows = [
-        {"recorded": r.recorded.isoformat(), "actor": r.actor, "event": r.event,
+        {"recorded": _time(r.recorded, output), "actor": r.actor, "event": r.event,
          "order": r.order, "finding": r.finding, "unit": r.unit, "version": r.version,
          "detail": r.detail or None}
         for r in found
