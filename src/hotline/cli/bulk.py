@@ -36,7 +36,7 @@ def import_file(
         task = bar.add_task("import", total=size)
         result = importer.run(handle, lambda done: bar.update(task, completed=done))
     for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
-        print(f"hotline: {file}: {problem}", file=sys.stderr)  # verbatim: no markup, no wrap
+        print("hotline:", *f"{file}: {problem}".split(), file=sys.stderr)  # one line, no markup
     if len(result.problems) > MAX_PROBLEMS_SHOWN:
         more = len(result.problems) - MAX_PROBLEMS_SHOWN
         print(f"hotline: … and {more} more bad lines", file=sys.stderr)

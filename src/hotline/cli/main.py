@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # Typer's own ending, usage errors included
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
     except HotlineError as error:
-        print(f"hotline: {error}", file=sys.stderr)
+        print("hotline:", *str(error).split(), file=sys.stderr)  # one line, whatever it quotes
         return EXIT_REFUSED
     except Exception as error:
         if os.environ.get("HOTLINE_DEBUG"):

@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+from hotline.domain.calendar import FIRST_DAY, LAST_DAY
 from hotline.domain.errors import InvalidInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -172,6 +173,11 @@ def _make(
         )
     except ValidationError as error:
         raise InvalidInput(f"{event_class.name}: {describe(error)}") from None
+    if not FIRST_DAY <= event.at.date() <= LAST_DAY:
+        raise InvalidInput(
+            f"{event_class.name}: happened time {event.at:%Y-%m-%d %H:%M} is outside the "
+            f"working-day calendar ({FIRST_DAY} … {LAST_DAY}); give the time it really happened"
+        )
     if event.at > recorded + FUTURE_TOLERANCE:
         raise InvalidInput(
             f"{event_class.name}: happened time {event.at:%Y-%m-%d %H:%M} is in the future; "

@@ -24,6 +24,7 @@ from hotline.domain.aggregate import (
     DomainEvent,
     describe,
 )
+from hotline.domain.calendar import LAST_DAY
 from hotline.domain.errors import HotlineError, InvalidInput, OrderRuleViolation
 from hotline.domain.personal_data import mask
 from hotline.domain.vocabulary import (
@@ -324,6 +325,11 @@ class Order(Aggregate):
     def extend(self, at: datetime, **fields: Any) -> None:
         self._require_open("an extension")
         event: Extended = self._event(Extended, at, fields)
+        if event.until > LAST_DAY:
+            raise InvalidInput(
+                f"order {self.number}: the promised date {event.until} is after the last day "
+                f"the working-day calendar counts ({LAST_DAY})"
+            )
         if event.until <= event.at.date():
             raise OrderRuleViolation(
                 f"order {self.number}: the promised date {event.until} must be after the day "

@@ -25,13 +25,17 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from hotline.domain.aggregate import DomainEvent, in_shanghai
+from hotline.domain.calendar import FIRST_DAY, LAST_DAY
 from hotline.domain.errors import HotlineError, InvalidInput, OrderAlreadyReceived, OrderNotFound
-from hotline.domain.order import ORDER_COMMANDS, ORDER_EVENTS, Order, order_id
+from hotline.domain.order import ORDER_COMMANDS, ORDER_EVENTS, ORDER_NUMBER, Order, order_id
 from hotline.service.application import ConcurrentChange, HotlineApplication
 
 BATCH_LINES = 5_000
 RESERVED_FIELDS = {"number", "originator_id", "originator_version", "timestamp", "actor"}
 """Fields an event gets from hotline itself (the order number comes from "order")."""
+UNIT_NAME_MAX = 100
+"""The longest unit name a `received` line may give (as the event allows): a longer one is
+refused before the registry looks for names like it."""
 CACHE_WINDOW = timedelta(days=30)
 """Orders kept in memory between batches: those with an event in the last 30 days of the
 file's time, the span in which most orders get their events (a store read and a replay for
@@ -151,7 +155,7 @@ class Importer:
         changed: dict[str, Order] = {}
         newest: datetime | None = None
         for number, raw in batch:
-            if not raw.strip():
+            if not raw.removeprefix(codecs.BOM_UTF8).strip():  # a BOM alone is blank too
                 continue
             try:
                 line = _parse(number, raw)
@@ -271,23 +275,50 @@ def _parse(number: int, raw: bytes) -> _Line:
         item = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(f"not a JSON object: {error.msg} (column {error.colno})") from None
+    except ValueError:  # an integer of more than 4,300 digits
+        raise InvalidInput("not a JSON object: a number has too many digits") from None
+    except RecursionError:
+        raise InvalidInput("not a JSON object: arrays or objects nested too deeply") from None
     if not isinstance(item, dict):
         raise InvalidInput("not a JSON object")
     order, event, at = item.pop("order", None), item.pop("event", None), item.pop("at", None)
     if not isinstance(order, str) or not order.strip():
         raise InvalidInput('"order" (the order number) is missing or not text')
-    if event not in ORDER_EVENTS:
+    if not ORDER_NUMBER.fullmatch(order.strip()):
+        raise InvalidInput(
+            f'"order" {order!r} is not an order number: 1-64 letters, digits and - _ . /, '
+            "starting with a letter or digit"
+        )
+    if not isinstance(event, str) or event not in ORDER_EVENTS:
         names = ", ".join(ORDER_EVENTS)
         raise InvalidInput(f'"event" {event!r} is not one of: {names}')
     if reserved := RESERVED_FIELDS & item.keys():
         names = ", ".join(sorted(reserved))
         raise InvalidInput(f"field(s) {names} are set by hotline, not by a line; remove them")
+    known = ORDER_EVENTS[event].model_fields.keys() - RESERVED_FIELDS - {"at"}
+    if unknown := item.keys() - known:
+        raise InvalidInput(
+            f"{event}: unknown field(s) {', '.join(sorted(map(repr, unknown)))}; "
+            f"its fields are: {', '.join(sorted(known))}"
+        )
+    unit = item.get("unit")
+    if event == "received" and not (isinstance(unit, str) and len(unit) <= UNIT_NAME_MAX):
+        raise InvalidInput(
+            f'received: "unit" must be a unit\'s name (at most {UNIT_NAME_MAX} characters), as '
+            "in `hotline units`"
+        )
     if not isinstance(at, str):
         raise InvalidInput('"at" is missing: when it happened, ISO 8601 with +08:00')
     try:
-        moment = in_shanghai(datetime.fromisoformat(at))
+        moment: datetime | None = in_shanghai(datetime.fromisoformat(at))
     except ValueError:
         raise InvalidInput(f'"at" {at!r} is not an ISO 8601 date and time') from None
+    except OverflowError:  # year 1 or 9999, taken past the end by its offset
+        moment = None
+    if moment is None or not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise InvalidInput(
+            f'"at" {at!r} is outside the working-day calendar ({FIRST_DAY} … {LAST_DAY})'
+        )
     return _Line(number, order.strip(), event, moment, item)
 
 
@@ -297,4 +328,5 @@ _ORDER_FIELD = re.compile(r'"order"\s*:\s*"([^"\\]+)"')
 def _order_of(raw: bytes) -> str | None:
     """The order number of a line that could not be parsed, if its text shows one."""
     found = _ORDER_FIELD.search(raw.decode("utf-8", errors="replace"))
-    return found[1].strip() or None if found else None
+    number = found[1].strip() if found else ""
+    return number if ORDER_NUMBER.fullmatch(number) else None
