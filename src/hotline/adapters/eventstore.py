@@ -10,6 +10,9 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import sqlite3
+import time
+from base64 import b64decode
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +31,12 @@ if TYPE_CHECKING:
     import psycopg
 
 DB_ENV = "HOTLINE_DB"
+KEY_ENV = "HOTLINE_KEY"
+KEY_FILE_ENV = "HOTLINE_KEY_FILE"
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+ENCRYPTED = b"\x00hotline-aes1\x00"
+"""Starts every encrypted state. JSON never starts with a NUL byte, so a store can hold the
+plaintext events written before a key was configured beside encrypted ones."""
 
 
 class StoreError(HotlineError):
@@ -52,10 +61,12 @@ def store_environment(location: str | None) -> dict[str, str]:
     `postgresql://user:password@host:port/dbname` URL; None means `$HOTLINE_DB`,
     and failing that the default path.
     """
+    key = configured_key()
+    cipher = {"CIPHER_TOPIC": CIPHER_TOPIC if key else "", "CIPHER_KEY": key or ""}
     location = location or os.environ.get(DB_ENV) or str(default_db_path())
     scheme = location.split("://", 1)[0] if "://" in location else None
     if scheme in POSTGRES_SCHEMES:
-        return _postgres_environment(location)
+        return _postgres_environment(location) | cipher
     if location.startswith("sqlite:///"):
         location = location.removeprefix("sqlite:///")
     elif scheme is not None:
@@ -72,12 +83,68 @@ def store_environment(location: str | None) -> dict[str, str]:
         raise StoreError(
             f"cannot create the store's directory {path.parent}: {error.strerror}"
         ) from None
-    return {
+    _create_owner_only(path)
+    return cipher | {
         "READ_MODEL_URL": f"sqlite:///{path}",
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "30",
     }
+
+
+def _create_owner_only(path: Path) -> None:
+    """Create a new SQLite store's file readable by its owner only (SQLite gives the -wal and
+    -shm files the same mode). An existing file is left as it is: several processes may open
+    a new store at once."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise StoreError(f"cannot create the store {path}: {error.strerror}") from None
+
+
+def configured_key() -> str | None:
+    """The store's key, from `$HOTLINE_KEY` or the file named by `$HOTLINE_KEY_FILE`; None
+    when neither is set. A malformed key, or a key file others may read, is refused."""
+    key = os.environ.get(KEY_ENV)
+    key_file = os.environ.get(KEY_FILE_ENV)
+    if key and key_file:
+        raise StoreError(f"both {KEY_ENV} and {KEY_FILE_ENV} are set; unset one of them")
+    source = KEY_ENV
+    if key_file:
+        key = _read_key_file(Path(key_file).expanduser())
+        source = f"{KEY_FILE_ENV} {key_file}"
+    if not key:
+        return None
+    key = key.strip()
+    from eventsourcing.cryptography import AESCipher  # only with a key: it costs 30 ms
+
+    try:
+        size = len(b64decode(key, validate=True))
+    except ValueError:
+        size = 0
+    if size not in AESCipher.KEY_SIZES:
+        raise StoreError(
+            f"{source} is not a key (the base64 of 16, 24 or 32 bytes); "
+            "make one with `hotline key generate`"
+        )
+    return key
+
+
+def _read_key_file(path: Path) -> str:
+    """The key in `path`, refused (as ssh does) if its group or others have any access."""
+    try:
+        with path.open("rb") as file:
+            mode = os.fstat(file.fileno()).st_mode
+            if mode & 0o077:
+                raise StoreError(
+                    f"{KEY_FILE_ENV} {path} is open to group or others (mode "
+                    f"{mode & 0o777:04o}); make it owner-only with chmod 600 {path}"
+                )
+            return file.read().decode("ascii", errors="replace")
+    except OSError as error:
+        raise StoreError(f"cannot read {KEY_FILE_ENV} {path}: {error.strerror}") from None
 
 
 def store_name(env: dict[str, str]) -> str:
@@ -111,8 +178,10 @@ def postgres_connection(env: dict[str, str]) -> psycopg.Connection[Any]:
 def opening(env: dict[str, str]) -> Iterator[None]:
     """Around opening the store. On PostgreSQL: connect once first, so that a server down, a
     bad password or an unknown database is one clear StoreError (the connection pool would
-    only time out), and hold `SCHEMA_LOCK` while the store creates its tables."""
+    only time out), and hold `SCHEMA_LOCK` while the store creates its tables. On SQLite: put
+    the file in WAL mode first (`_wal_mode`)."""
     if "POSTGRES_DBNAME" not in env:
+        _wal_mode(env)
         yield
         return
     from psycopg import Error
@@ -126,6 +195,36 @@ def opening(env: dict[str, str]) -> Iterator[None]:
     with connection:  # closing it releases the lock
         connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         yield
+
+
+LOCKED_WAIT = 30.0
+"""Seconds to wait for a new SQLite store that other processes are setting up."""
+
+
+def _wal_mode(env: dict[str, str]) -> None:
+    """Put the SQLite store in WAL mode, waiting up to `LOCKED_WAIT` seconds while it is locked.
+
+    eventsourcing does it on its first connection, but SQLite does not wait for a busy lock to
+    change the journal mode: processes opening a new store at once failed with "database is
+    locked". Once the file is in WAL mode, eventsourcing leaves it as it is."""
+    deadline = time.monotonic() + LOCKED_WAIT
+    connection = sqlite3.connect(env["SQLITE_DBNAME"], timeout=LOCKED_WAIT, isolation_level=None)
+    try:
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"cannot open the store {store_name(env)}: another process kept it "
+                        f"locked for {LOCKED_WAIT:g} s; try again"
+                    ) from None
+            time.sleep(0.01)
+    finally:
+        connection.close()
 
 
 def _postgres_environment(location: str) -> dict[str, str]:
@@ -179,7 +278,10 @@ _KEYS = {"originator_id", "originator_version"}
 
 
 class PydanticMapper(Mapper[Any]):
-    """Maps pydantic domain events to JSON stored events and back, validating on read."""
+    """Maps pydantic domain events to JSON stored events and back, validating on read.
+
+    With a cipher (a key configured), states are encrypted and marked `ENCRYPTED`; unmarked
+    states are plaintext JSON, read with or without a key."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         assert isinstance(domain_event, DomainEvent)
@@ -187,7 +289,7 @@ class PydanticMapper(Mapper[Any]):
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
-            data = self.cipher.encrypt(data)
+            data = ENCRYPTED + self.cipher.encrypt(data)
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
@@ -197,12 +299,26 @@ class PydanticMapper(Mapper[Any]):
 
     def decode_state(self, data: bytes) -> dict[str, Any]:
         """A stored event's state as plain JSON values (for projections: no validation)."""
-        if self.cipher:
-            data = self.cipher.decrypt(data)
+        if data.startswith(ENCRYPTED):
+            data = self._decrypt(data[len(ENCRYPTED) :])
         if self.compressor:
             data = self.compressor.decompress(data)
         state: dict[str, Any] = json.loads(data)
         return state
+
+    def _decrypt(self, data: bytes) -> bytes:
+        if self.cipher is None:
+            raise StoreError(
+                f"the store holds encrypted events; set {KEY_ENV} or {KEY_FILE_ENV} to the "
+                "store's key"
+            )
+        try:
+            return self.cipher.decrypt(data)
+        except ValueError:
+            raise StoreError(
+                f"{KEY_ENV} is not this store's key (its events cannot be decrypted); set "
+                f"{KEY_ENV} or {KEY_FILE_ENV} to the key the store was written with"
+            ) from None
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         event_class = resolve_topic(stored_event.topic)

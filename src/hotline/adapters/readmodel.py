@@ -44,7 +44,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -364,6 +364,11 @@ def _pragmas(connection: Any, _: Any) -> None:
     cursor.close()
 
 
+CREATE_ATTEMPTS = 20
+"""Times to try creating the tables while other processes create them too (each try finds
+more of them there)."""
+
+
 class ReadModel:
     """The read-model tables in one database, and the operations the projection needs."""
 
@@ -371,6 +376,23 @@ class ReadModel:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _pragmas)
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                self._create_tables()
+                break
+            except OperationalError as error:
+                # SQLite creates tables outside a transaction: another process opening a new
+                # store at the same moment created one between our look and our CREATE.
+                if "already exists" not in str(error) or attempt == CREATE_ATTEMPTS - 1:
+                    raise
+        try:
+            with self.engine.begin() as connection:
+                if connection.scalar(select(func.count()).select_from(tracking)) == 0:
+                    connection.execute(insert(tracking).values(name=TRACKING_NAME, position=0))
+        except IntegrityError:
+            pass  # another process started the tracking row at the same moment
+
+    def _create_tables(self) -> None:
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 # Two processes creating the tables at once would clash on PostgreSQL.
@@ -378,12 +400,6 @@ class ReadModel:
             if _older_layout(connection):
                 metadata.drop_all(connection)
             metadata.create_all(connection)
-        try:
-            with self.engine.begin() as connection:
-                if connection.scalar(select(func.count()).select_from(tracking)) == 0:
-                    connection.execute(insert(tracking).values(name=TRACKING_NAME, position=0))
-        except IntegrityError:
-            pass  # another process started the tracking row at the same moment
 
     def position(self) -> int:
         """The last notification id applied (0: none yet)."""

@@ -19,6 +19,7 @@ from hotline.cli import (
     bulk,
     calendar,
     finding,
+    key,
     order,
     orders,
     projections,
@@ -49,6 +50,7 @@ app.add_typer(calendar.app, name="calendar")
 app.add_typer(projections.app, name="projections")
 app.add_typer(finding.app, name="finding")
 app.add_typer(scheduler.app, name="scheduler")
+app.add_typer(key.app, name="key")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
 app.command("rubrics")(scores.list_rubrics)

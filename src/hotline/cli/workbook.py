@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,7 +31,10 @@ class Sheet:
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet]) -> None:
-    """Write `sheets` to `path`; numbers stay numbers, a missing value is "—"."""
+    """Write `sheets` to `path`; numbers stay numbers, a missing value is "—".
+
+    A new file is owner-only (0600), like the store: it holds assessment results. A file
+    replaced keeps its mode."""
     if path.suffix.lower() != ".xlsx":
         raise InvalidInput(f"--output {path}: the workbook's name must end in .xlsx")
     if not path.parent.is_dir():
@@ -40,7 +44,8 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> None:
     for sheet in sheets:
         _add(book, sheet)
     try:
-        book.save(path)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+            book.save(file)
     except OSError as error:
         raise InvalidInput(f"--output {path}: cannot write: {error.strerror}") from None
 

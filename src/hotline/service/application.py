@@ -23,8 +23,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
+from eventsourcing.utils import Environment, EnvType
 
 from hotline.adapters.eventstore import (
+    ENCRYPTED,
     PydanticMapper,
     StoreError,
     opening,
@@ -100,6 +102,26 @@ class HotlineApplication(Application[UUID]):
                 f"cannot open the store {store_name(env)}: {one_line(error)}; "
                 "check --db or HOTLINE_DB"
             ) from None
+        if not env.get("CIPHER_KEY"):
+            self._refuse_if_encrypted()
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """The store's configuration is `store_environment`'s alone: eventsourcing would let
+        variables such as HOTLINE_CIPHER_KEY in the process's environment override it."""
+        return Environment(name, dict(env or {}))
+
+    def _refuse_if_encrypted(self) -> None:
+        """With no key configured, refuse a store whose newest event is encrypted: what this
+        process wrote would be stored in plaintext beside it."""
+        head = self.recorder.max_notification_id()
+        if not head:
+            return
+        newest = self.recorder.select_notifications(start=head, limit=1)
+        if newest and newest[0].state.startswith(ENCRYPTED):
+            raise StoreError(
+                "the store holds encrypted events; set HOTLINE_KEY or HOTLINE_KEY_FILE to the "
+                "store's key"
+            )
 
     def construct_mapper(self) -> Mapper[UUID]:
         return self.factory.mapper(
