@@ -153,7 +153,7 @@ audit = Table(
     # When the store recorded it: ISO 8601 in Asia/Shanghai to the microsecond, so it sorts
     # as text.
     Column("recorded", String(40), nullable=False, index=True),
-    Column("actor", String(100), nullable=False, index=True),
+    Column("actor", String(100), nullable=False),
     Column("event", String(40), nullable=False),
     Column("detail", String(2200), nullable=False),
 )

@@ -151,11 +151,10 @@ class Aggregate:
     def attribute_to(self, actor: str) -> None:
         """Sign the events not yet saved: `actor` recorded them (the application does, as it
         saves them)."""
-        if not self._pending:
-            return
-        signed = [event.model_copy(update={"actor": actor}) for event in self._pending]
-        self.history[-len(signed) :] = signed
-        self._pending = signed
+        for event in self._pending:
+            # Set in place, once, before the event is stored (as the store sets its position):
+            # a copy of each event cost a tenth of an import.
+            event.__dict__["actor"] = actor
 
     def collect_events(self) -> Sequence[DomainEvent]:
         """The events triggered since the aggregate was loaded (for `Application.save`)."""

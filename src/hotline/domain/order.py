@@ -478,7 +478,8 @@ class Order(Aggregate):
         """A validated next event, refused if it happened before the order's last change of
         status (received, returned, return rejected, closed): its times cannot run backwards."""
         event = self._next(event_class, at=at, **fields)
-        last = next(e for e in reversed(self.events) if isinstance(e, STATUS_EVENTS))
+        facts = self.events if self.corrections else self.history
+        last = next(e for e in reversed(facts) if isinstance(e, STATUS_EVENTS))
         if event.at < last.at:
             raise OrderRuleViolation(
                 f"order {self.number}: {event_class.name} at {event.at:%Y-%m-%d %H:%M} is before "
@@ -505,6 +506,8 @@ class Order(Aggregate):
 
 
 def _effective(history: list[DomainEvent], corrections: list[Corrected]) -> list[DomainEvent]:
+    if not corrections:
+        return [e for e in history if not isinstance(e, NOT_FACTS)]
     events = {e.originator_version: e for e in history if not isinstance(e, NOT_FACTS)}
     for correction in corrections:
         current = events[correction.target]

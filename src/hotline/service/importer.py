@@ -36,6 +36,11 @@ RESERVED_FIELDS = {"number", "originator_id", "originator_version", "timestamp",
 UNIT_NAME_MAX = 100
 """The longest unit name a `received` line may give (as the event allows): a longer one is
 refused before the registry looks for names like it."""
+LINE_FIELDS = {
+    name: event.model_fields.keys() - RESERVED_FIELDS - {"at"}
+    for name, event in ORDER_EVENTS.items()
+}
+"""The fields a line of each event may give besides "order", "event" and "at"."""
 CACHE_WINDOW = timedelta(days=30)
 """Orders kept in memory between batches: those with an event in the last 30 days of the
 file's time, the span in which most orders get their events (a store read and a replay for
@@ -295,7 +300,7 @@ def _parse(number: int, raw: bytes) -> _Line:
     if reserved := RESERVED_FIELDS & item.keys():
         names = ", ".join(sorted(reserved))
         raise InvalidInput(f"field(s) {names} are set by hotline, not by a line; remove them")
-    known = ORDER_EVENTS[event].model_fields.keys() - RESERVED_FIELDS - {"at"}
+    known = LINE_FIELDS[event]
     if unknown := item.keys() - known:
         raise InvalidInput(
             f"{event}: unknown field(s) {', '.join(sorted(map(repr, unknown)))}; "
