@@ -48,6 +48,17 @@ def store(db: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def other_store(tmp_path: Path) -> Iterator[str]:
+    """A second store of the same kind as `store` (to compare with): SQLite or PostgreSQL."""
+    server = postgres_server()
+    if server is None:
+        yield str(tmp_path / "other" / "hotline.db")
+        return
+    with fresh_database(server) as url:
+        yield url
+
+
+@pytest.fixture
 def app(store: str) -> Iterator[HotlineApplication]:
     application = HotlineApplication(db=store)
     yield application

@@ -39,7 +39,7 @@ from hotline.service.application import HotlineApplication
 from hotline.service.flagging import flag_due_orders
 from hotline.service.importer import Importer
 from hotline.service.projection import OrderProjection
-from stores import fresh_database, postgres_server
+from stores import postgres_server
 
 SEED_ENV = "HOTLINE_CRASH_SEED"
 KILLS = 3
@@ -76,14 +76,9 @@ def rng() -> random.Random:
 
 
 @pytest.fixture
-def clean(tmp_path: Path) -> Iterator[str]:
-    """A second store, for the run without kills: like `store`, SQLite or PostgreSQL."""
-    server = postgres_server()
-    if server is None:
-        yield str(tmp_path / "clean" / "hotline.db")
-        return
-    with fresh_database(server) as url:
-        yield url
+def clean(other_store: str) -> str:
+    """A second store, for the run without kills."""
+    return other_store
 
 
 @pytest.fixture

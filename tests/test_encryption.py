@@ -6,7 +6,7 @@ import base64
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -15,7 +15,6 @@ from eventsourcing.cryptography import AESCipher
 from sqlalchemy.engine import make_url
 
 from hotline.cli.main import main
-from stores import fresh_database, postgres_server
 
 Run = Callable[..., tuple[int, str, str]]
 GENERATOR = Path(__file__).resolve().parents[1] / "scripts" / "generate_year.py"
@@ -52,14 +51,9 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 
 
 @pytest.fixture
-def plain_store(tmp_path: Path) -> Iterator[str]:
-    """A second store of the same kind as `store`, for a store without encryption."""
-    server = postgres_server()
-    if server is None:
-        yield str(tmp_path / "plain" / "hotline.db")
-        return
-    with fresh_database(server) as url:
-        yield url
+def plain_store(other_store: str) -> str:
+    """A second store, without encryption."""
+    return other_store
 
 
 def raw_events(store: str) -> bytes:
