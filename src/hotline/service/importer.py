@@ -315,15 +315,14 @@ def _parse(number: int, raw: bytes) -> _Line:
     if not isinstance(at, str):
         raise InvalidInput('"at" is missing: when it happened, ISO 8601 with +08:00')
     try:
-        moment: datetime | None = in_shanghai(datetime.fromisoformat(at))
+        moment = in_shanghai(datetime.fromisoformat(at))
     except ValueError:
         raise InvalidInput(f'"at" {at!r} is not an ISO 8601 date and time') from None
-    except OverflowError:  # year 1 or 9999, taken past the end by its offset
-        moment = None
-    if moment is None or not FIRST_DAY <= moment.date() <= LAST_DAY:
+    except OverflowError:  # year 1 or 9999, taken past the end by its offset (the event
+        # refuses any other time outside the calendar)
         raise InvalidInput(
             f'"at" {at!r} is outside the working-day calendar ({FIRST_DAY} … {LAST_DAY})'
-        )
+        ) from None
     return _Line(number, order.strip(), event, moment, item)
 
 
