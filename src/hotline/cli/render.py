@@ -87,7 +87,7 @@ def order_json(view: OrderView, reveal: bool = False) -> dict[str, Any]:
     limits, JSON-ready (dates as YYYY-MM-DD)."""
     order = view.order
     effective = {event.originator_version: event for event in order.events}
-    corrections = _corrections(order)
+    corrections = order.corrected_by()
     warning = unpublished_warning(view.unpublished_years)
     return {
         "number": order.number,
@@ -120,15 +120,6 @@ def order_json(view: OrderView, reveal: bool = False) -> dict[str, Any]:
 
 
 HEADER_FIELDS = {"number", "unit", "kind", "channel"}
-
-
-def _corrections(order: Order) -> dict[int, list[int]]:
-    """The versions of the corrections of each corrected event, by its version."""
-    found: dict[int, list[int]] = {}
-    for correction in order.history:
-        if isinstance(correction, Corrected):
-            found.setdefault(correction.target, []).append(correction.originator_version)
-    return found
 
 
 def _details(event: DomainEvent, reveal: bool = False) -> str:
@@ -173,7 +164,7 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
     console = Console(highlight=False)
     order = view.order
     effective = {event.originator_version: event for event in order.events}
-    corrections = _corrections(order)
+    corrections = order.corrected_by()
     received = order.events[0]
     citizen = _payload(received, reveal)
     who = " ".join(citizen[k] for k in ("citizen_name", "citizen_phone") if k in citizen)

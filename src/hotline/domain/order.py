@@ -298,6 +298,13 @@ class Order(Aggregate):
         corrections themselves (`history` is the trail, as recorded)."""
         return _effective(self.history, self.corrections)
 
+    def corrected_by(self) -> dict[int, list[int]]:
+        """The versions of the corrections of each corrected event, by the event's version."""
+        found: dict[int, list[int]] = {}
+        for correction in self.corrections:
+            found.setdefault(correction.target, []).append(correction.originator_version)
+        return found
+
     def refold(self, correction: Corrected) -> None:
         """Take `correction` in: the state becomes the fold of the corrected events."""
         self.corrections.append(correction)

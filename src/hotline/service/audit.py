@@ -38,10 +38,7 @@ class TrailEntry:
 def order_trail(app: HotlineApplication, number: str) -> tuple[Order, list[TrailEntry]]:
     """The order and every event of it, oldest first, as recorded."""
     order = app.order(number)
-    corrections: dict[int, list[int]] = {}
-    for event in order.history:
-        if isinstance(event, Corrected):
-            corrections.setdefault(event.target, []).append(event.originator_version)
+    corrections = order.corrected_by()
     entries = [
         TrailEntry(
             version=event.originator_version,
