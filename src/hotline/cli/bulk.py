@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hotline.cli.context import application
+from hotline.cli.output import printable
 from hotline.domain.errors import DataFileError
 from hotline.service.importer import Importer
 
@@ -36,12 +37,12 @@ def import_file(
         task = bar.add_task("import", total=size)
         result = importer.run(handle, lambda done: bar.update(task, completed=done))
     for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
-        print("hotline:", *f"{file}: {problem}".split(), file=sys.stderr)  # one line, no markup
+        print("hotline:", *printable(f"{file}: {problem}").split(), file=sys.stderr)  # one line
     if len(result.problems) > MAX_PROBLEMS_SHOWN:
         more = len(result.problems) - MAX_PROBLEMS_SHOWN
         print(f"hotline: … and {more} more bad lines", file=sys.stderr)
     typer.echo(
-        f"{file}: {result.lines} lines, {result.written} events written, "
+        f"{printable(str(file))}: {result.lines} lines, {result.written} events written, "
         f"{result.already_present} already present"
         + (
             f"; {len(result.problems)} bad lines, {result.rejected_orders} orders rejected "

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from hotline.adapters.calendar_file import load_year_schedule
 from hotline.cli.context import application
+from hotline.cli.output import printable, shown
 from hotline.cli.parsing import parse_day
 from hotline.cli.render import warn_unpublished
 from hotline.domain.calendar import DayKind, WorkingCalendar
@@ -57,7 +58,7 @@ def day(ctx: typer.Context, when: Day, strict: Strict = False) -> None:
     calendar = application(ctx).calendar()
     status = calendar.status(parse_day(when))
     _warn_unpublished(calendar, status.day, status.day, strict)
-    why = f" — {status.name}" if status.name else ""
+    why = f" — {printable(status.name)}" if status.name else ""
     typer.echo(f"{status.day} {status.day:%A}: {KIND_TEXT[status.kind]}{why}")
 
 
@@ -106,12 +107,12 @@ def show(ctx: typer.Context) -> None:
     for year in calendar.published_years:
         added = amendments.years.get(year)
         years.add_row(
-            str(year), f"{added.source} (added by a user)" if added else "chinesecalendar"
+            str(year), shown(f"{added.source} (added by a user)" if added else "chinesecalendar")
         )
     console.print(years)
     closures = Table("date", "reason", title="local closures")
     for closure in sorted(amendments.closures.values(), key=lambda c: c.day):
-        closures.add_row(str(closure.day), closure.reason)
+        closures.add_row(str(closure.day), shown(closure.reason))
     console.print(closures)
 
 
@@ -125,7 +126,7 @@ def add_year(
     application(ctx).publish_year(schedule)
     typer.echo(
         f"{schedule.year}: {len(schedule.holidays)} holiday days and {len(schedule.workdays)} "
-        f"make-up workdays added ({schedule.source}); deadlines use them from now on"
+        f"make-up workdays added ({printable(schedule.source)}); deadlines use them from now on"
     )
 
 
@@ -138,7 +139,7 @@ def add_closure(
     """Close a working day locally, such as a typhoon day; deadlines move at the next query."""
     closed = parse_day(when)
     application(ctx).add_closure(closed, reason)
-    typer.echo(f"{closed} closed: {reason}")
+    typer.echo(f"{closed} closed: {printable(reason)}")
 
 
 @app.command("withdraw-closure")

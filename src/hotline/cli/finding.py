@@ -10,7 +10,7 @@ from uuid import UUID
 import typer
 
 from hotline.cli.context import application
-from hotline.cli.output import Format, FormatOption, emit
+from hotline.cli.output import Format, FormatOption, emit, printable
 from hotline.cli.parsing import parse_day
 from hotline.cli.report import FromOption, PeriodOption, ToOption, period_of
 from hotline.domain.errors import InvalidInput
@@ -151,4 +151,4 @@ def withdraw(
     """Withdraw a finding entered by mistake: it counts no more (it stays in the history)."""
     finding_id = _finding_id(finding)
     application(ctx).withdraw_finding(finding_id, reason)
-    typer.echo(f"finding {finding_id} withdrawn: {reason.strip()}")
+    typer.echo(f"finding {finding_id} withdrawn: {printable(reason.strip())}")

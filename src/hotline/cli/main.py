@@ -29,6 +29,7 @@ from hotline.cli import (
     units,
 )
 from hotline.cli.context import Settings
+from hotline.cli.output import printable
 from hotline.domain.errors import HotlineError
 
 EXIT_REFUSED = 1
@@ -97,14 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # Typer's own ending, usage errors included
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
     except HotlineError as error:
-        print("hotline:", *str(error).split(), file=sys.stderr)  # one line, whatever it quotes
+        print("hotline:", *printable(str(error)).split(), file=sys.stderr)  # one line, as text
         return EXIT_REFUSED
     except Exception as error:
         if os.environ.get("HOTLINE_DEBUG"):
             traceback.print_exc()
         print(
-            f"hotline: internal error ({type(error).__name__}: {error}); nothing more was "
-            "written. Set HOTLINE_DEBUG=1 to see the details and report them.",
+            f"hotline: internal error ({type(error).__name__}: {printable(str(error))}); "
+            "nothing more was written. Set HOTLINE_DEBUG=1 to see the details and report them.",
             file=sys.stderr,
         )
         return EXIT_INTERNAL

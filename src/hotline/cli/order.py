@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
 
 from hotline.cli.context import application
+from hotline.cli.output import json_text
 from hotline.cli.parsing import parse_day, parse_moment
 from hotline.cli.render import order_json, print_order, print_recorded
 from hotline.domain.errors import InvalidInput
@@ -292,6 +292,6 @@ def show(
         raise InvalidInput("--reason goes with --reveal; drop it, or add --reveal")
     view = hotline.view(number)
     if as_json:
-        typer.echo(json.dumps(order_json(view, reveal), ensure_ascii=False, indent=2))
+        typer.echo(json_text(order_json(view, reveal)))
     else:
         print_order(view, reveal)

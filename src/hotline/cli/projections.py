@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import application
+from hotline.cli.output import printable
 from hotline.cli.report import reports
 from hotline.domain.aggregate import now
 from hotline.service.projection import (
@@ -95,4 +96,4 @@ def _heard_catch_up(done: CatchUp) -> None:
 
 
 def _heard_error(message: str) -> None:
-    print(f"{now():%Y-%m-%d %H:%M:%S} hotline: {message}", file=sys.stderr, flush=True)
+    print(f"{now():%Y-%m-%d %H:%M:%S} hotline: {printable(message)}", file=sys.stderr, flush=True)

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from hotline.cli.output import printable, shown
 from hotline.domain.aggregate import BOOKKEEPING, DomainEvent
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
 from hotline.domain.order import Corrected, Flagged, Order
@@ -170,21 +172,24 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
     who = " ".join(citizen[k] for k in ("citizen_name", "citizen_phone") if k in citizen)
     console.print(
         f"[bold]order {order.number}[/] · {order.kind.value} {order.kind.label} · "
-        f"{order.channel.value} · {order.unit} · status [bold]{order.status.value}[/]"
-        + (f" · citizen {who}" if who else "")
+        f"{order.channel.value} · {escape(printable(order.unit))} · status "
+        f"[bold]{order.status.value}[/]" + (f" · citizen {escape(printable(who))}" if who else "")
     )
     timeline = Table("#", "event", "happened", "recorded", "by", "details", title="timeline")
     for event in order.history:
         version = event.originator_version
-        shown = effective.get(version, event)
+        as_corrected = effective.get(version, event)
         corrected = ", ".join(f"#{v}" for v in corrections.get(version, ()))
         timeline.add_row(
             str(version),
             event.name,
-            _time(shown.at),
+            _time(as_corrected.at),
             _time(event.timestamp),
-            event.actor or "—",
-            _details(shown, reveal) + (f" (corrected by {corrected})" if corrected else ""),
+            shown(event.actor or "—"),
+            shown(
+                _details(as_corrected, reveal)
+                + (f" (corrected by {corrected})" if corrected else "")
+            ),
         )
     console.print(timeline)
     limits = Table(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -14,7 +13,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import application
-from hotline.cli.output import Format, emit
+from hotline.cli.output import Format, emit, json_text, printable
 from hotline.cli.parsing import parse_moment
 from hotline.cli.report import reports
 from hotline.domain.aggregate import now
@@ -123,7 +122,7 @@ def _summary(done: Pass) -> str:
     if not done.working_day:
         return f"{done.day} is not a working day: nothing is due, nothing flagged"
     return f"{done.day}: {len(done.flagged)} flagged, {done.already} flagged before" + "".join(
-        f"\n  {f.level.value:9} {f.limit:13} {f.number} ({f.unit}), due {f.due}"
+        f"\n  {f.level.value:9} {f.limit:13} {f.number} ({printable(f.unit)}), due {f.due}"
         for f in done.flagged
     )
 
@@ -133,7 +132,7 @@ def _heard_pass(done: Pass) -> None:
 
 
 def _heard_error(message: str) -> None:
-    print(f"{_stamp()} hotline: {message}", file=sys.stderr, flush=True)
+    print(f"{_stamp()} hotline: {printable(message)}", file=sys.stderr, flush=True)
 
 
 def _stamp() -> str:
@@ -166,7 +165,7 @@ def alerts(
     ]  # fmt: skip
     if output is FeedFormat.JSONL:
         for row in rows:
-            typer.echo(json.dumps(row, ensure_ascii=False))
+            typer.echo(json_text(row, indent=None))
         return
     columns = [("at", "flagged at"), ("level", "level"), ("limit", "limit"), ("order", "order"),
                ("unit", "unit"), ("due", "due")]  # fmt: skip

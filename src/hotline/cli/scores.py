@@ -13,10 +13,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from hotline.adapters.rubric_files import available_rubrics
-from hotline.cli.output import WIDE, Format, FormatOption, emit
+from hotline.cli.output import WIDE, Format, FormatOption, emit, shown
 from hotline.cli.report import (
     AsOfOption,
     FromOption,
@@ -151,17 +151,24 @@ def _print_scores(board: Scoreboard) -> None:
     for group in board.groups:
         columns_here = [c for c in _columns(board) if group.spec.grades or c[0] != "grade"]
         annex, title, span = _titles(board, group)
-        table = Table(*(h for _, h in columns_here), title=f"{annex} {title}\n{span}".strip())
+        table = Table(
+            *(Column(shown(h)) for _, h in columns_here),
+            title=shown(f"{annex} {title}\n{span}".strip()),
+        )
         for row in group.rows:
             values = _row(board, row)
-            table.add_row(*("—" if values[k] is None else str(values[k]) for k, _ in columns_here))
+            table.add_row(
+                *(shown("—" if values[k] is None else values[k]) for k, _ in columns_here)
+            )
         console.print(table)
         for line in _grade_lines(group):
-            console.print(line)
+            console.print(shown(line))
         console.print()
     console.print(
-        f"rubric {board.rubric.name}; limits judged on {board.today}"
-        + (f"; as of {board.as_of}" if board.as_of else "")
+        shown(
+            f"rubric {board.rubric.name}; limits judged on {board.today}"
+            + (f"; as of {board.as_of}" if board.as_of else "")
+        )
     )
 
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import application
+from hotline.cli.output import shown
 
 
 def list_units(
@@ -24,5 +25,9 @@ def list_units(
     for unit_group in groups:
         graded = "graded" if unit_group.graded else "scores only"
         for number, name in enumerate(unit_group.units, 1):
-            table.add_row(f"{unit_group.key} ({graded})" if number == 1 else "", str(number), name)
+            table.add_row(
+                shown(f"{unit_group.key} ({graded})" if number == 1 else ""),
+                str(number),
+                shown(name),
+            )
     Console().print(table)

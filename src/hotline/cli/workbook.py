@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from hotline.cli.export import reads_as_formula, replace_file
+from hotline.cli.output import printable
 from hotline.domain.errors import InvalidInput
 
 Cell = str | int | float | Decimal | None
@@ -31,10 +34,11 @@ class Sheet:
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet]) -> None:
-    """Write `sheets` to `path`; numbers stay numbers, a missing value is "—".
+    """Write `sheets` to `path`; numbers stay numbers, a missing value is "—", and no text
+    is a formula.
 
-    A new file is owner-only (0600), like the store: it holds assessment results. A file
-    replaced keeps its mode."""
+    The file is replaced whole, never through a symbolic link (`replace_file`); a new one
+    is owner-only (0600), like the store: it holds assessment results."""
     if path.suffix.lower() != ".xlsx":
         raise InvalidInput(f"--output {path}: the workbook's name must end in .xlsx")
     if not path.parent.is_dir():
@@ -43,11 +47,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> None:
     book.remove(book.active)  # type: ignore[arg-type]
     for sheet in sheets:
         _add(book, sheet)
-    try:
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
-            book.save(file)
-    except OSError as error:
-        raise InvalidInput(f"--output {path}: cannot write: {error.strerror}") from None
+    replace_file(path, book.save)
 
 
 def _add(book: Workbook, sheet: Sheet) -> None:
@@ -55,12 +55,12 @@ def _add(book: Workbook, sheet: Sheet) -> None:
     width = len(sheet.headings)
     row = 1
     for index, title in enumerate(sheet.titles):
-        ws.cell(row=row, column=1, value=title).font = Font(bold=index == 0, size=12)
+        _cell(ws, row, 1, title).font = Font(bold=index == 0, size=12)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         ws.cell(row=row, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
         row += 1
     for column, heading in enumerate(sheet.headings, start=1):
-        cell = ws.cell(row=row, column=column, value=heading)
+        cell = _cell(ws, row, column, heading)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
@@ -69,7 +69,7 @@ def _add(book: Workbook, sheet: Sheet) -> None:
         for column, (value, number_format) in enumerate(
             zip(values, sheet.formats, strict=True), start=1
         ):
-            cell = ws.cell(row=row, column=column, value="—" if value is None else value)
+            cell = _cell(ws, row, column, "—" if value is None else value)
             if number_format and isinstance(value, int | float | Decimal):
                 cell.number_format = number_format
             if isinstance(value, Decimal):
@@ -77,12 +77,24 @@ def _add(book: Workbook, sheet: Sheet) -> None:
     row += 1
     for note in sheet.notes:
         row += 1
-        ws.cell(row=row, column=1, value=note)
+        _cell(ws, row, 1, note)
     for column, heading in enumerate(sheet.headings, start=1):
         longest = max(
             [len(heading) * 2, *(len(str(r[column - 1])) * 2 for r in sheet.rows)], default=8
         )
         ws.column_dimensions[get_column_letter(column)].width = min(max(longest, 6), 40)
+
+
+def _cell(ws: Worksheet, row: int, column: int, value: Cell) -> SheetCell:
+    """Put `value` in a cell. Text shows its control characters (a worksheet cannot hold
+    them); text a spreadsheet could take for a formula is stored as text, marked to stay
+    text when edited (as Excel's leading apostrophe does)."""
+    shown = printable(value) if isinstance(value, str) else value
+    cell: SheetCell = ws.cell(row=row, column=column, value=shown)
+    if reads_as_formula(shown):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
 
 
 def _tab_name(name: str) -> str:
