@@ -318,6 +318,11 @@ def test_unit_names_from_a_file_are_shown_not_obeyed(cli: Cli, tmp_path: Path) -
     code, _, err = cli("--rubrics", str(folder), *SCORES, "--output", str(path))
     assert code == 0, err
     assert f"␛]0;pwned␇{MINHANG}" in workbook_text(path)
+    code, _, err = cli("--rubrics", str(folder), "report", "deductions", "--rubric",
+                       "market-office-2017", "--period", "2019", "--unit", title + MINHANG,
+                       "--output", str(path))  # fmt: skip
+    assert code == 0, err
+    assert load_workbook(path).sheetnames == [f"␛_0;pwned␇{MINHANG}"]  # ] is not allowed
 
 
 def test_printable() -> None:

@@ -98,6 +98,6 @@ def _cell(ws: Worksheet, row: int, column: int, value: Cell) -> SheetCell:
 
 
 def _tab_name(name: str) -> str:
-    """Sheet names: at most 31 characters, none of []:*?/\\."""
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)
+    """Sheet names: at most 31 characters, none of []:*?/\\, control characters shown."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in printable(name))
     return cleaned[:31] or "sheet"
