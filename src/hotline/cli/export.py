@@ -35,31 +35,31 @@ def csv_cell(value: object) -> object:
     return f"'{value}" if reads_as_formula(value) else value
 
 
-def replace_file(path: Path, write: Callable[[BinaryIO], None], option: str = "--output") -> None:
-    """Write `path` whole or not at all: `write` fills a new file in the same folder, which
-    is then renamed over `path`. A symbolic link at `path` is refused (nothing is written
-    through it, and a link made meanwhile is replaced, not followed). A new file is
-    owner-only (0600); a file replaced keeps its mode."""
+def replace_file(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write `path` (an `--output`) whole or not at all: `write` fills a new file in the
+    same folder, which is then renamed over `path`. A symbolic link at `path` is refused
+    (nothing is written through it, and a link made meanwhile is replaced, not followed).
+    A new file is owner-only (0600); a file replaced keeps its mode."""
     try:
         existing = path.lstat()
     except FileNotFoundError:
         existing = None
     except OSError as error:
-        raise InvalidInput(f"{option} {path}: cannot write: {error.strerror}") from None
+        raise InvalidInput(f"--output {path}: cannot write: {error.strerror}") from None
     if existing is not None:
         if stat.S_ISLNK(existing.st_mode):
             raise InvalidInput(
-                f"{option} {path} is a symbolic link: name the file itself "
+                f"--output {path} is a symbolic link: name the file itself "
                 "(hotline does not write through a link)"
             )
         if not stat.S_ISREG(existing.st_mode):
-            raise InvalidInput(f"{option} {path}: cannot write: it is not a regular file")
+            raise InvalidInput(f"--output {path}: cannot write: it is not a regular file")
         if not os.access(path, os.W_OK):
-            raise InvalidInput(f"{option} {path}: cannot write: Permission denied")
+            raise InvalidInput(f"--output {path}: cannot write: Permission denied")
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as error:
-        raise InvalidInput(f"{option} {path}: cannot write: {error.strerror}") from None
+        raise InvalidInput(f"--output {path}: cannot write: {error.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as file:
             if existing is not None:
@@ -72,7 +72,7 @@ def replace_file(path: Path, write: Callable[[BinaryIO], None], option: str = "-
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(error, OSError):
-            raise InvalidInput(f"{option} {path}: cannot write: {error.strerror}") from None
+            raise InvalidInput(f"--output {path}: cannot write: {error.strerror}") from None
         raise
     _sync_folder(path.parent)
 
