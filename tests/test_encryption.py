@@ -38,6 +38,10 @@ ENCRYPTED_ERROR = (
 @pytest.fixture(autouse=True)
 def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """No key from the environment the tests run in."""
+    without_keys(monkeypatch)
+
+
+def without_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HOTLINE_KEY", raising=False)
     monkeypatch.delenv("HOTLINE_KEY_FILE", raising=False)
 
@@ -46,6 +50,11 @@ def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
     """`run(store, *args, key=KEY)`: `hotline --db STORE ARGS...` with HOTLINE_KEY set to KEY
     (None: unset); (exit code, stdout, stderr)."""
+    return runner(monkeypatch, capsys)
+
+
+def runner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """The `run` fixture's function."""
 
     def hotline(store: str, *args: str, key: str | None = None) -> tuple[int, str, str]:
         if key is None:
