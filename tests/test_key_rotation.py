@@ -21,7 +21,9 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
-from hotline.adapters.eventstore import ENCRYPTED
+from hotline.adapters.eventstore import ENCRYPTED, fingerprint
+from hotline.domain.aggregate import now
+from hotline.domain.store_key import StoreKey, StoreKeyError
 from hotline.service.application import HotlineApplication
 from hotline.service.key_rotation import rotate_key
 from test_encryption import (
@@ -270,6 +272,18 @@ def test_an_unfinished_rotation_is_refused_until_it_is_run_again(
         run(store, "key", "rotate", "--new-key-file", str(new_file), key=new),
         f"hotline: the new key is the store's key already ({short(new)})",
     )
+
+
+def test_the_store_key_takes_one_rotation_at_a_time_to_another_key() -> None:
+    first, second, third = (fingerprint(AESCipher.create_key(32)) for _ in range(3))
+    record = StoreKey.record(first, now())
+    with pytest.raises(StoreKeyError, match="the new key is the store's key already"):
+        record.start_rotation(now(), first)
+    record.start_rotation(now(), second)
+    with pytest.raises(StoreKeyError, match=f"a rotation to key {second[:8]}… is under way"):
+        record.start_rotation(now(), third)
+    record.finish_rotation(now())
+    assert (record.fingerprint, record.rotating_to, record.version) == (second, None, 3)
 
 
 # Killed with SIGKILL, then run again.

@@ -49,6 +49,9 @@ class StoreError(HotlineError):
     """The store cannot be opened or used."""
 
 
+NO_KEY = f"the store holds encrypted events; set {KEY_ENV} or {KEY_FILE_ENV} to the store's key"
+
+
 def default_db_path() -> Path:
     """`$XDG_DATA_HOME/hotline/hotline.db` (usually `~/.local/share/hotline/hotline.db`)."""
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -343,10 +346,7 @@ class PydanticMapper(Mapper[Any]):
 
     def _decrypt(self, data: bytes) -> bytes:
         if self.cipher is None:
-            raise StoreError(
-                f"the store holds encrypted events; set {KEY_ENV} or {KEY_FILE_ENV} to the "
-                "store's key"
-            )
+            raise StoreError(NO_KEY)
         try:
             return self.cipher.decrypt(data)
         except ValueError:

@@ -75,6 +75,8 @@ class StoreKey(Aggregate):
         return cls._create(STORE_KEY_ID, KeyRecorded, at=at, fingerprint=fingerprint)
 
     def start_rotation(self, at: datetime, new: str) -> None:
+        """Start re-encrypting the store with the key of fingerprint `new`: one rotation at a
+        time, to another key."""
         if self.rotating_to is not None:
             raise StoreKeyError(f"a rotation to key {short(self.rotating_to)} is under way already")
         if new == self.fingerprint:
@@ -82,6 +84,7 @@ class StoreKey(Aggregate):
         self._record(self._next(KeyRotationStarted, at=at, old=self.fingerprint, new=new))
 
     def finish_rotation(self, at: datetime) -> None:
+        """Every event is re-encrypted: the new key is the store's."""
         assert self.rotating_to is not None
         self._record(self._next(KeyRotationFinished, at=at, fingerprint=self.rotating_to))
 

@@ -28,6 +28,7 @@ from eventsourcing.utils import Environment, EnvType
 from hotline.adapters.eventstore import (
     ENCRYPTED,
     KEY_SOURCE,
+    NO_KEY,
     PydanticMapper,
     StoreError,
     fingerprint,
@@ -159,7 +160,7 @@ class HotlineApplication(Application[UUID]):
         if mine == record.fingerprint:
             return record
         if mine is None:
-            raise StoreError(_NO_KEY)
+            raise StoreError(NO_KEY)
         raise StoreError(
             f"{self.env[KEY_SOURCE]} is not this store's key (fingerprint {short(mine)}, "
             f"the store's is {short(record.fingerprint)}); nothing was read or written"
@@ -175,7 +176,7 @@ class HotlineApplication(Application[UUID]):
         newest = self.recorder.select_notifications(start=head, limit=1)
         if newest and newest[0].state.startswith(ENCRYPTED):
             if not self.env.get("CIPHER_KEY"):
-                raise StoreError(_NO_KEY)
+                raise StoreError(NO_KEY)
             cast(PydanticMapper, self.mapper).plaintext(newest[0].state)
 
     def _first_key_record(self) -> list[StoreKey]:
@@ -486,9 +487,6 @@ class HotlineApplication(Application[UUID]):
             raise StoreError(
                 f"could not write to the store ({one_line(error)}); nothing was written"
             ) from None
-
-
-_NO_KEY = "the store holds encrypted events; set HOTLINE_KEY or HOTLINE_KEY_FILE to the store's key"
 
 
 def actor_name(name: str) -> str:
