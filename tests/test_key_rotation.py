@@ -21,8 +21,9 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
-from hotline.adapters.eventstore import ENCRYPTED, fingerprint
+from hotline.adapters.eventstore import ENCRYPTED, PydanticMapper, fingerprint
 from hotline.domain.aggregate import now
+from hotline.domain.order import Order, order_id
 from hotline.domain.store_key import StoreKey, StoreKeyError
 from hotline.service.application import HotlineApplication
 from hotline.service.key_rotation import rotate_key
@@ -272,6 +273,37 @@ def test_an_unfinished_rotation_is_refused_until_it_is_run_again(
         run(store, "key", "rotate", "--new-key-file", str(new_file), key=new),
         f"hotline: the new key is the store's key already ({short(new)})",
     )
+
+
+def test_an_event_of_another_key_is_left_as_it_was_and_named(
+    run: Run, store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event written with a wrong key before hotline checked keys (issue 14) does not stop
+    a rotation: it is reported, and left as it was."""
+    old, new, stray = (AESCipher.create_key(32) for _ in range(3))
+    receive(run, store, "2026-000001", old)
+    monkeypatch.setenv("HOTLINE_KEY", old)
+    app = HotlineApplication(db=store)
+    order = Order.receive("W-2", at=now(), unit="闵行区市场监管局", kind="complaint",
+                          channel="12345")  # fmt: skip
+    wrong = PydanticMapper(
+        app.mapper.transcoder, cipher=AESCipher(Environment(env={"CIPHER_KEY": stray}))
+    )
+    app.recorder.insert_events([wrong.to_stored_event(e) for e in order.collect_events()])
+    app.close()
+    left = stored_rows(store)[(order_id("W-2").hex, 1)]
+    code, out, err = run(
+        store, "key", "rotate", "--new-key-file", str(key_file(tmp_path, "new.key", new)), key=old
+    )
+    assert code == 0
+    assert "1 events re-encrypted" in out
+    assert err.strip() == (
+        "hotline: 1 events were encrypted with neither key and are left as they were "
+        f"(aggregate id #version: {order_id('W-2')} #1)"
+    )
+    assert stored_rows(store)[(order_id("W-2").hex, 1)] == left
+    code, _, err = run(store, "order", "show", "2026-000001", key=new)
+    assert code == 0, err
 
 
 def test_the_store_key_takes_one_rotation_at_a_time_to_another_key() -> None:

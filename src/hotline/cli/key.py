@@ -62,3 +62,11 @@ def rotate(
         f"re-encrypted ({done.already} done by an earlier run); use the new key from now on "
         "(the read model is rebuilt by the next report)"
     )
+    if done.unreadable:
+        events = ", ".join(f"{id} #{version}" for id, version in done.unreadable[:10])
+        more = f" and {len(done.unreadable) - 10} more" if len(done.unreadable) > 10 else ""
+        typer.echo(
+            f"hotline: {len(done.unreadable)} events were encrypted with neither key and are "
+            f"left as they were (aggregate id #version: {events}{more})",
+            err=True,
+        )

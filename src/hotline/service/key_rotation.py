@@ -4,8 +4,10 @@ The rotation is recorded first (`KeyRotationStarted`, both fingerprints), then t
 rewritten in batches of one transaction each, then it is recorded finished. Each event's
 plaintext bytes stay exactly as they were; only their encryption changes. Killed at any
 point, the same command run again finishes the job: an event the new key already decrypts
-is left as it is. While the rotation is under way every other command is refused, so no
-event is written with either key; each event is always readable with one of the pair.
+is left as it is. An event neither key decrypts (written with another key before hotline
+checked keys) is left as it is too, and reported. While the rotation is under way every
+other command is refused, so no event is written with either key; each event is always
+readable with one of the pair.
 
 Plaintext events (written before any key) are encrypted with the new key too: rotating a
 store without a key to one encrypts it throughout. The read model, whose free texts are
@@ -18,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
+from uuid import UUID
 
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
-from hotline.adapters.eventstore import ENCRYPTED, PydanticMapper, fingerprint
+from hotline.adapters.eventstore import ENCRYPTED, PydanticMapper, StoreError, fingerprint
 from hotline.adapters.stored_states import Rewrite, compact, rewrite_states
 from hotline.domain.aggregate import now
 from hotline.domain.store_key import STORE_KEY_ID, StoreKey, StoreKeyError, short
@@ -42,6 +45,9 @@ class Rotation:
     new: str
     rewritten: int
     already: int
+    unreadable: list[tuple[UUID | str, int]]
+    """The (aggregate id, version) of the events neither key decrypts (written with another
+    key before hotline checked it), left as they were."""
 
 
 def rotate_key(
@@ -62,6 +68,7 @@ def rotate_key(
     assert new_mapper.cipher is not None
     head = int(app.recorder.max_notification_id() or 0)
     rewritten = already = position = 0
+    unreadable: list[tuple[UUID | str, int]] = []
     while batch := app.recorder.select_notifications(
         start=position, limit=batch_size, inclusive_of_start=False
     ):
@@ -73,7 +80,11 @@ def rotate_key(
             if state.startswith(ENCRYPTED) and _decrypts(new_mapper, state):
                 already += 1
                 continue
-            plaintext = old_mapper.plaintext(state)
+            try:
+                plaintext = old_mapper.plaintext(state)
+            except StoreError:
+                unreadable.append((notification.originator_id, notification.originator_version))
+                continue
             rewrites.append(
                 (
                     notification.originator_id,
@@ -91,7 +102,7 @@ def rotate_key(
     old = record.fingerprint
     record.finish_rotation(now())
     app.save_store_key(record)
-    return Rotation(old, new, rewritten, already)
+    return Rotation(old, new, rewritten, already, unreadable)
 
 
 def _started(app: HotlineApplication, new: str) -> StoreKey:
