@@ -367,6 +367,5 @@ class PydanticMapper(Mapper[Any]):
 def fingerprint(key: str) -> str:
     """A key's fingerprint, kept in the store (never the key): HMAC-SHA256 of a fixed label
     under the key, its first 128 bits in hex."""
-    return hmac.new(b64decode(key), b"hotline store key fingerprint", hashlib.sha256).hexdigest()[
-        :32
-    ]
+    digest = hmac.new(b64decode(key), b"hotline store key fingerprint", hashlib.sha256)
+    return digest.hexdigest()[:32]
