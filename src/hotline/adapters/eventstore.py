@@ -8,6 +8,8 @@ The read model (and the scheduler's job) live in the same database as the events
 from __future__ import annotations
 
 import getpass
+import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -26,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 
 from hotline.domain.aggregate import DomainEvent
 from hotline.domain.errors import HotlineError, one_line
+from hotline.domain.store_key import STORE_KEY_ID
 
 if TYPE_CHECKING:
     import psycopg
@@ -34,6 +37,9 @@ DB_ENV = "HOTLINE_DB"
 KEY_ENV = "HOTLINE_KEY"
 KEY_FILE_ENV = "HOTLINE_KEY_FILE"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+KEY_SOURCE = "KEY_SOURCE"
+"""The store environment's entry naming where its key came from (`HOTLINE_KEY`, or
+`HOTLINE_KEY_FILE path`), for messages."""
 ENCRYPTED = b"\x00hotline-aes1\x00"
 """Starts every encrypted state. JSON never starts with a NUL byte, so a store can hold the
 plaintext events written before a key was configured beside encrypted ones."""
@@ -41,6 +47,9 @@ plaintext events written before a key was configured beside encrypted ones."""
 
 class StoreError(HotlineError):
     """The store cannot be opened or used."""
+
+
+NO_KEY = f"the store holds encrypted events; set {KEY_ENV} or {KEY_FILE_ENV} to the store's key"
 
 
 def default_db_path() -> Path:
@@ -61,8 +70,8 @@ def store_environment(location: str | None) -> dict[str, str]:
     `postgresql://user:password@host:port/dbname` URL; None means `$HOTLINE_DB`,
     and failing that the default path.
     """
-    key = configured_key()
-    cipher = {"CIPHER_TOPIC": CIPHER_TOPIC if key else "", "CIPHER_KEY": key or ""}
+    key, source = configured_key() or ("", "")
+    cipher = {"CIPHER_TOPIC": CIPHER_TOPIC if key else "", "CIPHER_KEY": key, KEY_SOURCE: source}
     location = location or os.environ.get(DB_ENV) or str(default_db_path())
     scheme = location.split("://", 1)[0] if "://" in location else None
     if scheme in POSTGRES_SCHEMES:
@@ -104,20 +113,37 @@ def _create_owner_only(path: Path) -> None:
         raise StoreError(f"cannot create the store {path}: {error.strerror}") from None
 
 
-def configured_key() -> str | None:
-    """The store's key, from `$HOTLINE_KEY` or the file named by `$HOTLINE_KEY_FILE`; None
-    when neither is set. A malformed key, or a key file others may read, is refused."""
+def configured_key() -> tuple[str, str] | None:
+    """The store's key and where it came from (`HOTLINE_KEY`, or `HOTLINE_KEY_FILE path`),
+    from `$HOTLINE_KEY` or the file named by `$HOTLINE_KEY_FILE`; None when neither is set.
+    A malformed or empty key, or a key file others may read, is refused: an empty key never
+    means "no encryption"."""
     key = os.environ.get(KEY_ENV)
     key_file = os.environ.get(KEY_FILE_ENV)
-    if key and key_file:
+    if key is not None and key_file is not None:
         raise StoreError(f"both {KEY_ENV} and {KEY_FILE_ENV} are set; unset one of them")
-    source = KEY_ENV
-    if key_file:
-        key = _read_key_file(Path(key_file).expanduser())
+    if key_file is not None:
         source = f"{KEY_FILE_ENV} {key_file}"
-    if not key:
-        return None
+        return key_from_file(Path(key_file).expanduser(), source), source
+    if key is not None:
+        return valid_key(key, KEY_ENV), KEY_ENV
+    return None
+
+
+def key_from_file(path: Path, source: str) -> str:
+    """The key in the file `path` (named `source` in messages), checked by `valid_key`."""
+    return valid_key(_read_key_file(path, source), source)
+
+
+def valid_key(key: str, source: str) -> str:
+    """`key` (from `source`, as named in messages) without surrounding spaces; refused unless
+    it is the base64 of 16, 24 or 32 bytes."""
     key = key.strip()
+    if not key:
+        raise StoreError(
+            f"{source} is empty; give the store's key, or unset it for a store without "
+            "encryption (make a key with `hotline key generate`)"
+        )
     from eventsourcing.cryptography import AESCipher  # only with a key: it costs 30 ms
 
     try:
@@ -132,19 +158,19 @@ def configured_key() -> str | None:
     return key
 
 
-def _read_key_file(path: Path) -> str:
+def _read_key_file(path: Path, source: str) -> str:
     """The key in `path`, refused (as ssh does) if its group or others have any access."""
     try:
         with path.open("rb") as file:
             mode = os.fstat(file.fileno()).st_mode
             if mode & 0o077:
                 raise StoreError(
-                    f"{KEY_FILE_ENV} {path} is open to group or others (mode "
+                    f"{source} is open to group or others (mode "
                     f"{mode & 0o777:04o}); make it owner-only with chmod 600 {path}"
                 )
             return file.read().decode("ascii", errors="replace")
     except OSError as error:
-        raise StoreError(f"cannot read {KEY_FILE_ENV} {path}: {error.strerror}") from None
+        raise StoreError(f"cannot read {source}: {error.strerror}") from None
 
 
 def store_name(env: dict[str, str]) -> str:
@@ -280,16 +306,20 @@ _KEYS = {"originator_id", "originator_version"}
 class PydanticMapper(Mapper[Any]):
     """Maps pydantic domain events to JSON stored events and back, validating on read.
 
-    With a cipher (a key configured), states are encrypted and marked `ENCRYPTED`; unmarked
-    states are plaintext JSON, read with or without a key."""
+    With a cipher (a key configured), states are encrypted and marked `ENCRYPTED`, except the
+    store key's own record (`STORE_KEY_ID`: its fingerprints are read before any key is
+    checked); unmarked states are plaintext JSON, read with or without a key."""
+
+    key_source = KEY_ENV
+    """Where the cipher's key came from, for messages (the application sets it)."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         assert isinstance(domain_event, DomainEvent)
         data = domain_event.model_dump_json(exclude=_KEYS).encode()
         if self.compressor:
             data = self.compressor.compress(data)
-        if self.cipher:
-            data = ENCRYPTED + self.cipher.encrypt(data)
+        if self.cipher and domain_event.originator_id != STORE_KEY_ID:
+            data = self.encrypt(data)
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
@@ -297,10 +327,18 @@ class PydanticMapper(Mapper[Any]):
             state=data,
         )
 
+    def encrypt(self, data: bytes) -> bytes:
+        """A state's plaintext bytes, encrypted and marked."""
+        assert self.cipher is not None
+        return ENCRYPTED + self.cipher.encrypt(data)
+
+    def plaintext(self, data: bytes) -> bytes:
+        """A stored state's plaintext bytes (decrypted if it is encrypted)."""
+        return self._decrypt(data[len(ENCRYPTED) :]) if data.startswith(ENCRYPTED) else data
+
     def decode_state(self, data: bytes) -> dict[str, Any]:
         """A stored event's state as plain JSON values (for projections: no validation)."""
-        if data.startswith(ENCRYPTED):
-            data = self._decrypt(data[len(ENCRYPTED) :])
+        data = self.plaintext(data)
         if self.compressor:
             data = self.compressor.decompress(data)
         state: dict[str, Any] = json.loads(data)
@@ -308,16 +346,13 @@ class PydanticMapper(Mapper[Any]):
 
     def _decrypt(self, data: bytes) -> bytes:
         if self.cipher is None:
-            raise StoreError(
-                f"the store holds encrypted events; set {KEY_ENV} or {KEY_FILE_ENV} to the "
-                "store's key"
-            )
+            raise StoreError(NO_KEY)
         try:
             return self.cipher.decrypt(data)
         except ValueError:
             raise StoreError(
-                f"{KEY_ENV} is not this store's key (its events cannot be decrypted); set "
-                f"{KEY_ENV} or {KEY_FILE_ENV} to the key the store was written with"
+                f"{self.key_source} is not this store's key (its events cannot be decrypted); "
+                f"set {KEY_ENV} or {KEY_FILE_ENV} to the key the store was written with"
             ) from None
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
@@ -327,3 +362,10 @@ class PydanticMapper(Mapper[Any]):
         state["originator_version"] = stored_event.originator_version
         event: DomainEventProtocol[Any] = event_class.model_validate(state)
         return event
+
+
+def fingerprint(key: str) -> str:
+    """A key's fingerprint, kept in the store (never the key): HMAC-SHA256 of a fixed label
+    under the key, its first 128 bits in hex."""
+    digest = hmac.new(b64decode(key), b"hotline store key fingerprint", hashlib.sha256)
+    return digest.hexdigest()[:32]

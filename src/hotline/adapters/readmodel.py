@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import struct
+from base64 import b64decode, b64encode
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from eventsourcing.persistence import Cipher
 from sqlalchemy import (
     Boolean,
     Column,
@@ -35,6 +37,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     delete,
     event,
@@ -53,6 +56,7 @@ from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.limits import NONE, StatusCode, Timelines
 from hotline.domain.metrics import UNSET, OrderColumns, Revisits, Supervisions
 from hotline.domain.order import correction_summary
+from hotline.domain.store_key import short
 from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
@@ -131,7 +135,7 @@ findings = Table(
     Column("day", Integer, nullable=False, index=True),
     Column("count", Integer, nullable=False),
     Column("order_number", String(64), nullable=True),
-    Column("note", String(500), nullable=False),
+    Column("note", Text, nullable=False),  # sealed with a key (`ReadModel.seal`)
     Column("withdrawn", Boolean, nullable=False),
 )
 flags = Table(
@@ -155,17 +159,18 @@ audit = Table(
     Column("recorded", String(40), nullable=False, index=True),
     Column("actor", String(100), nullable=False),
     Column("event", String(40), nullable=False),
-    Column("detail", String(2200), nullable=False),
+    Column("detail", Text, nullable=False),  # sealed with a key (`ReadModel.seal`)
 )
 """Who recorded each event and when (录入人, 录入时间): the audit trail's index. Nothing of
-a citizen's personal data: a correction of it shows masked."""
+a citizen's personal data: a correction of it shows masked; with a key, its free text (the
+detail) is encrypted."""
 tracking = Table(
     "rm_tracking",
     metadata,
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v3"
+TRACKING_NAME = "orders-v4"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 FLAG_COLUMNS = (orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.level,
                 flags.c.due_day, flags.c.at)  # fmt: skip
@@ -317,6 +322,10 @@ def _detail(name: str, state: Mapping[str, Any]) -> str:
         return correction_summary(state)[:2200]
     if name in ("Revealed", "FindingWithdrawn"):
         return str(state["reason"])[:2200]
+    if name == "KeyRotationStarted":
+        return f"key {short(state['old'])} to {short(state['new'])}"
+    if name in ("KeyRecorded", "KeyRotationFinished"):
+        return f"key {short(state['fingerprint'])}"
     return ""
 
 
@@ -369,10 +378,19 @@ CREATE_ATTEMPTS = 20
 more of them there)."""
 
 
-class ReadModel:
-    """The read-model tables in one database, and the operations the projection needs."""
+SEALED = "\x01aes1:"
+"""Starts a read-model text sealed with the store's key (the base64 of its ciphertext follows):
+no text hotline accepts starts with a control character."""
 
-    def __init__(self, url: str) -> None:
+
+class ReadModel:
+    """The read-model tables in one database, and the operations the projection needs.
+
+    With a `cipher` (the store's key), the free texts (audit details, finding notes) are
+    kept encrypted, as the events are."""
+
+    def __init__(self, url: str, cipher: Cipher | None = None) -> None:
+        self.cipher = cipher
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _pragmas)
@@ -400,6 +418,18 @@ class ReadModel:
             if _older_layout(connection):
                 metadata.drop_all(connection)
             metadata.create_all(connection)
+
+    def seal(self, text: str) -> str:
+        """`text` as kept: encrypted with a cipher (an empty text stays empty)."""
+        if self.cipher is None or not text:
+            return text
+        return SEALED + b64encode(self.cipher.encrypt(text.encode())).decode()
+
+    def unseal(self, kept: str) -> str:
+        """A text as `seal` kept it, readable (one kept before the key was set is as it was)."""
+        if not kept.startswith(SEALED) or self.cipher is None:
+            return kept
+        return self.cipher.decrypt(b64decode(kept.removeprefix(SEALED))).decode()
 
     def position(self) -> int:
         """The last notification id applied (0: none yet)."""
@@ -436,6 +466,8 @@ class ReadModel:
         rows: dict[str, Row] = dict(self._rows(connection, touched))
         extra: dict[Table, list[Row]] = {extensions: [], revisits: [], supervisions: [], flags: []}
         trail = [_audit(c) for c in changes if not c.replayed]
+        for entry in trail:
+            entry["detail"] = self.seal(entry["detail"])
         new_findings: dict[str, Row] = {}
         withdrawn: list[str] = []
         remade: set[str] = set()
@@ -493,6 +525,8 @@ class ReadModel:
             if new:
                 self._insert_many(connection, table, new)
         if new_findings:
+            for row in new_findings.values():
+                row["note"] = self.seal(row["note"])
             self._insert_many(connection, findings, list(new_findings.values()))
         for chunk in _chunks(withdrawn, 500):
             connection.execute(
@@ -575,7 +609,7 @@ class ReadModel:
                     order=None if row[6] else row[4],
                     finding=row[4] if row[6] else None,
                     unit=row[5],
-                    detail=row[7],
+                    detail=self.unseal(row[7]),
                 )
                 for row in connection.execute(query)
             ]
@@ -613,7 +647,7 @@ class ReadModel:
             FindingRecord(
                 id=row["id"], rubric=row["rubric"], item=row["item"], unit=row["unit"],
                 day=date.fromordinal(row["day"]), count=row["count"],
-                order=row["order_number"], note=row["note"],
+                order=row["order_number"], note=self.unseal(row["note"]),
             )
             for row in rows
         ]  # fmt: skip

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -27,8 +27,11 @@ from eventsourcing.utils import Environment, EnvType
 
 from hotline.adapters.eventstore import (
     ENCRYPTED,
+    KEY_SOURCE,
+    NO_KEY,
     PydanticMapper,
     StoreError,
+    fingerprint,
     opening,
     store_environment,
     store_name,
@@ -53,6 +56,7 @@ from hotline.domain.finding import Finding
 from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
 from hotline.domain.order import ORDER_COMMANDS, Order, order_id
 from hotline.domain.rubric import Rubric, finding_items
+from hotline.domain.store_key import STORE_KEY_ID, StoreKey, short
 from hotline.domain.units import UnitRegistry
 
 
@@ -86,11 +90,19 @@ class HotlineApplication(Application[UUID]):
     name = "hotline"
 
     def __init__(
-        self, db: str | None = None, rubrics: Path | None = None, actor: str | None = None
+        self,
+        db: str | None = None,
+        rubrics: Path | None = None,
+        actor: str | None = None,
+        *,
+        rotating: bool = False,
     ) -> None:
         """`db`: the store (a SQLite path or a `postgresql://` URL); None means `$HOTLINE_DB`
         or the default. `actor`: who records what this application saves (录入人); None means
-        the operating-system user."""
+        the operating-system user. The key configured must be the store's (`check_key`);
+        `rotating` (for `key rotate` only) also opens a store whose key rotation is under
+        way."""
+        self.rotating = rotating
         self.actor = actor_name(actor) if actor is not None else default_actor()
         self.rubrics = rubrics or rubrics_dir()
         env = store_environment(db)
@@ -102,36 +114,113 @@ class HotlineApplication(Application[UUID]):
                 f"cannot open the store {store_name(env)}: {one_line(error)}; "
                 "check --db or HOTLINE_DB"
             ) from None
-        if not env.get("CIPHER_KEY"):
-            self._refuse_if_encrypted()
+        self.check_key()
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """The store's configuration is `store_environment`'s alone: eventsourcing would let
         variables such as HOTLINE_CIPHER_KEY in the process's environment override it."""
         return Environment(name, dict(env or {}))
 
-    def _refuse_if_encrypted(self) -> None:
-        """With no key configured, refuse a store whose newest event is encrypted: what this
-        process wrote would be stored in plaintext beside it."""
+    @property
+    def key_fingerprint(self) -> str | None:
+        """The fingerprint of the key this application encrypts with (None: no key)."""
+        key = self.env.get("CIPHER_KEY")
+        return fingerprint(key) if key else None
+
+    def store_key(self) -> StoreKey | None:
+        """The store's key record (None: no encrypted event was written since hotline kept
+        one)."""
+        try:
+            key: StoreKey = self.repository.get(STORE_KEY_ID)
+        except AggregateNotFoundError:
+            return None
+        return key
+
+    def check_key(self) -> StoreKey | None:
+        """Refuse a key that is not the store's, no key for an encrypted store, and (unless
+        `rotating`) a store whose key rotation is under way; the store's key record.
+
+        One indexed read: the store key's record. A store without one (none of its events
+        was encrypted since hotline kept it) is checked by its newest event."""
+        record = self.store_key()
+        if record is None:
+            self._check_newest_event()
+            return None
+        mine = self.key_fingerprint
+        if record.rotating_to is not None:
+            if not self.rotating:
+                raise StoreError(
+                    f"a rotation of the store's key from {short(record.fingerprint)} to "
+                    f"{short(record.rotating_to)} was started and has not finished; run "
+                    "`hotline key rotate --new-key-file FILE` again with the same keys to "
+                    "finish it"
+                )
+            if mine in (record.fingerprint, record.rotating_to):
+                return record
+        if mine == record.fingerprint:
+            return record
+        if mine is None:
+            raise StoreError(NO_KEY)
+        raise StoreError(
+            f"{self.env[KEY_SOURCE]} is not this store's key (fingerprint {short(mine)}, "
+            f"the store's is {short(record.fingerprint)}); nothing was read or written"
+        )
+
+    def _check_newest_event(self) -> None:
+        """For a store without a key record: refuse no key if its newest event is encrypted
+        (what this process wrote would be stored in plaintext beside it), and a key that
+        cannot decrypt it."""
         head = self.recorder.max_notification_id()
         if not head:
             return
         newest = self.recorder.select_notifications(start=head, limit=1)
         if newest and newest[0].state.startswith(ENCRYPTED):
-            raise StoreError(
-                "the store holds encrypted events; set HOTLINE_KEY or HOTLINE_KEY_FILE to the "
-                "store's key"
-            )
+            if not self.env.get("CIPHER_KEY"):
+                raise StoreError(NO_KEY)
+            cast(PydanticMapper, self.mapper).plaintext(newest[0].state)
+
+    def _first_key_record(self) -> list[StoreKey]:
+        """Before a write: the key checked again (a rotation may have started, or another
+        process recorded a key, since the store was opened), and with a key and no record
+        yet, the record of its fingerprint, to save in the same transaction."""
+        if self.check_key() is not None or self.key_fingerprint is None:
+            return []
+        self.check_oldest_encrypted()
+        return [StoreKey.record(self.key_fingerprint, now())]
+
+    def check_oldest_encrypted(self) -> None:
+        """For a store without a key record (written before hotline kept one): refuse no key,
+        or a key that cannot decrypt it, if it holds an encrypted event. It reads up to the
+        first encrypted event: once per store, before its key is recorded."""
+        mapper = cast(PydanticMapper, self.mapper)
+        position = 0
+        while batch := self.recorder.select_notifications(
+            start=position, limit=1000, inclusive_of_start=False
+        ):
+            encrypted = [n for n in batch if n.state.startswith(ENCRYPTED)]
+            if encrypted:
+                mapper.plaintext(encrypted[0].state)
+                return
+            position = batch[-1].id
+
+    def save_store_key(self, record: StoreKey) -> None:
+        """Save what was recorded on the store's key record (`key rotate`)."""
+        self._save(record, "the store's key was changed by someone else; run the command again")
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return self.factory.mapper(
-            transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
+        mapper = cast(
+            PydanticMapper,
+            self.factory.mapper(
+                transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
+            ),
         )
+        mapper.key_source = self.env.get(KEY_SOURCE) or mapper.key_source
+        return mapper
 
     @cached_property
     def readmodel(self) -> ReadModel:
         """The read-model tables, in the same database as the events."""
-        return ReadModel(self.env["READ_MODEL_URL"])
+        return ReadModel(self.env["READ_MODEL_URL"], self.mapper.cipher)
 
     @cached_property
     def units(self) -> UnitRegistry:
@@ -364,7 +453,11 @@ class HotlineApplication(Application[UUID]):
             aggregate.attribute_to(self.actor)
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         if events:
-            self.recorder.insert_events(list(map(self.mapper.to_stored_event, events)))
+            records = self._first_key_record()
+            for record in records:
+                record.attribute_to(self.actor)
+            stored = [*(e for r in records for e in r.collect_events()), *events]
+            self.recorder.insert_events(list(map(self.mapper.to_stored_event, stored)))
         return len(events)
 
     # Helpers
@@ -383,9 +476,11 @@ class HotlineApplication(Application[UUID]):
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
         """Save `aggregate`'s new events in one transaction: ConcurrentChange(`conflict`) if
         someone else saved it since it was loaded, StoreError if the store cannot write."""
-        aggregate.attribute_to(self.actor)
+        others = [] if isinstance(aggregate, StoreKey) else self._first_key_record()
+        for each in (aggregate, *others):
+            each.attribute_to(self.actor)
         try:
-            self.save(aggregate)
+            self.save(aggregate, *others)
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
         except PersistenceError as error:
