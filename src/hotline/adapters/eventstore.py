@@ -24,7 +24,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from hotline.domain.aggregate import DomainEvent
+from hotline.domain.aggregate import DomainEvent, link
 from hotline.domain.errors import HotlineError, one_line
 
 if TYPE_CHECKING:
@@ -281,11 +281,23 @@ class PydanticMapper(Mapper[Any]):
     """Maps pydantic domain events to JSON stored events and back, validating on read.
 
     With a cipher (a key configured), states are encrypted and marked `ENCRYPTED`; unmarked
-    states are plaintext JSON, read with or without a key."""
+    states are plaintext JSON, read with or without a key. Each event's `link` is of its
+    plaintext JSON, so re-encrypting an event with another key keeps its chain."""
+
+    def seal(self, domain_event: DomainEvent) -> str:
+        """The event's state as it will be stored, kept on the event; its `link` (a `Seal`)."""
+        state = domain_event.model_dump_json(exclude=_KEYS).encode()
+        domain_event.keep(state=state)
+        return link(
+            domain_event.originator_id,
+            domain_event.originator_version,
+            get_topic(type(domain_event)),
+            state,
+        )
 
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         assert isinstance(domain_event, DomainEvent)
-        data = domain_event.model_dump_json(exclude=_KEYS).encode()
+        data = domain_event.stored_state() or domain_event.model_dump_json(exclude=_KEYS).encode()
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
@@ -297,13 +309,17 @@ class PydanticMapper(Mapper[Any]):
             state=data,
         )
 
-    def decode_state(self, data: bytes) -> dict[str, Any]:
-        """A stored event's state as plain JSON values (for projections: no validation)."""
+    def plaintext(self, data: bytes) -> bytes:
+        """A stored event's state as the JSON it was made from."""
         if data.startswith(ENCRYPTED):
             data = self._decrypt(data[len(ENCRYPTED) :])
         if self.compressor:
             data = self.compressor.decompress(data)
-        state: dict[str, Any] = json.loads(data)
+        return data
+
+    def decode_state(self, data: bytes) -> dict[str, Any]:
+        """A stored event's state as plain JSON values (for projections: no validation)."""
+        state: dict[str, Any] = json.loads(self.plaintext(data))
         return state
 
     def _decrypt(self, data: bytes) -> bytes:
@@ -322,8 +338,12 @@ class PydanticMapper(Mapper[Any]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         event_class = resolve_topic(stored_event.topic)
-        state = self.decode_state(stored_event.state)
+        plaintext = self.plaintext(stored_event.state)
+        state = json.loads(plaintext)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        event: DomainEventProtocol[Any] = event_class.model_validate(state)
+        event: DomainEvent = event_class.model_validate(state)
+        event.keep(
+            link=link(event.originator_id, event.originator_version, stored_event.topic, plaintext)
+        )
         return event

@@ -11,6 +11,7 @@ import typer
 
 from hotline.cli.context import application
 from hotline.cli.report import reports
+from hotline.cli.verify import Tampered, checked
 from hotline.domain.aggregate import now
 from hotline.service.projection import (
     POLL_INTERVAL,
@@ -38,8 +39,16 @@ def status(ctx: typer.Context) -> None:
 
 @app.command()
 def rebuild(ctx: typer.Context) -> None:
-    """Empty the read model and project every event again."""
+    """Verify the store (as `hotline verify`), then empty the read model and project every
+    event again. A store with problems is not rebuilt from: the read model keeps the trail
+    of what was removed."""
     projection = reports(ctx).projection
+    found = checked(projection.app)
+    if not found.clean:
+        raise Tampered(
+            f"{found.summary()}; the read model was not rebuilt (it keeps the evidence of "
+            "removed events): see docs/verify.md"
+        )
     applied = projection.rebuild()
     typer.echo(f"read model rebuilt from {applied} events; {projection.status().orders} orders")
 

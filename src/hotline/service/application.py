@@ -128,6 +128,12 @@ class HotlineApplication(Application[UUID]):
             transcoder=self.construct_transcoder(), mapper_class=PydanticMapper
         )
 
+    @property
+    def sealer(self) -> PydanticMapper:
+        """The store's mapper, which seals each event as it will store it."""
+        assert isinstance(self.mapper, PydanticMapper)
+        return self.mapper
+
     @cached_property
     def readmodel(self) -> ReadModel:
         """The read-model tables, in the same database as the events."""
@@ -361,7 +367,7 @@ class HotlineApplication(Application[UUID]):
         object against runtime protocols, which costs more than storing it).
         """
         for aggregate in aggregates:
-            aggregate.attribute_to(self.actor)
+            aggregate.attribute_to(self.actor, self.sealer.seal)
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         if events:
             self.recorder.insert_events(list(map(self.mapper.to_stored_event, events)))
@@ -383,7 +389,7 @@ class HotlineApplication(Application[UUID]):
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
         """Save `aggregate`'s new events in one transaction: ConcurrentChange(`conflict`) if
         someone else saved it since it was loaded, StoreError if the store cannot write."""
-        aggregate.attribute_to(self.actor)
+        aggregate.attribute_to(self.actor, self.sealer.seal)
         try:
             self.save(aggregate)
         except IntegrityError:
