@@ -168,13 +168,17 @@ def test_an_event_altered_in_place_is_named(store: str, cli: Cli) -> None:
     table = Table(store)
     handled(cli, "D")
     assert cli("order", "rate", "D", "--rating", "satisfied", "--at", "2026-03-11 10:00")[0] == 0
-    for number in ("A", "D"):
-        state = table.state(number, 2)
+    for number, version in (("A", 2), ("B", 3), ("D", 2)):
+        state = table.state(number, version)
         assert b"T10:00:00+08:00" in state
-        table.set_state(number, 2, state.replace(b"T10:00:00+08:00", b"T11:00:00+08:00"))
+        table.set_state(number, version, state.replace(b"T10:00:00+08:00", b"T11:00:00+08:00"))
     assert sorted(problems(cli)) == [
-        "order A event #3 (closed): altered or moved — it does not follow #2: #2 was altered, "
-        "or #3 was moved here or replaced",  # the newest event: which of the two is not known
+        # A and B as the read model applied them: any event, the newest too
+        "order A event #2 (first_contact): altered — its state is not the one the read model "
+        "applied (edited, or another's)",
+        "order B event #3 (closed): altered — its state is not the one the read model applied "
+        "(edited, or another's)",
+        # D after it: the chain
         "order D event #2 (first_contact): altered — its state does not match the chain of #3",
     ]
 
@@ -296,12 +300,36 @@ def test_encrypted_states_flipped_or_swapped_between_orders_are_named(store: str
     table.set_state("A", 3, b)
     table.set_state("B", 3, a)
     assert sorted(problems(cli)) == [
+        "order A event #3 (closed): altered — its state is not the one the read model applied "
+        "(edited, or another's)",
+        "order B event #3 (closed): altered — its state is not the one the read model applied "
+        "(edited, or another's)",
+        "order C event #2 (first_contact): altered — its state cannot be decrypted with the "
+        "store's key",
+    ]
+    assert cli("projections", "rebuild")[0] == 1
+    Table(store).set_state("A", 3, a)
+    Table(store).set_state("B", 3, b)
+    flipped[-1] ^= 1
+    table.set_state("C", 2, bytes(flipped))
+    assert cli("verify")[0] == 0  # put back: clean again
+
+
+@pytest.mark.usefixtures("keyed")
+def test_encrypted_newest_states_swapped_before_the_read_model_saw_them_are_named(
+    store: str, cli: Cli
+) -> None:
+    for number in ("A", "B"):
+        handled(cli, number)
+    table = Table(store)
+    a, b = table.state("A", 3), table.state("B", 3)
+    table.set_state("A", 3, b)
+    table.set_state("B", 3, a)
+    assert sorted(problems(cli)) == [
         "order A event #3 (closed): altered or moved — it does not follow #2: #2 was altered, "
         "or #3 was moved here or replaced",
         "order B event #3 (closed): altered or moved — it does not follow #2: #2 was altered, "
         "or #3 was moved here or replaced",
-        "order C event #2 (first_contact): altered — its state cannot be decrypted with the "
-        "store's key",
     ]
 
 
@@ -357,3 +385,18 @@ def test_verify_reads_the_store_and_writes_nothing(store: str, cli: Cli) -> None
     assert cli("verify")[0] == 0
     assert Table(store)._run("SELECT count(*) FROM EVENTS") == before
     assert main(["--db", store, "verify", "--order", "nope"]) == 0
+
+
+@pytest.mark.usefixtures("keyed")
+def test_verify_with_another_key_or_none_is_refused_in_one_line(
+    store: str, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handled(cli, "A")
+    monkeypatch.setenv("HOTLINE_KEY", base64.b64encode(b"w" * 32).decode())
+    code, out, err = cli("verify")
+    assert (code, out) == (1, "")
+    assert err.startswith("hotline: HOTLINE_KEY is not this store's key") and err.count("\n") == 1
+    monkeypatch.delenv("HOTLINE_KEY")
+    code, out, err = cli("verify")
+    assert (code, out) == (1, "")
+    assert err.startswith("hotline: the store holds encrypted events") and err.count("\n") == 1

@@ -156,6 +156,8 @@ audit = Table(
     Column("actor", String(100), nullable=False),
     Column("event", String(40), nullable=False),
     Column("detail", String(2200), nullable=False),
+    # The event's link (`hotline.domain.aggregate.link`) as applied: `verify` compares it.
+    Column("link", String(64), nullable=True),
 )
 """Who recorded each event and when (录入人, 录入时间): the audit trail's index. Nothing of
 a citizen's personal data: a correction of it shows masked."""
@@ -165,7 +167,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v3"
+TRACKING_NAME = "orders-v4"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 FLAG_COLUMNS = (orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.level,
                 flags.c.due_day, flags.c.at)  # fmt: skip
@@ -272,6 +274,8 @@ class Change:
     name: str
     state: Mapping[str, Any]
     replayed: bool = False
+    link: str | None = None
+    """The stored event's `link` (None for a replayed change)."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +306,7 @@ def _audit(change: Change) -> Row:
         "actor": state.get("actor") or "",
         "event": _snake(change.name),
         "detail": _detail(change.name, state),
+        "link": change.link,
     }
 
 

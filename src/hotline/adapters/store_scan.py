@@ -44,6 +44,8 @@ class TrailRow:
     event: str
     number: str | None
     """The order's number, if the aggregate is an order the read model knows."""
+    link: str | None
+    """The event's link as the read model applied it."""
 
 
 @dataclass(frozen=True)
@@ -152,15 +154,15 @@ class Snapshot:
     def _trail(self) -> Iterator[tuple[UUID, TrailRow]]:
         key: ColumnElement[str] = audit.c.id if self._sqlite else audit.c.id.collate("C")
         query = (
-            select(audit.c.id, audit.c.version, audit.c.event, orders.c.number)
+            select(audit.c.id, audit.c.version, audit.c.event, orders.c.number, audit.c.link)
             .outerjoin(orders, orders.c.id == audit.c.id)
             .order_by(key, audit.c.version)
         )
         if self._only is not None:
             query = query.where(audit.c.id == str(self._only))
         result = self._connection.execution_options(yield_per=BATCH).execute(query)
-        for aggregate_id, version, event, number in result:
-            yield UUID(aggregate_id), TrailRow(int(version), str(event), number)
+        for aggregate_id, version, event, number, applied in result:
+            yield UUID(aggregate_id), TrailRow(int(version), str(event), number, applied)
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from eventsourcing.utils import TopicError, resolve_topic
 from pydantic import ValidationError
 
 from hotline.adapters.eventstore import ENCRYPTED, PydanticMapper, StoreError
-from hotline.adapters.store_scan import Aggregate, StoredRow, events_table, snapshot
+from hotline.adapters.store_scan import Aggregate, StoredRow, TrailRow, events_table, snapshot
 from hotline.domain.aggregate import DomainEvent, describe, first_link, link
 from hotline.domain.calendar_amendments import CALENDAR_ID
 from hotline.domain.order import order_id
@@ -31,6 +31,7 @@ from hotline.service.application import HotlineApplication
 Progress = Callable[[int, int], None]
 """Called with (events checked, events in the store) as the check goes."""
 PROGRESS_EVERY = 20_000
+UNDECRYPTABLE = "its state cannot be decrypted with the store's key"
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,16 @@ class _Entry:
     """What its `chain` says (None: nothing)."""
     number: str | None = None
     """The order number a `received` event gives."""
+    refusal: StoreError | None = None
+    """Why it could not be decrypted."""
 
     @property
     def readable(self) -> bool:
         return self.fault is None
+
+    @property
+    def encrypted(self) -> bool:
+        return self.row.state.startswith(ENCRYPTED)
 
 
 def verify(
@@ -106,9 +113,14 @@ def verify(
         total = seen.count()
         projected = seen.projected()
         firsts = _Firsts()
+        refusal: StoreError | None = None
+        decrypted = False
         for aggregate in seen.aggregates():
             entries = [_read(mapper, aggregate.id, row) for row in aggregate.rows]
             firsts.note(entries)
+            for entry in entries:
+                refusal = refusal or entry.refusal
+                decrypted = decrypted or (entry.link is not None and entry.encrypted)
             result.aggregates += 1
             result.events += len(entries)
             result.unchained += sum(1 for e in entries if e.readable and e.chain is None)
@@ -119,10 +131,17 @@ def verify(
                 > (result.events - len(entries)) // PROGRESS_EVERY
             ):
                 progress(result.events, total)
+        if refusal is not None and not decrypted:
+            raise refusal  # not one event decrypts: the key is not the store's
         if firsts.broken():
             for aggregate in seen.aggregates():  # again: only a tampered store gets here
                 entries = [_read(mapper, aggregate.id, row) for row in aggregate.rows]
-                result.problems.extend(firsts.after(_subject(aggregate, entries), entries))
+                later = list(firsts.after(_subject(aggregate, entries), entries))
+                named = {(p.subject, p.version) for p in later}
+                result.problems = [
+                    *(p for p in result.problems if (p.subject, p.version) not in named),
+                    *later,
+                ]
         if only is None:
             result.problems.extend(_store_problems(seen.gaps(), seen.newest(), projected))
     if progress:
@@ -147,8 +166,9 @@ def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow) -> _Entry:
         )
     try:
         plaintext = mapper.plaintext(row.state)
-    except StoreError:
-        entry.fault = "its state cannot be decrypted with the store's key"
+    except StoreError as error:
+        entry.fault = UNDECRYPTABLE
+        entry.refusal = error
         return entry
     try:
         state = json.loads(plaintext)
@@ -175,78 +195,73 @@ def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow) -> _Entry:
 
 
 def _check(aggregate: Aggregate, entries: list[_Entry], projected: int) -> Iterator[Problem]:
-    """The problems of one aggregate's events, one per event at most."""
+    """The problems of one aggregate's events, one per event at most: the first verdict
+    reached of, in order, unreadable, removed, moved or replaced (its own chain and the
+    next's broken), unlike the read model, and a single broken chain."""
     subject = _subject(aggregate, entries)
     verdicts: dict[int, tuple[str, str, str]] = {}  # version -> (name, verdict, why)
 
     def judge(version: int, name: str, verdict: str, why: str) -> None:
         verdicts.setdefault(version, (name, verdict, why))
 
+    stored = {e.row.version: e for e in entries}
+    trail = {t.version: t for t in aggregate.trail}
     for entry in entries:
         if entry.fault is not None:
             judge(entry.row.version, entry.name, "altered", entry.fault)
-    stored = {e.row.version: e for e in entries}
-    trail = {t.version: t for t in aggregate.trail}
-    newest = max([*stored, *trail], default=0)
-    for version in range(1, newest + 1):
-        if version in stored:
-            continue
-        name = trail[version].event if version in trail else "?"
-        why = (
-            "in the read model's audit trail but not in the store"
-            if version in trail
-            else f"the stored versions go from #{version - 1} to a later one"
-            if version > 1
-            else "the stored versions start at a later one"
-        )
-        judge(version, name, "removed", why)
+    for version in range(1, max([*stored, *trail], default=0) + 1):
+        if version not in stored:
+            judge(version, trail[version].event if version in trail else "?", "removed",
+                  _removed(version, version in trail))  # fmt: skip
+    runs = list(_runs(_broken_links(aggregate.id, stored)))
+    for start, end in runs:
+        for version in range(start, end):
+            judge(version, stored[version].name, "moved or replaced",
+                  f"{_not_after(version)}, nor does #{version + 1} follow it")  # fmt: skip
     for version, entry in stored.items():
-        recorded = trail.get(version)
-        if recorded is not None and recorded.event != entry.name:
-            judge(
-                version,
-                entry.name,
-                "altered",
-                f"stored as {entry.name}, applied to the read model as {recorded.event}",
-            )
-        elif recorded is None and entry.row.position <= projected:
-            judge(
-                version,
-                entry.name,
-                "moved or inserted",
-                "the read model applied the store past it, but not this event",
-            )
-    broken = _broken_links(aggregate.id, stored)
-    for start, end in _runs(broken):
-        if start == end:
-            if start == 1:
-                judge(1, stored[1].name, "moved or replaced", _not_after(1))
-            elif start + 1 not in stored:
-                judge(
-                    start,
-                    stored[start].name,
-                    "altered or moved",
-                    f"it does not follow #{start - 1}: #{start - 1} was altered, or #{start} "
-                    "was moved here or replaced",
-                )
-            else:
-                judge(
-                    start - 1,
-                    stored[start - 1].name,
-                    "altered",
-                    f"its state does not match the chain of #{start}",
-                )
+        if (found := _unlike_read_model(entry, trail.get(version), projected)) is not None:
+            judge(version, entry.name, *found)
+    for start, end in runs:
+        if start != end or start - 1 in verdicts:  # a verdict on #start-1 explains it
+            continue
+        if start == 1:
+            judge(1, stored[1].name, "moved or replaced", _not_after(1))
+        elif start + 1 in stored:
+            judge(start - 1, stored[start - 1].name, "altered",
+                  f"its state does not match the chain of #{start}")  # fmt: skip
         else:
-            for version in range(start, end):
-                judge(
-                    version,
-                    stored[version].name,
-                    "moved or replaced",
-                    f"{_not_after(version)}, nor does #{version + 1} follow it",
-                )
+            judge(start, stored[start].name, "altered or moved",
+                  f"it does not follow #{start - 1}: #{start - 1} was altered, or #{start} "
+                  "was moved here or replaced")  # fmt: skip
     for version in sorted(verdicts):
         name, verdict, why = verdicts[version]
         yield Problem(subject, version, name, verdict, why)
+
+
+def _removed(version: int, applied: bool) -> str:
+    if applied:
+        return "in the read model's audit trail but not in the store"
+    if version > 1:
+        return f"the stored versions go from #{version - 1} to a later one"
+    return "the stored versions start at a later one"
+
+
+def _unlike_read_model(
+    entry: _Entry, applied: TrailRow | None, projected: int
+) -> tuple[str, str] | None:
+    """How `entry` differs from what the read model applied of it, if it does."""
+    if applied is None:
+        if entry.row.position <= projected:
+            return (
+                "moved or inserted",
+                "the read model applied the store past it, but not this event",
+            )
+        return None
+    if applied.event != entry.name:
+        return "altered", f"stored as {entry.name}, but the read model applied {applied.event}"
+    if applied.link is not None and applied.link != entry.link:
+        return "altered", "its state is not the one the read model applied (edited, or another's)"
+    return None
 
 
 def _not_after(version: int) -> str:
@@ -318,7 +333,7 @@ class _Firsts:
                 self.first_chained = min(position, self.first_chained or position)
             elif entry.readable:
                 self.last_unchained = max(position, self.last_unchained)
-            if entry.row.state.startswith(ENCRYPTED):
+            if entry.encrypted:
                 self.first_encrypted = min(position, self.first_encrypted or position)
             else:
                 self.last_plaintext = max(position, self.last_plaintext)
@@ -333,7 +348,7 @@ class _Firsts:
             position = entry.row.position
             version = entry.row.version
             if (
-                not entry.row.state.startswith(ENCRYPTED)
+                not entry.encrypted
                 and self.first_encrypted is not None
                 and position > self.first_encrypted
             ):
