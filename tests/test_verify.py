@@ -86,6 +86,14 @@ class Table:
             version,
         )
 
+    def set_topic(self, number: str, version: int, topic: str) -> None:
+        self._run(
+            "UPDATE EVENTS SET topic = ? WHERE originator_id = ? AND originator_version = ?",
+            topic,
+            self._id(number),
+            version,
+        )
+
     def delete(self, number: str, version: int) -> None:
         self._run(
             "DELETE FROM EVENTS WHERE originator_id = ? AND originator_version = ?",
@@ -189,6 +197,22 @@ def test_an_event_made_unreadable_is_named(store: str, cli: Cli) -> None:
     table.set_state("B", 3, table.state("B", 3).replace(b'"result"', b'"outcome"'))
     (line,) = problems(cli)
     assert line.startswith("order B event #3 (closed): altered — its state is not a valid closed")
+
+
+def test_an_event_given_another_type_is_named_and_no_module_it_names_is_imported(
+    store: str, cli: Cli
+) -> None:
+    orders(cli)
+    table = Table(store)
+    table.set_topic("A", 2, "hotline.domain.order:Closed")
+    table.set_topic("B", 2, "this_module_is_not_there:Thing")
+    assert sorted(problems(cli)) == [
+        "order A event #2 (closed): altered — its state is not a valid closed event: result: "
+        "Field required; by: Extra inputs are not permitted; method: Extra inputs are not "
+        "permitted",
+        "order B event #2 (Thing): altered — its type 'this_module_is_not_there:Thing' is not "
+        "an event hotline knows",
+    ]
 
 
 def test_two_events_of_an_order_swapped_are_named(store: str, cli: Cli) -> None:

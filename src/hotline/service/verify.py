@@ -31,6 +31,8 @@ from hotline.service.application import HotlineApplication
 Progress = Callable[[int, int], None]
 """Called with (events checked, events in the store) as the check goes."""
 PROGRESS_EVERY = 20_000
+EVENT_MODULES = "hotline.domain."
+"""Where every event type lives."""
 UNDECRYPTABLE = "its state cannot be decrypted with the store's key"
 
 
@@ -137,11 +139,12 @@ def verify(
             for aggregate in seen.aggregates():  # again: only a tampered store gets here
                 entries = [_read(mapper, aggregate.id, row) for row in aggregate.rows]
                 later = list(firsts.after(_subject(aggregate, entries), entries))
-                named = {(p.subject, p.version) for p in later}
-                result.problems = [
-                    *(p for p in result.problems if (p.subject, p.version) not in named),
-                    *later,
-                ]
+                if later:  # instead of what the first pass said of these events
+                    named = {(p.subject, p.version) for p in later}
+                    result.problems = [
+                        *(p for p in result.problems if (p.subject, p.version) not in named),
+                        *later,
+                    ]
         if only is None:
             result.problems.extend(_store_problems(seen.gaps(), seen.newest(), projected))
     if progress:
@@ -151,14 +154,9 @@ def verify(
 
 def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow) -> _Entry:
     """Decode, validate and link one stored event; what is wrong with it is kept."""
-    entry = _Entry(row, row.topic.rpartition(":")[2])
-    try:
-        event_class = resolve_topic(row.topic)
-    except (TopicError, ValueError):
-        event_class = None
-    known = isinstance(event_class, type) and issubclass(event_class, DomainEvent)
-    if known:
-        entry.name = event_class.name
+    event_class = _event_class(row.topic)
+    tail = row.topic.rpartition(":")[2]
+    entry = _Entry(row, event_class.name if event_class else tail if tail.isidentifier() else "?")
     if row.state.startswith(ENCRYPTED) and mapper.cipher is None:
         raise StoreError(
             "the store holds encrypted events; set HOTLINE_KEY or HOTLINE_KEY_FILE to the "
@@ -182,7 +180,7 @@ def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow) -> _Entry:
     entry.chain = chain if isinstance(chain, str) else None
     number = state.get("number")
     entry.number = number if isinstance(number, str) and number.isprintable() else None
-    if not known:
+    if event_class is None:
         entry.fault = f"its type {row.topic!r} is not an event hotline knows"
         return entry
     try:
@@ -192,6 +190,18 @@ def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow) -> _Entry:
     except ValidationError as error:
         entry.fault = f"its state is not a valid {entry.name} event: {describe(error)}"
     return entry
+
+
+def _event_class(topic: str) -> type[DomainEvent] | None:
+    """The event type `topic` names, if it is one of hotline's: no other module is imported
+    for a topic someone wrote into the store."""
+    if not topic.startswith(EVENT_MODULES):
+        return None
+    try:
+        found = resolve_topic(topic)
+    except (TopicError, ValueError):
+        return None
+    return found if isinstance(found, type) and issubclass(found, DomainEvent) else None
 
 
 def _check(aggregate: Aggregate, entries: list[_Entry], projected: int) -> Iterator[Problem]:
@@ -339,9 +349,10 @@ class _Firsts:
                 self.last_plaintext = max(position, self.last_plaintext)
 
     def broken(self) -> bool:
-        return (self.first_chained or self.last_unchained + 1) < self.last_unchained or (
-            self.first_encrypted or self.last_plaintext + 1
-        ) < self.last_plaintext
+        """Whether an unchained (plaintext) event was stored after a chained (encrypted) one."""
+        chain_late = self.first_chained is not None and self.last_unchained > self.first_chained
+        plain_late = self.first_encrypted is not None and self.last_plaintext > self.first_encrypted
+        return chain_late or plain_late
 
     def after(self, subject: str, entries: list[_Entry]) -> Iterator[Problem]:
         for entry in entries:
