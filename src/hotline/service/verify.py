@@ -25,6 +25,7 @@ from hotline.adapters.eventstore import ENCRYPTED, PydanticMapper, StoreError
 from hotline.adapters.store_scan import Aggregate, StoredRow, TrailRow, events_table, snapshot
 from hotline.domain.aggregate import DomainEvent, describe, first_link, link
 from hotline.domain.calendar_amendments import CALENDAR_ID
+from hotline.domain.errors import OrderNotFound
 from hotline.domain.order import order_id
 from hotline.service.application import HotlineApplication
 
@@ -147,6 +148,8 @@ def verify(
                     ]
         if only is None:
             result.problems.extend(_store_problems(seen.gaps(), seen.newest(), projected))
+        elif not result.aggregates:
+            raise OrderNotFound(f"no order {order} is in the store or its read model")
     if progress:
         progress(result.events, total)
     return result
