@@ -70,13 +70,11 @@ class Verification:
         return not self.problems
 
     def summary(self) -> str:
-        legacy = f", {self.unchained} recorded before events were chained" if self.unchained else ""
-        found = (
-            "no problems"
-            if self.clean
-            else f"{len(self.problems)} problem{'s' if len(self.problems) > 1 else ''}"
-        )
-        return f"{self.events} events of {self.aggregates} aggregates checked{legacy}: {found}"
+        records = f"{self.aggregates} record{'s' if self.aggregates != 1 else ''}"
+        legacy = f" ({self.unchained} from before events were chained)" if self.unchained else ""
+        count = len(self.problems)
+        found = f"{count} problem{'s' if count != 1 else ''}" if count else "no problems"
+        return f"{self.events} events of {records} checked{legacy}: {found}"
 
 
 @dataclass
@@ -224,7 +222,8 @@ def _check(aggregate: Aggregate, entries: list[_Entry], projected: int) -> Itera
             judge(entry.row.version, entry.name, "altered", entry.fault)
     for version in range(1, max([*stored, *trail], default=0) + 1):
         if version not in stored:
-            judge(version, trail[version].event if version in trail else "?", "removed",
+            name = trail[version].event if version in trail else "?"
+            judge(version, name if name.isidentifier() else "?", "removed",
                   _removed(version, version in trail))  # fmt: skip
     runs = list(_runs(_broken_links(aggregate.id, stored)))
     for start, end in runs:
