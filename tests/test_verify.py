@@ -10,6 +10,7 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -18,7 +19,8 @@ from eventsourcing.cryptography import AESCipher
 from sqlalchemy.engine import make_url
 
 from hotline.cli.main import main
-from hotline.domain.order import order_id
+from hotline.domain.aggregate import SHANGHAI, first_link, link
+from hotline.domain.order import Order, order_id
 from hotline.service.application import HotlineApplication
 from hotline.service.importer import RESERVED_FIELDS
 from hotline.service.verify import verify
@@ -424,3 +426,20 @@ def test_verify_with_another_key_or_none_is_refused_in_one_line(
     code, out, err = cli("verify")
     assert (code, out) == (1, "")
     assert err.startswith("hotline: the store holds encrypted events") and err.count("\n") == 1
+
+
+def test_each_new_event_chains_to_the_one_before_it_as_it_will_be_stored() -> None:
+    order = Order.receive(
+        "U-1", at=datetime(2026, 3, 2, 9, tzinfo=SHANGHAI), unit=MINHANG, kind="complaint",
+        channel="12345",
+    )  # fmt: skip
+    order.contact(at=datetime(2026, 3, 3, 9, tzinfo=SHANGHAI))
+    order.attribute_to("王芳", lambda event: f"{event.originator_version:064x}")
+    assert [e.chain for e in order.history] == [first_link(order.id), f"{1:064x}"]
+    assert [e.actor for e in order.history] == ["王芳", "王芳"]
+    assert order.chain_head == f"{2:064x}"  # what the next event will chain to
+    assert first_link(order.id) != first_link(order_id("U-2"))
+    state = b'{"chain":null}'
+    assert link(order.id, 1, "t", state) != link(order.id, 2, "t", state)
+    assert link(order.id, 1, "t", state) != link(order_id("U-2"), 1, "t", state)
+    assert link(order.id, 1, "t", state) != link(order.id, 1, "u", state)

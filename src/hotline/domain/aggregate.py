@@ -202,7 +202,8 @@ class Aggregate:
             # Set in place, once, before the event is stored (as the store sets its position):
             # a copy of each event cost a tenth of an import.
             event.__dict__["actor"] = actor
-            event.__dict__["chain"] = self.chain_head or first_link(self.id)
+            first = event.originator_version == 1
+            event.__dict__["chain"] = first_link(self.id) if first else self.chain_head
             self.chain_head = seal(event)
 
     def collect_events(self) -> Sequence[DomainEvent]:
