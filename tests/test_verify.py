@@ -308,6 +308,11 @@ def test_a_rebuild_refuses_a_tampered_store_and_keeps_the_read_model(store: str,
     assert "order C event #3 (closed): removed" in out
     assert "the read model was not rebuilt" in err and err.count("\n") == 1
     assert "order C event #3 (closed): removed" in cli("verify")[1]  # the evidence stays
+    code, out, err = cli("projections", "rebuild", "--despite-problems")
+    assert code == 0, err
+    assert "order C event #3 (closed): removed" in out  # said, then rebuilt all the same
+    assert out.endswith("read model rebuilt from 8 events; 3 orders\n"), out
+    assert cli("verify")[0] == 0  # its evidence is gone with the read model
 
 
 @pytest.fixture

@@ -38,16 +38,27 @@ def status(ctx: typer.Context) -> None:
 
 
 @app.command()
-def rebuild(ctx: typer.Context) -> None:
+def rebuild(
+    ctx: typer.Context,
+    despite_problems: Annotated[
+        bool,
+        typer.Option(
+            "--despite-problems",
+            help="Rebuild even from a store `hotline verify` finds problems in (they are "
+            "printed first); the read model's evidence of removed or altered events is lost.",
+        ),
+    ] = False,
+) -> None:
     """Verify the store (as `hotline verify`), then empty the read model and project every
-    event again. A store with problems is not rebuilt from: the read model keeps the trail
-    of what was removed."""
+    event again. A store with problems is not rebuilt from unless --despite-problems: the
+    read model keeps the evidence of what was removed or altered."""
     projection = reports(ctx).projection
     found = checked(projection.app)
-    if not found.clean:
+    if not found.clean and not despite_problems:
         raise Tampered(
             f"{found.summary()}; the read model was not rebuilt (it keeps the evidence of "
-            "removed events): see docs/verify.md"
+            "removed or altered events; --despite-problems rebuilds all the same): see "
+            "docs/verify.md"
         )
     applied = projection.rebuild()
     typer.echo(f"read model rebuilt from {applied} events; {projection.status().orders} orders")
