@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -24,6 +25,7 @@ from hotline.domain.order import Order, order_id
 from hotline.service.application import HotlineApplication
 from hotline.service.importer import RESERVED_FIELDS
 from hotline.service.verify import verify
+from stores import postgres_server
 from test_audit import MINHANG, handled
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -448,3 +450,26 @@ def test_each_new_event_chains_to_the_one_before_it_as_it_will_be_stored() -> No
     assert link(order.id, 1, "t", state) != link(order.id, 2, "t", state)
     assert link(order.id, 1, "t", state) != link(order_id("U-2"), 1, "t", state)
     assert link(order.id, 1, "t", state) != link(order.id, 1, "u", state)
+
+
+def test_a_row_without_a_proper_id_or_version_is_named(db: Path, cli: Cli) -> None:
+    """SQLite's columns take any type: such a row is a problem, not an internal error."""
+    if postgres_server() is not None:
+        pytest.skip("PostgreSQL's columns are typed")
+    orders(cli)
+    table = Table(str(db))
+    table._run("UPDATE EVENTS SET originator_id = 'not an id' WHERE rowid = 2")
+    table._run("UPDATE EVENTS SET originator_version = 'x' WHERE rowid = 5")
+    lines = problems(cli)
+    assert (
+        "the store: altered — the row at position 2 has no aggregate id or version as hotline writes them"
+        in lines
+    )
+    assert (
+        "the store: altered — the row at position 5 has no aggregate id or version as hotline writes them"
+        in lines
+    )
+    assert (
+        "order A event #2 (first_contact): removed — in the read model's audit trail but not in the store"
+        in lines
+    )

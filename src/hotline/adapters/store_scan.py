@@ -67,6 +67,10 @@ class Snapshot:
         self._table = table
         self._only = only
         self._position_column = "rowid" if self._sqlite else "notification_id"
+        self.malformed: list[int] = []
+        """The positions of rows `aggregates` passed over: on SQLite, whose columns take any
+        type, rows whose id is not a UUID as eventsourcing writes it or whose version is
+        not an integer."""
 
     def _where(self) -> tuple[str, dict[str, Any]]:
         if self._only is None:
@@ -146,10 +150,13 @@ class Snapshot:
             parameters,
         )
         for position, originator_id, version, topic, state in result:
-            key = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+            key = _uuid(originator_id)
+            if key is None or not isinstance(version, int):
+                self.malformed.append(int(position))
+                continue
             # A state edited by hand may have become text (SQLite's replace() makes it so).
             data = state.encode() if isinstance(state, str) else bytes(state or b"")
-            yield key, StoredRow(int(position), int(version), str(topic), data)
+            yield key, StoredRow(int(position), version, str(topic), data)
 
     def _trail(self) -> Iterator[tuple[UUID, TrailRow]]:
         key: ColumnElement[str] = audit.c.id if self._sqlite else audit.c.id.collate("C")
@@ -163,6 +170,17 @@ class Snapshot:
         result = self._connection.execution_options(yield_per=BATCH).execute(query)
         for aggregate_id, version, event, number, applied in result:
             yield UUID(aggregate_id), TrailRow(int(version), str(event), number, applied)
+
+
+def _uuid(stored: object) -> UUID | None:
+    """An aggregate id as stored (PostgreSQL's uuid, SQLite's 32 lowercase hex digits)."""
+    if isinstance(stored, UUID):
+        return stored
+    try:
+        found = UUID(str(stored))
+    except ValueError:
+        return None
+    return found if found.hex == stored else None
 
 
 @contextmanager

@@ -144,6 +144,11 @@ def verify(
                         *(p for p in result.problems if (p.subject, p.version) not in named),
                         *later,
                     ]
+        result.problems.extend(
+            Problem("the store", None, None, "altered", f"the row at position {position} has "
+                    "no aggregate id or version as hotline writes them")
+            for position in seen.malformed
+        )  # fmt: skip
         if only is None:
             result.problems.extend(_store_problems(seen.gaps(), seen.newest(), projected))
         elif not result.aggregates:
