@@ -177,6 +177,8 @@ def test_a_rotation_re_encrypts_every_event_and_only_the_new_key_opens_the_store
             f"store's is {short(new)}); nothing was read or written",
         )
     assert reports(run, store, new) == before
+    code, out, err = run(store, "verify", key=new)  # the key's plaintext record included
+    assert code == 0, err + out
     code, out, err = run(store, "audit", "--format", "json", key=new)
     assert code == 0, err
     trail, rotated = json.loads(audit)["rows"], json.loads(out)["rows"]
@@ -223,6 +225,8 @@ def test_a_store_without_a_key_is_encrypted_by_a_rotation(
     code, out, err = run(store, "order", "show", "2026-000001", "--json", key=new)
     assert code == 0, err
     assert [e["event"] for e in json.loads(out)["events"]] == ["received", "first_contact"]
+    code, out, err = run(store, "verify", key=new)  # chains kept through the re-encryption
+    assert code == 0, err + out
 
 
 class Stop(Exception):

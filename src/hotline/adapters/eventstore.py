@@ -26,7 +26,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from hotline.domain.aggregate import DomainEvent
+from hotline.domain.aggregate import DomainEvent, link
 from hotline.domain.errors import HotlineError, one_line
 from hotline.domain.store_key import STORE_KEY_ID
 
@@ -308,14 +308,27 @@ class PydanticMapper(Mapper[Any]):
 
     With a cipher (a key configured), states are encrypted and marked `ENCRYPTED`, except the
     store key's own record (`STORE_KEY_ID`: its fingerprints are read before any key is
-    checked); unmarked states are plaintext JSON, read with or without a key."""
+    checked); unmarked states are plaintext JSON, read with or without a key. Each event's
+    `link` is of its plaintext JSON, so re-encrypting an event with another key keeps its
+    chain."""
 
     key_source = KEY_ENV
     """Where the cipher's key came from, for messages (the application sets it)."""
 
+    def seal(self, domain_event: DomainEvent) -> str:
+        """The event's state as it will be stored, kept on the event; its `link` (a `Seal`)."""
+        state = domain_event.model_dump_json(exclude=_KEYS).encode()
+        domain_event.keep(state=state)
+        return link(
+            domain_event.originator_id,
+            domain_event.originator_version,
+            get_topic(type(domain_event)),
+            state,
+        )
+
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         assert isinstance(domain_event, DomainEvent)
-        data = domain_event.model_dump_json(exclude=_KEYS).encode()
+        data = domain_event.stored_state() or domain_event.model_dump_json(exclude=_KEYS).encode()
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher and domain_event.originator_id != STORE_KEY_ID:
@@ -333,15 +346,20 @@ class PydanticMapper(Mapper[Any]):
         return ENCRYPTED + self.cipher.encrypt(data)
 
     def plaintext(self, data: bytes) -> bytes:
-        """A stored state's plaintext bytes (decrypted if it is encrypted)."""
+        """A stored state's plaintext bytes (decrypted if it is encrypted): what `encrypt` was
+        given, and what `link` covers."""
         return self._decrypt(data[len(ENCRYPTED) :]) if data.startswith(ENCRYPTED) else data
 
-    def decode_state(self, data: bytes) -> dict[str, Any]:
-        """A stored event's state as plain JSON values (for projections: no validation)."""
+    def _json(self, data: bytes) -> bytes:
+        """A stored state as the JSON it was made from."""
         data = self.plaintext(data)
         if self.compressor:
             data = self.compressor.decompress(data)
-        state: dict[str, Any] = json.loads(data)
+        return data
+
+    def decode_state(self, data: bytes) -> dict[str, Any]:
+        """A stored event's state as plain JSON values (for projections: no validation)."""
+        state: dict[str, Any] = json.loads(self._json(data))
         return state
 
     def _decrypt(self, data: bytes) -> bytes:
@@ -357,10 +375,14 @@ class PydanticMapper(Mapper[Any]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         event_class = resolve_topic(stored_event.topic)
-        state = self.decode_state(stored_event.state)
+        plaintext = self._json(stored_event.state)
+        state = json.loads(plaintext)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        event: DomainEventProtocol[Any] = event_class.model_validate(state)
+        event: DomainEvent = event_class.model_validate(state)
+        event.keep(
+            link=link(event.originator_id, event.originator_version, stored_event.topic, plaintext)
+        )
         return event
 
 

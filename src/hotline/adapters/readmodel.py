@@ -160,6 +160,8 @@ audit = Table(
     Column("actor", String(100), nullable=False),
     Column("event", String(40), nullable=False),
     Column("detail", Text, nullable=False),  # sealed with a key (`ReadModel.seal`)
+    # The event's link (`hotline.domain.aggregate.link`) as applied: `verify` compares it.
+    Column("link", String(64), nullable=True),
 )
 """Who recorded each event and when (录入人, 录入时间): the audit trail's index. Nothing of
 a citizen's personal data: a correction of it shows masked; with a key, its free text (the
@@ -277,6 +279,8 @@ class Change:
     name: str
     state: Mapping[str, Any]
     replayed: bool = False
+    link: str | None = None
+    """The stored event's `link` (None for a replayed change)."""
 
 
 @dataclass(frozen=True)
@@ -307,6 +311,7 @@ def _audit(change: Change) -> Row:
         "actor": state.get("actor") or "",
         "event": _snake(change.name),
         "detail": _detail(change.name, state),
+        "link": change.link,
     }
 
 

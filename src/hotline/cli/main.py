@@ -27,6 +27,7 @@ from hotline.cli import (
     scheduler,
     scores,
     units,
+    verify,
 )
 from hotline.cli.context import Settings
 from hotline.cli.output import printable
@@ -57,6 +58,7 @@ app.command("units")(units.list_units)
 app.command("rubrics")(scores.list_rubrics)
 app.command("alerts")(scheduler.alerts)
 app.command("audit")(audit.audit)
+app.command("verify")(verify.verify_store)
 
 
 @app.callback()

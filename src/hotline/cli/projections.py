@@ -12,6 +12,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.output import printable
 from hotline.cli.report import reports
+from hotline.cli.verify import Tampered, checked
 from hotline.domain.aggregate import now
 from hotline.service.projection import (
     POLL_INTERVAL,
@@ -38,9 +39,28 @@ def status(ctx: typer.Context) -> None:
 
 
 @app.command()
-def rebuild(ctx: typer.Context) -> None:
-    """Empty the read model and project every event again."""
+def rebuild(
+    ctx: typer.Context,
+    despite_problems: Annotated[
+        bool,
+        typer.Option(
+            "--despite-problems",
+            help="Rebuild even from a store `hotline verify` finds problems in (they are "
+            "printed first); the read model's evidence of removed or altered events is lost.",
+        ),
+    ] = False,
+) -> None:
+    """Verify the store (as `hotline verify`), then empty the read model and project every
+    event again. A store with problems is not rebuilt from unless --despite-problems: the
+    read model keeps the evidence of what was removed or altered."""
     projection = reports(ctx).projection
+    found = checked(projection.app)
+    if not found.clean and not despite_problems:
+        raise Tampered(
+            f"{found.summary()}; the read model was not rebuilt (it keeps the evidence of "
+            "removed or altered events; --despite-problems rebuilds all the same): see "
+            "docs/verify.md"
+        )
     applied = projection.rebuild()
     typer.echo(f"read model rebuilt from {applied} events; {projection.status().orders} orders")
 

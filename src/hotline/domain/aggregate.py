@@ -9,7 +9,8 @@ read back from the store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Self
 from uuid import UUID
@@ -30,8 +31,9 @@ from hotline.domain.errors import InvalidInput
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 """Every time in the product is shown in, and every naive time is read as, Asia/Shanghai."""
 
-BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "at", "actor"}
-"""An event's fields that say which aggregate, when and by whom, not what happened."""
+BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "at", "actor", "chain"}
+"""An event's fields that say which aggregate, when, by whom and after what, not what
+happened."""
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far a happened time may lie after the recorded time (clock skew)."""
 
@@ -64,9 +66,13 @@ class DomainEvent(BaseModel):
     when the store recorded it (录入时间), `actor` who recorded it (录入人). Both
     times are kept: late entry is itself a compliance fact, and "as of" queries
     use the recorded time. `actor` is None only on events recorded before hotline
-    kept it."""
+    kept it. `chain` binds the event to the one before it (see `link`); None only on
+    events recorded before hotline kept it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    __slots__ = ("_link", "_state")
+    """Not fields: the state as it is about to be stored (`Seal`), and the event's `link`
+    as it was read from the store."""
 
     name: ClassVar[str]
     """The event's name in DOMAIN §3 (`received`, `closed` ...)."""
@@ -76,6 +82,7 @@ class DomainEvent(BaseModel):
     timestamp: AwareDatetime
     at: AwareDatetime
     actor: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    chain: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | None = None
 
     @field_validator("at", "timestamp", mode="before")
     @classmethod
@@ -98,6 +105,7 @@ class DomainEvent(BaseModel):
         self.apply(aggregate)
         aggregate.version = self.originator_version
         aggregate.history.append(self)
+        aggregate.chain_head = getattr(self, "_link", aggregate.chain_head)
         return aggregate
 
     def apply(self, aggregate: Any) -> None:
@@ -106,6 +114,21 @@ class DomainEvent(BaseModel):
     def payload(self) -> dict[str, Any]:
         """The event's own fields, without the store's bookkeeping."""
         return self.model_dump(exclude=BOOKKEEPING)
+
+    def stored_state(self) -> bytes | None:
+        """The state `Seal` made for the store, once (None after that, or if none)."""
+        state: bytes | None = getattr(self, "_state", None)
+        if state is not None:
+            object.__delattr__(self, "_state")
+        return state
+
+    def keep(self, state: bytes | None = None, link: str | None = None) -> None:
+        """Keep the `state` about to be stored (for `stored_state`), and the event's `link`
+        as read from the store (for the aggregate's `chain_head`)."""
+        if state is not None:
+            object.__setattr__(self, "_state", state)
+        if link is not None:
+            object.__setattr__(self, "_link", link)
 
 
 class CreationEvent(DomainEvent):
@@ -120,7 +143,29 @@ class CreationEvent(DomainEvent):
         created.version = 1
         self.apply(created)
         created.history.append(self)
+        created.chain_head = getattr(self, "_link", None)
         return created
+
+
+Seal = Callable[[DomainEvent], str]
+"""Makes an event's state as the store will keep it (`DomainEvent.keep`); its `link`."""
+
+
+def link(originator_id: UUID, version: int, topic: str, state: bytes) -> str:
+    """The digest that the next event's `chain` holds: of the event's aggregate, version,
+    topic (its type) and its exact plaintext state as stored (which holds its own `chain`).
+    So each event vouches for the whole history before it."""
+    digest = hashlib.sha256(originator_id.bytes)
+    digest.update(version.to_bytes(8, "big"))
+    digest.update(topic.encode())
+    digest.update(b"\0")  # a topic holds no NUL: where it ends is unambiguous
+    digest.update(state)
+    return digest.hexdigest()
+
+
+def first_link(originator_id: UUID) -> str:
+    """The `chain` of an aggregate's first event: moved to another aggregate, it shows."""
+    return hashlib.sha256(b"hotline first event\0" + originator_id.bytes).hexdigest()
 
 
 class Aggregate:
@@ -131,6 +176,8 @@ class Aggregate:
         self.version = 0
         self.history: list[DomainEvent] = []
         self._pending: list[DomainEvent] = []
+        self.chain_head: str | None = None
+        """The `link` of the aggregate's last event (None: it has none yet)."""
 
     @classmethod
     def _create(cls, id: UUID, event_class: type[CreationEvent], **fields: Any) -> Self:
@@ -148,13 +195,16 @@ class Aggregate:
         event.mutate(self)
         self._pending.append(event)
 
-    def attribute_to(self, actor: str) -> None:
-        """Sign the events not yet saved: `actor` recorded them (the application does, as it
-        saves them)."""
+    def attribute_to(self, actor: str, seal: Seal) -> None:
+        """Sign the events not yet saved: `actor` recorded them, each after the one before it
+        (its `chain`), as `seal` will store them (the application does, as it saves them)."""
         for event in self._pending:
             # Set in place, once, before the event is stored (as the store sets its position):
             # a copy of each event cost a tenth of an import.
             event.__dict__["actor"] = actor
+            first = event.originator_version == 1
+            event.__dict__["chain"] = first_link(self.id) if first else self.chain_head
+            self.chain_head = seal(event)
 
     def collect_events(self) -> Sequence[DomainEvent]:
         """The events triggered since the aggregate was loaded (for `Application.save`)."""

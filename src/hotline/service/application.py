@@ -217,6 +217,12 @@ class HotlineApplication(Application[UUID]):
         mapper.key_source = self.env.get(KEY_SOURCE) or mapper.key_source
         return mapper
 
+    @property
+    def sealer(self) -> PydanticMapper:
+        """The store's mapper, which seals each event as it will store it."""
+        assert isinstance(self.mapper, PydanticMapper)
+        return self.mapper
+
     @cached_property
     def readmodel(self) -> ReadModel:
         """The read-model tables, in the same database as the events."""
@@ -450,12 +456,12 @@ class HotlineApplication(Application[UUID]):
         object against runtime protocols, which costs more than storing it).
         """
         for aggregate in aggregates:
-            aggregate.attribute_to(self.actor)
+            aggregate.attribute_to(self.actor, self.sealer.seal)
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         if events:
             records = self._first_key_record()
             for record in records:
-                record.attribute_to(self.actor)
+                record.attribute_to(self.actor, self.sealer.seal)
             stored = [*(e for r in records for e in r.collect_events()), *events]
             self.recorder.insert_events(list(map(self.mapper.to_stored_event, stored)))
         return len(events)
@@ -478,7 +484,7 @@ class HotlineApplication(Application[UUID]):
         someone else saved it since it was loaded, StoreError if the store cannot write."""
         others = [] if isinstance(aggregate, StoreKey) else self._first_key_record()
         for each in (aggregate, *others):
-            each.attribute_to(self.actor)
+            each.attribute_to(self.actor, self.sealer.seal)
         try:
             self.save(aggregate, *others)
         except IntegrityError:

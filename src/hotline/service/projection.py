@@ -8,6 +8,7 @@ repeats the catch-up whenever new events may have been stored, until stopped.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from eventsourcing.persistence import Notification
 
 from hotline.adapters.eventstore import PydanticMapper
 from hotline.adapters.readmodel import Change, ReadModel
-from hotline.domain.aggregate import now
+from hotline.domain.aggregate import link, now
 from hotline.service.application import HotlineApplication
 
 BATCH_SIZE = 20_000
@@ -122,14 +123,16 @@ class OrderProjection:
         )
 
     def _changes(self, batch: Sequence[Notification]) -> list[Change]:
-        decode = self.mapper.decode_state
+        plaintext = self.mapper.plaintext
         changes = []
         for n in batch:
+            state = plaintext(n.state)
             change = Change(
                 id=str(n.originator_id),
                 version=n.originator_version,
                 name=n.topic.rpartition(":")[2],
-                state=decode(n.state),
+                state=json.loads(state),
+                link=link(UUID(str(n.originator_id)), n.originator_version, n.topic, state),
             )
             changes.append(change)
             if change.name == "Corrected":
