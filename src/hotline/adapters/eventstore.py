@@ -43,6 +43,14 @@ class StoreError(HotlineError):
     """The store cannot be opened or used."""
 
 
+class SchemaError(StoreError):
+    """A PostgreSQL store's tables are missing or of an older layout."""
+
+
+INIT = "run `hotline db init` as the database owner"
+UPGRADE = "run `hotline db upgrade` as the database owner"
+
+
 def default_db_path() -> Path:
     """`$XDG_DATA_HOME/hotline/hotline.db` (usually `~/.local/share/hotline/hotline.db`)."""
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -155,8 +163,8 @@ def store_name(env: dict[str, str]) -> str:
 
 
 SCHEMA_LOCK = 0x686F746C696E65
-"""The PostgreSQL advisory lock held while tables are created: processes creating them at
-once would clash ("tuple concurrently updated")."""
+"""The PostgreSQL advisory lock held while `hotline db init|upgrade` creates or changes the
+tables: processes creating them at once would clash ("tuple concurrently updated")."""
 
 
 def postgres_connection(env: dict[str, str]) -> psycopg.Connection[Any]:
@@ -168,21 +176,23 @@ def postgres_connection(env: dict[str, str]) -> psycopg.Connection[Any]:
         host=env["POSTGRES_HOST"],
         port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
+        password=env["POSTGRES_PASSWORD"] or None,  # None: libpq's own (PGPASSWORD, ~/.pgpass)
         connect_timeout=CONNECT_TIMEOUT,
         autocommit=True,
     )
 
 
 @contextmanager
-def opening(env: dict[str, str]) -> Iterator[None]:
+def opening(
+    env: dict[str, str], schema_lock: bool = False
+) -> Iterator[psycopg.Connection[Any] | None]:
     """Around opening the store. On PostgreSQL: connect once first, so that a server down, a
     bad password or an unknown database is one clear StoreError (the connection pool would
-    only time out), and hold `SCHEMA_LOCK` while the store creates its tables. On SQLite: put
-    the file in WAL mode first (`_wal_mode`)."""
+    only time out), and give that connection (with `schema_lock`, holding `SCHEMA_LOCK`). On
+    SQLite: put the file in WAL mode first (`_wal_mode`), and give None."""
     if "POSTGRES_DBNAME" not in env:
         _wal_mode(env)
-        yield
+        yield None
         return
     from psycopg import Error
 
@@ -193,8 +203,9 @@ def opening(env: dict[str, str]) -> Iterator[None]:
             f"cannot open the store {store_name(env)}: {one_line(error)}; check --db or {DB_ENV}"
         ) from None
     with connection:  # closing it releases the lock
-        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-        yield
+        if schema_lock:
+            connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        yield connection
 
 
 LOCKED_WAIT = 30.0
@@ -249,6 +260,8 @@ def _postgres_environment(location: str) -> dict[str, str]:
         "POSTGRES_PORT": str(url.port or 5432),
         "POSTGRES_USER": url.username or getpass.getuser(),
         "POSTGRES_PASSWORD": url.password or "",
+        # No DDL: only `hotline db init|upgrade`, run by the tables' owner, creates tables.
+        "CREATE_TABLE": "no",
         "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
         # One command at a time (the scheduler's worker besides): a small pool.
         "POSTGRES_POOL_SIZE": "1",

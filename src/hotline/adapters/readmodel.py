@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from hotline.adapters.eventstore import SCHEMA_LOCK
+from hotline.adapters.eventstore import SCHEMA_LOCK, UPGRADE, SchemaError
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.limits import NONE, StatusCode, Timelines
 from hotline.domain.metrics import UNSET, OrderColumns, Revisits, Supervisions
@@ -154,6 +154,8 @@ audit = Table(
     # as text.
     Column("recorded", String(40), nullable=False, index=True),
     Column("actor", String(100), nullable=False),
+    # The database role that stored it (PostgreSQL); empty on SQLite.
+    Column("role", String(100), nullable=False),
     Column("event", String(40), nullable=False),
     Column("detail", String(2200), nullable=False),
 )
@@ -165,7 +167,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v3"
+TRACKING_NAME = "orders-v4"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 FLAG_COLUMNS = (orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.level,
                 flags.c.due_day, flags.c.at)  # fmt: skip
@@ -281,6 +283,7 @@ class AuditRecord:
 
     recorded: datetime
     actor: str | None
+    role: str | None
     event: str
     version: int
     order: str | None
@@ -300,6 +303,7 @@ def _audit(change: Change) -> Row:
         "version": change.version,
         "recorded": _recorded_text(datetime.fromisoformat(state["timestamp"])),
         "actor": state.get("actor") or "",
+        "role": state.get("role") or "",
         "event": _snake(change.name),
         "detail": _detail(change.name, state),
     }
@@ -370,15 +374,24 @@ more of them there)."""
 
 
 class ReadModel:
-    """The read-model tables in one database, and the operations the projection needs."""
+    """The read-model tables in one database, and the operations the projection needs.
+
+    On SQLite it creates its tables itself (and drops those of an older layout); on
+    PostgreSQL only `create`, for `hotline db init | upgrade`, does."""
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _pragmas)
+            self.create(upgrade=True)
+
+    def create(self, upgrade: bool) -> bool:
+        """Create the tables and the tracking row, if not there; with `upgrade`, drop a read
+        model of an older layout first (the projection rebuilds it), else refuse it. Whether
+        it dropped one."""
         for attempt in range(CREATE_ATTEMPTS):
             try:
-                self._create_tables()
+                dropped = self._create_tables(upgrade)
                 break
             except OperationalError as error:
                 # SQLite creates tables outside a transaction: another process opening a new
@@ -391,15 +404,20 @@ class ReadModel:
                     connection.execute(insert(tracking).values(name=TRACKING_NAME, position=0))
         except IntegrityError:
             pass  # another process started the tracking row at the same moment
+        return dropped
 
-    def _create_tables(self) -> None:
+    def _create_tables(self, upgrade: bool) -> bool:
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 # Two processes creating the tables at once would clash on PostgreSQL.
                 connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
-            if _older_layout(connection):
+            older = _older_layout(connection)
+            if older:
+                if not upgrade:
+                    raise SchemaError(f"the store's read model is of an older layout; {UPGRADE}")
                 metadata.drop_all(connection)
             metadata.create_all(connection)
+        return older
 
     def position(self) -> int:
         """The last notification id applied (0: none yet)."""
@@ -547,12 +565,13 @@ class ReadModel:
         until: datetime | None = None,
     ) -> list[AuditRecord]:
         """Who recorded what, oldest first: the events of `unit`'s orders and findings (with
-        None: of everything, the calendar's too), by `actor`, recorded in [since, until)."""
+        None: of everything, the calendar's too), by `actor` (the person, or the database
+        role that stored them), recorded in [since, until)."""
         subject = func.coalesce(orders.c.number, findings.c.id)
         owner = func.coalesce(orders.c.unit, findings.c.unit)
         query = (
             select(audit.c.recorded, audit.c.actor, audit.c.event, audit.c.version, subject,
-                   owner, findings.c.id.is_not(None), audit.c.detail)
+                   owner, findings.c.id.is_not(None), audit.c.detail, audit.c.role)
             .outerjoin(orders, orders.c.id == audit.c.id)
             .outerjoin(findings, findings.c.id == audit.c.id)
             .order_by(audit.c.recorded, audit.c.id, audit.c.version)
@@ -560,7 +579,7 @@ class ReadModel:
         if unit is not None:
             query = query.where(owner == unit)
         if actor is not None:
-            query = query.where(audit.c.actor == actor)
+            query = query.where((audit.c.actor == actor) | (audit.c.role == actor))
         if since is not None:
             query = query.where(audit.c.recorded >= _recorded_text(since))
         if until is not None:
@@ -570,6 +589,7 @@ class ReadModel:
                 AuditRecord(
                     recorded=datetime.fromisoformat(row[0]),
                     actor=row[1] or None,
+                    role=row[8] or None,
                     event=row[2],
                     version=row[3],
                     order=None if row[6] else row[4],

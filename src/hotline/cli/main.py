@@ -18,6 +18,7 @@ from hotline.cli import (
     audit,
     bulk,
     calendar,
+    db,
     finding,
     key,
     order,
@@ -51,6 +52,7 @@ app.add_typer(projections.app, name="projections")
 app.add_typer(finding.app, name="finding")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(key.app, name="key")
+app.add_typer(db.app, name="db")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
 app.command("rubrics")(scores.list_rubrics)

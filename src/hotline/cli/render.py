@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from hotline.domain.aggregate import BOOKKEEPING, DomainEvent
+from hotline.domain.aggregate import BOOKKEEPING, DomainEvent, recorded_by
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
 from hotline.domain.order import Corrected, Flagged, Order
 from hotline.domain.personal_data import PERSONAL_FIELDS, mask
@@ -105,6 +105,7 @@ def order_json(view: OrderView, reveal: bool = False) -> dict[str, Any]:
                 "happened": effective.get(event.originator_version, event).at.isoformat(),
                 "recorded": event.timestamp.isoformat(),
                 "actor": event.actor,
+                "role": event.role,
                 **_payload(effective.get(event.originator_version, event), reveal),
                 **(
                     {"corrected_by": corrections[event.originator_version]}
@@ -183,7 +184,7 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
             event.name,
             _time(shown.at),
             _time(event.timestamp),
-            event.actor or "—",
+            recorded_by(event.actor, event.role) or "—",
             _details(shown, reveal) + (f" (corrected by {corrected})" if corrected else ""),
         )
     console.print(timeline)

@@ -28,6 +28,7 @@ class TrailEntry:
     happened: datetime
     recorded: datetime
     actor: str | None
+    role: str | None
     detail: str
     """The event's own fields as recorded, or what a correction changed (personal data
     masked)."""
@@ -46,6 +47,7 @@ def order_trail(app: HotlineApplication, number: str) -> tuple[Order, list[Trail
             happened=event.at,
             recorded=event.timestamp,
             actor=event.actor,
+            role=event.role,
             detail=event.summary() if isinstance(event, Corrected) else _fields(event),
             corrected_by=tuple(corrections.get(event.originator_version, ())),
         )
