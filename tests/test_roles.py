@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import psycopg
 import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from hotline.cli.main import main
-from stores import POSTGRES_ENV, fresh_database, postgres_server
+from hotline.service.application import HotlineApplication
+from hotline.service.scheduler import Daemon
+from stores import POSTGRES_ENV, fresh_database, postgres_server, stored_events
 
 Cli = Callable[..., tuple[int, str, str]]
 MINHANG = "闵行区市场监管局"
@@ -134,3 +140,140 @@ def test_a_read_model_of_an_older_layout_needs_db_upgrade(
     code, out, _ = cli("projections", "status")
     assert (code, out) == (0, "read model at event 1 of 1 (0 behind); 1 orders\n")
     assert cli("db", "upgrade")[1].endswith(": tables ready\n")  # nothing more to do
+
+
+@pytest.fixture
+def roles(store: str) -> Iterator[Callable[[str], str]]:
+    """Make login roles (unique random names, dropped afterwards): `role(part)` gives the
+    store's URL as a new role."""
+    made: list[str] = []
+
+    def role(part: str) -> str:
+        name = f"hotline_{part}_{uuid4().hex[:12]}"
+        password = uuid4().hex
+        with psycopg.connect(store, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                    sql.Identifier(name), sql.Literal(password)
+                )
+            )
+        made.append(name)
+        url = make_url(store).set(username=name, password=password)
+        return url.render_as_string(hide_password=False)
+
+    yield role
+    with psycopg.connect(store, autocommit=True) as connection:
+        for name in made:
+            connection.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+            connection.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+def role_of(url: str) -> str:
+    return str(make_url(url).username)
+
+
+@on_postgres
+def test_each_part_works_with_its_own_role_and_none_can_alter_the_record(
+    store: str, roles: Callable[[str], str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    owner = functools.partial(run, store, capsys)
+    ops, imp, sch, rdr = (roles(part) for part in ("operator", "importer", "scheduler", "reader"))
+    for url, part in ((ops, "operator"), (imp, "importer"), (sch, "scheduler"), (rdr, "reader")):
+        code, out, err = owner("db", "grant", role_of(url), "--as", part)
+        assert (code, err) == (0, ""), err
+        assert out == f"{role_of(url)} granted the part of {part}\n"
+    assert owner("db", "allow", role_of(ops), "--actor", "王芳")[0] == 0
+
+    as_ops = functools.partial(run, ops, capsys)
+    receive(as_ops, "R-1")
+    assert as_ops("order", "contact", "R-1", "--at", "2026-02-13 09:00", "--method", "电话")[0] == 0
+    code, _, err = as_ops("--actor", "王芳", "order", "close", "R-1", "--at",
+                          "2026-02-24 10:00", "--result", "实际解决")  # fmt: skip
+    assert (code, err) == (0, "")
+    code, out, err = as_ops("--actor", "李四", "order", "rate", "R-1", "--at",
+                            "2026-02-25 10:00", "--rating", "满意")  # fmt: skip
+    assert (code, out) == (1, "")
+    assert err == (
+        f"hotline: database role {role_of(ops)} may not record as '李四'; the database owner "
+        f"allows it with `hotline db allow {role_of(ops)} --actor 李四`\n"
+    )
+
+    lines = tmp_path / "events.jsonl"
+    lines.write_text(json.dumps({"order": "R-2", "event": "received", "unit": MINHANG,
+                                 "kind": "complaint", "channel": "12345",
+                                 "at": "2026-02-12T11:00:00+08:00"}) + "\n")  # fmt: skip
+    code, _, err = run(imp, capsys, "import", str(lines))
+    assert (code, err) == (0, "")
+    code, _, err = run(sch, capsys, "scheduler", "tick", "--as-of", "2026-02-24 08:00")
+    assert (code, err) == (0, "")
+    daemon = Daemon(HotlineApplication(db=sch), on_pass=lambda _: None, on_error=print)
+    daemon.start()  # the scheduler keeps its job in the store
+    daemon.stop()
+    assert run(sch, capsys, "scheduler", "status")[1].startswith("passes at 08:00, 12:00")
+
+    for url in (ops, imp, sch, rdr):
+        code, out, err = run(url, capsys, "report", "rates", "--period", "2026-02")
+        assert (code, err) == (0, ""), err
+    code, out, err = run(rdr, capsys, "audit", "--format", "json")
+    assert (code, err) == (0, "")
+    trail = [(r["event"], r["actor"], r["role"]) for r in json.loads(out)["rows"]]
+    assert trail[:3] == [("received", role_of(ops), role_of(ops)),
+                         ("first_contact", role_of(ops), role_of(ops)),
+                         ("closed", "王芳", role_of(ops))]  # fmt: skip
+    assert ("received", role_of(imp), role_of(imp)) in trail
+    assert ("flagged", role_of(sch), role_of(sch)) in trail
+    code, out, _ = run(rdr, capsys, "audit", "R-1")
+    assert f"{role_of(ops)} (王芳)" in out
+
+    code, out, err = run(rdr, capsys, "order", "receive", "R-3", "--unit", MINHANG,
+                         "--kind", "投诉", "--channel", "12345")  # fmt: skip
+    assert (code, out) == (1, "") and err.startswith("hotline: could not write to the store")
+    assert "permission denied" in err and err.count("\n") == 1
+
+    with psycopg.connect(ops, autocommit=True) as connection:
+        for statement in (
+            "UPDATE hotline_events SET state = state",
+            "DELETE FROM hotline_events",
+            "TRUNCATE hotline_events",
+            "DROP TABLE hotline_events",
+            "INSERT INTO hotline_events (originator_id, originator_version, topic, state) "
+            "SELECT originator_id, 99, topic, state FROM hotline_events LIMIT 1",
+            "INSERT INTO hotline_actors VALUES (current_user, '李四')",
+            "CREATE TABLE mine (x int)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute(statement)
+    assert stored_events(store) == 5  # 3 by the operator, 1 imported, R-2 flagged
+
+
+@on_postgres
+def test_grant_print_writes_nothing_and_an_upgrade_keeps_the_grants(
+    store: str, roles: Callable[[str], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    owner = functools.partial(run, store, capsys)
+    ops = roles("operator")
+    code, out, err = owner("db", "grant", role_of(ops), "--as", "operator", "--print")
+    assert (code, err) == (0, "")
+    assert f'GRANT EXECUTE ON FUNCTION "public"."es_insert_events_uuid" TO "{role_of(ops)}";' in out
+    code, _, err = run(ops, capsys, "order", "show", "X")  # nothing was granted
+    assert code == 1 and err.startswith("hotline: cannot open the store postgresql://")
+    assert "permission denied" in err and err.count("\n") == 1
+    assert err.endswith("grants a role its part with `hotline db grant ROLE --as PART`\n")
+
+    assert owner("db", "grant", role_of(ops), "--as", "operator")[0] == 0
+    receive(functools.partial(run, ops, capsys), "G-1")
+    with psycopg.connect(store, autocommit=True) as connection:
+        connection.execute("UPDATE rm_tracking SET name = 'orders-v0'")
+    assert owner("db", "upgrade")[0] == 0  # drops and remakes the read model's tables
+    code, out, err = run(ops, capsys, "projections", "status")
+    assert (code, out, err) == (0, "read model at event 1 of 1 (0 behind); 1 orders\n", "")
+
+    code, out, err = owner("db", "grant", "hotline_no_such_role", "--as", "reader")
+    assert code == 1 and err.startswith("hotline: cannot grant hotline_no_such_role")
+    assert 'role "hotline_no_such_role" does not exist' in err and err.count("\n") == 1
+
+
+def test_db_grant_is_for_postgresql(cli: Cli, db: Path) -> None:
+    code, out, err = cli("--db", str(db), "db", "allow", "ops1", "--actor", "王芳")
+    assert (code, out) == (1, "")
+    assert err.startswith("hotline: `hotline db allow` is for PostgreSQL stores")

@@ -262,6 +262,8 @@ def _postgres_environment(location: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": url.password or "",
         # No DDL: only `hotline db init|upgrade`, run by the tables' owner, creates tables.
         "CREATE_TABLE": "no",
+        # Events are appended through the owner's function (`postgres.create_tables`).
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "yes",
         "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
         # One command at a time (the scheduler's worker besides): a small pool.
         "POSTGRES_POOL_SIZE": "1",

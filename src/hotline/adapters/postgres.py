@@ -9,18 +9,44 @@ of an older layout (`check_schema`). A role records events under its own name (t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from hotline.adapters.eventstore import INIT, UPGRADE, SchemaError
+from hotline.adapters.eventstore import INIT, UPGRADE, SchemaError, StoreError
 from hotline.adapters.readmodel import TRACKING_NAME, metadata, tracking
+from hotline.domain.errors import one_line
 
 if TYPE_CHECKING:
     import psycopg
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from psycopg import sql
 
 ACTORS = "hotline_actors"
 """(role, actor): the people (录入人) each database role may record as."""
+ROLES = "hotline_roles"
+"""(role, part): the part each role was granted (`hotline db grant`), granted again after an
+upgrade remakes tables."""
 JOB_TABLE = "scheduler_jobs"
 """The scheduler's job store (APScheduler's table)."""
+
+
+@contextmanager
+def refusing(what: str) -> Iterator[None]:
+    """A database error inside (a role that does not exist, a privilege missing) as one line:
+    `what` could not be done, and why."""
+    from psycopg import Error, errors
+
+    try:
+        yield
+    except Error as error:
+        hint = (
+            "; the database owner grants a role its part with `hotline db grant ROLE --as PART`"
+            if isinstance(error, errors.InsufficientPrivilege)
+            else ""
+        )
+        raise StoreError(f"{what}: {one_line(error)}{hint}") from None
 
 
 def session_role(connection: psycopg.Connection[Any]) -> str:
@@ -32,7 +58,7 @@ def session_role(connection: psycopg.Connection[Any]) -> str:
 
 def missing_tables(connection: psycopg.Connection[Any], events_table: str) -> list[str]:
     """The tables hotline needs that the database lacks, by the name its queries use."""
-    needed = [events_table, ACTORS, JOB_TABLE, *metadata.tables]
+    needed = [events_table, ACTORS, ROLES, JOB_TABLE, *metadata.tables]
     rows = connection.execute(
         "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL", (needed,)
     ).fetchall()
@@ -70,9 +96,137 @@ def may_record_as(connection: psycopg.Connection[Any], actor: str) -> bool:
     return bool(row and row[0])
 
 
-def create_tables(connection: psycopg.Connection[Any]) -> None:
-    """Create the tables only the owner writes (for `hotline db init | upgrade`)."""
+def create_tables(
+    connection: psycopg.Connection[Any], recorder: PostgresApplicationRecorder
+) -> None:
+    """Create the tables only the owner writes, and make the event store's append function
+    the one way to add events (for `hotline db init | upgrade`, after eventsourcing made its
+    tables).
+
+    eventsourcing's insert takes the event table's EXCLUSIVE lock (so that notification ids
+    commit in order and a follower never skips one), which PostgreSQL grants only with
+    UPDATE, DELETE or TRUNCATE on the table. So events are appended by eventsourcing's
+    database function instead (`POSTGRES_ENABLE_DB_FUNCTIONS`), replaced here by one that
+    takes the lock itself and runs as the owner (SECURITY DEFINER): a role granted EXECUTE
+    on it may append events, and nothing else; nobody else may."""
+    from psycopg import sql
+
     connection.execute(
-        f"CREATE TABLE IF NOT EXISTS {ACTORS} "
-        "(role name NOT NULL, actor text NOT NULL, PRIMARY KEY (role, actor))"
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} "
+            "(role name NOT NULL, actor text NOT NULL, PRIMARY KEY (role, actor))"
+        ).format(sql.Identifier(ACTORS))
     )
+    connection.execute(
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} (role name PRIMARY KEY, part text NOT NULL)").format(
+            sql.Identifier(ROLES)
+        )
+    )
+    schema = sql.Identifier(recorder.datastore.schema)
+    function = _append_function(recorder)
+    connection.execute(
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {function}(events {schema}.{event}[]) "
+            "RETURNS SETOF bigint LANGUAGE plpgsql SECURITY DEFINER "
+            "SET search_path = pg_catalog, pg_temp SET lock_timeout = {timeout} AS $$ BEGIN "
+            "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+            "NOTIFY {channel}; "
+            "RETURN QUERY INSERT INTO {schema}.{table} "
+            "(originator_id, originator_version, topic, state) "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM unnest(events) e "
+            "RETURNING notification_id; "
+            "END $$"
+        ).format(
+            function=function,
+            schema=schema,
+            event=sql.Identifier(recorder.stored_event_type_name),
+            timeout=sql.Literal(f"{recorder.datastore.lock_timeout}s"),
+            table=sql.Identifier(recorder.events_table_name),
+            channel=sql.Identifier(recorder.channel_name),
+        )
+    )
+    connection.execute(sql.SQL("REVOKE ALL ON FUNCTION {} FROM PUBLIC").format(function))
+
+
+def _append_function(recorder: PostgresApplicationRecorder) -> sql.Composed:
+    from psycopg import sql
+
+    return sql.SQL("{}.{}").format(
+        sql.Identifier(recorder.datastore.schema),
+        sql.Identifier(recorder.pg_function_name_insert_events),
+    )
+
+
+class Part(StrEnum):
+    """What a database role does in a deployment (`hotline db grant ROLE --as PART`)."""
+
+    OPERATOR = "operator"
+    """Records events (every command), catches the read model up."""
+    SCHEDULER = "scheduler"
+    """An operator that also keeps the scheduler's job."""
+    IMPORTER = "importer"
+    """Imports files: the operator's rights, under a role of its own."""
+    READER = "reader"
+    """Reads (reports, audit, alerts) and catches the read model up; records nothing."""
+
+
+def grant_statements(
+    recorder: PostgresApplicationRecorder, role: str, part: Part
+) -> list[sql.Composed]:
+    """What gives `role` exactly the rights of `part` (taking back any others first): SELECT on
+    the event table and the owner's tables; appending events through the append function
+    (not the reader); reading and writing the read model (catching up writes it); writing the
+    scheduler's job (the scheduler). Never UPDATE, DELETE or TRUNCATE of the events."""
+    from psycopg import sql
+
+    who = sql.Identifier(role)
+    events = sql.SQL("{}.{}").format(
+        sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+    )
+    owner_tables = sql.SQL(", ").join([events, *(sql.Identifier(name) for name in (ACTORS, ROLES))])
+    read_model = sql.SQL(", ").join(sql.Identifier(name) for name in metadata.tables)
+    job = sql.Identifier(JOB_TABLE)
+    statements = [
+        sql.SQL("REVOKE ALL ON {}, {}, {} FROM {}").format(owner_tables, read_model, job, who),
+        sql.SQL("REVOKE ALL ON FUNCTION {} FROM {}").format(_append_function(recorder), who),
+        sql.SQL("GRANT SELECT ON {}, {} TO {}").format(owner_tables, job, who),
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(read_model, who),
+    ]
+    if part is not Part.READER:
+        statements.append(
+            sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(_append_function(recorder), who)
+        )
+    if part is Part.SCHEDULER:
+        statements.append(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(job, who)
+        )
+    return statements
+
+
+def record_part(connection: psycopg.Connection[Any], role: str, part: Part) -> None:
+    """Keep `role`'s part, to grant it again after an upgrade."""
+    connection.execute(
+        f"INSERT INTO {ROLES} (role, part) VALUES (%s, %s) "
+        "ON CONFLICT (role) DO UPDATE SET part = excluded.part",
+        (role, part.value),
+    )
+
+
+def granted_parts(connection: psycopg.Connection[Any]) -> dict[str, Part]:
+    """Each role's part, as granted."""
+    return {row[0]: Part(row[1]) for row in connection.execute(f"SELECT role, part FROM {ROLES}")}
+
+
+def allow(connection: psycopg.Connection[Any], role: str, actor: str) -> bool:
+    """Let `role` record as `actor`; False if it already could."""
+    done = connection.execute(
+        f"INSERT INTO {ACTORS} (role, actor) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (role, actor),
+    )
+    return done.rowcount == 1
+
+
+def disallow(connection: psycopg.Connection[Any], role: str, actor: str) -> bool:
+    """Stop `role` recording as `actor`; False if it could not."""
+    done = connection.execute(f"DELETE FROM {ACTORS} WHERE role = %s AND actor = %s", (role, actor))
+    return done.rowcount == 1

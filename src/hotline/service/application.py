@@ -34,7 +34,7 @@ from hotline.adapters.eventstore import (
     store_name,
 )
 from hotline.adapters.official_calendar import official_schedules
-from hotline.adapters.postgres import check_schema, may_record_as, session_role
+from hotline.adapters.postgres import check_schema, may_record_as, refusing, session_role
 from hotline.adapters.readmodel import ReadModel
 from hotline.adapters.rubric_files import load_time_limit_rules, rubrics_dir
 from hotline.adapters.unit_file import load_unit_registry
@@ -132,14 +132,16 @@ class HotlineApplication(Application[UUID]):
         checked first."""
         if connection is None:
             return None, actor_name(actor) if actor is not None else default_actor()
-        role = session_role(connection)
-        if self.creates_schema:
-            return role, role
-        check_schema(connection, self.recorder.events_table_name)  # type: ignore[attr-defined]
-        if actor is None or actor_name(actor) == role:
-            return role, role
-        name = actor_name(actor)
-        if not may_record_as(connection, name):
+        with refusing(f"cannot open the store {store_name(self.env)}"):
+            role = session_role(connection)
+            if self.creates_schema:
+                return role, role
+            check_schema(connection, self.recorder.events_table_name)  # type: ignore[attr-defined]
+            if actor is None or actor_name(actor) == role:
+                return role, role
+            name = actor_name(actor)
+            allowed = may_record_as(connection, name)
+        if not allowed:
             raise NotAllowed(
                 f"database role {role} may not record as {name!r}; the database owner allows "
                 f"it with `hotline db allow {role} --actor {name}`"
