@@ -19,7 +19,15 @@ POSTGRES_ENV = "HOTLINE_TEST_POSTGRES"
 
 
 def postgres_server() -> str | None:
-    return os.environ.get(POSTGRES_ENV) or None
+    """The server's URL without its password, which goes to $PGPASSWORD, as in a deployment
+    (a password in `--db` is shown by `ps`)."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        return None
+    url = make_url(server)
+    if url.password is not None:
+        os.environ.setdefault("PGPASSWORD", str(url.password))
+    return url._replace(password=None).render_as_string(hide_password=False)
 
 
 @contextmanager

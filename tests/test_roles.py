@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -150,16 +151,15 @@ def roles(store: str) -> Iterator[Callable[[str], str]]:
 
     def role(part: str) -> str:
         name = f"hotline_{part}_{uuid4().hex[:12]}"
-        password = uuid4().hex
         with psycopg.connect(store, autocommit=True) as connection:
+            # The owner's password, which PGPASSWORD gives (tests/stores.py), or none.
             connection.execute(
                 sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                    sql.Identifier(name), sql.Literal(password)
+                    sql.Identifier(name), sql.Literal(os.environ.get("PGPASSWORD"))
                 )
             )
         made.append(name)
-        url = make_url(store).set(username=name, password=password)
-        return url.render_as_string(hide_password=False)
+        return make_url(store).set(username=name).render_as_string(hide_password=False)
 
     yield role
     with psycopg.connect(store, autocommit=True) as connection:
@@ -277,3 +277,56 @@ def test_db_grant_is_for_postgresql(cli: Cli, db: Path) -> None:
     code, out, err = cli("--db", str(db), "db", "allow", "ops1", "--actor", "王芳")
     assert (code, out) == (1, "")
     assert err.startswith("hotline: `hotline db allow` is for PostgreSQL stores")
+
+
+@on_postgres
+def test_a_password_in_db_is_warned_of_once(
+    store: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = os.environ.get("PGPASSWORD") or "unused"
+    with_password = make_url(store).set(password=password).render_as_string(hide_password=False)
+    code, _, err = run(with_password, capsys, "order", "show", "W-1")
+    assert code == 1 and "no order W-1" in err
+    warning, refusal = err.splitlines()
+    assert warning == (
+        "hotline: warning: a password in --db is shown to every user of this machine (ps); "
+        "leave it out of the URL and set PGPASSWORD or use ~/.pgpass"
+    )
+    monkeypatch.setenv("HOTLINE_DB", with_password)  # not on the command line: no warning
+    assert main(["order", "show", "W-1"]) == 1
+    assert capsys.readouterr().err.splitlines() == [refusal]
+
+
+@on_postgres
+@pytest.mark.parametrize("source", ["PGPASSFILE", "PGSERVICE"])
+def test_the_password_may_come_from_a_password_or_service_file(
+    store: str,
+    source: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The event store's connections, the read model's and the job store's all find it."""
+    password = os.environ.get("PGPASSWORD")
+    if password is None:
+        pytest.skip("the test server takes no password")
+    monkeypatch.delenv("PGPASSWORD")
+    user = make_url(store).username
+    if source == "PGPASSFILE":
+        (tmp_path / "pgpass").write_text(f"*:*:*:{user}:{password}\n")
+        (tmp_path / "pgpass").chmod(0o600)
+        monkeypatch.setenv("PGPASSFILE", str(tmp_path / "pgpass"))
+    else:
+        (tmp_path / "services").write_text(f"[hotline]\npassword={password}\n")
+        monkeypatch.setenv("PGSERVICEFILE", str(tmp_path / "services"))
+        monkeypatch.setenv("PGSERVICE", "hotline")
+    monkeypatch.setenv("PGPASSFILE" if source == "PGSERVICE" else "PGSERVICEFILE", "/nonexistent")
+    receive(functools.partial(run, store, capsys), "F-1")
+    for command in (["report", "rates", "--period", "2026-02"], ["scheduler", "status"]):
+        code, _, err = run(store, capsys, *command)
+        assert (code, err) == (0, "")
+    monkeypatch.setenv("PGPASSFILE", "/nonexistent")
+    monkeypatch.setenv("PGSERVICEFILE", "/nonexistent")
+    monkeypatch.delenv("PGSERVICE", raising=False)
+    code, _, err = run(store, capsys, "order", "show", "F-1")  # no password from anywhere
+    assert code == 1 and "password" in err and err.count("\n") == 1

@@ -253,7 +253,8 @@ def _postgres_environment(location: str) -> dict[str, str]:
             f"the store URL {url.render_as_string()} has options (?…), which hotline does not "
             "take; give postgresql://user:password@host:port/dbname"
         )
-    env = {
+    no_password = {} if url.password else {"POSTGRES_GET_PASSWORD_TOPIC": get_topic(libpq_password)}
+    env = no_password | {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.database,
         "POSTGRES_HOST": url.host or "localhost",
@@ -274,6 +275,21 @@ def _postgres_environment(location: str) -> dict[str, str]:
     }
     read_model = _postgres_url(env).update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
     return env | {"READ_MODEL_URL": read_model.render_as_string(hide_password=False)}
+
+
+def libpq_password() -> str | None:
+    """No password, for eventsourcing's connections to a store whose URL has none: libpq then
+    finds it itself ($PGPASSWORD, ~/.pgpass or $PGPASSFILE, the $PGSERVICE entry). (Given as
+    "", it would skip $PGPASSWORD.)"""
+    return None
+
+
+def password_in(location: str) -> bool:
+    """Whether the store `location` names carries a password (a PostgreSQL URL's)."""
+    try:
+        return "://" in location and make_url(location).password is not None
+    except ArgumentError:
+        return False
 
 
 def _postgres_url(env: dict[str, str]) -> URL:

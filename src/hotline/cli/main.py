@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from hotline.adapters.eventstore import password_in
 from hotline.cli import (
     audit,
     bulk,
@@ -67,7 +68,8 @@ def root(
         str | None,
         typer.Option(
             "--db",
-            help="The store: a SQLite file. Default: $HOTLINE_DB, "
+            help="The store: a SQLite file, or a postgresql://user@host:port/dbname URL "
+            "(the password from PGPASSWORD or ~/.pgpass). Default: $HOTLINE_DB, "
             "else ~/.local/share/hotline/hotline.db.",
         ),
     ] = None,
@@ -89,6 +91,12 @@ def root(
         ),
     ] = None,
 ) -> None:
+    if db is not None and password_in(db):
+        typer.echo(
+            "hotline: warning: a password in --db is shown to every user of this machine "
+            "(ps); leave it out of the URL and set PGPASSWORD or use ~/.pgpass",
+            err=True,
+        )
     ctx.obj = Settings(db=db, rubrics=rubrics, actor=actor)
 
 
