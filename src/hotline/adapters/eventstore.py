@@ -66,8 +66,8 @@ def store_environment(location: str | None) -> dict[str, str]:
     """The `eventsourcing` environment for a store at `location`.
 
     `location` is a file path, a `sqlite:///path` URL or a
-    `postgresql://user:password@host:port/dbname` URL; None means `$HOTLINE_DB`,
-    and failing that the default path.
+    `postgresql://user[:password]@host:port/dbname` URL (without a password, libpq finds it);
+    None means `$HOTLINE_DB`, and failing that the default path.
     """
     key = configured_key()
     cipher = {"CIPHER_TOPIC": CIPHER_TOPIC if key else "", "CIPHER_KEY": key or ""}
@@ -80,7 +80,7 @@ def store_environment(location: str | None) -> dict[str, str]:
     elif scheme is not None:
         raise StoreError(
             f"store {scheme}:// is not supported; give a SQLite file path or a "
-            f"postgresql://user:password@host:port/dbname URL with --db or {DB_ENV}"
+            f"postgresql://user@host:port/dbname URL with --db or {DB_ENV}"
         )
     path = Path(location).expanduser()
     if path.is_dir():
@@ -245,13 +245,13 @@ def _postgres_environment(location: str) -> dict[str, str]:
         url = None
     if url is None or not url.database:
         raise StoreError(
-            "the store URL is not of the form postgresql://user:password@host:port/dbname; "
+            "the store URL is not of the form postgresql://user@host:port/dbname; "
             f"check --db or {DB_ENV}"
         )
     if url.query:
         raise StoreError(
             f"the store URL {url.render_as_string()} has options (?…), which hotline does not "
-            "take; give postgresql://user:password@host:port/dbname"
+            "take; give postgresql://user@host:port/dbname"
         )
     no_password = {} if url.password else {"POSTGRES_GET_PASSWORD_TOPIC": get_topic(libpq_password)}
     env = no_password | {
