@@ -330,3 +330,43 @@ def test_the_password_may_come_from_a_password_or_service_file(
     monkeypatch.delenv("PGSERVICE", raising=False)
     code, _, err = run(store, capsys, "order", "show", "F-1")  # no password from anywhere
     assert code == 1 and "password" in err and err.count("\n") == 1
+
+
+@on_postgres
+def test_audit_shows_the_role_the_server_recorded_not_the_one_the_client_wrote(
+    store: str, roles: Callable[[str], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ops = roles("operator")
+    assert run(store, capsys, "db", "grant", role_of(ops), "--as", "operator")[0] == 0
+    liar = HotlineApplication(db=ops)
+    liar.role = liar.actor = "hotline_someone_else"  # a client that writes another role
+    liar.receive("L-1", unit=MINHANG, kind="complaint", channel="12345")
+    assert liar.order("L-1").history[0].role == "hotline_someone_else"  # as written
+    liar.close()
+
+    code, out, err = run(store, capsys, "audit", "--format", "json")
+    assert (code, err) == (0, "")
+    assert [(r["actor"], r["role"]) for r in json.loads(out)["rows"]] == [
+        ("hotline_someone_else", role_of(ops))
+    ]
+    code, out, err = run(store, capsys, "audit", "L-1", "--format", "json")
+    assert [r["role"] for r in json.loads(out)["rows"]] == [role_of(ops)]
+
+
+@on_postgres
+def test_a_store_without_the_recorded_by_column_needs_db_upgrade(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    receive(functools.partial(run, store, capsys), "C-1")
+    with psycopg.connect(store, autocommit=True) as connection:
+        connection.execute("ALTER TABLE hotline_events DROP COLUMN recorded_by")
+    code, out, err = run(store, capsys, "order", "show", "C-1")
+    assert (code, out) == (1, "")
+    assert err == (
+        "hotline: the store lacks hotline_events.recorded_by, of a newer layout; run "
+        "`hotline db upgrade` as the database owner\n"
+    )
+    assert run(store, capsys, "db", "upgrade")[0] == 0
+    code, out, err = run(store, capsys, "audit", "C-1", "--format", "json")
+    assert (code, err) == (0, "")  # stored before the column: the role the event holds
+    assert [r["role"] for r in json.loads(out)["rows"]] == [make_url(store).username]

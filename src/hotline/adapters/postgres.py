@@ -28,6 +28,9 @@ ACTORS = "hotline_actors"
 ROLES = "hotline_roles"
 """(role, part): the part each role was granted (`hotline db grant`), granted again after an
 upgrade remakes tables."""
+RECORDED_BY = "recorded_by"
+"""The event table's column the append function fills with the session's role: the server's
+word on who stored each event (NULL on events stored before `hotline db upgrade` added it)."""
 JOB_TABLE = "scheduler_jobs"
 """The scheduler's job store (APScheduler's table)."""
 
@@ -57,10 +60,15 @@ def session_role(connection: psycopg.Connection[Any]) -> str:
 
 
 def missing_tables(connection: psycopg.Connection[Any], events_table: str) -> list[str]:
-    """The tables hotline needs that the database lacks, by the name its queries use."""
+    """The tables (and the event table's `recorded_by` column) hotline needs that the database
+    lacks, by the name its queries use."""
     needed = [events_table, ACTORS, ROLES, JOB_TABLE, *metadata.tables]
     rows = connection.execute(
-        "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL", (needed,)
+        "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL "
+        f"UNION ALL SELECT %s WHERE to_regclass(%s) IS NOT NULL AND NOT EXISTS (SELECT FROM "
+        f"pg_attribute WHERE attrelid = to_regclass(%s) AND attname = '{RECORDED_BY}' "
+        "AND NOT attisdropped)",
+        (needed, f"{events_table}.{RECORDED_BY}", events_table, events_table),
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -78,9 +86,7 @@ def check_schema(connection: psycopg.Connection[Any], events_table: str) -> None
     if events_table in missing:
         raise SchemaError(f"the store has no hotline tables; {INIT}")
     if missing:
-        raise SchemaError(
-            f"the store lacks the tables {', '.join(missing)} of this hotline; {UPGRADE}"
-        )
+        raise SchemaError(f"the store lacks {', '.join(missing)}, of a newer layout; {UPGRADE}")
     if older_read_model(connection):
         raise SchemaError(f"the store's read model is of an older layout; {UPGRADE}")
 
@@ -123,6 +129,17 @@ def create_tables(
         )
     )
     schema = sql.Identifier(recorder.datastore.schema)
+    table = sql.Identifier(recorder.events_table_name)
+    column = sql.Identifier(RECORDED_BY)
+    # No default while adding it: the events already there would all get the owner's name.
+    connection.execute(
+        sql.SQL("ALTER TABLE {}.{} ADD COLUMN IF NOT EXISTS {} name").format(schema, table, column)
+    )
+    connection.execute(
+        sql.SQL("ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT session_user").format(
+            schema, table, column
+        )
+    )
     function = _append_function(recorder)
     connection.execute(
         sql.SQL(
@@ -132,16 +149,17 @@ def create_tables(
             "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
             "NOTIFY {channel}; "
             "RETURN QUERY INSERT INTO {schema}.{table} "
-            "(originator_id, originator_version, topic, state) "
-            "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM unnest(events) e "
-            "RETURNING notification_id; "
+            "(originator_id, originator_version, topic, state, {column}) "
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state, session_user "
+            "FROM unnest(events) e RETURNING notification_id; "
             "END $$"
         ).format(
             function=function,
             schema=schema,
             event=sql.Identifier(recorder.stored_event_type_name),
             timeout=sql.Literal(f"{recorder.datastore.lock_timeout}s"),
-            table=sql.Identifier(recorder.events_table_name),
+            table=table,
+            column=column,
             channel=sql.Identifier(recorder.channel_name),
         )
     )
@@ -230,3 +248,35 @@ def disallow(connection: psycopg.Connection[Any], role: str, actor: str) -> bool
     """Stop `role` recording as `actor`; False if it could not."""
     done = connection.execute(f"DELETE FROM {ACTORS} WHERE role = %s AND actor = %s", (role, actor))
     return done.rowcount == 1
+
+
+def stored_roles(recorder: PostgresApplicationRecorder, *, first: int, last: int) -> dict[int, str]:
+    """The role the server recorded for each notification `first` … `last` that has one."""
+    return _roles(
+        recorder,
+        "notification_id",
+        f"notification_id BETWEEN %s AND %s AND {RECORDED_BY} IS NOT NULL",
+        (first, last),
+    )
+
+
+def stored_roles_of(recorder: PostgresApplicationRecorder, originator_id: Any) -> dict[int, str]:
+    """The role the server recorded for each event (by version) of one aggregate."""
+    return _roles(
+        recorder,
+        "originator_version",
+        f"originator_id = %s AND {RECORDED_BY} IS NOT NULL",
+        (originator_id,),
+    )
+
+
+def _roles(
+    recorder: PostgresApplicationRecorder, key: str, where: str, params: tuple[Any, ...]
+) -> dict[int, str]:
+    table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+    with recorder.datastore.get_connection() as connection:
+        rows = connection.execute(
+            f"SELECT {key}, {RECORDED_BY} FROM {table} WHERE {where}",
+            params,
+        ).fetchall()
+    return {row[key]: row[RECORDED_BY] for row in rows}
