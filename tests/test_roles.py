@@ -53,11 +53,14 @@ def receive(cli: Cli, number: str) -> None:
     assert code == 0, err
 
 
-def test_db_init_on_sqlite_makes_the_store(cli: Cli, db: Path) -> None:
-    code, out, err = cli("--db", str(db), "db", "init")
+def test_db_init_and_upgrade_on_sqlite_make_the_store(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sqlite = functools.partial(run, str(db), capsys)
+    code, out, err = sqlite("db", "init")
     assert (code, err) == (0, "") and out == f"{db}: tables ready\n"
-    assert cli("--db", str(db), "db", "init")[0] == 0  # again: nothing changes
-    receive(cli, "S-1")
+    assert sqlite("db", "upgrade") == (0, f"{db}: tables ready\n", "")  # nothing to change
+    receive(sqlite, "S-1")
 
 
 @on_postgres
@@ -273,8 +276,8 @@ def test_grant_print_writes_nothing_and_an_upgrade_keeps_the_grants(
     assert 'role "hotline_no_such_role" does not exist' in err and err.count("\n") == 1
 
 
-def test_db_grant_is_for_postgresql(cli: Cli, db: Path) -> None:
-    code, out, err = cli("--db", str(db), "db", "allow", "ops1", "--actor", "王芳")
+def test_db_grant_is_for_postgresql(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(str(db), capsys, "db", "allow", "ops1", "--actor", "王芳")
     assert (code, out) == (1, "")
     assert err.startswith("hotline: `hotline db allow` is for PostgreSQL stores")
 

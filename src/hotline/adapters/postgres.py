@@ -231,8 +231,11 @@ def record_part(connection: psycopg.Connection[Any], role: str, part: Part) -> N
 
 
 def granted_parts(connection: psycopg.Connection[Any]) -> dict[str, Part]:
-    """Each role's part, as granted."""
-    return {row[0]: Part(row[1]) for row in connection.execute(f"SELECT role, part FROM {ROLES}")}
+    """Each role's part, as granted (of the roles that still exist)."""
+    rows = connection.execute(
+        f"SELECT role, part FROM {ROLES} WHERE role IN (SELECT rolname FROM pg_roles)"
+    )
+    return {row[0]: Part(row[1]) for row in rows}
 
 
 def allow(connection: psycopg.Connection[Any], role: str, actor: str) -> bool:
