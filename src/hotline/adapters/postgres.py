@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from hotline.adapters.eventstore import INIT, UPGRADE, SchemaError, StoreError
-from hotline.adapters.readmodel import TRACKING_NAME, metadata, tracking
+from hotline.adapters.readmodel import metadata, older_layout, tracking
 from hotline.domain.errors import one_line
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def missing_tables(connection: psycopg.Connection[Any], events_table: str) -> li
     needed = [events_table, ACTORS, ROLES, JOB_TABLE, *metadata.tables]
     rows = connection.execute(
         "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NULL "
-        f"UNION ALL SELECT %s WHERE to_regclass(%s) IS NOT NULL AND NOT EXISTS (SELECT FROM "
+        "UNION ALL SELECT %s WHERE to_regclass(%s) IS NOT NULL AND NOT EXISTS (SELECT FROM "
         f"pg_attribute WHERE attrelid = to_regclass(%s) AND attname = '{RECORDED_BY}' "
         "AND NOT attisdropped)",
         (needed, f"{events_table}.{RECORDED_BY}", events_table, events_table),
@@ -75,8 +75,7 @@ def missing_tables(connection: psycopg.Connection[Any], events_table: str) -> li
 
 def older_read_model(connection: psycopg.Connection[Any]) -> bool:
     """Whether the read model is of an older layout (another tracking name)."""
-    names = [row[0] for row in connection.execute(f"SELECT name FROM {tracking.name}")]
-    return bool(names) and TRACKING_NAME not in names
+    return older_layout([row[0] for row in connection.execute(f"SELECT name FROM {tracking.name}")])
 
 
 def check_schema(connection: psycopg.Connection[Any], events_table: str) -> None:

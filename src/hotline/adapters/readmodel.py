@@ -9,14 +9,15 @@ the 16 columns one Python object each cost most of a report. The plain
 columns stay for SQL readers (scripts/hand_rates.py) and for rewriting a row.
 
 A new layout gets a new tracking name; opening a read model of an older
-layout drops it, and the projection rebuilds it from the events.
+layout drops it (on PostgreSQL only `hotline db upgrade` does), and the
+projection rebuilds it from the events.
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -353,12 +354,16 @@ def _finding(change: Change) -> Row:
     }
 
 
+def older_layout(names: Collection[str]) -> bool:
+    """Whether a read model whose tracking rows have these names is of an older layout."""
+    return bool(names) and TRACKING_NAME not in names
+
+
 def _older_layout(connection: Connection) -> bool:
-    """Whether the database holds a read model of an older layout (another tracking name)."""
+    """Whether the database holds a read model of an older layout."""
     if not inspect(connection).has_table(tracking.name):
         return False
-    names = set(connection.scalars(select(tracking.c.name)))
-    return bool(names) and TRACKING_NAME not in names
+    return older_layout(set(connection.scalars(select(tracking.c.name))))
 
 
 def _pragmas(connection: Any, _: Any) -> None:
