@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from hotline.domain.aggregate import BOOKKEEPING, DomainEvent, recorded_by
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
@@ -174,7 +174,10 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
         f"{order.channel.value} · {order.unit} · status [bold]{order.status.value}[/]"
         + (f" · citizen {who}" if who else "")
     )
-    timeline = Table("#", "event", "happened", "recorded", "by", "details", title="timeline")
+    timeline = Table(
+        "#", "event", Column("happened", no_wrap=True), Column("recorded", no_wrap=True), "by",
+        "details", title="timeline",
+    )  # fmt: skip
     for event in order.history:
         version = event.originator_version
         shown = effective.get(version, event)
