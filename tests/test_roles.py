@@ -186,6 +186,10 @@ def test_each_part_works_with_its_own_role_and_none_can_alter_the_record(
         assert (code, err) == (0, ""), err
         assert out == f"{role_of(url)} granted the part of {part}\n"
     assert owner("db", "allow", role_of(ops), "--actor", "王芳")[0] == 0
+    assert owner("db", "allow", role_of(ops), "--actor", "王芳")[1].endswith("(it already could)\n")
+    assert owner("db", "allow", "hotline_nobody", "--actor", "王芳")[2] == (
+        "hotline: there is no database role hotline_nobody; create it first (createuser)\n"
+    )
 
     as_ops = functools.partial(run, ops, capsys)
     receive(as_ops, "R-1")
@@ -232,6 +236,11 @@ def test_each_part_works_with_its_own_role_and_none_can_alter_the_record(
                          "--kind", "投诉", "--channel", "12345")  # fmt: skip
     assert (code, out) == (1, "") and err.startswith("hotline: could not write to the store")
     assert "permission denied" in err and err.count("\n") == 1
+
+    assert owner("db", "disallow", role_of(ops), "--actor", "王芳")[0] == 0
+    code, _, err = as_ops("--actor", "王芳", "order", "rate", "R-1", "--at", "2026-02-25 10:00",
+                          "--rating", "满意")  # fmt: skip
+    assert code == 1 and err.startswith(f"hotline: database role {role_of(ops)} may not record")
 
     with psycopg.connect(ops, autocommit=True) as connection:
         for statement in (

@@ -239,6 +239,9 @@ def granted_parts(connection: psycopg.Connection[Any]) -> dict[str, Part]:
 
 def allow(connection: psycopg.Connection[Any], role: str, actor: str) -> bool:
     """Let `role` record as `actor`; False if it already could."""
+    found = connection.execute("SELECT FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    if found is None:
+        raise StoreError(f"there is no database role {role}; create it first (createuser)")
     done = connection.execute(
         f"INSERT INTO {ACTORS} (role, actor) VALUES (%s, %s) ON CONFLICT DO NOTHING",
         (role, actor),
