@@ -47,6 +47,7 @@ from sqlalchemy.engine import make_url
 from hotline.adapters.eventstore import postgres_connection, store_environment
 from hotline.adapters.official_calendar import official_schedules
 from hotline.domain.calendar import WorkingCalendar
+from hotline.service.database import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 HOTLINE = ROOT / ".venv" / "bin" / "hotline"
@@ -120,7 +121,9 @@ def postgres_store(server: str | None, workdir: Path) -> tuple[str, str]:
         fsync = connection.execute("SHOW fsync").fetchone()
     store = make_url(server).set(drivername="postgresql", database=BENCH_DATABASE)
     name = f"PostgreSQL {version[0] if version else '?'} (fsync {fsync[0] if fsync else '?'})"
-    return store.render_as_string(hide_password=False), name
+    url = store.render_as_string(hide_password=False)
+    prepare(url)  # `hotline db init`, as the server URL's role (the tables' owner)
+    return url, name
 
 
 def store_size(store: str) -> float:

@@ -25,6 +25,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from hotline.service.application import ConcurrentChange, HotlineApplication
+from hotline.service.database import prepare
 
 RECEIVED_AT = datetime(2026, 3, 2, 9, 0)
 SUPERVISED_AT = datetime(2026, 3, 3, 10, 0)
@@ -76,6 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         store = args.store or str(Path(folder) / "hotline.db")
+        prepare(store)  # `hotline db init`: a PostgreSQL store's tables, as their owner
         app = HotlineApplication(db=store)
         for number in range(args.orders):
             app.receive(

@@ -12,25 +12,38 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from hotline.service.application import HotlineApplication
+from hotline.service.database import prepare
 
 POSTGRES_ENV = "HOTLINE_TEST_POSTGRES"
 """A PostgreSQL server's URL (`scripts/postgres` prints one); unset: the tests use SQLite."""
 
 
 def postgres_server() -> str | None:
-    return os.environ.get(POSTGRES_ENV) or None
+    """The server's URL without its password, which goes to $PGPASSWORD, as in a deployment
+    (a password in `--db` is shown by `ps`)."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        return None
+    url = make_url(server)
+    if url.password is not None:
+        os.environ.setdefault("PGPASSWORD", str(url.password))
+    return url._replace(password=None).render_as_string(hide_password=False)
 
 
 @contextmanager
-def fresh_database(server: str) -> Iterator[str]:
-    """A new, empty database on `server` (a URL naming any database), dropped afterwards."""
+def fresh_database(server: str, init: bool = True) -> Iterator[str]:
+    """A new database on `server` (a URL naming any database), dropped afterwards; with
+    `init`, its tables made by `hotline db init` as the server URL's role (their owner)."""
     url = make_url(server).set(drivername="postgresql")
     name = f"hotline_test_{uuid4().hex[:16]}"
     admin = url.render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        fresh = url.set(database=name).render_as_string(hide_password=False)
+        if init:
+            prepare(fresh)
+        yield fresh
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(

@@ -94,19 +94,22 @@ def test_orders_reports_projections_scheduler_and_alerts(pg: Cli, url: str) -> N
 def test_a_store_that_cannot_be_opened_is_one_line(
     url: str, change: dict[str, object], words: str
 ) -> None:
+    """In HOTLINE_DB (only `--db` is shown by ps, and warned of)."""
     bad = make_url(url).set(**change).render_as_string(hide_password=False)  # type: ignore[arg-type]
     done = subprocess.run(
-        [sys.executable, "-m", "hotline", "--db", bad, "order", "show", "P-1"],
+        [sys.executable, "-m", "hotline", "order", "show", "P-1"],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "HOTLINE_DB": ""},
+        env={**os.environ, "HOTLINE_DB": bad},
     )
     assert done.returncode == 1
     assert done.stderr.startswith("hotline: cannot open the store postgresql://"), done.stderr
     assert words in done.stderr and "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1
-    assert f":{make_url(bad).password}@" not in done.stderr and ":***@" in done.stderr
+    assert f":{make_url(bad).password}@" not in done.stderr
+    if "password" in change:
+        assert ":***@" in done.stderr
 
 
 def test_projections_follow_hears_new_events(url: str) -> None:

@@ -139,6 +139,8 @@ def test_a_read_model_of_an_older_layout_is_dropped_and_rebuilt(
         connection.execute(text("UPDATE rm_tracking SET name = 'orders-v1'"))
     url = app.env["READ_MODEL_URL"]
     reopened = ReadModel(url)
+    if reopened.engine.dialect.name == "postgresql":  # only `hotline db upgrade` drops it there
+        assert reopened.create(upgrade=True)
     assert reopened.position() == 0
     assert reopened.count() == 0
     assert OrderProjection(app, reopened).catch_up() == EVENTS

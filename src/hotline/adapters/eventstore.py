@@ -52,6 +52,14 @@ class StoreError(HotlineError):
 NO_KEY = f"the store holds encrypted events; set {KEY_ENV} or {KEY_FILE_ENV} to the store's key"
 
 
+class SchemaError(StoreError):
+    """A PostgreSQL store's tables are missing or of an older layout."""
+
+
+INIT = "run `hotline db init` as the database owner"
+UPGRADE = "run `hotline db upgrade` as the database owner"
+
+
 def default_db_path() -> Path:
     """`$XDG_DATA_HOME/hotline/hotline.db` (usually `~/.local/share/hotline/hotline.db`)."""
     data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
@@ -67,8 +75,8 @@ def store_environment(location: str | None) -> dict[str, str]:
     """The `eventsourcing` environment for a store at `location`.
 
     `location` is a file path, a `sqlite:///path` URL or a
-    `postgresql://user:password@host:port/dbname` URL; None means `$HOTLINE_DB`,
-    and failing that the default path.
+    `postgresql://user[:password]@host:port/dbname` URL (without a password, libpq finds it);
+    None means `$HOTLINE_DB`, and failing that the default path.
     """
     key, source = configured_key() or ("", "")
     cipher = {"CIPHER_TOPIC": CIPHER_TOPIC if key else "", "CIPHER_KEY": key, KEY_SOURCE: source}
@@ -81,7 +89,7 @@ def store_environment(location: str | None) -> dict[str, str]:
     elif scheme is not None:
         raise StoreError(
             f"store {scheme}:// is not supported; give a SQLite file path or a "
-            f"postgresql://user:password@host:port/dbname URL with --db or {DB_ENV}"
+            f"postgresql://user@host:port/dbname URL with --db or {DB_ENV}"
         )
     path = Path(location).expanduser()
     if path.is_dir():
@@ -181,8 +189,8 @@ def store_name(env: dict[str, str]) -> str:
 
 
 SCHEMA_LOCK = 0x686F746C696E65
-"""The PostgreSQL advisory lock held while tables are created: processes creating them at
-once would clash ("tuple concurrently updated")."""
+"""The PostgreSQL advisory lock held while `hotline db init|upgrade` creates or changes the
+tables: processes creating them at once would clash ("tuple concurrently updated")."""
 
 
 def postgres_connection(env: dict[str, str]) -> psycopg.Connection[Any]:
@@ -194,21 +202,23 @@ def postgres_connection(env: dict[str, str]) -> psycopg.Connection[Any]:
         host=env["POSTGRES_HOST"],
         port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
+        password=env["POSTGRES_PASSWORD"] or None,  # None: libpq's own (PGPASSWORD, ~/.pgpass)
         connect_timeout=CONNECT_TIMEOUT,
         autocommit=True,
     )
 
 
 @contextmanager
-def opening(env: dict[str, str]) -> Iterator[None]:
+def opening(
+    env: dict[str, str], schema_lock: bool = False
+) -> Iterator[psycopg.Connection[Any] | None]:
     """Around opening the store. On PostgreSQL: connect once first, so that a server down, a
     bad password or an unknown database is one clear StoreError (the connection pool would
-    only time out), and hold `SCHEMA_LOCK` while the store creates its tables. On SQLite: put
-    the file in WAL mode first (`_wal_mode`)."""
+    only time out), and give that connection (with `schema_lock`, holding `SCHEMA_LOCK`). On
+    SQLite: put the file in WAL mode first (`_wal_mode`), and give None."""
     if "POSTGRES_DBNAME" not in env:
         _wal_mode(env)
-        yield
+        yield None
         return
     from psycopg import Error
 
@@ -219,8 +229,9 @@ def opening(env: dict[str, str]) -> Iterator[None]:
             f"cannot open the store {store_name(env)}: {one_line(error)}; check --db or {DB_ENV}"
         ) from None
     with connection:  # closing it releases the lock
-        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-        yield
+        if schema_lock:
+            connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        yield connection
 
 
 LOCKED_WAIT = 30.0
@@ -260,21 +271,26 @@ def _postgres_environment(location: str) -> dict[str, str]:
         url = None
     if url is None or not url.database:
         raise StoreError(
-            "the store URL is not of the form postgresql://user:password@host:port/dbname; "
+            "the store URL is not of the form postgresql://user@host:port/dbname; "
             f"check --db or {DB_ENV}"
         )
     if url.query:
         raise StoreError(
             f"the store URL {url.render_as_string()} has options (?…), which hotline does not "
-            "take; give postgresql://user:password@host:port/dbname"
+            "take; give postgresql://user@host:port/dbname"
         )
-    env = {
+    no_password = {} if url.password else {"POSTGRES_GET_PASSWORD_TOPIC": get_topic(libpq_password)}
+    env = no_password | {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.database,
         "POSTGRES_HOST": url.host or "localhost",
         "POSTGRES_PORT": str(url.port or 5432),
         "POSTGRES_USER": url.username or getpass.getuser(),
         "POSTGRES_PASSWORD": url.password or "",
+        # No DDL: only `hotline db init|upgrade`, run by the tables' owner, creates tables.
+        "CREATE_TABLE": "no",
+        # Events are appended through the owner's function (`postgres.create_tables`).
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "yes",
         "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
         # One command at a time (the scheduler's worker besides): a small pool.
         "POSTGRES_POOL_SIZE": "1",
@@ -285,6 +301,21 @@ def _postgres_environment(location: str) -> dict[str, str]:
     }
     read_model = _postgres_url(env).update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
     return env | {"READ_MODEL_URL": read_model.render_as_string(hide_password=False)}
+
+
+def libpq_password() -> str | None:
+    """No password, for eventsourcing's connections to a store whose URL has none: libpq then
+    finds it itself ($PGPASSWORD, ~/.pgpass or $PGPASSFILE, the $PGSERVICE entry). (Given as
+    "", it would skip $PGPASSWORD.)"""
+    return None
+
+
+def password_in(location: str) -> bool:
+    """Whether the store `location` names carries a password (a PostgreSQL URL's)."""
+    try:
+        return "://" in location and make_url(location).password is not None
+    except ArgumentError:
+        return False
 
 
 def _postgres_url(env: dict[str, str]) -> URL:
@@ -329,8 +360,6 @@ class PydanticMapper(Mapper[Any]):
     def to_stored_event(self, domain_event: DomainEventProtocol[Any]) -> StoredEvent:
         assert isinstance(domain_event, DomainEvent)
         data = domain_event.stored_state() or domain_event.model_dump_json(exclude=_KEYS).encode()
-        if self.compressor:
-            data = self.compressor.compress(data)
         if self.cipher and domain_event.originator_id != STORE_KEY_ID:
             data = self.encrypt(data)
         return StoredEvent(
@@ -346,20 +375,14 @@ class PydanticMapper(Mapper[Any]):
         return ENCRYPTED + self.cipher.encrypt(data)
 
     def plaintext(self, data: bytes) -> bytes:
-        """A stored state's plaintext bytes (decrypted if it is encrypted): what `encrypt` was
-        given, and what `link` covers."""
+        """A stored state's plaintext JSON (decrypted if it is encrypted): what `encrypt` was
+        given, and what `link` covers. (The store is never compressed: `store_environment`
+        sets no compressor.)"""
         return self._decrypt(data[len(ENCRYPTED) :]) if data.startswith(ENCRYPTED) else data
-
-    def _json(self, data: bytes) -> bytes:
-        """A stored state as the JSON it was made from."""
-        data = self.plaintext(data)
-        if self.compressor:
-            data = self.compressor.decompress(data)
-        return data
 
     def decode_state(self, data: bytes) -> dict[str, Any]:
         """A stored event's state as plain JSON values (for projections: no validation)."""
-        state: dict[str, Any] = json.loads(self._json(data))
+        state: dict[str, Any] = json.loads(self.plaintext(data))
         return state
 
     def _decrypt(self, data: bytes) -> bytes:
@@ -375,7 +398,7 @@ class PydanticMapper(Mapper[Any]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[Any]:
         event_class = resolve_topic(stored_event.topic)
-        plaintext = self._json(stored_event.state)
+        plaintext = self.plaintext(stored_event.state)
         state = json.loads(plaintext)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version

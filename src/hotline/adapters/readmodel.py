@@ -9,7 +9,8 @@ the 16 columns one Python object each cost most of a report. The plain
 columns stay for SQL readers (scripts/hand_rates.py) and for rewriting a row.
 
 A new layout gets a new tracking name; opening a read model of an older
-layout drops it, and the projection rebuilds it from the events.
+layout drops it (on PostgreSQL only `hotline db upgrade` does), and the
+projection rebuilds it from the events.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 import struct
 from base64 import b64decode, b64encode
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -51,7 +52,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from hotline.adapters.eventstore import SCHEMA_LOCK
+from hotline.adapters.eventstore import SCHEMA_LOCK, UPGRADE, SchemaError
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.limits import NONE, StatusCode, Timelines
 from hotline.domain.metrics import UNSET, OrderColumns, Revisits, Supervisions
@@ -158,6 +159,8 @@ audit = Table(
     # as text.
     Column("recorded", String(40), nullable=False, index=True),
     Column("actor", String(100), nullable=False),
+    # The database role that stored it (PostgreSQL); empty on SQLite.
+    Column("role", String(100), nullable=False),
     Column("event", String(40), nullable=False),
     Column("detail", Text, nullable=False),  # sealed with a key (`ReadModel.seal`)
     # The event's link (`hotline.domain.aggregate.link`) as applied: `verify` compares it.
@@ -290,6 +293,7 @@ class AuditRecord:
 
     recorded: datetime
     actor: str | None
+    role: str | None
     event: str
     version: int
     order: str | None
@@ -309,6 +313,7 @@ def _audit(change: Change) -> Row:
         "version": change.version,
         "recorded": _recorded_text(datetime.fromisoformat(state["timestamp"])),
         "actor": state.get("actor") or "",
+        "role": state.get("role") or "",
         "event": _snake(change.name),
         "detail": _detail(change.name, state),
         "link": change.link,
@@ -363,12 +368,16 @@ def _finding(change: Change) -> Row:
     }
 
 
+def older_layout(names: Collection[str]) -> bool:
+    """Whether a read model whose tracking rows have these names is of an older layout."""
+    return bool(names) and TRACKING_NAME not in names
+
+
 def _older_layout(connection: Connection) -> bool:
-    """Whether the database holds a read model of an older layout (another tracking name)."""
+    """Whether the database holds a read model of an older layout."""
     if not inspect(connection).has_table(tracking.name):
         return False
-    names = set(connection.scalars(select(tracking.c.name)))
-    return bool(names) and TRACKING_NAME not in names
+    return older_layout(set(connection.scalars(select(tracking.c.name))))
 
 
 def _pragmas(connection: Any, _: Any) -> None:
@@ -391,17 +400,25 @@ no text hotline accepts starts with a control character."""
 class ReadModel:
     """The read-model tables in one database, and the operations the projection needs.
 
-    With a `cipher` (the store's key), the free texts (audit details, finding notes) are
-    kept encrypted, as the events are."""
+    On SQLite it creates its tables itself (and drops those of an older layout); on
+    PostgreSQL only `create`, for `hotline db init | upgrade`, does. With a `cipher` (the
+    store's key), the free texts (audit details, finding notes) are kept encrypted, as the
+    events are."""
 
     def __init__(self, url: str, cipher: Cipher | None = None) -> None:
         self.cipher = cipher
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _pragmas)
+            self.create(upgrade=True)
+
+    def create(self, upgrade: bool) -> bool:
+        """Create the tables and the tracking row, if not there; with `upgrade`, drop a read
+        model of an older layout first (the projection rebuilds it), else refuse it. Whether
+        it dropped one."""
         for attempt in range(CREATE_ATTEMPTS):
             try:
-                self._create_tables()
+                dropped = self._create_tables(upgrade)
                 break
             except OperationalError as error:
                 # SQLite creates tables outside a transaction: another process opening a new
@@ -414,15 +431,20 @@ class ReadModel:
                     connection.execute(insert(tracking).values(name=TRACKING_NAME, position=0))
         except IntegrityError:
             pass  # another process started the tracking row at the same moment
+        return dropped
 
-    def _create_tables(self) -> None:
+    def _create_tables(self, upgrade: bool) -> bool:
         with self.engine.begin() as connection:
             if self.engine.dialect.name == "postgresql":
                 # Two processes creating the tables at once would clash on PostgreSQL.
                 connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
-            if _older_layout(connection):
+            older = _older_layout(connection)
+            if older:
+                if not upgrade:
+                    raise SchemaError(f"the store's read model is of an older layout; {UPGRADE}")
                 metadata.drop_all(connection)
             metadata.create_all(connection)
+        return older
 
     def seal(self, text: str) -> str:
         """`text` as kept: encrypted with a cipher (an empty text stays empty)."""
@@ -586,12 +608,13 @@ class ReadModel:
         until: datetime | None = None,
     ) -> list[AuditRecord]:
         """Who recorded what, oldest first: the events of `unit`'s orders and findings (with
-        None: of everything, the calendar's too), by `actor`, recorded in [since, until)."""
+        None: of everything, the calendar's too), by `actor` (the person, or the database
+        role that stored them), recorded in [since, until)."""
         subject = func.coalesce(orders.c.number, findings.c.id)
         owner = func.coalesce(orders.c.unit, findings.c.unit)
         query = (
             select(audit.c.recorded, audit.c.actor, audit.c.event, audit.c.version, subject,
-                   owner, findings.c.id.is_not(None), audit.c.detail)
+                   owner, findings.c.id.is_not(None), audit.c.detail, audit.c.role)
             .outerjoin(orders, orders.c.id == audit.c.id)
             .outerjoin(findings, findings.c.id == audit.c.id)
             .order_by(audit.c.recorded, audit.c.id, audit.c.version)
@@ -599,7 +622,7 @@ class ReadModel:
         if unit is not None:
             query = query.where(owner == unit)
         if actor is not None:
-            query = query.where(audit.c.actor == actor)
+            query = query.where((audit.c.actor == actor) | (audit.c.role == actor))
         if since is not None:
             query = query.where(audit.c.recorded >= _recorded_text(since))
         if until is not None:
@@ -609,6 +632,7 @@ class ReadModel:
                 AuditRecord(
                     recorded=datetime.fromisoformat(row[0]),
                     actor=row[1] or None,
+                    role=row[8] or None,
                     event=row[2],
                     version=row[3],
                     order=None if row[6] else row[4],

@@ -10,6 +10,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.cli.parsing import parse_day
+from hotline.domain.aggregate import recorded_by
 from hotline.domain.errors import InvalidInput
 from hotline.service.audit import order_trail, trail
 
@@ -17,6 +18,17 @@ from hotline.service.audit import order_trail, trail
 def _time(moment: datetime, output: Format) -> str:
     """To the second in a table, ISO 8601 to the microsecond for programs."""
     return f"{moment:%Y-%m-%d %H:%M:%S}" if output is Format.TABLE else moment.isoformat()
+
+
+def _recorder(actor: str | None, role: str | None, output: Format) -> dict[str, str | None]:
+    """Who recorded an event: `role (actor)` in a table, the two fields for programs."""
+    if output is Format.TABLE:
+        return {"actor": recorded_by(actor, role)}
+    return {"actor": actor, "role": role}
+
+
+def _by(output: Format) -> list[tuple[str, str]]:
+    return [("actor", "by")] if output is Format.TABLE else [("actor", "by"), ("role", "role")]
 
 
 def audit(
@@ -45,13 +57,14 @@ def audit(
             )
         order, entries = order_trail(hotline, number)
         rows = [
-            {"version": e.version, "recorded": _time(e.recorded, output), "actor": e.actor,
-             "event": e.event, "happened": _time(e.happened, output),
+            {"version": e.version, "recorded": _time(e.recorded, output),
+             **_recorder(e.actor, e.role, output), "event": e.event,
+             "happened": _time(e.happened, output),
              "detail": e.detail,
              "corrected_by": " ".join(f"#{v}" for v in e.corrected_by) or None}
             for e in entries
         ]  # fmt: skip
-        columns = [("version", "#"), ("recorded", "recorded"), ("actor", "by"),
+        columns = [("version", "#"), ("recorded", "recorded"), *_by(output),
                    ("event", "event"), ("happened", "happened"), ("detail", "as recorded"),
                    ("corrected_by", "corrected by")]  # fmt: skip
         emit(rows, columns, output, title=f"order {order.number}: {len(rows)} events",
@@ -63,12 +76,13 @@ def audit(
         raise InvalidInput(f"--to {until} is before --from {since}")
     found = trail(hotline, unit, by, since, until)
     rows = [
-        {"recorded": _time(r.recorded, output), "actor": r.actor, "event": r.event,
+        {"recorded": _time(r.recorded, output), **_recorder(r.actor, r.role, output),
+         "event": r.event,
          "order": r.order, "finding": r.finding, "unit": r.unit, "version": r.version,
          "detail": r.detail or None}
         for r in found
     ]  # fmt: skip
-    columns = [("recorded", "recorded"), ("actor", "by"), ("event", "event"),
+    columns = [("recorded", "recorded"), *_by(output), ("event", "event"),
                ("order", "order"), ("unit", "unit"), ("version", "#"),
                ("detail", "detail")]  # fmt: skip
     emit(rows, columns, output, title=f"{len(rows)} events recorded")

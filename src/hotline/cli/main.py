@@ -14,10 +14,12 @@ from typing import Annotated
 
 import typer
 
+from hotline.adapters.eventstore import password_in
 from hotline.cli import (
     audit,
     bulk,
     calendar,
+    db,
     finding,
     key,
     order,
@@ -53,6 +55,7 @@ app.add_typer(projections.app, name="projections")
 app.add_typer(finding.app, name="finding")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(key.app, name="key")
+app.add_typer(db.app, name="db")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
 app.command("rubrics")(scores.list_rubrics)
@@ -68,7 +71,8 @@ def root(
         str | None,
         typer.Option(
             "--db",
-            help="The store: a SQLite file. Default: $HOTLINE_DB, "
+            help="The store: a SQLite file, or a postgresql://user@host:port/dbname URL "
+            "(the password from PGPASSWORD or ~/.pgpass). Default: $HOTLINE_DB, "
             "else ~/.local/share/hotline/hotline.db.",
         ),
     ] = None,
@@ -90,6 +94,12 @@ def root(
         ),
     ] = None,
 ) -> None:
+    if db is not None and password_in(db):
+        typer.echo(
+            "hotline: warning: a password in --db is shown to every user of this machine "
+            "(ps); leave it out of the URL and set PGPASSWORD or use ~/.pgpass",
+            err=True,
+        )
     ctx.obj = Settings(db=db, rubrics=rubrics, actor=actor)
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from hotline.cli.output import printable, shown
-from hotline.domain.aggregate import BOOKKEEPING, DomainEvent
+from hotline.domain.aggregate import BOOKKEEPING, DomainEvent, recorded_by
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
 from hotline.domain.order import Corrected, Flagged, Order
 from hotline.domain.personal_data import PERSONAL_FIELDS, mask
@@ -107,6 +107,7 @@ def order_json(view: OrderView, reveal: bool = False) -> dict[str, Any]:
                 "happened": effective.get(event.originator_version, event).at.isoformat(),
                 "recorded": event.timestamp.isoformat(),
                 "actor": event.actor,
+                "role": event.role,
                 **_payload(effective.get(event.originator_version, event), reveal),
                 **(
                     {"corrected_by": corrections[event.originator_version]}
@@ -175,7 +176,10 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
         f"{order.channel.value} · {escape(printable(order.unit))} · status "
         f"[bold]{order.status.value}[/]" + (f" · citizen {escape(printable(who))}" if who else "")
     )
-    timeline = Table("#", "event", "happened", "recorded", "by", "details", title="timeline")
+    timeline = Table(
+        "#", "event", Column("happened", no_wrap=True), Column("recorded", no_wrap=True), "by",
+        "details", title="timeline",
+    )  # fmt: skip
     for event in order.history:
         version = event.originator_version
         as_corrected = effective.get(version, event)
@@ -185,7 +189,7 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
             event.name,
             _time(as_corrected.at),
             _time(event.timestamp),
-            shown(event.actor or "—"),
+            shown(recorded_by(event.actor, event.role) or "—"),
             shown(
                 _details(as_corrected, reveal)
                 + (f" (corrected by {corrected})" if corrected else "")

@@ -31,7 +31,7 @@ from hotline.domain.errors import InvalidInput
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 """Every time in the product is shown in, and every naive time is read as, Asia/Shanghai."""
 
-BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "at", "actor", "chain"}
+BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "at", "actor", "role", "chain"}
 """An event's fields that say which aggregate, when, by whom and after what, not what
 happened."""
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -61,13 +61,22 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def recorded_by(actor: str | None, role: str | None) -> str | None:
+    """Who recorded an event, as shown: the actor, or `role (actor)` when a database role
+    recorded it as a person it may speak for."""
+    if role is None or actor in (None, role):
+        return actor or role
+    return f"{role} ({actor})"
+
+
 class DomainEvent(BaseModel):
     """Something that happened: `at` is when it happened (发生时间), `timestamp`
     when the store recorded it (录入时间), `actor` who recorded it (录入人). Both
     times are kept: late entry is itself a compliance fact, and "as of" queries
     use the recorded time. `actor` is None only on events recorded before hotline
-    kept it. `chain` binds the event to the one before it (see `link`); None only on
-    events recorded before hotline kept it."""
+    kept it. `role`: on PostgreSQL, the database role that stored it (`actor` is then that
+    role, or a person the role may record as); None on SQLite. `chain` binds the event to the
+    one before it (see `link`); None only on events recorded before hotline kept it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
     __slots__ = ("_link", "_state")
@@ -83,6 +92,7 @@ class DomainEvent(BaseModel):
     at: AwareDatetime
     actor: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     chain: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | None = None
+    role: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
     @field_validator("at", "timestamp", mode="before")
     @classmethod
@@ -195,13 +205,16 @@ class Aggregate:
         event.mutate(self)
         self._pending.append(event)
 
-    def attribute_to(self, actor: str, seal: Seal) -> None:
-        """Sign the events not yet saved: `actor` recorded them, each after the one before it
-        (its `chain`), as `seal` will store them (the application does, as it saves them)."""
+    def attribute_to(self, actor: str, seal: Seal, role: str | None = None) -> None:
+        """Sign the events not yet saved: `actor` recorded them, as database role `role` if
+        any, each after the one before it (its `chain`), as `seal` will store them (the
+        application does, as it saves them)."""
         for event in self._pending:
             # Set in place, once, before the event is stored (as the store sets its position):
             # a copy of each event cost a tenth of an import.
             event.__dict__["actor"] = actor
+            if role is not None:
+                event.__dict__["role"] = role
             first = event.originator_version == 1
             event.__dict__["chain"] = first_link(self.id) if first else self.chain_head
             self.chain_head = seal(event)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -37,6 +37,7 @@ from hotline.adapters.eventstore import (
     store_name,
 )
 from hotline.adapters.official_calendar import official_schedules
+from hotline.adapters.postgres import check_schema, may_record_as, refusing, session_role
 from hotline.adapters.readmodel import ReadModel
 from hotline.adapters.rubric_files import load_time_limit_rules, rubrics_dir
 from hotline.adapters.unit_file import load_unit_registry
@@ -59,9 +60,16 @@ from hotline.domain.rubric import Rubric, finding_items
 from hotline.domain.store_key import STORE_KEY_ID, StoreKey, short
 from hotline.domain.units import UnitRegistry
 
+if TYPE_CHECKING:
+    import psycopg
+
 
 class ConcurrentChange(HotlineError):
     """Someone else changed the same aggregate between our read and our write."""
+
+
+class NotAllowed(HotlineError):
+    """A database role may not record as the person named."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,9 @@ class HotlineApplication(Application[UUID]):
     """Work orders and the working-day calendar, kept as events."""
 
     name = "hotline"
+    creates_schema: ClassVar[bool] = False
+    """Whether it creates the PostgreSQL store's tables (`hotline db init`'s owner does); other
+    applications run no DDL there and refuse a store without them."""
 
     def __init__(
         self,
@@ -99,16 +110,17 @@ class HotlineApplication(Application[UUID]):
     ) -> None:
         """`db`: the store (a SQLite path or a `postgresql://` URL); None means `$HOTLINE_DB`
         or the default. `actor`: who records what this application saves (录入人); None means
-        the operating-system user. The key configured must be the store's (`check_key`);
-        `rotating` (for `key rotate` only) also opens a store whose key rotation is under
-        way."""
+        the operating-system user on SQLite, the database role on PostgreSQL, where a role
+        may record only as a person the owner allowed it to (`hotline db allow`). The key
+        configured must be the store's (`check_key`); `rotating` (for `key rotate` only) also
+        opens a store whose key rotation is under way."""
         self.rotating = rotating
-        self.actor = actor_name(actor) if actor is not None else default_actor()
         self.rubrics = rubrics or rubrics_dir()
         env = store_environment(db)
         try:
-            with opening(env):
+            with opening(env, schema_lock=self.creates_schema) as connection:
                 super().__init__(env=env)
+                self.role, self.actor = self._identity(connection, actor)
         except (PersistenceError, sqlite3.Error) as error:
             raise StoreError(
                 f"cannot open the store {store_name(env)}: {one_line(error)}; "
@@ -119,7 +131,33 @@ class HotlineApplication(Application[UUID]):
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """The store's configuration is `store_environment`'s alone: eventsourcing would let
         variables such as HOTLINE_CIPHER_KEY in the process's environment override it."""
-        return Environment(name, dict(env or {}))
+        creating = {"CREATE_TABLE": "yes"} if self.creates_schema else {}
+        return Environment(name, dict(env or {}) | creating)
+
+    def _identity(
+        self, connection: psycopg.Connection[Any] | None, actor: str | None
+    ) -> tuple[str | None, str]:
+        """(database role, actor) of what this application saves. On SQLite: no role, and
+        `actor` or the operating-system user. On PostgreSQL: the session's role, and `actor`
+        if the role may record as that person, else the role itself; the store's tables are
+        checked first."""
+        if connection is None:
+            return None, actor_name(actor) if actor is not None else default_actor()
+        with refusing(f"cannot open the store {store_name(self.env)}"):
+            role = session_role(connection)
+            if self.creates_schema:
+                return role, role
+            check_schema(connection, self.recorder.events_table_name)  # type: ignore[attr-defined]
+            if actor is None or actor_name(actor) == role:
+                return role, role
+            name = actor_name(actor)
+            allowed = may_record_as(connection, name)
+        if not allowed:
+            raise NotAllowed(
+                f"database role {role} may not record as {name!r}; the database owner allows "
+                f"it with `hotline db allow {role} --actor {name}`"
+            )
+        return role, name
 
     @property
     def key_fingerprint(self) -> str | None:
@@ -456,12 +494,12 @@ class HotlineApplication(Application[UUID]):
         object against runtime protocols, which costs more than storing it).
         """
         for aggregate in aggregates:
-            aggregate.attribute_to(self.actor, self.sealer.seal)
+            aggregate.attribute_to(self.actor, self.sealer.seal, self.role)
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         if events:
             records = self._first_key_record()
             for record in records:
-                record.attribute_to(self.actor, self.sealer.seal)
+                record.attribute_to(self.actor, self.sealer.seal, self.role)
             stored = [*(e for r in records for e in r.collect_events()), *events]
             self.recorder.insert_events(list(map(self.mapper.to_stored_event, stored)))
         return len(events)
@@ -484,7 +522,7 @@ class HotlineApplication(Application[UUID]):
         someone else saved it since it was loaded, StoreError if the store cannot write."""
         others = [] if isinstance(aggregate, StoreKey) else self._first_key_record()
         for each in (aggregate, *others):
-            each.attribute_to(self.actor, self.sealer.seal)
+            each.attribute_to(self.actor, self.sealer.seal, self.role)
         try:
             self.save(aggregate, *others)
         except IntegrityError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from hotline.adapters.postgres import stored_roles_of
 from hotline.adapters.readmodel import AuditRecord
 from hotline.domain.aggregate import BOOKKEEPING, SHANGHAI, DomainEvent
 from hotline.domain.order import Corrected, Order
@@ -28,6 +29,7 @@ class TrailEntry:
     happened: datetime
     recorded: datetime
     actor: str | None
+    role: str | None
     detail: str
     """The event's own fields as recorded, or what a correction changed (personal data
     masked)."""
@@ -39,6 +41,8 @@ def order_trail(app: HotlineApplication, number: str) -> tuple[Order, list[Trail
     """The order and every event of it, oldest first, as recorded."""
     order = app.order(number)
     corrections = order.corrected_by()
+    # On PostgreSQL, the role the server recorded, rather than the one the client wrote.
+    roles = stored_roles_of(app.recorder, order.id) if app.role is not None else {}  # type: ignore[arg-type]
     entries = [
         TrailEntry(
             version=event.originator_version,
@@ -46,6 +50,7 @@ def order_trail(app: HotlineApplication, number: str) -> tuple[Order, list[Trail
             happened=event.at,
             recorded=event.timestamp,
             actor=event.actor,
+            role=roles.get(event.originator_version, event.role),
             detail=event.summary() if isinstance(event, Corrected) else _fields(event),
             corrected_by=tuple(corrections.get(event.originator_version, ())),
         )

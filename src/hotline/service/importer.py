@@ -31,7 +31,15 @@ from hotline.domain.order import ORDER_COMMANDS, ORDER_EVENTS, ORDER_NUMBER, Ord
 from hotline.service.application import ConcurrentChange, HotlineApplication
 
 BATCH_LINES = 5_000
-RESERVED_FIELDS = {"number", "originator_id", "originator_version", "timestamp", "actor", "chain"}
+RESERVED_FIELDS = {
+    "number",
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "actor",
+    "chain",
+    "role",
+}
 """Fields an event gets from hotline itself (the order number comes from "order")."""
 UNIT_NAME_MAX = 100
 """The longest unit name a `received` line may give (as the event allows): a longer one is

@@ -21,6 +21,7 @@ from eventsourcing import persistence
 from eventsourcing.persistence import Notification
 
 from hotline.adapters.eventstore import PydanticMapper
+from hotline.adapters.postgres import stored_roles
 from hotline.adapters.readmodel import Change, ReadModel
 from hotline.domain.aggregate import link, now
 from hotline.service.application import HotlineApplication
@@ -124,15 +125,24 @@ class OrderProjection:
 
     def _changes(self, batch: Sequence[Notification]) -> list[Change]:
         plaintext = self.mapper.plaintext
+        # On PostgreSQL, the role the server recorded, rather than the one the client wrote.
+        roles = (
+            stored_roles(self.app.recorder, first=batch[0].id, last=batch[-1].id)  # type: ignore[arg-type]
+            if self.app.role is not None
+            else {}
+        )
         changes = []
         for n in batch:
-            state = plaintext(n.state)
+            plain = plaintext(n.state)
+            state = json.loads(plain)
+            if n.id in roles:
+                state["role"] = roles[n.id]
             change = Change(
                 id=str(n.originator_id),
                 version=n.originator_version,
                 name=n.topic.rpartition(":")[2],
-                state=json.loads(state),
-                link=link(UUID(str(n.originator_id)), n.originator_version, n.topic, state),
+                state=state,
+                link=link(UUID(str(n.originator_id)), n.originator_version, n.topic, plain),
             )
             changes.append(change)
             if change.name == "Corrected":

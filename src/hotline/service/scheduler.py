@@ -22,19 +22,20 @@ from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from hotline.adapters.postgres import JOB_TABLE
 from hotline.domain.aggregate import SHANGHAI, now
 from hotline.domain.errors import HotlineError
 from hotline.service.application import HotlineApplication
 from hotline.service.flagging import Pass, flag_due_orders
 
 JOB_ID = "flag-due-orders"
-JOB_TABLE = "scheduler_jobs"
 DEFAULT_TIMES = (time(8, 0), time(12, 0))
 """Passes at 08:00 (before the office opens) and at noon."""
 
@@ -212,8 +213,24 @@ class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
         return wait
 
 
+class _JobStore(SQLAlchemyJobStore):  # type: ignore[misc]
+    """APScheduler's SQLAlchemy job store, creating its table on SQLite only: on PostgreSQL
+    `hotline db init` does (`create_job_table`)."""
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        if self.engine.dialect.name == "sqlite":
+            super().start(scheduler, alias)
+        else:
+            BaseJobStore.start(self, scheduler, alias)
+
+
+def create_job_table(app: HotlineApplication) -> None:
+    """Create the job store's table if it is not there (for `hotline db init`)."""
+    _job_store(app).jobs_t.create(app.readmodel.engine, checkfirst=True)
+
+
 def _job_store(app: HotlineApplication) -> SQLAlchemyJobStore:
-    return SQLAlchemyJobStore(engine=app.readmodel.engine, tablename=JOB_TABLE)
+    return _JobStore(engine=app.readmodel.engine, tablename=JOB_TABLE)
 
 
 def _scheduler(app: HotlineApplication) -> _Scheduler:
