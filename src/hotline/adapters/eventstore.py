@@ -24,7 +24,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from hotline.domain.aggregate import DomainEvent
+from hotline.domain.aggregate import STORED, DomainEvent
 from hotline.domain.errors import HotlineError, one_line
 
 if TYPE_CHECKING:
@@ -325,5 +325,5 @@ class PydanticMapper(Mapper[Any]):
         state = self.decode_state(stored_event.state)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        event: DomainEventProtocol[Any] = event_class.model_validate(state)
+        event: DomainEventProtocol[Any] = event_class.model_validate(state, context=STORED)
         return event
