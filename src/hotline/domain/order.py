@@ -452,6 +452,12 @@ class Order(Aggregate):
             "its number"
         )
 
+    def last_change(self) -> DomainEvent:
+        """The order's last change of status (received, returned, return rejected, closed):
+        nothing that happens to it can be logged before it."""
+        facts = self.events if self.corrections else self.history
+        return next(e for e in reversed(facts) if isinstance(e, STATUS_EVENTS))
+
     def events_of(self, event_class: type[DomainEvent]) -> list[Any]:
         """This order's effective events of one class, oldest first."""
         return [e for e in self.events if isinstance(e, event_class)]
@@ -488,8 +494,7 @@ class Order(Aggregate):
         """A validated next event, refused if it happened before the order's last change of
         status (received, returned, return rejected, closed): its times cannot run backwards."""
         event = self._next(event_class, at=at, **fields)
-        facts = self.events if self.corrections else self.history
-        last = next(e for e in reversed(facts) if isinstance(e, STATUS_EVENTS))
+        last = self.last_change()
         if event.at < last.at:
             raise OrderRuleViolation(
                 f"order {self.number}: {event_class.name} at {event.at:%Y-%m-%d %H:%M} is before "
