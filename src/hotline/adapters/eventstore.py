@@ -11,6 +11,7 @@ import getpass
 import json
 import os
 import sqlite3
+import sys
 import time
 from base64 import b64decode
 from collections.abc import Iterator
@@ -52,6 +53,8 @@ def default_db_path() -> Path:
 POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 CONNECT_TIMEOUT = 10
 """Seconds to wait for the PostgreSQL server before giving up."""
+LOCK_TIMEOUT = 30
+"""Seconds a writer waits for a lock another process holds on the store."""
 
 
 def store_environment(location: str | None) -> dict[str, str]:
@@ -88,7 +91,7 @@ def store_environment(location: str | None) -> dict[str, str]:
         "READ_MODEL_URL": f"sqlite:///{path}",
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
-        "SQLITE_LOCK_TIMEOUT": "30",
+        "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT),
     }
 
 
@@ -145,6 +148,73 @@ def _read_key_file(path: Path) -> str:
             return file.read().decode("ascii", errors="replace")
     except OSError as error:
         raise StoreError(f"cannot read {KEY_FILE_ENV} {path}: {error.strerror}") from None
+
+
+_SQLITE_FAILURES = {
+    sqlite3.SQLITE_READONLY: "the store is read-only (its file, its folder or its disk); make "
+    "them writable for this user, or give another store with --db or " + DB_ENV,
+    sqlite3.SQLITE_FULL: "the disk holding the store is full; free some space and run the "
+    "command again",
+    sqlite3.SQLITE_BUSY: "the store is locked by another process, which held it longer than "
+    "hotline waits ({timeout} s); run the command again when it is done",
+    sqlite3.SQLITE_CANTOPEN: "cannot open the store's file (its folder or disk may be "
+    "read-only or gone); check --db or " + DB_ENV,
+    sqlite3.SQLITE_IOERR: "the disk holding the store failed to read or write; check the disk "
+    "and run the command again",
+    sqlite3.SQLITE_CORRUPT: "the store's file is damaged; restore it from a backup",
+    sqlite3.SQLITE_NOTADB: "the store's file is not a database; check --db or " + DB_ENV,
+}
+_SQLITE_FAILURES[sqlite3.SQLITE_LOCKED] = _SQLITE_FAILURES[sqlite3.SQLITE_BUSY]
+_POSTGRES_FAILURES = {
+    "08": "lost the connection to the store's PostgreSQL server ({reason}); what was not "
+    "committed is not written: run the command again",
+    "57P": "lost the connection to the store's PostgreSQL server ({reason}); what was not "
+    "committed is not written: run the command again",
+    "53": "the store's PostgreSQL server is out of resources ({reason}); free disk space or "
+    "memory on it and run the command again",
+    "25006": "the store's PostgreSQL server is read-only (a standby, or read-only "
+    "transactions by default); give the primary server with --db or " + DB_ENV,
+    "55P03": "the store is locked by another session, which held it longer than hotline waits "
+    "({timeout} s); run the command again when it is done",
+    "57014": "the store is locked by another session, which held it longer than hotline waits "
+    "({timeout} s); run the command again when it is done",
+}
+"""By SQLSTATE (or its class): what a PostgreSQL error says is wrong with the store."""
+
+
+def store_failure(error: BaseException) -> StoreError | None:
+    """What `error` (raised by SQLite or PostgreSQL, possibly wrapped by SQLAlchemy or
+    eventsourcing) says is wrong with the store (read-only, full, locked, unreachable), as one
+    line without SQL; None if it is not such an error (a bug stays an internal error)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, StoreError):
+            return cause
+        if isinstance(cause, sqlite3.Error):
+            message = _SQLITE_FAILURES.get(getattr(cause, "sqlite_errorcode", -1) & 0xFF)
+            return StoreError(message.format(timeout=LOCK_TIMEOUT)) if message else None
+        psycopg = sys.modules.get("psycopg")  # never imported for a SQLite store
+        if psycopg is not None and isinstance(cause, psycopg.Error):
+            return _postgres_failure(cause)
+        cause = getattr(cause, "orig", None) or cause.__cause__ or cause.__context__
+    return None
+
+
+def _postgres_failure(error: psycopg.Error) -> StoreError | None:
+    state = error.sqlstate or ""
+    import psycopg
+
+    if not state and isinstance(error, psycopg.OperationalError):
+        state = "08"  # no answer from the server: the connection is gone
+    for prefix in (state, state[:3], state[:2]):
+        if prefix and prefix in _POSTGRES_FAILURES:
+            reason = error.diag.message_primary or " ".join(str(error).split()[:12])
+            return StoreError(
+                _POSTGRES_FAILURES[prefix].format(reason=reason.strip(), timeout=LOCK_TIMEOUT)
+            )
+    return None
 
 
 def store_name(env: dict[str, str]) -> str:
@@ -254,7 +324,7 @@ def _postgres_environment(location: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "1",
         "POSTGRES_MAX_OVERFLOW": "4",
         # Seconds a writer waits for the lock that orders the notification log.
-        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT),
         "POSTGRES_PRE_PING": "y",
     }
     read_model = _postgres_url(env).update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})

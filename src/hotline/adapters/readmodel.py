@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from hotline.adapters import eventstore
 from hotline.adapters.eventstore import SCHEMA_LOCK
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.limits import NONE, StatusCode, Timelines
@@ -360,7 +361,7 @@ def _older_layout(connection: Connection) -> bool:
 def _pragmas(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={eventstore.LOCK_TIMEOUT * 1000}")
     cursor.close()
 
 

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from hotline.adapters.eventstore import store_failure
 from hotline.cli import (
     audit,
     bulk,
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         print("hotline:", *str(error).split(), file=sys.stderr)  # one line, whatever it quotes
         return EXIT_REFUSED
     except Exception as error:
+        if (failure := store_failure(error)) is not None:  # read-only, full, locked, lost
+            print("hotline:", *str(failure).split(), file=sys.stderr)
+            return EXIT_REFUSED
         if os.environ.get("HOTLINE_DEBUG"):
             traceback.print_exc()
         print(

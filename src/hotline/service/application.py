@@ -31,6 +31,7 @@ from hotline.adapters.eventstore import (
     StoreError,
     opening,
     store_environment,
+    store_failure,
     store_name,
 )
 from hotline.adapters.official_calendar import official_schedules
@@ -98,7 +99,7 @@ class HotlineApplication(Application[UUID]):
             with opening(env):
                 super().__init__(env=env)
         except (PersistenceError, sqlite3.Error) as error:
-            raise StoreError(
+            raise store_failure(error) or StoreError(
                 f"cannot open the store {store_name(env)}: {one_line(error)}; "
                 "check --db or HOTLINE_DB"
             ) from None
@@ -389,7 +390,7 @@ class HotlineApplication(Application[UUID]):
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
         except PersistenceError as error:
-            raise StoreError(
+            raise store_failure(error) or StoreError(
                 f"could not write to the store ({one_line(error)}); nothing was written"
             ) from None
 
