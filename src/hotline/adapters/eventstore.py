@@ -165,6 +165,9 @@ _SQLITE_FAILURES = {
     sqlite3.SQLITE_NOTADB: "the store's file is not a database; check --db or " + DB_ENV,
 }
 _SQLITE_FAILURES[sqlite3.SQLITE_LOCKED] = _SQLITE_FAILURES[sqlite3.SQLITE_BUSY]
+# The shared-memory file (`-shm`) could not grow: its disk is full.
+_SQLITE_FAILURES[sqlite3.SQLITE_IOERR_SHMSIZE] = _SQLITE_FAILURES[sqlite3.SQLITE_FULL]
+"""By SQLite's error code (extended, else primary): what is wrong with the store."""
 _POSTGRES_FAILURES = {
     "08": "lost the connection to the store's PostgreSQL server ({reason}); what was not "
     "committed is not written: run the command again",
@@ -193,7 +196,8 @@ def store_failure(error: BaseException) -> StoreError | None:
         if isinstance(cause, StoreError):
             return cause
         if isinstance(cause, sqlite3.Error):
-            message = _SQLITE_FAILURES.get(getattr(cause, "sqlite_errorcode", -1) & 0xFF)
+            code = getattr(cause, "sqlite_errorcode", -1)
+            message = _SQLITE_FAILURES.get(code) or _SQLITE_FAILURES.get(code & 0xFF)
             return StoreError(message.format(timeout=LOCK_TIMEOUT)) if message else None
         psycopg = sys.modules.get("psycopg")  # never imported for a SQLite store
         if psycopg is not None and isinstance(cause, psycopg.Error):
