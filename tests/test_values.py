@@ -1,4 +1,5 @@
-"""Bad values in, clean refusals out: control characters in any text of any event.
+"""Bad values in, clean refusals out: control characters in any text of any event, and
+the small ones (an empty --at, a short phone number, a new store's folders).
 
 A NUL cannot be stored in PostgreSQL's text columns (one imported NUL used to break every
 report there once the order was corrected), and escapes reach a terminal raw: every text
@@ -9,14 +10,18 @@ but for tab and line break, on every path (CLI, import, correction, findings, ca
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from hotline.cli.main import main
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.order import Order
+from hotline.domain.personal_data import mask_phone
 from hotline.service.application import HotlineApplication
 from stores import stored_events
 
@@ -123,3 +128,62 @@ def test_an_event_stored_before_the_check_still_loads_and_can_be_corrected(
     assert app.order("L-1").history[0].summary == "旧\x00值"  # type: ignore[attr-defined]
     app.correct("L-1", "received", "summary", "旧值", "去掉控制字符")
     assert app.order("L-1").events[0].summary == "旧值"  # type: ignore[attr-defined]
+
+
+# The small ones
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["order", "receive", "E-1", "--unit", MINHANG, "--kind", "complaint", "--channel",
+         "12345", "--at", ""],
+        ["order", "contact", "C-1", "--at", ""],
+        ["order", "contact", "C-1", "--at", " "],
+        ["report", "rates", "--period", "2026-02", "--as-of", ""],
+        ["scheduler", "tick", "--as-of", ""],
+        ["alerts", "--since", ""],
+        ["audit", "--from", "", "--to", "2026-03-01"],
+    ],
+    ids=["receive", "contact", "contact-blank", "rates", "tick", "alerts", "audit"],
+)  # fmt: skip
+def test_an_empty_time_is_refused_not_taken_as_now(
+    cli: Cli, store: str, command: list[str]
+) -> None:
+    assert cli(*RECEIVE, "--summary", "年货")[0] == 0
+    refused(cli(*command), "''" if " " not in command else "' '")
+    assert stored_events(store) == 1
+
+
+@pytest.mark.parametrize(
+    ("phone", "shown"),
+    [
+        ("12345", "***45"),
+        ("95588", "***88"),
+        ("1234567", "****567"),
+        ("64781234", "****1234"),
+        ("021-64781234", "021****1234"),
+        ("13812345678", "138****5678"),
+        ("1234", "****"),
+    ],
+)
+def test_a_short_phone_number_keeps_at_least_half_of_it_hidden(phone: str, shown: str) -> None:
+    assert mask_phone(phone) == shown
+
+
+def test_a_five_digit_phone_is_shown_masked(cli: Cli) -> None:
+    assert cli(*RECEIVE, "--citizen-phone", "95588")[0] == 0
+    code, out, _ = cli("order", "show", "C-1")
+    assert code == 0 and "***88" in out and "95588" not in out
+
+
+def test_a_new_stores_folders_are_owner_only_even_under_umask_000(tmp_path: Path) -> None:
+    db = tmp_path / "a" / "b" / "c" / "hotline.db"
+    old = os.umask(0)
+    try:
+        assert main(["--db", str(db), "calendar", "day", "2026-02-14"]) == 0
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "a", tmp_path / "a" / "b", db.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600

@@ -81,7 +81,9 @@ def store_environment(location: str | None) -> dict[str, str]:
     if path.is_dir():
         raise StoreError(f"store {path} is a directory; give a file path such as {path}/hotline.db")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        missing = [folder for folder in path.parents if not folder.exists()]
+        for folder in reversed(missing):  # each owner-only: `parents=True` makes them 0777
+            folder.mkdir(mode=0o700, exist_ok=True)  # less the umask
     except OSError as error:
         raise StoreError(
             f"cannot create the store's directory {path.parent}: {error.strerror}"

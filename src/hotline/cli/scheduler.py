@@ -174,7 +174,7 @@ def alerts(
     ] = FeedFormat.TABLE,
 ) -> None:
     """The alert feed: every flag the scheduler recorded, oldest first."""
-    found = reports(ctx).alerts(parse_moment(since, "--since") if since else None, unit)
+    found = reports(ctx).alerts(parse_moment(since, "--since") if since is not None else None, unit)
     rows = [
         {"at": f.at.isoformat(), "order": f.number, "unit": f.unit, "limit": f.limit,
          "level": f.level, "due": f.due.isoformat()}
