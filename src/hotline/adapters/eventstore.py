@@ -152,37 +152,39 @@ def _read_key_file(path: Path) -> str:
         raise StoreError(f"cannot read {KEY_FILE_ENV} {path}: {error.strerror}") from None
 
 
+_FULL = "the disk holding the store is full; free some space and run the command again"
+_LOCKED = (
+    "the store is locked by another {holder}, which held it longer than hotline waits "
+    "({timeout} s); run the command again when it is done"
+)
+_LOST = (
+    "lost the connection to the store's PostgreSQL server ({reason}); what was not committed "
+    "is not written: run the command again"
+)
 _SQLITE_FAILURES = {
     sqlite3.SQLITE_READONLY: "the store is read-only (its file, its folder or its disk); make "
-    "them writable for this user, or give another store with --db or " + DB_ENV,
-    sqlite3.SQLITE_FULL: "the disk holding the store is full; free some space and run the "
-    "command again",
-    sqlite3.SQLITE_BUSY: "the store is locked by another process, which held it longer than "
-    "hotline waits ({timeout} s); run the command again when it is done",
+    f"them writable for this user, or give another store with --db or {DB_ENV}",
+    sqlite3.SQLITE_FULL: _FULL,
+    sqlite3.SQLITE_IOERR_SHMSIZE: _FULL,  # its -shm file could not grow
+    sqlite3.SQLITE_BUSY: _LOCKED,
+    sqlite3.SQLITE_LOCKED: _LOCKED,
     sqlite3.SQLITE_CANTOPEN: "cannot open the store's file (its folder or disk may be "
-    "read-only or gone); check --db or " + DB_ENV,
+    f"read-only or gone); check --db or {DB_ENV}",
     sqlite3.SQLITE_IOERR: "the disk holding the store failed to read or write; check the disk "
     "and run the command again",
     sqlite3.SQLITE_CORRUPT: "the store's file is damaged; restore it from a backup",
-    sqlite3.SQLITE_NOTADB: "the store's file is not a database; check --db or " + DB_ENV,
+    sqlite3.SQLITE_NOTADB: f"the store's file is not a database; check --db or {DB_ENV}",
 }
-_SQLITE_FAILURES[sqlite3.SQLITE_LOCKED] = _SQLITE_FAILURES[sqlite3.SQLITE_BUSY]
-# The shared-memory file (`-shm`) could not grow: its disk is full.
-_SQLITE_FAILURES[sqlite3.SQLITE_IOERR_SHMSIZE] = _SQLITE_FAILURES[sqlite3.SQLITE_FULL]
 """By SQLite's error code (extended, else primary): what is wrong with the store."""
 _POSTGRES_FAILURES = {
-    "08": "lost the connection to the store's PostgreSQL server ({reason}); what was not "
-    "committed is not written: run the command again",
-    "57P": "lost the connection to the store's PostgreSQL server ({reason}); what was not "
-    "committed is not written: run the command again",
+    "08": _LOST,  # connection exceptions
+    "57P": _LOST,  # the server shut down, or terminated the session
     "53": "the store's PostgreSQL server is out of resources ({reason}); free disk space or "
     "memory on it and run the command again",
     "25006": "the store's PostgreSQL server is read-only (a standby, or read-only "
-    "transactions by default); give the primary server with --db or " + DB_ENV,
-    "55P03": "the store is locked by another session, which held it longer than hotline waits "
-    "({timeout} s); run the command again when it is done",
-    "57014": "the store is locked by another session, which held it longer than hotline waits "
-    "({timeout} s); run the command again when it is done",
+    f"transactions by default); give the primary server with --db or {DB_ENV}",
+    "55P03": _LOCKED,  # lock_timeout
+    "57014": _LOCKED,  # statement_timeout
 }
 """By SQLSTATE (or its class): what a PostgreSQL error says is wrong with the store."""
 
@@ -200,7 +202,9 @@ def store_failure(error: BaseException) -> StoreError | None:
         if isinstance(cause, sqlite3.Error):
             code = getattr(cause, "sqlite_errorcode", -1)
             message = _SQLITE_FAILURES.get(code) or _SQLITE_FAILURES.get(code & 0xFF)
-            return StoreError(message.format(timeout=LOCK_TIMEOUT)) if message else None
+            if message is None:
+                return None
+            return StoreError(message.format(holder="process", timeout=LOCK_TIMEOUT))
         psycopg = sys.modules.get("psycopg")  # never imported for a SQLite store
         if psycopg is not None and isinstance(cause, psycopg.Error):
             return _postgres_failure(cause)
@@ -209,16 +213,18 @@ def store_failure(error: BaseException) -> StoreError | None:
 
 
 def _postgres_failure(error: psycopg.Error) -> StoreError | None:
-    state = error.sqlstate or ""
     import psycopg
 
+    state = error.sqlstate or ""
     if not state and isinstance(error, psycopg.OperationalError):
         state = "08"  # no answer from the server: the connection is gone
     for prefix in (state, state[:3], state[:2]):
         if prefix and prefix in _POSTGRES_FAILURES:
             reason = error.diag.message_primary or " ".join(str(error).split()[:12])
             return StoreError(
-                _POSTGRES_FAILURES[prefix].format(reason=reason.strip(), timeout=LOCK_TIMEOUT)
+                _POSTGRES_FAILURES[prefix].format(
+                    reason=reason.strip(), holder="session", timeout=LOCK_TIMEOUT
+                )
             )
     return None
 
