@@ -40,7 +40,9 @@ PROPERTY = settings(
 )
 REGISTRY = load_unit_registry(rubrics_dir() / "units.toml")
 UNITS = [*(unit.name for unit in REGISTRY), "执法总队"]  # an alias too
-HUGE = "长" * 3_500_000  # 10 MB of UTF-8
+HUGE = "长" * 340_000  # 1 MB of UTF-8: a line just under the line bound (MAX_LINE_BYTES)
+TEXT = st.characters(blacklist_categories=["Cc", "Cs"])
+"""What a valid text may hold: no control characters (and no surrogates)."""
 START = datetime(2019, 1, 1, tzinfo=SHANGHAI)
 SPAN_MINUTES = 6 * 365 * 24 * 60
 
@@ -108,7 +110,7 @@ def histories(draw: st.DrawFn, number: str) -> list[Event]:
     events = [
         Event(number, "received", at, {
             "unit": draw(st.sampled_from(UNITS)), "kind": draw(spellings(Kind)),
-            "channel": draw(spellings(Channel)), "summary": draw(st.text(max_size=20)),
+            "channel": draw(spellings(Channel)), "summary": draw(st.text(TEXT, max_size=20)),
         })
     ]  # fmt: skip
     if draw(st.booleans()):

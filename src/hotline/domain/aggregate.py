@@ -4,7 +4,8 @@
 `originator_id`, `originator_version` and `mutate`; an aggregate with `id`,
 `version` and `collect_events`), so the domain keeps its own small base here
 and validates every event payload with pydantic when it is made and when it is
-read back from the store.
+read back from the store. When it is made, no text in it may hold a control character
+(free text may hold tabs and line breaks, `FreeText`).
 """
 
 from __future__ import annotations
