@@ -99,9 +99,10 @@ class HotlineApplication(Application[UUID]):
             with opening(env):
                 super().__init__(env=env)
         except (PersistenceError, sqlite3.Error) as error:
-            raise store_failure(error) or StoreError(
-                f"cannot open the store {store_name(env)}: {one_line(error)}; "
-                "check --db or HOTLINE_DB"
+            failure = store_failure(error)
+            raise StoreError(
+                f"cannot open the store {store_name(env)}: "
+                + (str(failure) if failure else f"{one_line(error)}; check --db or HOTLINE_DB")
             ) from None
         if not env.get("CIPHER_KEY"):
             self._refuse_if_encrypted()
