@@ -1,8 +1,8 @@
 """A store that cannot be used (read-only, full, locked, its server gone) is one line, exit 1.
 
 These used to be internal errors (exit 70) quoting SQL. SQLite's cases use a small tmpfs
-mounted for the test (as root; skipped where it cannot be mounted): remounted read-only, or
-filled; PostgreSQL's, a server that terminates the command's connections mid-command.
+mounted for the test (as root; skipped where it cannot be mounted): seen through a read-only
+bind mount, or filled; PostgreSQL's, a server that terminates the command's connections mid-command.
 """
 
 from __future__ import annotations
@@ -61,6 +61,19 @@ def tmpfs(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=True)
 
 
+@contextlib.contextmanager
+def read_only_view(folder: Path, view: Path) -> Iterator[Path]:
+    """`folder` seen through a read-only bind mount at `view` (a remount of the tmpfs itself
+    would fail while this process keeps a store's file open)."""
+    view.mkdir()
+    subprocess.run(["mount", "--bind", str(folder), str(view)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(view)], check=True)
+        yield view
+    finally:
+        subprocess.run(["umount", "-l", str(view)], check=True)
+
+
 def run(db: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = main(["--db", str(db), *args])
     captured = capsys.readouterr()
@@ -76,10 +89,9 @@ def a_store(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_a_read_only_store_is_one_line_for_every_command(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with tmpfs(tmp_path / "disk", "8m") as disk:
-        db = disk / "hotline.db"
-        a_store(db, capsys)
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    with tmpfs(tmp_path / "disk", "8m") as disk, read_only_view(disk, tmp_path / "ro") as view:
+        a_store(disk / "hotline.db", capsys)
+        db = view / "hotline.db"
         lines = tmp_path / "more.jsonl"
         lines.write_text(
             '{"order": "S-2", "event": "received", "at": "2026-02-13T10:00:00+08:00", '
