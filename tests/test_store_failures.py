@@ -39,6 +39,10 @@ COMMANDS = [
     ["scheduler", "tick", "--as-of", "2026-02-24 08:00"],
 ]
 
+READS = [COMMANDS[i] for i in (2, 3, 4, 5, 7)]
+"""The commands that write nothing to a store whose read model is caught up (`order show`,
+the reports, `audit`, `projections status`): the others write events or the read model."""
+
 
 def one_line_refusal(code: int, err: str, *words: str) -> None:
     assert code == 1, err
@@ -99,6 +103,9 @@ def test_a_read_only_store_is_one_line_for_every_command(
         )
         for command in [*COMMANDS, ["import", str(lines)]]:
             code, _, err = run(db, *command, capsys=capsys)
+            if code == 0:  # SQLite reads a WAL store on a read-only disk while its -shm exists
+                assert command in READS, command
+                continue
             one_line_refusal(code, err, "read-only")
 
 
