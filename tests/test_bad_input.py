@@ -5,10 +5,12 @@ it refused, and never fails with an internal error (exit 70) or a traceback."""
 from __future__ import annotations
 
 import json
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -40,7 +42,9 @@ PROPERTY = settings(
 )
 REGISTRY = load_unit_registry(rubrics_dir() / "units.toml")
 UNITS = [*(unit.name for unit in REGISTRY), "执法总队"]  # an alias too
-HUGE = "长" * 3_500_000  # 10 MB of UTF-8
+HUGE = "长" * 340_000  # 1 MB of UTF-8: a line just under the line bound (MAX_LINE_BYTES)
+TEXT = st.characters(blacklist_categories=["Cc", "Cs"])
+"""What a valid text may hold: no control characters (and no surrogates)."""
 START = datetime(2019, 1, 1, tzinfo=SHANGHAI)
 SPAN_MINUTES = 6 * 365 * 24 * 60
 
@@ -108,7 +112,7 @@ def histories(draw: st.DrawFn, number: str) -> list[Event]:
     events = [
         Event(number, "received", at, {
             "unit": draw(st.sampled_from(UNITS)), "kind": draw(spellings(Kind)),
-            "channel": draw(spellings(Channel)), "summary": draw(st.text(max_size=20)),
+            "channel": draw(spellings(Channel)), "summary": draw(st.text(TEXT, max_size=20)),
         })
     ]  # fmt: skip
     if draw(st.booleans()):
@@ -164,6 +168,8 @@ EXTRA_FIELDS = st.one_of(
     st.sampled_from(["self", "cls", "id", "event_class", "name", "number", "timestamp"]),
     st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
 )
+NOT_NONE = partial(operator.is_not, None)
+"""For the optional fields (a first contact's method, a revisit's evaluation): null is valid."""
 BAD_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "received": {
         "unit": st.one_of(
@@ -173,13 +179,14 @@ BAD_FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "kind": unknown(Kind), "channel": unknown(Channel), "summary": TEXT_VALUES,
         "citizen_phone": st.just("call me"), "repeat_of": st.just("no such number!"),
     },
-    "first_contact": {"method": unknown(ContactMethod), "by": TEXT_VALUES},
+    "first_contact": {"method": unknown(ContactMethod).filter(NOT_NONE), "by": TEXT_VALUES},
     "extended": {"until": st.sampled_from(["2019-02-30", "soon", "", None, "2000-01-01"]),
                  "reason": st.sampled_from(["", None, 5])},
     "returned": {"reason": st.sampled_from(["", None, 5]), "out_of_jurisdiction": st.just("maybe")},
     "return_rejected": {"reason": TEXT_VALUES},
     "closed": {"result": unknown(ClosingResult), "report": TEXT_VALUES},
-    "revisited": {"evaluation": unknown(Evaluation), "contacted": st.just({"yes": 1})},
+    "revisited": {"evaluation": unknown(Evaluation).filter(NOT_NONE),
+                  "contacted": st.just({"yes": 1})},
     "rated": {"rating": unknown(Rating), "excluded": st.just([1])},
     "supervised": {"at_fault": st.just("maybe")},
 }  # fmt: skip

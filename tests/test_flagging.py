@@ -13,11 +13,12 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 
 from hotline.domain.aggregate import SHANGHAI
-from hotline.domain.order import Flagged, FlagLevel
+from hotline.domain.order import Flagged, FlagLevel, Order
 from hotline.service.application import HotlineApplication
 from hotline.service.flagging import flag_due_orders
 from hotline.service.reports import Reports
@@ -208,3 +209,53 @@ def test_an_extension_is_flagged_afresh_on_its_new_date(app: HotlineApplication)
         ("close", FlagLevel.DUE_SOON, "2026-03-19")
     ]
     assert flag_due_orders(app, at("2026-03-19 12:00")).flagged == []
+
+
+# One bad order never stops a pass
+
+
+def _receive_three(cli: Callable[..., tuple[int, str, str]]) -> None:
+    for number, when in (("A", "2026-02-13 10:00"), ("B", "2026-02-14 08:04"),
+                         ("C", "2026-02-13 11:00")):  # fmt: skip
+        args = ("--unit", "闵行区市场监管局", "--kind", "complaint", "--channel", "12345")
+        assert cli("order", "receive", number, *args, "--at", when)[0] == 0
+
+
+def test_an_order_received_after_the_pass_time_waits_for_a_later_pass(
+    cli: Callable[..., tuple[int, str, str]],
+) -> None:
+    """The issue's case: an order received a few minutes "in the future" (clock skew) made
+    the pass fail at it ("flagged at … is before the order was received"), and every re-run
+    fail until the clock passed it; the orders after it were not flagged."""
+    _receive_three(cli)
+    pass_at = ("scheduler", "tick", "--window", "1", "--as-of")
+    code, out, err = cli(*pass_at, "2026-02-14 08:00")
+    assert (code, err) == (0, "")
+    assert "2 flagged" in out and "1 changed after the pass's time" in out
+    assert " A " in out and " C " in out and " B " not in out
+    code, out, err = cli(*pass_at, "2026-02-14 08:10")  # once its time has come
+    assert (code, err) == (0, "")
+    assert "1 flagged, 2 flagged before" in out and " B " in out
+
+
+def test_an_order_that_cannot_be_flagged_is_reported_and_the_pass_goes_on(
+    cli: Callable[..., tuple[int, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _receive_three(cli)
+    flag = Order.flag
+
+    def broken(order: Order, *args: Any) -> bool:
+        if order.number == "A":
+            raise ValueError("a broken order")
+        return flag(order, *args)
+
+    monkeypatch.setattr(Order, "flag", broken)
+    code, out, err = cli("scheduler", "tick", "--window", "1", "--as-of", "2026-02-14 08:10")
+    assert code == 1
+    assert "2 flagged" in out and "1 could not be flagged" in out
+    assert " B " in out and " C " in out
+    assert err.startswith("hotline: order A not flagged: ValueError('a broken order')")
+    assert err.count("\n") == 1
+    monkeypatch.setattr(Order, "flag", flag)
+    code, out, _ = cli("scheduler", "tick", "--window", "1", "--as-of", "2026-02-14 08:10")
+    assert code == 0 and "1 flagged, 2 flagged before" in out and " A " in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.errors import OrderNotFound
 from hotline.service.application import HotlineApplication
-from hotline.service.importer import CACHE_WINDOW, Importer
+from hotline.service.importer import CACHE_WINDOW, MAX_LINE_BYTES, Importer, read_lines
 from stores import stored_events
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -379,3 +380,32 @@ def test_the_importer_keeps_only_the_last_30_days_of_orders_in_memory(
         kept = list(importer._cache.values())  # what the import holds in memory at its end
         assert 0 < len(kept) < 100  # of 400 orders over a year
         assert all(o.history[-1].at >= newest - CACHE_WINDOW for o in kept)
+
+
+# A line's length is bounded
+
+
+def test_an_endless_line_is_a_one_line_refusal_not_a_memory_error(cli: Cli, store: str) -> None:
+    """`import /dev/zero` read its one endless line whole, until MemoryError."""
+    code, out, err = cli("import", "/dev/zero")
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("hotline: /dev/zero: line 1: longer than")
+    assert "1,048,576 bytes" in err and "the import stopped there: nothing" in err
+    assert "0 events written" in out
+    assert stored_events(store) == 0
+
+
+def test_a_line_past_the_bound_stops_the_import_after_the_batches_before_it(
+    app: HotlineApplication, store: str
+) -> None:
+    good = [received(f"2019-00000{n}", "2019-03-04T10:15:00+08:00") for n in range(1, 4)]
+    at_bound = received("2019-000004", "2019-03-04T10:15:00+08:00")
+    at_bound += " " * (MAX_LINE_BYTES - len(at_bound.encode()) - 1)  # newline included
+    file = io.BytesIO(
+        "".join(x + "\n" for x in [*good, at_bound]).encode() + b"{" * (MAX_LINE_BYTES + 1)
+    )
+    result = Importer(app, batch_lines=2).run(read_lines(file))
+    assert [(p.line, p.order) for p in result.problems] == [(5, None)]
+    assert "lines 1-4 were imported" in result.problems[0].message
+    assert (result.lines, result.written) == (4, 4)
+    assert versions(app, "2019-000001", "2019-000004") == [1, 1]

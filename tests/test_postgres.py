@@ -67,7 +67,10 @@ def test_orders_reports_projections_scheduler_and_alerts(pg: Cli, url: str) -> N
     code, out, err = pg("projections", "rebuild")
     assert code == 0, err
     code, out, err = pg("projections", "status")
-    assert (code, out) == (0, "read model at event 5 of 5 (0 behind); 2 orders\n")
+    assert (code, out) == (
+        0,
+        ("read model at notification 5 of 5: 5 events stored, 0 not yet applied; 2 orders\n"),
+    )
 
     code, out, err = pg("scheduler", "tick", "--as-of", "2026-02-24 08:00")
     assert code == 0, err

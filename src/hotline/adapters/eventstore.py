@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import sqlite3
+import sys
 import time
 from base64 import b64decode
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from hotline.domain.aggregate import DomainEvent, link
+from hotline.domain.aggregate import STORED, DomainEvent, link
 from hotline.domain.errors import HotlineError, one_line
 from hotline.domain.store_key import STORE_KEY_ID
 
@@ -69,6 +70,8 @@ def default_db_path() -> Path:
 POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 CONNECT_TIMEOUT = 10
 """Seconds to wait for the PostgreSQL server before giving up."""
+LOCK_TIMEOUT = 30
+"""Seconds a writer waits for a lock another process holds on the store."""
 
 
 def store_environment(location: str | None) -> dict[str, str]:
@@ -95,7 +98,9 @@ def store_environment(location: str | None) -> dict[str, str]:
     if path.is_dir():
         raise StoreError(f"store {path} is a directory; give a file path such as {path}/hotline.db")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        missing = [folder for folder in path.parents if not folder.exists()]
+        for folder in reversed(missing):  # each owner-only: `parents=True` makes them 0777
+            folder.mkdir(mode=0o700, exist_ok=True)  # less the umask
     except OSError as error:
         raise StoreError(
             f"cannot create the store's directory {path.parent}: {error.strerror}"
@@ -105,7 +110,7 @@ def store_environment(location: str | None) -> dict[str, str]:
         "READ_MODEL_URL": f"sqlite:///{path}",
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
-        "SQLITE_LOCK_TIMEOUT": "30",
+        "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT),
     }
 
 
@@ -179,6 +184,83 @@ def _read_key_file(path: Path, source: str) -> str:
             return file.read().decode("ascii", errors="replace")
     except OSError as error:
         raise StoreError(f"cannot read {source}: {error.strerror}") from None
+
+
+_FULL = "the disk holding the store is full; free some space and run the command again"
+_LOCKED = (
+    "the store is locked by another {holder}, which held it longer than hotline waits "
+    "({timeout} s); run the command again when it is done"
+)
+_LOST = (
+    "lost the connection to the store's PostgreSQL server ({reason}); what was not committed "
+    "is not written: run the command again"
+)
+_SQLITE_FAILURES = {
+    sqlite3.SQLITE_READONLY: "the store is read-only (its file, its folder or its disk); make "
+    f"them writable for this user, or give another store with --db or {DB_ENV}",
+    sqlite3.SQLITE_FULL: _FULL,
+    sqlite3.SQLITE_IOERR_SHMSIZE: _FULL,  # its -shm file could not grow
+    sqlite3.SQLITE_BUSY: _LOCKED,
+    sqlite3.SQLITE_LOCKED: _LOCKED,
+    sqlite3.SQLITE_CANTOPEN: "cannot open the store's file (its folder or disk may be "
+    f"read-only or gone); check --db or {DB_ENV}",
+    sqlite3.SQLITE_IOERR: "the disk holding the store failed to read or write; check the disk "
+    "and run the command again",
+    sqlite3.SQLITE_CORRUPT: "the store's file is damaged; restore it from a backup",
+    sqlite3.SQLITE_NOTADB: f"the store's file is not a database; check --db or {DB_ENV}",
+}
+"""By SQLite's error code (extended, else primary): what is wrong with the store."""
+_POSTGRES_FAILURES = {
+    "08": _LOST,  # connection exceptions
+    "57P": _LOST,  # the server shut down, or terminated the session
+    "53": "the store's PostgreSQL server is out of resources ({reason}); free disk space or "
+    "memory on it and run the command again",
+    "25006": "the store's PostgreSQL server is read-only (a standby, or read-only "
+    f"transactions by default); give the primary server with --db or {DB_ENV}",
+    "55P03": _LOCKED,  # lock_timeout
+    "57014": _LOCKED,  # statement_timeout
+}
+"""By SQLSTATE (or its class): what a PostgreSQL error says is wrong with the store."""
+
+
+def store_failure(error: BaseException) -> StoreError | None:
+    """What `error` (raised by SQLite or PostgreSQL, possibly wrapped by SQLAlchemy or
+    eventsourcing) says is wrong with the store (read-only, full, locked, unreachable), as one
+    line without SQL; None if it is not such an error (a bug stays an internal error)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, StoreError):
+            return cause
+        if isinstance(cause, sqlite3.Error):
+            code = getattr(cause, "sqlite_errorcode", -1)
+            message = _SQLITE_FAILURES.get(code) or _SQLITE_FAILURES.get(code & 0xFF)
+            if message is None:
+                return None
+            return StoreError(message.format(holder="process", timeout=LOCK_TIMEOUT))
+        psycopg = sys.modules.get("psycopg")  # never imported for a SQLite store
+        if psycopg is not None and isinstance(cause, psycopg.Error):
+            return _postgres_failure(cause)
+        cause = getattr(cause, "orig", None) or cause.__cause__ or cause.__context__
+    return None
+
+
+def _postgres_failure(error: psycopg.Error) -> StoreError | None:
+    import psycopg
+
+    state = error.sqlstate or ""
+    if not state and isinstance(error, psycopg.OperationalError):
+        state = "08"  # no answer from the server: the connection is gone
+    for prefix in (state, state[:3], state[:2]):
+        if prefix and prefix in _POSTGRES_FAILURES:
+            reason = error.diag.message_primary or " ".join(str(error).split()[:12])
+            return StoreError(
+                _POSTGRES_FAILURES[prefix].format(
+                    reason=reason.strip(), holder="session", timeout=LOCK_TIMEOUT
+                )
+            )
+    return None
 
 
 def store_name(env: dict[str, str]) -> str:
@@ -296,7 +378,7 @@ def _postgres_environment(location: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "1",
         "POSTGRES_MAX_OVERFLOW": "4",
         # Seconds a writer waits for the lock that orders the notification log.
-        "POSTGRES_LOCK_TIMEOUT": "30",
+        "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT),
         "POSTGRES_PRE_PING": "y",
     }
     read_model = _postgres_url(env).update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
@@ -402,7 +484,7 @@ class PydanticMapper(Mapper[Any]):
         state = json.loads(plaintext)
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
-        event: DomainEvent = event_class.model_validate(state)
+        event: DomainEvent = event_class.model_validate(state, context=STORED)
         event.keep(
             link=link(event.originator_id, event.originator_version, stored_event.topic, plaintext)
         )

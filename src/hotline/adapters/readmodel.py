@@ -39,6 +39,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    column,
     create_engine,
     delete,
     event,
@@ -48,10 +49,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import table as sql_table
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnClause
 
+from hotline.adapters import eventstore
 from hotline.adapters.eventstore import SCHEMA_LOCK, UPGRADE, SchemaError
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.limits import NONE, StatusCode, Timelines
@@ -383,7 +387,7 @@ def _older_layout(connection: Connection) -> bool:
 def _pragmas(connection: Any, _: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={eventstore.LOCK_TIMEOUT * 1000}")
     cursor.close()
 
 
@@ -585,6 +589,17 @@ class ReadModel:
     def count(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.scalar(select(func.count()).select_from(orders)) or 0)
+
+    def stored_events(self, table: str, after: int = 0) -> int:
+        """How many events the store's table `table` (in the same database) holds after
+        notification id `after`: the ids have gaps on PostgreSQL (its sequence skips the ids
+        of transactions rolled back), so a difference of ids is no count."""
+        sqlite = self.engine.dialect.name == "sqlite"  # where the notification id is the rowid
+        notification_id: ColumnClause[int] = column("rowid" if sqlite else "notification_id")
+        stored = sql_table(table, notification_id)
+        query = select(func.count()).select_from(stored).where(notification_id > after)
+        with self.engine.connect() as connection:
+            return int(connection.scalar(query) or 0)
 
     def flags(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
         """The scheduler's flags, oldest first: those made at or after `since`, of `unit`."""

@@ -70,8 +70,8 @@ def audit(
         emit(rows, columns, output, title=f"order {order.number}: {len(rows)} events",
              document={"order": order.number, "unit": order.unit})  # fmt: skip
         return
-    since = parse_day(start, "--from") if start else None
-    until = parse_day(end, "--to") if end else None
+    since = parse_day(start, "--from") if start is not None else None
+    until = parse_day(end, "--to") if end is not None else None
     if since and until and until < since:
         raise InvalidInput(f"--to {until} is before --from {since}")
     found = trail(hotline, unit, by, since, until)

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from hotline.cli.context import application
 from hotline.cli.output import printable
 from hotline.domain.errors import DataFileError
-from hotline.service.importer import Importer
+from hotline.service.importer import Importer, read_lines
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -35,7 +35,7 @@ def import_file(
         console=err, transient=True, disable=not err.is_terminal,
     ) as bar:  # fmt: skip
         task = bar.add_task("import", total=size)
-        result = importer.run(handle, lambda done: bar.update(task, completed=done))
+        result = importer.run(read_lines(handle), lambda done: bar.update(task, completed=done))
     for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
         print("hotline:", *printable(f"{file}: {problem}").split(), file=sys.stderr)  # one line
     if len(result.problems) > MAX_PROBLEMS_SHOWN:

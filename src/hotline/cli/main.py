@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from hotline.adapters.eventstore import password_in
+from hotline.adapters.eventstore import password_in, store_failure
 from hotline.cli import (
     audit,
     bulk,
@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         print("hotline:", *printable(str(error)).split(), file=sys.stderr)  # one line, as text
         return EXIT_REFUSED
     except Exception as error:
+        if (failure := store_failure(error)) is not None:  # read-only, full, locked, lost
+            print("hotline:", *printable(str(failure)).split(), file=sys.stderr)
+            return EXIT_REFUSED
         if os.environ.get("HOTLINE_DEBUG"):
             traceback.print_exc()
         print(

@@ -37,7 +37,7 @@ At = Annotated[
 
 def _log(ctx: typer.Context, number: str, event: str, at: str | None, **fields: Any) -> None:
     hotline = application(ctx)
-    hotline.record(number, event, at=parse_moment(at) if at else None, **fields)
+    hotline.record(number, event, at=parse_moment(at) if at is not None else None, **fields)
     print_recorded(hotline.view(number), event)
 
 
@@ -69,7 +69,7 @@ def receive(
         unit=unit,
         kind=Kind.parse(kind),
         channel=Channel.parse(channel),
-        at=parse_moment(at) if at else None,
+        at=parse_moment(at) if at is not None else None,
         summary=summary,
         repeat_of=repeat_of,
         citizen_name=citizen_name,

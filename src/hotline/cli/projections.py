@@ -33,8 +33,8 @@ def status(ctx: typer.Context) -> None:
     """How far the read model has followed the event store."""
     found = reports(ctx).projection.status()
     typer.echo(
-        f"read model at event {found.position} of {found.head} ({found.lag} behind); "
-        f"{found.orders} orders"
+        f"read model at notification {found.position} of {found.head}: {found.stored} events "
+        f"stored, {found.lag} not yet applied; {found.orders} orders"
     )
 
 

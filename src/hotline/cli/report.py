@@ -58,7 +58,7 @@ def reports(ctx: typer.Context) -> Reports:
 
 
 def as_of_moment(text: str | None) -> datetime | None:
-    return parse_moment(text, "--as-of") if text else None
+    return parse_moment(text, "--as-of") if text is not None else None
 
 
 def _shown(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:

@@ -18,7 +18,7 @@ from hotline.cli.parsing import parse_moment
 from hotline.cli.report import reports
 from hotline.domain.aggregate import now
 from hotline.domain.errors import InvalidInput
-from hotline.service.flagging import Pass, flag_due_orders
+from hotline.service.flagging import Failure, Pass, flag_due_orders
 from hotline.service.scheduler import DEFAULT_TIMES, Daemon, Job, stored_job
 
 app = typer.Typer(help="The overdue scheduler: flag orders near or past a limit.")
@@ -43,8 +43,13 @@ def tick(
     window: WindowOption = 0,
 ) -> None:
     """One pass: flag open orders due soon or overdue, each (order, limit, level) once."""
-    moment = parse_moment(as_of, "--as-of") if as_of else None
-    typer.echo(_summary(flag_due_orders(application(ctx), moment, window)))
+    moment = parse_moment(as_of, "--as-of") if as_of is not None else None
+    done = flag_due_orders(application(ctx), moment, window)
+    typer.echo(_summary(done))
+    for failure in done.failed:
+        print("hotline:", *_failed(failure).split(), file=sys.stderr)
+    if done.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -121,14 +126,25 @@ def _times(text: str) -> tuple[time, ...]:
 def _summary(done: Pass) -> str:
     if not done.working_day:
         return f"{done.day} is not a working day: nothing is due, nothing flagged"
-    return f"{done.day}: {len(done.flagged)} flagged, {done.already} flagged before" + "".join(
+    counts = f"{len(done.flagged)} flagged, {done.already} flagged before"
+    if done.later:
+        counts += f", {len(done.later)} changed after the pass's time (left to the next pass)"
+    if done.failed:
+        counts += f", {len(done.failed)} could not be flagged (below)"
+    return f"{done.day}: {counts}" + "".join(
         f"\n  {f.level.value:9} {f.limit:13} {f.number} ({printable(f.unit)}), due {f.due}"
         for f in done.flagged
     )
 
 
+def _failed(failure: Failure) -> str:
+    return f"order {failure.number} not flagged: {failure.message}; the pass went on"
+
+
 def _heard_pass(done: Pass) -> None:
     typer.echo(f"{_stamp()} pass: {_summary(done)}")
+    for failure in done.failed:
+        _heard_error(_failed(failure))
 
 
 def _heard_error(message: str) -> None:
@@ -157,7 +173,7 @@ def alerts(
     ] = FeedFormat.TABLE,
 ) -> None:
     """The alert feed: every flag the scheduler recorded, oldest first."""
-    found = reports(ctx).alerts(parse_moment(since, "--since") if since else None, unit)
+    found = reports(ctx).alerts(parse_moment(since, "--since") if since is not None else None, unit)
     rows = [
         {"at": f.at.isoformat(), "order": f.number, "unit": f.unit, "limit": f.limit,
          "level": f.level, "due": f.due.isoformat()}

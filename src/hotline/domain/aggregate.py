@@ -4,15 +4,18 @@
 `originator_id`, `originator_version` and `mutate`; an aggregate with `id`,
 `version` and `collect_events`), so the domain keeps its own small base here
 and validates every event payload with pydantic when it is made and when it is
-read back from the store.
+read back from the store. When it is made, no text in it may hold a control character
+(free text may hold tabs and line breaks, `FreeText`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, get_args, get_origin
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -21,8 +24,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY
@@ -36,6 +42,66 @@ BOOKKEEPING = {"originator_id", "originator_version", "timestamp", "at", "actor"
 happened."""
 FUTURE_TOLERANCE = timedelta(minutes=5)
 """How far a happened time may lie after the recorded time (clock skew)."""
+
+
+CONTROLS = "".join(map(chr, [*range(0x20), *range(0x7F, 0xA0)]))
+"""The control characters (C0, DEL and C1) that no text of an event may hold, but for the
+tab and line break that free text allows: a NUL cannot be stored in PostgreSQL's text, and
+the others would reach a terminal or a spreadsheet raw."""
+STORED = {"stored": True}
+"""The validation context of an event read back from the store: its texts were checked when it
+was made (or were stored before hotline checked them, and must still be readable)."""
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """Marks (as `Annotated` metadata) a text field that may hold the control characters
+    `allowed`; every other text of an event holds none."""
+
+    allowed: str
+
+
+LINES = FreeText("\t\n")
+"""Free text (a summary, a note, a reason): tabs and line breaks allowed."""
+CHECKED_BY_TARGET = FreeText(CONTROLS)
+"""A correction's values: the corrected event's own field checks them."""
+
+
+def _refused(annotation: Any) -> re.Pattern[str] | None:
+    """The control characters a field of this annotation refuses (all but those its
+    `FreeText` marker allows), or None if it holds no text or allows every one."""
+    if not _may_hold_text(annotation):
+        return None
+    allowed = ""
+    for arg in (annotation, *get_args(annotation)):
+        for marker in getattr(arg, "__metadata__", ()):
+            if isinstance(marker, FreeText):
+                allowed = marker.allowed
+    refused = "".join(c for c in CONTROLS if c not in allowed)
+    return re.compile(f"[{re.escape(refused)}]") if refused else None
+
+
+def _may_hold_text(annotation: Any) -> bool:
+    """Whether a value of this annotation may be or hold free-form text (a `str`, a mapping,
+    a sequence, JSON); not a time, a number or an enum member."""
+    if annotation is str or annotation is Any or annotation is JsonValue:
+        return True
+    if get_origin(annotation) in (dict, list, tuple):
+        return True
+    return any(_may_hold_text(arg) for arg in get_args(annotation))
+
+
+def _texts(value: Any) -> Iterator[str]:
+    """Every text in `value`, nested in lists and mappings (keys too) included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
 
 
 def now() -> datetime:
@@ -56,8 +122,9 @@ def describe(error: ValidationError) -> str:
     """One line naming each invalid field and what is wrong with it."""
     parts = []
     for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "value"
-        parts.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+        where = ".".join(str(p) for p in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)  # a model's own check
     return "; ".join(parts)
 
 
@@ -93,6 +160,36 @@ class DomainEvent(BaseModel):
     actor: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     chain: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | None = None
     role: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+    _refused: ClassVar[tuple[tuple[str, re.Pattern[str]], ...]] = ()
+    """Each field that may hold text, with the control characters it refuses."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        found = {
+            name: _refused(info.rebuild_annotation()) for name, info in cls.model_fields.items()
+        }
+        cls._refused = tuple((name, refused) for name, refused in found.items() if refused)
+
+    @model_validator(mode="after")
+    def _no_control_characters(self, info: ValidationInfo) -> Self:
+        if info.context is STORED:
+            return self
+        fields = self.__dict__
+        for name, refused in self._refused:
+            value = fields[name]
+            if type(value) is str:  # the common case, first (enum members are not checked)
+                found = refused.search(value)
+            elif isinstance(value, dict | list | tuple):
+                found = next(filter(None, map(refused.search, _texts(value))), None)
+            else:
+                continue
+            if found:
+                raise ValueError(
+                    f"{name}: contains a control character (U+{ord(found[0]):04X}); remove it"
+                )
+        return self
 
     @field_validator("at", "timestamp", mode="before")
     @classmethod

@@ -16,13 +16,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import Field
 
-from hotline.domain.aggregate import Aggregate, CreationEvent, DomainEvent
+from hotline.domain.aggregate import LINES, Aggregate, CreationEvent, DomainEvent
 from hotline.domain.calendar import Closure, YearSchedule
 from hotline.domain.errors import CalendarError
 
 CALENDAR_ID: UUID = uuid5(NAMESPACE_URL, "https://hotline.invalid/calendar")
 
-Text = Annotated[str, Field(min_length=1, max_length=500)]
+Text = Annotated[str, Field(min_length=1, max_length=500), LINES]
 
 
 class AmendmentsStarted(CreationEvent):

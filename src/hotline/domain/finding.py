@@ -16,12 +16,12 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from hotline.domain.aggregate import Aggregate, CreationEvent, DomainEvent
+from hotline.domain.aggregate import LINES, Aggregate, CreationEvent, DomainEvent
 from hotline.domain.errors import FindingError
 from hotline.domain.order import OrderNumber
 from hotline.domain.rubric import Key, Name
 
-Note = Annotated[str, Field(min_length=1, max_length=500)]
+Note = Annotated[str, Field(min_length=1, max_length=500), LINES]
 Count = Annotated[int, Field(ge=1, le=1000)]
 UnitName = Annotated[str, Field(min_length=1, max_length=100)]
 

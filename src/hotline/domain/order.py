@@ -19,6 +19,9 @@ from pydantic import AfterValidator, Field, JsonValue, ValidationError
 
 from hotline.domain.aggregate import (
     BOOKKEEPING,
+    CHECKED_BY_TARGET,
+    LINES,
+    STORED,
     Aggregate,
     CreationEvent,
     DomainEvent,
@@ -40,9 +43,9 @@ ORDER_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,63}")
 PHONE = re.compile(r"\+?[0-9][0-9 -]{2,19}")
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://hotline.invalid/orders")
 
-ShortText = Annotated[str, Field(max_length=2_000)]
-LongText = Annotated[str, Field(max_length=20_000)]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000)]
+ShortText = Annotated[str, Field(max_length=2_000), LINES]
+LongText = Annotated[str, Field(max_length=20_000), LINES]
+Reason = Annotated[str, Field(min_length=1, max_length=2_000), LINES]
 
 
 def _order_number(value: str) -> str:
@@ -99,7 +102,7 @@ class FirstContact(DomainEvent):
     """先行联系: the unit first reached the citizen."""
 
     name = "first_contact"
-    by: ShortText | None = None
+    by: Annotated[str, Field(max_length=2_000)] | None = None
     method: ContactMethod | None = None
 
     def apply(self, order: Order) -> None:
@@ -188,8 +191,8 @@ class Corrected(DomainEvent):
     target: Annotated[int, Field(ge=1)]
     target_event: str
     field: str
-    value: JsonValue
-    previous: JsonValue
+    value: Annotated[JsonValue, CHECKED_BY_TARGET]
+    previous: Annotated[JsonValue, CHECKED_BY_TARGET]
     reason: Reason
 
     def apply(self, order: Order) -> None:
@@ -449,6 +452,12 @@ class Order(Aggregate):
             "its number"
         )
 
+    def last_change(self) -> DomainEvent:
+        """The order's last change of status (received, returned, return rejected, closed):
+        nothing that happens to it can be logged before it."""
+        facts = self.events if self.corrections else self.history
+        return next(e for e in reversed(facts) if isinstance(e, STATUS_EVENTS))
+
     def events_of(self, event_class: type[DomainEvent]) -> list[Any]:
         """This order's effective events of one class, oldest first."""
         return [e for e in self.events if isinstance(e, event_class)]
@@ -485,8 +494,7 @@ class Order(Aggregate):
         """A validated next event, refused if it happened before the order's last change of
         status (received, returned, return rejected, closed): its times cannot run backwards."""
         event = self._next(event_class, at=at, **fields)
-        facts = self.events if self.corrections else self.history
-        last = next(e for e in reversed(facts) if isinstance(e, STATUS_EVENTS))
+        last = self.last_change()
         if event.at < last.at:
             raise OrderRuleViolation(
                 f"order {self.number}: {event_class.name} at {event.at:%Y-%m-%d %H:%M} is before "
@@ -519,7 +527,7 @@ def _effective(history: list[DomainEvent], corrections: list[Corrected]) -> list
     for correction in corrections:
         current = events[correction.target]
         events[correction.target] = type(current).model_validate(
-            {**current.model_dump(), correction.field: correction.value}
+            {**current.model_dump(), correction.field: correction.value}, context=STORED
         )
     return list(events.values())
 

@@ -9,12 +9,15 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """13812345678 -> 138****5678: the middle digits are hidden."""
+    """13812345678 -> 138****5678: the middle digits are hidden. A shorter number keeps at
+    most its last 4 digits and at least half of it hidden (12345 -> ***45, 64781234 ->
+    ****1234); one of 4 digits or fewer is hidden whole."""
     digits = phone.replace(" ", "").replace("-", "")
     if len(digits) <= 4:
         return "*" * len(digits)
     keep_head = 3 if len(digits) >= 10 else 0
-    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+    keep_tail = min(4, len(digits) // 2)
+    return digits[:keep_head] + "*" * (len(digits) - keep_head - keep_tail) + digits[-keep_tail:]
 
 
 PERSONAL_FIELDS = {"citizen_name": mask_name, "citizen_phone": mask_phone}

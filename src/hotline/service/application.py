@@ -34,6 +34,7 @@ from hotline.adapters.eventstore import (
     fingerprint,
     opening,
     store_environment,
+    store_failure,
     store_name,
 )
 from hotline.adapters.official_calendar import official_schedules
@@ -122,9 +123,10 @@ class HotlineApplication(Application[UUID]):
                 super().__init__(env=env)
                 self.role, self.actor = self._identity(connection, actor)
         except (PersistenceError, sqlite3.Error) as error:
+            failure = store_failure(error)
             raise StoreError(
-                f"cannot open the store {store_name(env)}: {one_line(error)}; "
-                "check --db or HOTLINE_DB"
+                f"cannot open the store {store_name(env)}: "
+                + (str(failure) if failure else f"{one_line(error)}; check --db or HOTLINE_DB")
             ) from None
         self.check_key()
 
@@ -528,7 +530,7 @@ class HotlineApplication(Application[UUID]):
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
         except PersistenceError as error:
-            raise StoreError(
+            raise store_failure(error) or StoreError(
                 f"could not write to the store ({one_line(error)}); nothing was written"
             ) from None
 

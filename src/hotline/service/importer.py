@@ -15,11 +15,11 @@ import codecs
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any
+from typing import Any, BinaryIO
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -31,6 +31,10 @@ from hotline.domain.order import ORDER_COMMANDS, ORDER_EVENTS, ORDER_NUMBER, Ord
 from hotline.service.application import ConcurrentChange, HotlineApplication
 
 BATCH_LINES = 5_000
+MAX_LINE_BYTES = 1 << 20
+"""The longest line (one event, its newline included) an import reads: 1 MiB, fifty times a
+line with the longest summary. A longer one stops the import before it is read whole (a file
+of one endless line, such as /dev/zero, used to fill the memory)."""
 RESERVED_FIELDS = {
     "number",
     "originator_id",
@@ -56,6 +60,24 @@ each order not kept made the 2023 city-wide year 3 times slower than with none m
 CACHE_LIMIT = 250_000
 """At most this many orders kept (about 4 KB each): the 30 days of the city's 2023 volume
 are about 200,000 orders, of a district's a tenth of that."""
+
+
+class LineTooLong(InvalidInput):
+    """A line longer than `MAX_LINE_BYTES`: the file is not one event a line."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line} is longer than {MAX_LINE_BYTES:,} bytes")
+        self.line = line
+
+
+def read_lines(file: BinaryIO) -> Iterator[bytes]:
+    """The lines of `file`, none read past `MAX_LINE_BYTES`: LineTooLong at a longer one."""
+    number = 0
+    while line := file.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise LineTooLong(number)
+        yield line
 
 
 @dataclass(frozen=True)
@@ -132,12 +154,20 @@ class Importer:
         result = ImportResult()
         numbered = enumerate(lines, start=1)
         done_bytes = 0
-        while batch := list(islice(numbered, self.batch_lines)):
-            self._import_batch(batch, result)
-            result.lines = batch[-1][0]
-            done_bytes += sum(len(raw) for _, raw in batch)
-            if progress:
-                progress(done_bytes)
+        try:
+            while batch := list(islice(numbered, self.batch_lines)):
+                self._import_batch(batch, result)
+                result.lines = batch[-1][0]
+                done_bytes += sum(len(raw) for _, raw in batch)
+                if progress:
+                    progress(done_bytes)
+        except LineTooLong as error:  # the batch it is in is not imported
+            imported = f"lines 1-{result.lines} were imported" if result.lines else "nothing"
+            message = (
+                f"longer than {MAX_LINE_BYTES:,} bytes, the most one event's line may take (is "
+                f"it a JSON Lines file?); the import stopped there: {imported}"
+            )
+            result.problems.append(LineProblem(error.line, None, message))
         return result
 
     def _import_batch(self, batch: list[tuple[int, bytes]], result: ImportResult) -> None:

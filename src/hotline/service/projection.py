@@ -47,13 +47,15 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 
 @dataclass(frozen=True)
 class ProjectionStatus:
+    """Where the read model stands: `position` and `head` are notification ids (the last
+    applied, the store's newest), which have gaps; `stored` and `lag` are counts of events
+    (in the store, not yet applied)."""
+
     position: int
     head: int
     orders: int
-
-    @property
-    def lag(self) -> int:
-        return self.head - self.position
+    stored: int
+    lag: int
 
 
 class OrderProjection:
@@ -72,7 +74,16 @@ class OrderProjection:
         return int(self.app.recorder.max_notification_id() or 0)
 
     def status(self) -> ProjectionStatus:
-        return ProjectionStatus(self.readmodel.position(), self.head(), self.readmodel.count())
+        # SQLite's and PostgreSQL's recorders name their table; their base class does not.
+        table: str = self.app.recorder.events_table_name  # type: ignore[attr-defined]
+        position = self.readmodel.position()
+        return ProjectionStatus(
+            position,
+            self.head(),
+            self.readmodel.count(),
+            self.readmodel.stored_events(table),
+            self.readmodel.stored_events(table, after=position),
+        )
 
     def catch_up(
         self, progress: Progress | None = None, stop: threading.Event | None = None

@@ -29,6 +29,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from hotline.adapters.eventstore import store_failure
 from hotline.adapters.postgres import JOB_TABLE
 from hotline.domain.aggregate import SHANGHAI, now
 from hotline.domain.errors import HotlineError
@@ -166,7 +167,7 @@ class Daemon:
 
     def _heard(self, event: JobExecutionEvent) -> None:
         if event.exception is not None:
-            error = event.exception
+            error = store_failure(event.exception) or event.exception
             why = str(error) if isinstance(error, HotlineError) else repr(error)
             self._on_error(f"the pass failed: {why}; the next pass tries again")
         else:
