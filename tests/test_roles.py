@@ -142,7 +142,10 @@ def test_a_read_model_of_an_older_layout_needs_db_upgrade(
     assert (code, err) == (0, "")
     assert out.endswith(": tables ready; read model rebuilt in the new layout (1 events)\n")
     code, out, _ = cli("projections", "status")
-    assert (code, out) == (0, "read model at event 1 of 1 (0 behind); 1 orders\n")
+    assert (code, out) == (
+        0,
+        "read model at notification 1 of 1: 1 events stored, 0 not yet applied; 1 orders\n",
+    )
     assert cli("db", "upgrade")[1].endswith(": tables ready\n")  # nothing more to do
 
 
@@ -278,7 +281,11 @@ def test_grant_print_writes_nothing_and_an_upgrade_keeps_the_grants(
         connection.execute("UPDATE rm_tracking SET name = 'orders-v0'")
     assert owner("db", "upgrade")[0] == 0  # drops and remakes the read model's tables
     code, out, err = run(ops, capsys, "projections", "status")
-    assert (code, out, err) == (0, "read model at event 1 of 1 (0 behind); 1 orders\n", "")
+    assert (code, out, err) == (
+        0,
+        "read model at notification 1 of 1: 1 events stored, 0 not yet applied; 1 orders\n",
+        "",
+    )
 
     code, out, err = owner("db", "grant", "hotline_no_such_role", "--as", "reader")
     assert code == 1 and err.startswith("hotline: cannot grant hotline_no_such_role")
