@@ -1,6 +1,6 @@
 """Published score tables, and event streams built to reproduce them.
 
-Source: seed 000 (`/work/shared/seeds/000_1801eeb1fbc6ee1b.txt`), 上海市市场监督管理局
+Source: seed 000 (`shared/seeds/000_1801eeb1fbc6ee1b.txt`, beside the repository), 上海市市场监督管理局
 沪市监办发〔2020〕336号, 附件3 "2019年度市消保委系统“12345”市民服务热线承办工作绩效考核情况汇总表"
 (assessment year 2019: 2018-11-01 … 2019-10-31), transcribed as printed into
 `tests/data/seed000-annex3.csv`.
