@@ -404,7 +404,8 @@ def test_events_written_before_the_chain_are_legacy_and_the_next_chains_to_them(
     assert found.clean, found.problems
     assert (found.events, found.unchained) == (4, 3)
     code, out, _ = cli("verify")
-    assert code == 0 and "(3 from before events were chained): no problems" in out
+    assert code == 0 and "(3 from before events were chained; " in out, out
+    assert out.endswith("): no problems\n"), out
     table.set_state("A", 3, table.state("A", 3).replace(b'"resolved"', b'"explained"'))
     assert problems(cli) == [
         "order A event #4 (rated): altered or moved — it does not follow #3: #3 was altered, or "
@@ -473,3 +474,17 @@ def test_a_row_without_a_proper_id_or_version_is_named(db: Path, cli: Cli) -> No
         "order A event #2 (first_contact): removed — in the read model's audit trail but not in the store"
         in lines
     )
+
+
+def test_a_newest_event_the_read_model_has_not_applied_is_said_to_be_unconfirmed(
+    cli: Cli,
+) -> None:
+    orders(cli)  # the read model caught up: every event confirmed by the trail or a link
+    assert cli("verify")[1] == "9 events of 3 records checked: no problems\n"
+    assert cli("order", "rate", "A", "--rating", "satisfied", "--at", "2026-03-11 10:00")[0] == 0
+    assert cli("verify")[1] == (
+        "10 events of 3 records checked (1 newest not yet in the read model, their own state "
+        "unconfirmed): no problems\n"
+    )
+    assert cli("report", "rates", "--unit", MINHANG, "--period", "2026-03")[0] == 0
+    assert cli("verify")[1] == "10 events of 3 records checked: no problems\n"

@@ -64,6 +64,9 @@ class Verification:
     events: int = 0
     unchained: int = 0
     """Events recorded before hotline chained them (legacy): not checked against a chain."""
+    unwitnessed: int = 0
+    """Records whose newest event the read model has not applied yet: no later link and no
+    trail row vouch for its own state (docs/verify.md)."""
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -72,7 +75,12 @@ class Verification:
 
     def summary(self) -> str:
         records = f"{self.aggregates} record{'s' if self.aggregates != 1 else ''}"
-        legacy = f" ({self.unchained} from before events were chained)" if self.unchained else ""
+        notes = [f"{self.unchained} from before events were chained"] if self.unchained else []
+        if self.unwitnessed:
+            notes.append(
+                f"{self.unwitnessed} newest not yet in the read model, their own state unconfirmed"
+            )
+        legacy = f" ({'; '.join(notes)})" if notes else ""
         count = len(self.problems)
         found = f"{count} problem{'s' if count != 1 else ''}" if count else "no problems"
         return f"{self.events} events of {records} checked{legacy}: {found}"
@@ -129,6 +137,8 @@ def verify(
             result.aggregates += 1
             result.events += len(entries)
             result.unchained += sum(1 for e in entries if e.readable and e.chain is None)
+            if entries and entries[-1].row.version not in {t.version for t in aggregate.trail}:
+                result.unwitnessed += 1
             result.problems.extend(_check(aggregate, entries, projected))
             if (
                 progress
