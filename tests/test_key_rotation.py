@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from hotline.domain.order import Order, order_id
 from hotline.domain.store_key import StoreKey, StoreKeyError
 from hotline.service.application import HotlineApplication
 from hotline.service.key_rotation import rotate_key
+from test_crash import _kill_when
 from test_encryption import (
     GENERATOR,
     MARKERS,
@@ -332,23 +331,6 @@ def rng() -> random.Random:
     return random.Random(seed)
 
 
-def _kill_when_rewritten(
-    process: subprocess.Popen[bytes], store: str, new: str, goal: int, rng: random.Random
-) -> bool:
-    """SIGKILL `process` once `goal` events are encrypted with `new`, a random 0-30 ms later;
-    False if it ended first."""
-    deadline = time.monotonic() + TIMEOUT
-    while process.poll() is None and encrypted_with(store, new) < goal:
-        assert time.monotonic() < deadline, "the rotation made no progress"
-        time.sleep(0.005)
-    time.sleep(rng.uniform(0, 0.03))
-    if process.poll() is not None:
-        return False
-    process.send_signal(signal.SIGKILL)
-    assert process.wait(TIMEOUT) == -signal.SIGKILL
-    return True
-
-
 def test_a_rotation_killed_at_random_moments_is_finished_by_running_it_again(
     run: Run,
     store: str,
@@ -375,7 +357,7 @@ def test_a_rotation_killed_at_random_moments_is_finished_by_running_it_again(
                 command, env=env | {"HOTLINE_KEY": old}, stdout=subprocess.DEVNULL,
                 stderr=err_file,
             )  # fmt: skip
-        if not _kill_when_rewritten(process, store, new, goal, rng):
+        if not _kill_when(process, lambda g=goal: encrypted_with(store, new) >= g, rng):
             break  # it finished first
         killed += 1
         with capsys.disabled():  # `run` captures the rest
