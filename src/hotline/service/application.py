@@ -217,7 +217,7 @@ class HotlineApplication(Application[UUID]):
         if newest and newest[0].state.startswith(ENCRYPTED):
             if not self.env.get("CIPHER_KEY"):
                 raise StoreError(NO_KEY)
-            cast(PydanticMapper, self.mapper).plaintext(newest[0].state)
+            self.store_mapper.plaintext(newest[0].state)
 
     def _first_key_record(self) -> list[StoreKey]:
         """Before a write: the key checked again (a rotation may have started, or another
@@ -232,7 +232,7 @@ class HotlineApplication(Application[UUID]):
         """For a store without a key record (written before hotline kept one): refuse no key,
         or a key that cannot decrypt it, if it holds an encrypted event. It reads up to the
         first encrypted event: once per store, before its key is recorded."""
-        mapper = cast(PydanticMapper, self.mapper)
+        mapper = self.store_mapper
         position = 0
         while batch := self.recorder.select_notifications(
             start=position, limit=1000, inclusive_of_start=False
@@ -258,10 +258,9 @@ class HotlineApplication(Application[UUID]):
         return mapper
 
     @property
-    def sealer(self) -> PydanticMapper:
-        """The store's mapper, which seals each event as it will store it."""
-        assert isinstance(self.mapper, PydanticMapper)
-        return self.mapper
+    def store_mapper(self) -> PydanticMapper:
+        """The store's mapper, as hotline's own type (it seals, encrypts and decrypts)."""
+        return cast(PydanticMapper, self.mapper)
 
     @cached_property
     def readmodel(self) -> ReadModel:
@@ -495,13 +494,11 @@ class HotlineApplication(Application[UUID]):
         For bulk loads: it goes straight to the recorder (`Application.save` checks each
         object against runtime protocols, which costs more than storing it).
         """
-        for aggregate in aggregates:
-            aggregate.attribute_to(self.actor, self.sealer.seal, self.role)
+        self._sign(*aggregates)
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         if events:
             records = self._first_key_record()
-            for record in records:
-                record.attribute_to(self.actor, self.sealer.seal, self.role)
+            self._sign(*records)
             stored = [*(e for r in records for e in r.collect_events()), *events]
             self.recorder.insert_events(list(map(self.mapper.to_stored_event, stored)))
         return len(events)
@@ -516,6 +513,12 @@ class HotlineApplication(Application[UUID]):
         change(amendments, at)
         self._save(amendments, "the calendar was amended by someone else; run the command again")
 
+    def _sign(self, *aggregates: Aggregate) -> None:
+        """Sign each aggregate's pending events as this application saves them: its actor and
+        role, and each event's chain as the store's mapper will store it."""
+        for aggregate in aggregates:
+            aggregate.attribute_to(self.actor, self.store_mapper.seal, self.role)
+
     def _exists(self, number: str) -> bool:
         return bool(self.recorder.select_events(order_id(number), limit=1))
 
@@ -523,8 +526,7 @@ class HotlineApplication(Application[UUID]):
         """Save `aggregate`'s new events in one transaction: ConcurrentChange(`conflict`) if
         someone else saved it since it was loaded, StoreError if the store cannot write."""
         others = [] if isinstance(aggregate, StoreKey) else self._first_key_record()
-        for each in (aggregate, *others):
-            each.attribute_to(self.actor, self.sealer.seal, self.role)
+        self._sign(aggregate, *others)
         try:
             self.save(aggregate, *others)
         except IntegrityError:

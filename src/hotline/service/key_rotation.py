@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 from uuid import UUID
 
 from eventsourcing.cryptography import AESCipher
@@ -61,7 +60,7 @@ def rotate_key(
     to it that was under way."""
     new = fingerprint(new_key)
     record = _started(app, new)
-    old_mapper = cast(PydanticMapper, app.mapper)
+    old_mapper = app.store_mapper
     new_mapper = PydanticMapper(
         old_mapper.transcoder, cipher=AESCipher(Environment(env={"CIPHER_KEY": new_key}))
     )

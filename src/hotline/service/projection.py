@@ -13,14 +13,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, cast
+from typing import Protocol
 from uuid import UUID
 
 import sqlalchemy.exc
 from eventsourcing import persistence
 from eventsourcing.persistence import Notification
 
-from hotline.adapters.eventstore import PydanticMapper
 from hotline.adapters.postgres import stored_roles
 from hotline.adapters.readmodel import Change, ReadModel
 from hotline.domain.aggregate import link, now
@@ -67,7 +66,7 @@ class OrderProjection:
         self.app = app
         self.readmodel = readmodel
         self.batch_size = batch_size
-        self.mapper = cast(PydanticMapper, app.mapper)
+        self.mapper = app.store_mapper
 
     def head(self) -> int:
         """The id of the newest notification in the store (0: none)."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
 from uuid import UUID
 
 from eventsourcing.utils import TopicError, resolve_topic
@@ -119,7 +118,7 @@ def verify(
     app: HotlineApplication, order: str | None = None, progress: Progress | None = None
 ) -> Verification:
     """Check every stored event (or order `order`'s): see the module's docstring."""
-    mapper = cast(PydanticMapper, app.mapper)
+    mapper = app.store_mapper
     only = order_id(order) if order is not None else None
     result = Verification()
     with snapshot(app.readmodel.engine, events_table(app.recorder), only) as seen:
