@@ -56,6 +56,7 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from hotline.adapters import eventstore
 from hotline.adapters.eventstore import SCHEMA_LOCK, UPGRADE, SchemaError
+from hotline.domain import lengths
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.facts import (
     DETAILS,
@@ -80,8 +81,8 @@ orders = Table(
     "rm_orders",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("number", String(64), nullable=False, unique=True),
-    Column("unit", String(100), nullable=False, index=True),
+    Column("number", String(lengths.ORDER_NUMBER), nullable=False, unique=True),
+    Column("unit", String(lengths.UNIT_NAME), nullable=False, index=True),
     Column("channel", Integer, nullable=False),
     Column("kind", Integer, nullable=False),
     Column("repeat", Boolean, nullable=False),
@@ -133,10 +134,10 @@ findings = Table(
     Column("id", String(36), primary_key=True),
     Column("rubric", String(60), nullable=False),
     Column("item", String(60), nullable=False),
-    Column("unit", String(100), nullable=False, index=True),
+    Column("unit", String(lengths.UNIT_NAME), nullable=False, index=True),
     Column("day", Integer, nullable=False, index=True),
     Column("count", Integer, nullable=False),
-    Column("order_number", String(64), nullable=True),
+    Column("order_number", String(lengths.ORDER_NUMBER), nullable=True),
     Column("note", Text, nullable=False),  # sealed with a key (`ReadModel.seal`)
     Column("withdrawn", Boolean, nullable=False),
 )
@@ -159,9 +160,9 @@ audit = Table(
     # When the store recorded it: ISO 8601 in Asia/Shanghai to the microsecond, so it sorts
     # as text.
     Column("recorded", String(40), nullable=False, index=True),
-    Column("actor", String(100), nullable=False),
+    Column("actor", String(lengths.PERSON_NAME), nullable=False),
     # The database role that stored it (PostgreSQL); empty on SQLite.
-    Column("role", String(100), nullable=False),
+    Column("role", String(lengths.PERSON_NAME), nullable=False),
     Column("event", String(40), nullable=False),
     Column("detail", Text, nullable=False),  # sealed with a key (`ReadModel.seal`)
     # The event's link (`hotline.domain.aggregate.link`) as applied: `verify` compares it.
@@ -255,9 +256,9 @@ def _snake(class_name: str) -> str:
 def _detail(name: str, state: Mapping[str, Any]) -> str:
     """What the audit trail says of a correction, a reveal or a withdrawal."""
     if name == "Corrected":
-        return correction_summary(state)[:2200]
+        return correction_summary(state)[: lengths.AUDIT_DETAIL]
     if name in ("Revealed", "FindingWithdrawn"):
-        return str(state["reason"])[:2200]
+        return str(state["reason"])[: lengths.AUDIT_DETAIL]
     if name == "KeyRotationStarted":
         return f"key {short(state['old'])} to {short(state['new'])}"
     if name in ("KeyRecorded", "KeyRotationFinished"):
