@@ -8,6 +8,10 @@ year of orders loads as one bytes value per order into numpy columns: reading
 the 16 columns one Python object each cost most of a report. The plain
 columns stay for SQL readers (scripts/hand_rates.py) and for rewriting a row.
 
+What each event changes in an order's row (and its rows of extensions, revisits and
+supervisions) is `hotline.domain.facts`'s fold, the aggregate's view's too: this module only
+keeps, packs and reads the rows.
+
 A new layout gets a new tracking name; opening a read model of an older
 layout drops it (on PostgreSQL only `hotline db upgrade` does), and the
 projection rebuilds it from the events.
@@ -102,6 +106,7 @@ orders = Table(
     Column("facts", LargeBinary, nullable=False),
 )
 FACTS = struct.Struct(f"<{len(FACT_COLUMNS)}i")
+"""An order's `FACT_COLUMNS` as packed, in that order, into `facts`."""
 extensions = Table(
     "rm_extensions",
     metadata,

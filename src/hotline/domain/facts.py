@@ -263,7 +263,7 @@ class FactColumns:
         return cls.build(
             [facts.row["number"] for facts in orders],
             [facts.row["unit"] for facts in orders],
-            [[facts.row[name] for name in FACT_COLUMNS] for facts in orders],
+            _table([[facts.row[name] for name in FACT_COLUMNS] for facts in orders]),
             details(Extension),
             details(Revisit),
             details(Supervision),
@@ -274,21 +274,23 @@ class FactColumns:
         cls,
         numbers: list[str],
         units: list[str],
-        facts: Days | Sequence[Sequence[int]],
+        facts: Days,
         extensions: Iterable[Sequence[int]],
         revisits: Iterable[Sequence[int]],
         supervisions: Iterable[Sequence[int]],
     ) -> FactColumns:
-        """Columns from rows (a detail's first value is its order's row number)."""
-
-        def table(rows: Iterable[Sequence[int]], width: int) -> Days:
-            return np.asarray(list(rows), dtype=np.int64).reshape(-1, width)
-
+        """Columns from the orders' facts and their details' rows, each detail's first value
+        being its order's row number instead of its version."""
         return cls(
             numbers,
             units,
-            table(facts, len(FACT_COLUMNS)) if not isinstance(facts, np.ndarray) else facts,
-            table(extensions, len(Extension._fields)),
-            table(revisits, len(Revisit._fields)),
-            table(supervisions, len(Supervision._fields)),
+            facts,
+            _table(extensions, len(Extension._fields)),
+            _table(revisits, len(Revisit._fields)),
+            _table(supervisions, len(Supervision._fields)),
         )
+
+
+def _table(rows: Iterable[Sequence[int]], width: int = len(FACT_COLUMNS)) -> Days:
+    found: Days = np.asarray(list(rows), dtype=np.int64).reshape(-1, width)
+    return found
