@@ -462,11 +462,6 @@ class PydanticMapper(Mapper[Any]):
         sets no compressor.)"""
         return self._decrypt(data[len(ENCRYPTED) :]) if data.startswith(ENCRYPTED) else data
 
-    def decode_state(self, data: bytes) -> dict[str, Any]:
-        """A stored event's state as plain JSON values (for projections: no validation)."""
-        state: dict[str, Any] = json.loads(self.plaintext(data))
-        return state
-
     def _decrypt(self, data: bytes) -> bytes:
         if self.cipher is None:
             raise StoreError(NO_KEY)

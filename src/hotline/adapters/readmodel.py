@@ -8,6 +8,10 @@ year of orders loads as one bytes value per order into numpy columns: reading
 the 16 columns one Python object each cost most of a report. The plain
 columns stay for SQL readers (scripts/hand_rates.py) and for rewriting a row.
 
+What each event changes in an order's row (and its rows of extensions, revisits and
+supervisions) is `hotline.domain.facts`'s fold, the aggregate's view's too: this module only
+keeps, packs and reads the rows.
+
 A new layout gets a new tracking name; opening a read model of an older
 layout drops it (on PostgreSQL only `hotline db upgrade` does), and the
 projection rebuilds it from the events.
@@ -25,7 +29,6 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from eventsourcing.persistence import Cipher
 from sqlalchemy import (
     Boolean,
@@ -57,19 +60,24 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from hotline.adapters import eventstore
 from hotline.adapters.eventstore import SCHEMA_LOCK, UPGRADE, SchemaError
+from hotline.domain import lengths
 from hotline.domain.aggregate import SHANGHAI
-from hotline.domain.limits import NONE, StatusCode, Timelines
-from hotline.domain.metrics import UNSET, OrderColumns, Revisits, Supervisions
+from hotline.domain.facts import (
+    DETAILS,
+    FACT_COLUMNS,
+    NONE,
+    ROW_CHANGES,
+    STARTS,
+    Detail,
+    Extension,
+    FactColumns,
+    Revisit,
+    StatusCode,
+    Supervision,
+)
+from hotline.domain.metrics import OrderColumns
 from hotline.domain.order import correction_summary
 from hotline.domain.store_key import short
-from hotline.domain.vocabulary import (
-    Channel,
-    ClosingResult,
-    Evaluation,
-    Kind,
-    Rating,
-    Vocabulary,
-)
 
 metadata = MetaData()
 
@@ -77,8 +85,8 @@ orders = Table(
     "rm_orders",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("number", String(64), nullable=False, unique=True),
-    Column("unit", String(100), nullable=False, index=True),
+    Column("number", String(lengths.ORDER_NUMBER), nullable=False, unique=True),
+    Column("unit", String(lengths.UNIT_NAME), nullable=False, index=True),
     Column("channel", Integer, nullable=False),
     Column("kind", Integer, nullable=False),
     Column("repeat", Boolean, nullable=False),
@@ -97,13 +105,8 @@ orders = Table(
     Column("rated_day", Integer, nullable=False),
     Column("facts", LargeBinary, nullable=False),
 )
-FACT_COLUMNS = (
-    "channel", "kind", "status", "received_day", "contact_day", "returned_day",
-    "out_of_jurisdiction", "return_rejected", "closed_day", "no_reply_requested", "repeat",
-    "result", "citizen_informed", "rating", "rating_excluded", "rated_day",
-)  # fmt: skip
-"""The columns packed, in this order, into `facts`."""
 FACTS = struct.Struct(f"<{len(FACT_COLUMNS)}i")
+"""An order's `FACT_COLUMNS` as packed, in that order, into `facts`."""
 extensions = Table(
     "rm_extensions",
     metadata,
@@ -136,10 +139,10 @@ findings = Table(
     Column("id", String(36), primary_key=True),
     Column("rubric", String(60), nullable=False),
     Column("item", String(60), nullable=False),
-    Column("unit", String(100), nullable=False, index=True),
+    Column("unit", String(lengths.UNIT_NAME), nullable=False, index=True),
     Column("day", Integer, nullable=False, index=True),
     Column("count", Integer, nullable=False),
-    Column("order_number", String(64), nullable=True),
+    Column("order_number", String(lengths.ORDER_NUMBER), nullable=True),
     Column("note", Text, nullable=False),  # sealed with a key (`ReadModel.seal`)
     Column("withdrawn", Boolean, nullable=False),
 )
@@ -162,9 +165,9 @@ audit = Table(
     # When the store recorded it: ISO 8601 in Asia/Shanghai to the microsecond, so it sorts
     # as text.
     Column("recorded", String(40), nullable=False, index=True),
-    Column("actor", String(100), nullable=False),
+    Column("actor", String(lengths.PERSON_NAME), nullable=False),
     # The database role that stored it (PostgreSQL); empty on SQLite.
-    Column("role", String(100), nullable=False),
+    Column("role", String(lengths.PERSON_NAME), nullable=False),
     Column("event", String(40), nullable=False),
     Column("detail", Text, nullable=False),  # sealed with a key (`ReadModel.seal`)
     # The event's link (`hotline.domain.aggregate.link`) as applied: `verify` compares it.
@@ -181,6 +184,12 @@ tracking = Table(
 )
 TRACKING_NAME = "orders-v4"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
+DETAIL_TABLES: dict[type[Detail], Table] = {
+    Extension: extensions,
+    Revisit: revisits,
+    Supervision: supervisions,
+}
+"""Where each kind of an order's detail facts (`hotline.domain.facts.DETAILS`) is kept."""
 FLAG_COLUMNS = (orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.level,
                 flags.c.due_day, flags.c.at)  # fmt: skip
 """What a `FlagRecord` is read from (rm_flags joined with rm_orders)."""
@@ -191,87 +200,6 @@ Row = dict[str, Any]
 LOOKBACK_DAYS = 90
 """How long before a period an order received may still have a limit falling in it (13
 working days with holidays, or an extension's promised date, is well inside)."""
-
-
-def _day(value: str) -> int:
-    return datetime.fromisoformat(value).date().toordinal()
-
-
-def _codes(vocabulary: type[Vocabulary]) -> dict[str | None, int]:
-    return {None: UNSET} | {member.value: member.code for member in vocabulary}
-
-
-CHANNEL, KIND, RESULT, RATING, EVALUATION = map(
-    _codes, (Channel, Kind, ClosingResult, Rating, Evaluation)
-)
-
-
-def _received(row: Row, state: Mapping[str, Any]) -> None:
-    row.update(
-        number=state["number"],
-        unit=state["unit"],
-        channel=CHANNEL[state["channel"]],
-        kind=KIND[state["kind"]],
-        repeat=state.get("repeat_of") is not None,
-        status=StatusCode.OPEN,
-        received_day=_day(state["at"]),
-        contact_day=NONE,
-        returned_day=NONE,
-        out_of_jurisdiction=False,
-        return_rejected=False,
-        closed_day=NONE,
-        result=UNSET,
-        citizen_informed=False,
-        no_reply_requested=False,
-        rating=UNSET,
-        rating_excluded=False,
-        rated_day=NONE,
-    )
-
-
-def _first_contact(row: Row, state: Mapping[str, Any]) -> None:
-    row["contact_day"] = _day(state["at"])
-
-
-def _returned(row: Row, state: Mapping[str, Any]) -> None:
-    row["status"] = StatusCode.RETURNED
-    if row["returned_day"] == NONE:
-        row["returned_day"] = _day(state["at"])
-        row["out_of_jurisdiction"] = state["out_of_jurisdiction"]
-
-
-def _return_rejected(row: Row, state: Mapping[str, Any]) -> None:
-    row["status"] = StatusCode.OPEN
-    row["return_rejected"] = True
-
-
-def _closed(row: Row, state: Mapping[str, Any]) -> None:
-    row.update(
-        status=StatusCode.CLOSED,
-        closed_day=_day(state["at"]),
-        result=RESULT[state["result"]],
-        citizen_informed=state["citizen_informed"],
-        no_reply_requested=state["no_reply_requested"],
-    )
-
-
-def _rated(row: Row, state: Mapping[str, Any]) -> None:
-    row.update(
-        rating=RATING[state["rating"]],
-        rating_excluded=state["excluded"],
-        rated_day=_day(state["at"]),
-    )
-
-
-ORDER_HANDLERS = {
-    "Received": _received,
-    "FirstContact": _first_contact,
-    "Returned": _returned,
-    "ReturnRejected": _return_rejected,
-    "Closed": _closed,
-    "Rated": _rated,
-}
-"""How each order event changes the order's row, by the event class's name."""
 
 
 @dataclass(frozen=True)
@@ -333,9 +261,9 @@ def _snake(class_name: str) -> str:
 def _detail(name: str, state: Mapping[str, Any]) -> str:
     """What the audit trail says of a correction, a reveal or a withdrawal."""
     if name == "Corrected":
-        return correction_summary(state)[:2200]
+        return correction_summary(state)[: lengths.AUDIT_DETAIL]
     if name in ("Revealed", "FindingWithdrawn"):
-        return str(state["reason"])[:2200]
+        return str(state["reason"])[: lengths.AUDIT_DETAIL]
     if name == "KeyRotationStarted":
         return f"key {short(state['old'])} to {short(state['new'])}"
     if name in ("KeyRecorded", "KeyRotationFinished"):
@@ -493,7 +421,9 @@ class ReadModel:
         return True
 
     def _apply(self, connection: Connection, changes: list[Change]) -> None:
-        touched = {c.id for c in changes if c.name in ORDER_HANDLERS and c.name != "Received"}
+        names = [_snake(c.name) for c in changes]
+        touched = {c.id for c, name in zip(changes, names, strict=True)
+                   if name in ROW_CHANGES and name != STARTS}  # fmt: skip
         rows: dict[str, Row] = dict(self._rows(connection, touched))
         extra: dict[Table, list[Row]] = {extensions: [], revisits: [], supervisions: [], flags: []}
         trail = [_audit(c) for c in changes if not c.replayed]
@@ -502,37 +432,25 @@ class ReadModel:
         new_findings: dict[str, Row] = {}
         withdrawn: list[str] = []
         remade: set[str] = set()
-        for change in changes:
-            handler = ORDER_HANDLERS.get(change.name)
+        for change, name in zip(changes, names, strict=True):
             state = change.state
+            row_change = ROW_CHANGES.get(name)
+            detail = DETAILS.get(name)
             if change.name == "Corrected":  # the order's events follow, corrected
                 remade.add(change.id)
                 rows.pop(change.id, None)
                 for table, new in extra.items():
                     extra[table] = [row for row in new if row["id"] != change.id]
-            elif handler is not None:
-                handler(rows.setdefault(change.id, {"id": change.id}), state)
-            elif change.name == "Extended":
-                extra[extensions].append(
-                    {"id": change.id, "version": change.version, "applied_day": _day(state["at"]),
-                     "until_day": date.fromisoformat(state["until"]).toordinal()}
-                )  # fmt: skip
-            elif change.name == "Revisited":
-                extra[revisits].append(
-                    {"id": change.id, "version": change.version, "day": _day(state["at"]),
-                     "contacted": state["contacted"], "consistent": state["consistent"],
-                     "evaluation": EVALUATION[state["evaluation"]]}
-                )  # fmt: skip
+            elif row_change is not None:
+                row_change(rows.setdefault(change.id, {"id": change.id}), state)
+            elif detail is not None:
+                found = detail(change.version, state)
+                extra[DETAIL_TABLES[type(found)]].append({"id": change.id, **found._asdict()})
             elif change.name == "Flagged":
                 extra[flags].append(
                     {"id": change.id, "version": change.version, "limit_name": state["limit"],
                      "level": state["level"], "at": datetime.fromisoformat(state["at"]).isoformat(),
                      "due_day": date.fromisoformat(state["due"]).toordinal()}
-                )  # fmt: skip
-            elif change.name == "Supervised":
-                extra[supervisions].append(
-                    {"id": change.id, "version": change.version, "day": _day(state["at"]),
-                     "at_fault": state["at_fault"]}
                 )  # fmt: skip
             elif change.name == "FindingRecorded":
                 new_findings[change.id] = _finding(change)
@@ -738,39 +656,18 @@ class ReadModel:
         numbers = [row[0] for row in rows]
         units = [row[1] for row in rows]
         packed = np.frombuffer(b"".join(row[2] for row in rows), dtype=np.dtype("<i4"))
-        data = packed.astype(np.int64).reshape(len(rows), len(FACT_COLUMNS))
+        facts = packed.astype(np.int64).reshape(len(rows), len(FACT_COLUMNS))
         # The row of each order with an extension, revisit or supervision (a map of every
         # order cost a report on the city's 1.7 million orders 0.7 s).
         needed = {r[0] for found in (found_extensions, found_revisits, found_supervisions)
                   for r in found}  # fmt: skip
         position = {number: i for i, number in enumerate(numbers) if number in needed}
-        kept = [e for e in found_extensions if e[0] in position]
-        c = data.T
-        timelines = Timelines(
-            channel=c[0], kind=c[1], status=c[2], received=c[3], contact=c[4], returned=c[5],
-            out_of_jurisdiction=c[6].astype(bool), return_rejected=c[7].astype(bool),
-            closed=c[8], no_reply_requested=c[9].astype(bool),
-            extension_order=np.asarray([position[e[0]] for e in kept], dtype=np.int64),
-            extension_applied=np.asarray([e[1] for e in kept], dtype=np.int64),
-            extension_until=np.asarray([e[2] for e in kept], dtype=np.int64),
-        )  # fmt: skip
-        seen = [r for r in found_revisits if r[0] in position]
-        checked = [s for s in found_supervisions if s[0] in position]
-        return OrderColumns(
-            numbers=numbers, units=units, timelines=timelines, repeat=c[10].astype(bool),
-            result=c[11], citizen_informed=c[12].astype(bool), rating=c[13],
-            rating_excluded=c[14].astype(bool), rated=c[15],
-            revisits=Revisits(
-                order=_ints([position[r[0]] for r in seen]), day=_ints([r[1] for r in seen]),
-                contacted=_ints([r[2] for r in seen]).astype(bool),
-                consistent=_ints([r[3] for r in seen]).astype(bool),
-                evaluation=_ints([r[4] for r in seen]),
-            ),
-            supervisions=Supervisions(
-                order=_ints([position[s[0]] for s in checked]),
-                day=_ints([s[1] for s in checked]),
-                at_fault=_ints([s[2] for s in checked]).astype(bool),
-            ),
+        return OrderColumns.of_facts(
+            FactColumns.build(
+                numbers, units, facts,
+                *([(position[r[0]], *r[1:]) for r in found if r[0] in position]
+                  for found in (found_extensions, found_revisits, found_supervisions)),
+            )
         )  # fmt: skip
 
 
@@ -812,10 +709,6 @@ class _DriverSQL:
         """`values` (default: the statement's own) as the driver takes them."""
         values = self.values if values is None else values
         return dict(values) if self.order is None else tuple(values[name] for name in self.order)
-
-
-def _ints(values: list[Any]) -> npt.NDArray[np.int64]:
-    return np.asarray(values, dtype=np.int64)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

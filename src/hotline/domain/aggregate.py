@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from hotline.domain import lengths
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY
 from hotline.domain.errors import InvalidInput
 
@@ -157,9 +158,9 @@ class DomainEvent(BaseModel):
     originator_version: int
     timestamp: AwareDatetime
     at: AwareDatetime
-    actor: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    actor: Annotated[str, Field(min_length=1, max_length=lengths.PERSON_NAME)] | None = None
     chain: Annotated[str, Field(pattern="^[0-9a-f]{64}$")] | None = None
-    role: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    role: Annotated[str, Field(min_length=1, max_length=lengths.PERSON_NAME)] | None = None
 
     _refused: ClassVar[tuple[tuple[str, re.Pattern[str]], ...]] = ()
     """Each field that may hold text, with the control characters it refuses."""

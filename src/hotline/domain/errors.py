@@ -20,9 +20,15 @@ class OrderNotFound(HotlineError):
     """No order with that number has been received."""
 
 
+SQL_ANNOTATIONS = "\n[SQL: "
+"""Where SQLAlchemy's message goes on with the statement, its parameters and a link."""
+
+
 def one_line(error: BaseException) -> str:
-    """An error's message on one line (database drivers' messages span several)."""
-    return " ".join(str(error).split())
+    """An error's message on one line: database drivers' messages span several, and
+    SQLAlchemy's own go on with the statement (left out)."""
+    message = str(error).split(SQL_ANNOTATIONS)[0]
+    return " ".join(message.split()) or type(error).__name__
 
 
 class OrderAlreadyReceived(HotlineError):

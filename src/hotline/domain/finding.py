@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 from pydantic import Field
 
+from hotline.domain import lengths
 from hotline.domain.aggregate import LINES, Aggregate, CreationEvent, DomainEvent
 from hotline.domain.errors import FindingError
 from hotline.domain.order import OrderNumber
@@ -23,7 +24,7 @@ from hotline.domain.rubric import Key, Name
 
 Note = Annotated[str, Field(min_length=1, max_length=500), LINES]
 Count = Annotated[int, Field(ge=1, le=1000)]
-UnitName = Annotated[str, Field(min_length=1, max_length=100)]
+UnitName = Annotated[str, Field(min_length=1, max_length=lengths.UNIT_NAME)]
 
 
 class FindingRecorded(CreationEvent):

@@ -22,12 +22,13 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.domain.calendar import Days, WorkingCalendar
-from hotline.domain.order import Extended, Order, OrderStatus, Returned, ReturnRejected
+from hotline.domain.facts import NONE as NONE
+from hotline.domain.facts import FactColumns, fold
+from hotline.domain.facts import StatusCode as StatusCode
+from hotline.domain.order import Order, OrderStatus, Returned, ReturnRejected
 from hotline.domain.vocabulary import Channel, Kind
 
 Flags = npt.NDArray[np.bool_]
-NONE = 0
-"""A day column's value where the order has no such event."""
 
 
 class CloseLimit(BaseModel):
@@ -95,14 +96,6 @@ DECIDED = (LimitStatus.MET, LimitStatus.MISSED, LimitStatus.OVERDUE)
 """The statuses a rate counts: the limit was met, or it has passed."""
 
 
-class StatusCode(IntEnum):
-    """An order's status as a column value."""
-
-    OPEN = 0
-    RETURNED = 1
-    CLOSED = 2
-
-
 @dataclass(frozen=True)
 class Timelines:
     """What the limits need to know of N orders, column-wise.
@@ -129,47 +122,29 @@ class Timelines:
     @classmethod
     def of(cls, orders: list[Order]) -> Timelines:
         """The timelines of aggregates (for one order's view, and tests)."""
-        extensions = [
-            (index, e.at.date().toordinal(), e.until.toordinal())
-            for index, order in enumerate(orders)
-            for e in order.events_of(Extended)
-        ]
+        return cls.of_facts(FactColumns.of([fold(order) for order in orders]))
 
-        def days(values: list[int]) -> Days:
-            return np.asarray(values, dtype=np.int64)
-
-        def first_day(order: Order, event_class: type) -> int:
-            found = order.events_of(event_class)
-            return int(found[0].at.date().toordinal()) if found else NONE
-
+    @classmethod
+    def of_facts(cls, facts: FactColumns) -> Timelines:
+        """The timelines of orders' facts: the one way they are built, from aggregates and
+        from the read model alike."""
+        column = facts.column
+        extensions = facts.extensions.T
         return cls(
-            channel=days([o.channel.code for o in orders]),
-            kind=days([o.kind.code for o in orders]),
-            status=days([_STATUS_CODES[o.status] for o in orders]),
-            received=days([o.received_at.date().toordinal() for o in orders]),
-            contact=days(
-                [o.first_contact.at.date().toordinal() if o.first_contact else NONE for o in orders]
-            ),
-            returned=days([first_day(o, Returned) for o in orders]),
-            out_of_jurisdiction=np.asarray(
-                [bool(r) and r[0].out_of_jurisdiction for r in map(_returns, orders)], dtype=bool
-            ),
-            return_rejected=np.asarray([bool(o.events_of(ReturnRejected)) for o in orders]),
-            closed=days([o.closed.at.date().toordinal() if o.closed else NONE for o in orders]),
-            no_reply_requested=np.asarray(
-                [bool(o.closed and o.closed.no_reply_requested) for o in orders], dtype=bool
-            ),
-            extension_order=days([e[0] for e in extensions]),
-            extension_applied=days([e[1] for e in extensions]),
-            extension_until=days([e[2] for e in extensions]),
+            channel=column("channel"),
+            kind=column("kind"),
+            status=column("status"),
+            received=column("received_day"),
+            contact=column("contact_day"),
+            returned=column("returned_day"),
+            out_of_jurisdiction=column("out_of_jurisdiction").astype(bool),
+            return_rejected=column("return_rejected").astype(bool),
+            closed=column("closed_day"),
+            no_reply_requested=column("no_reply_requested").astype(bool),
+            extension_order=extensions[0],
+            extension_applied=extensions[1],
+            extension_until=extensions[2],
         )
-
-
-_STATUS_CODES = {
-    OrderStatus.OPEN: StatusCode.OPEN,
-    OrderStatus.RETURNED: StatusCode.RETURNED,
-    OrderStatus.CLOSED: StatusCode.CLOSED,
-}
 
 
 def _returns(order: Order) -> list[Returned]:

@@ -16,12 +16,12 @@ import numpy as np
 import numpy.typing as npt
 
 from hotline.domain.calendar import Days
-from hotline.domain.limits import NONE, Limits, Timelines
+from hotline.domain.facts import NONE, FactColumns
+from hotline.domain.facts import UNSET as UNSET
 from hotline.domain.limits import Flags as Flags
+from hotline.domain.limits import Limits, Timelines
 
 Weights = npt.NDArray[np.float64] | Flags
-UNSET = -1
-"""A code column's value where the order has no such value (no result, no rating)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,34 @@ class OrderColumns:
     """The rating's day."""
     revisits: Revisits = field(default_factory=no_revisits)
     supervisions: Supervisions = field(default_factory=no_supervisions)
+
+    @classmethod
+    def of_facts(cls, facts: FactColumns) -> OrderColumns:
+        """The columns of orders' facts (`Timelines.of_facts` and the rest)."""
+        column = facts.column
+        revisits = facts.revisits.T
+        supervisions = facts.supervisions.T
+        return cls(
+            numbers=facts.numbers,
+            units=facts.units,
+            timelines=Timelines.of_facts(facts),
+            repeat=column("repeat").astype(bool),
+            result=column("result"),
+            citizen_informed=column("citizen_informed").astype(bool),
+            rating=column("rating"),
+            rating_excluded=column("rating_excluded").astype(bool),
+            rated=column("rated_day"),
+            revisits=Revisits(
+                order=revisits[0],
+                day=revisits[1],
+                contacted=revisits[2].astype(bool),
+                consistent=revisits[3].astype(bool),
+                evaluation=revisits[4],
+            ),
+            supervisions=Supervisions(
+                order=supervisions[0], day=supervisions[1], at_fault=supervisions[2].astype(bool)
+            ),
+        )
 
 
 @dataclass(frozen=True)

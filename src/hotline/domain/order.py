@@ -17,6 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AfterValidator, Field, JsonValue, ValidationError
 
+from hotline.domain import lengths
 from hotline.domain.aggregate import (
     BOOKKEEPING,
     CHECKED_BY_TARGET,
@@ -39,19 +40,20 @@ from hotline.domain.vocabulary import (
     Rating,
 )
 
-ORDER_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]{0,63}")
+ORDER_NUMBER = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_./-]{{0,{lengths.ORDER_NUMBER - 1}}}")
 PHONE = re.compile(r"\+?[0-9][0-9 -]{2,19}")
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://hotline.invalid/orders")
 
-ShortText = Annotated[str, Field(max_length=2_000), LINES]
-LongText = Annotated[str, Field(max_length=20_000), LINES]
-Reason = Annotated[str, Field(min_length=1, max_length=2_000), LINES]
+ShortText = Annotated[str, Field(max_length=lengths.SHORT_TEXT), LINES]
+LongText = Annotated[str, Field(max_length=lengths.LONG_TEXT), LINES]
+Reason = Annotated[str, Field(min_length=1, max_length=lengths.SHORT_TEXT), LINES]
 
 
 def _order_number(value: str) -> str:
     if not ORDER_NUMBER.fullmatch(value):
         raise ValueError(
-            "an order number is 1-64 letters, digits and - _ . /, starting with a letter or digit"
+            f"an order number is 1-{lengths.ORDER_NUMBER} letters, digits and - _ . /, starting "
+            "with a letter or digit"
         )
     return value
 
@@ -82,12 +84,12 @@ class Received(CreationEvent):
 
     name = "received"
     number: OrderNumber
-    unit: Annotated[str, Field(min_length=1, max_length=100)]
+    unit: Annotated[str, Field(min_length=1, max_length=lengths.UNIT_NAME)]
     kind: Kind
     channel: Channel
     summary: LongText = ""
     repeat_of: OrderNumber | None = None
-    citizen_name: Annotated[str, Field(max_length=100)] | None = None
+    citizen_name: Annotated[str, Field(max_length=lengths.PERSON_NAME)] | None = None
     citizen_phone: Phone | None = None
 
     def apply(self, order: Order) -> None:
@@ -102,7 +104,7 @@ class FirstContact(DomainEvent):
     """先行联系: the unit first reached the citizen."""
 
     name = "first_contact"
-    by: Annotated[str, Field(max_length=2_000)] | None = None
+    by: Annotated[str, Field(max_length=lengths.SHORT_TEXT)] | None = None
     method: ContactMethod | None = None
 
     def apply(self, order: Order) -> None:

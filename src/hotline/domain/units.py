@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from hotline.domain.errors import InvalidInput, UnknownUnit
+from hotline.domain.lengths import UNIT_NAME
 
 # How close (difflib ratio) a name must be to be suggested for a typo, and how far
 # below the best match a further suggestion may be (so one clear typo fix is not
 # drowned in every other "…区市场监管局").
-NAME_LIMIT = 100
-"""The longest a unit's name may be (the order's `unit` field)."""
 _CLOSE_CUTOFF = 0.6
 _CLOSE_MARGIN = 0.1
 
@@ -112,10 +111,10 @@ class UnitRegistry:
         unit = self._by_name.get(self._aliases.get(text, text))
         if unit is not None:
             return unit
-        if len(text) > NAME_LIMIT:  # no unit is named so; comparing would take long
+        if len(text) > UNIT_NAME:  # no unit is named so; comparing would take long
             raise UnknownUnit(
                 f"unknown unit '{text[:20]}…' ({len(text)} characters; a unit's name has at "
-                f"most {NAME_LIMIT}) (see `hotline units`)"
+                f"most {UNIT_NAME}) (see `hotline units`)"
             )
         suggestions = self.suggest(text)
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""

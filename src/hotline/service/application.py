@@ -55,6 +55,7 @@ from hotline.domain.errors import (
     one_line,
 )
 from hotline.domain.finding import Finding
+from hotline.domain.lengths import PERSON_NAME
 from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
 from hotline.domain.order import ORDER_COMMANDS, Order, order_id
 from hotline.domain.rubric import Rubric, finding_items
@@ -538,11 +539,11 @@ class HotlineApplication(Application[UUID]):
 
 
 def actor_name(name: str) -> str:
-    """`name` as an actor (录入人): 1-100 printable characters."""
+    """`name` as an actor (录入人): 1-`PERSON_NAME` printable characters."""
     name = name.strip()
-    if not 1 <= len(name) <= 100 or not name.isprintable():
+    if not 1 <= len(name) <= PERSON_NAME or not name.isprintable():
         raise InvalidInput(
-            f"actor {name!r} is not a name: give 1-100 printable characters with --actor"
+            f"actor {name!r} is not a name: give 1-{PERSON_NAME} printable characters with --actor"
         )
     return name
 

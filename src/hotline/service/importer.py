@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from hotline.domain import lengths
 from hotline.domain.aggregate import DomainEvent, in_shanghai
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY
 from hotline.domain.errors import HotlineError, InvalidInput, OrderAlreadyReceived, OrderNotFound
@@ -45,9 +46,6 @@ RESERVED_FIELDS = {
     "role",
 }
 """Fields an event gets from hotline itself (the order number comes from "order")."""
-UNIT_NAME_MAX = 100
-"""The longest unit name a `received` line may give (as the event allows): a longer one is
-refused before the registry looks for names like it."""
 LINE_FIELDS = {
     name: event.model_fields.keys() - RESERVED_FIELDS - {"at"}
     for name, event in ORDER_EVENTS.items()
@@ -329,8 +327,8 @@ def _parse(number: int, raw: bytes) -> _Line:
         raise InvalidInput('"order" (the order number) is missing or not text')
     if not ORDER_NUMBER.fullmatch(order.strip()):
         raise InvalidInput(
-            f'"order" {order!r} is not an order number: 1-64 letters, digits and - _ . /, '
-            "starting with a letter or digit"
+            f'"order" {order!r} is not an order number: 1-{lengths.ORDER_NUMBER} letters, digits '
+            "and - _ . /, starting with a letter or digit"
         )
     if not isinstance(event, str) or event not in ORDER_EVENTS:
         names = ", ".join(ORDER_EVENTS)
@@ -345,9 +343,9 @@ def _parse(number: int, raw: bytes) -> _Line:
             f"its fields are: {', '.join(sorted(known))}"
         )
     unit = item.get("unit")
-    if event == "received" and not (isinstance(unit, str) and len(unit) <= UNIT_NAME_MAX):
+    if event == "received" and not (isinstance(unit, str) and len(unit) <= lengths.UNIT_NAME):
         raise InvalidInput(
-            f'received: "unit" must be a unit\'s name (at most {UNIT_NAME_MAX} characters), as '
+            f'received: "unit" must be a unit\'s name (at most {lengths.UNIT_NAME} characters), as '
             "in `hotline units`"
         )
     if not isinstance(at, str):

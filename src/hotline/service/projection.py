@@ -23,6 +23,8 @@ from eventsourcing.persistence import Notification
 from hotline.adapters.postgres import stored_roles
 from hotline.adapters.readmodel import Change, ReadModel
 from hotline.domain.aggregate import link, now
+from hotline.domain.errors import one_line
+from hotline.domain.order import Order
 from hotline.service.application import HotlineApplication
 
 BATCH_SIZE = 20_000
@@ -160,25 +162,19 @@ class OrderProjection:
         return changes
 
     def _corrected(self, correction: Change) -> list[Change]:
-        """The order's events up to `correction`, each as corrected, replayed (at the
-        correction's recorded time, for --as-of)."""
-        stored = self.app.recorder.select_events(UUID(correction.id), lte=correction.version)
-        states = {
-            event.originator_version: (
-                event.topic.rpartition(":")[2],
-                self.mapper.decode_state(event.state),
-            )
-            for event in stored
-        }
-        for name, state in list(states.values()):
-            if name == "Corrected":
-                target_name, target = states[state["target"]]
-                states[state["target"]] = (target_name, target | {state["field"]: state["value"]})
+        """The order's effective events as of `correction` (the domain's own replay of its
+        corrections), replayed at the correction's recorded time (for --as-of)."""
+        order: Order = self.app.repository.get(UUID(correction.id), version=correction.version)
         recorded = correction.state["timestamp"]
         return [
-            Change(correction.id, version, name, state | {"timestamp": recorded}, replayed=True)
-            for version, (name, state) in states.items()
-            if name not in ("Corrected", "Revealed")
+            Change(
+                correction.id,
+                event.originator_version,
+                type(event).__name__,
+                event.model_dump(mode="json") | {"timestamp": recorded},
+                replayed=True,
+            )
+            for event in order.events
         ]
 
 
@@ -255,15 +251,10 @@ def follow(
         try:
             applied, position = projection._catch_up(None, stop)
         except TRANSIENT_ERRORS as error:
-            on_error(f"cannot catch up ({_first_line(error)}); trying again in {retry_pause:g} s")
+            on_error(f"cannot catch up ({one_line(error)}); trying again in {retry_pause:g} s")
             stop.wait(retry_pause)
             continue
         if applied:
             on_catch_up(CatchUp(clock(), applied, position))
         waiter.wait(stop, interval)
     return position
-
-
-def _first_line(error: Exception) -> str:
-    """SQLAlchemy's messages go on with the statement and a link."""
-    return (str(error).splitlines() or [type(error).__name__])[0]

@@ -1,0 +1,296 @@
+"""An order's facts (DOMAIN §3, §5, §6): what its limits and metrics read, folded from its
+events.
+
+This is the one table of how each event changes those facts, keyed by the event's DOMAIN
+name and reading the event's fields as stored (JSON), so that the aggregate's view (`order
+show`, from `Order.events`) and the read model's (every report, from stored states) are one
+fold. An order's facts are a row of small ints (its number and unit beside them), plus a row
+of its own for each event it may have many of: extensions, revisits, supervisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import IntEnum
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from hotline.domain.calendar import Days
+from hotline.domain.order import (
+    Closed,
+    Extended,
+    FirstContact,
+    Order,
+    Rated,
+    Received,
+    Returned,
+    ReturnRejected,
+    Revisited,
+    Supervised,
+)
+from hotline.domain.vocabulary import Channel, ClosingResult, Evaluation, Kind, Rating, Vocabulary
+
+NONE = 0
+"""A day fact's value where the order has no such event."""
+UNSET = -1
+"""A code fact's value where the order has no such value (no result, no rating)."""
+
+FACT_COLUMNS = (
+    "channel", "kind", "status", "received_day", "contact_day", "returned_day",
+    "out_of_jurisdiction", "return_rejected", "closed_day", "no_reply_requested", "repeat",
+    "result", "citizen_informed", "rating", "rating_excluded", "rated_day",
+)  # fmt: skip
+"""An order's facts, in the order its fact columns (and the read model's packed facts) keep."""
+FACT_INDEX = {name: index for index, name in enumerate(FACT_COLUMNS)}
+
+Row = dict[str, Any]
+"""One order's facts by name (`FACT_COLUMNS`), with its `number` and `unit`."""
+State = Mapping[str, Any]
+"""An event's fields as stored: JSON values (times and dates as ISO text)."""
+
+
+class StatusCode(IntEnum):
+    """An order's status as a fact (a column value)."""
+
+    OPEN = 0
+    RETURNED = 1
+    CLOSED = 2
+
+
+class Extension(NamedTuple):
+    """延期: one extension of an order (its version in the order), applied for on one day."""
+
+    version: int
+    applied_day: int
+    until_day: int
+
+
+class Revisit(NamedTuple):
+    """回访: one revisit; `evaluation` an `Evaluation` code, UNSET where none was given."""
+
+    version: int
+    day: int
+    contacted: bool
+    consistent: bool
+    evaluation: int
+
+
+class Supervision(NamedTuple):
+    """督办: one supervision."""
+
+    version: int
+    day: int
+    at_fault: bool
+
+
+Detail = Extension | Revisit | Supervision
+"""A fact an order may have many of: a row of its own."""
+
+
+def _day(value: str) -> int:
+    """A stored time's day (in its own offset, Asia/Shanghai) as a day number."""
+    return datetime.fromisoformat(value).date().toordinal()
+
+
+def _codes(vocabulary: type[Vocabulary]) -> dict[str | None, int]:
+    return {None: UNSET} | {member.value: member.code for member in vocabulary}
+
+
+CHANNEL, KIND, RESULT, RATING, EVALUATION = map(
+    _codes, (Channel, Kind, ClosingResult, Rating, Evaluation)
+)
+
+
+def _received(row: Row, state: State) -> None:
+    row.update(
+        number=state["number"],
+        unit=state["unit"],
+        channel=CHANNEL[state["channel"]],
+        kind=KIND[state["kind"]],
+        repeat=state.get("repeat_of") is not None,
+        status=StatusCode.OPEN,
+        received_day=_day(state["at"]),
+        contact_day=NONE,
+        returned_day=NONE,
+        out_of_jurisdiction=False,
+        return_rejected=False,
+        closed_day=NONE,
+        result=UNSET,
+        citizen_informed=False,
+        no_reply_requested=False,
+        rating=UNSET,
+        rating_excluded=False,
+        rated_day=NONE,
+    )
+
+
+def _first_contact(row: Row, state: State) -> None:
+    row["contact_day"] = _day(state["at"])
+
+
+def _returned(row: Row, state: State) -> None:
+    """The limits read the first return: a later one (after 二次退回) keeps its day."""
+    row["status"] = StatusCode.RETURNED
+    if row["returned_day"] == NONE:
+        row["returned_day"] = _day(state["at"])
+        row["out_of_jurisdiction"] = state["out_of_jurisdiction"]
+
+
+def _return_rejected(row: Row, state: State) -> None:
+    row["status"] = StatusCode.OPEN
+    row["return_rejected"] = True
+
+
+def _closed(row: Row, state: State) -> None:
+    row.update(
+        status=StatusCode.CLOSED,
+        closed_day=_day(state["at"]),
+        result=RESULT[state["result"]],
+        citizen_informed=state["citizen_informed"],
+        no_reply_requested=state["no_reply_requested"],
+    )
+
+
+def _rated(row: Row, state: State) -> None:
+    row.update(
+        rating=RATING[state["rating"]],
+        rating_excluded=state["excluded"],
+        rated_day=_day(state["at"]),
+    )
+
+
+def _extended(version: int, state: State) -> Extension:
+    return Extension(version, _day(state["at"]), date.fromisoformat(state["until"]).toordinal())
+
+
+def _revisited(version: int, state: State) -> Revisit:
+    return Revisit(
+        version,
+        _day(state["at"]),
+        state["contacted"],
+        state["consistent"],
+        EVALUATION[state["evaluation"]],
+    )
+
+
+def _supervised(version: int, state: State) -> Supervision:
+    return Supervision(version, _day(state["at"]), state["at_fault"])
+
+
+STARTS = Received.name
+"""The event that makes an order's row anew: every other change needs the row as it was."""
+ROW_CHANGES: Mapping[str, Callable[[Row, State], None]] = {
+    Received.name: _received,
+    FirstContact.name: _first_contact,
+    Returned.name: _returned,
+    ReturnRejected.name: _return_rejected,
+    Closed.name: _closed,
+    Rated.name: _rated,
+}
+"""How each event changes its order's row of facts, by the event's DOMAIN name."""
+DETAILS: Mapping[str, Callable[[int, State], Detail]] = {
+    Extended.name: _extended,
+    Revisited.name: _revisited,
+    Supervised.name: _supervised,
+}
+"""The row of its own each event an order may have many of makes (from its version and
+fields), by the event's DOMAIN name. Any other event (flags, corrections, reveals) is no
+fact of the order."""
+
+
+@dataclass
+class OrderFacts:
+    """One order's facts: its row and its details, oldest first."""
+
+    row: Row = field(default_factory=dict)
+    details: list[Detail] = field(default_factory=list)
+
+    def take(self, name: str, version: int, state: State) -> None:
+        """Fold one event (its DOMAIN name, version in the order, stored fields) in."""
+        change = ROW_CHANGES.get(name)
+        if change is not None:
+            change(self.row, state)
+            return
+        detail = DETAILS.get(name)
+        if detail is not None:
+            self.details.append(detail(version, state))
+
+
+def fold(order: Order) -> OrderFacts:
+    """The facts of an aggregate: the fold of its effective events (as corrected)."""
+    facts = OrderFacts()
+    for event in order.events:
+        facts.take(event.name, event.originator_version, event.model_dump(mode="json"))
+    return facts
+
+
+@dataclass(frozen=True)
+class FactColumns:
+    """N orders' facts as numpy columns: what the limits' and metrics' columns are built from,
+    whether the facts come from aggregates or from the read model's packed rows."""
+
+    numbers: list[str]
+    units: list[str]
+    facts: Days
+    """(N, 16): each order's `FACT_COLUMNS`."""
+    extensions: Days
+    """(E, 3): order row, applied day, until day; each order's oldest first."""
+    revisits: Days
+    """(V, 5): order row, day, contacted, consistent, evaluation."""
+    supervisions: Days
+    """(S, 3): order row, day, at fault."""
+
+    def column(self, name: str) -> Days:
+        """One fact of every order."""
+        found: Days = self.facts[:, FACT_INDEX[name]]
+        return found
+
+    @classmethod
+    def of(cls, orders: Sequence[OrderFacts]) -> FactColumns:
+        """The columns of orders' facts (an aggregate's view, and tests)."""
+
+        def details(kind: type[Detail]) -> list[tuple[int, ...]]:
+            return [
+                (index, *detail[1:])
+                for index, facts in enumerate(orders)
+                for detail in facts.details
+                if isinstance(detail, kind)
+            ]
+
+        return cls.build(
+            [facts.row["number"] for facts in orders],
+            [facts.row["unit"] for facts in orders],
+            _table([[facts.row[name] for name in FACT_COLUMNS] for facts in orders]),
+            details(Extension),
+            details(Revisit),
+            details(Supervision),
+        )
+
+    @classmethod
+    def build(
+        cls,
+        numbers: list[str],
+        units: list[str],
+        facts: Days,
+        extensions: Iterable[Sequence[int]],
+        revisits: Iterable[Sequence[int]],
+        supervisions: Iterable[Sequence[int]],
+    ) -> FactColumns:
+        """Columns from the orders' facts and their details' rows, each detail's first value
+        being its order's row number instead of its version."""
+        return cls(
+            numbers,
+            units,
+            facts,
+            _table(extensions, len(Extension._fields)),
+            _table(revisits, len(Revisit._fields)),
+            _table(supervisions, len(Supervision._fields)),
+        )
+
+
+def _table(rows: Iterable[Sequence[int]], width: int = len(FACT_COLUMNS)) -> Days:
+    found: Days = np.asarray(list(rows), dtype=np.int64).reshape(-1, width)
+    return found
