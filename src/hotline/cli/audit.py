@@ -28,8 +28,10 @@ def _recorder(actor: str | None, role: str | None, output: Format) -> dict[str, 
     return {"actor": actor, "role": role}
 
 
-def _by(output: Format) -> list[tuple[str, str]]:
-    return [("actor", "by")] if output is Format.TABLE else [("actor", "by"), ("role", "role")]
+def _actor_columns(output: Format) -> list[tuple[str, str]]:
+    """Who recorded: `actor`, not `by` (a first contact's field: who called the citizen)."""
+    columns = [("actor", "actor")]
+    return columns if output is Format.TABLE else [*columns, ("role", "role")]
 
 
 def audit(
@@ -69,7 +71,7 @@ def audit(
              "corrected_by": " ".join(f"#{v}" for v in e.corrected_by) or None}
             for e in entries
         ]  # fmt: skip
-        columns = [("version", "#"), ("recorded", "recorded"), *_by(output),
+        columns = [("version", "#"), ("recorded", "recorded"), *_actor_columns(output),
                    ("event", "event"), ("at", "happened"), ("detail", "as recorded"),
                    ("corrected_by", "corrected by")]  # fmt: skip
         emit(rows, columns, output, title=f"order {order.number}: {len(rows)} events",
@@ -87,7 +89,7 @@ def audit(
          "detail": r.detail or None}
         for r in found
     ]  # fmt: skip
-    columns = [("recorded", "recorded"), *_by(output), ("event", "event"),
+    columns = [("recorded", "recorded"), *_actor_columns(output), ("event", "event"),
                ("order", "order"), ("unit", "unit"), ("version", "#"),
                ("detail", "detail")]  # fmt: skip
     emit(rows, columns, output, title=f"{len(rows)} events recorded")
