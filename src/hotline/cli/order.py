@@ -10,7 +10,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.output import json_text
 from hotline.cli.parsing import parse_day, parse_moment
-from hotline.cli.renamed import old_switch, renamed
+from hotline.cli.renamed import old_switch, renamed, yes_unless_told
 from hotline.cli.render import order_json, print_order, print_recorded
 from hotline.domain.errors import InvalidInput
 from hotline.domain.vocabulary import (
@@ -28,6 +28,8 @@ app = typer.Typer(
 
 
 class ShowFormat(StrEnum):
+    """What `order show --format` prints: one order has no CSV."""
+
     TABLE = "table"
     JSON = "json"
 
@@ -188,11 +190,8 @@ def close(
     not_informed: Annotated[bool, typer.Option("--not-informed", hidden=True)] = False,
 ) -> None:
     """办结: the handling result was entered."""
-    informed = renamed(
-        citizen_informed,
-        old_switch(not_informed, False),
-        "--citizen-informed/--no-citizen-informed",
-        "--not-informed",
+    informed = yes_unless_told(
+        citizen_informed, not_informed, "--citizen-informed/--no-citizen-informed", "--not-informed"
     )
     _log(
         ctx,
@@ -200,7 +199,7 @@ def close(
         "closed",
         at,
         result=ClosingResult.parse(result),
-        citizen_informed=informed is not False,
+        citizen_informed=informed,
         no_reply_requested=no_reply_requested,
         report=report,
     )
@@ -234,22 +233,19 @@ def revisit(
     inconsistent: Annotated[bool, typer.Option("--inconsistent", hidden=True)] = False,
 ) -> None:
     """回访: the hotline's follow-up check of a closed order."""
-    reached = renamed(
-        contacted, old_switch(not_contacted, False), "--contacted/--no-contacted", "--not-contacted"
+    reached = yes_unless_told(
+        contacted, not_contacted, "--contacted/--no-contacted", "--not-contacted"
     )
-    as_reported = renamed(
-        consistent,
-        old_switch(inconsistent, False),
-        "--consistent/--no-consistent",
-        "--inconsistent",
+    as_reported = yes_unless_told(
+        consistent, inconsistent, "--consistent/--no-consistent", "--inconsistent"
     )
     _log(
         ctx,
         number,
         "revisited",
         at,
-        contacted=reached is not False,
-        consistent=as_reported is not False,
+        contacted=reached,
+        consistent=as_reported,
         evaluation=Evaluation.parse(evaluation) if evaluation else None,
     )
 

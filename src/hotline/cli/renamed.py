@@ -22,3 +22,9 @@ def old_switch(given: bool, meaning: T) -> T | None:
     """What an old one-way switch (`--not-informed`, `--json`) says: `meaning` if it was
     given, else nothing."""
     return meaning if given else None
+
+
+def yes_unless_told(new: bool | None, old_no: bool, new_flag: str, old_flag: str) -> bool:
+    """A field that is yes unless told (`citizen_informed`): no if `--no-field` or its old
+    one-way name (`--not-informed`) was given."""
+    return renamed(new, old_switch(old_no, False), new_flag, old_flag) is not False
