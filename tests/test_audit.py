@@ -45,7 +45,7 @@ def receive(cli: Cli, number: str, *extra: str) -> None:
 def handled(cli: Cli, number: str) -> None:
     """Received 03-02 (Mon), first contact 03-03, closed resolved 03-10: all in time."""
     receive(cli, number, "--citizen-phone", PHONE, "--citizen-name", NAME)
-    assert cli("order", "contact", number, "--at", "2026-03-03 10:00")[0] == 0
+    assert cli("order", "first-contact", number, "--at", "2026-03-03 10:00")[0] == 0
     assert cli("order", "close", number, "--result", "resolved", "--at", "2026-03-10 10:00")[0] == 0
 
 
@@ -94,9 +94,9 @@ def test_a_correction_changes_every_report_and_keeps_the_original(cli: Cli) -> N
     # As the store stood before the corrections: the original values.
     assert rates(cli, MINHANG, "--as-of", moment.strftime("%Y-%m-%d %H:%M:%S.%f")) == before
 
-    shown = json.loads(cli("order", "show", "C1", "--json")[1])
+    shown = json.loads(cli("order", "show", "C1", "--format", "json")[1])
     contact = shown["events"][1]
-    assert contact["happened"].startswith("2026-03-05T10:00")
+    assert contact["at"].startswith("2026-03-05T10:00")
     assert contact["corrected_by"] == [4]
     assert shown["events"][2]["result"] == "explained"
     assert [e["event"] for e in shown["events"]][3:] == ["corrected", "corrected"]
@@ -104,7 +104,7 @@ def test_a_correction_changes_every_report_and_keeps_the_original(cli: Cli) -> N
     assert first["status"] == "missed"
 
     trail = json_of(cli, "audit", "C1")["rows"]
-    assert trail[1]["happened"].startswith("2026-03-03T10:00")  # as recorded
+    assert trail[1]["at"].startswith("2026-03-03T10:00")  # as recorded
     assert trail[1]["corrected_by"] == "#4"
     assert "result=resolved" in trail[2]["detail"]
     assert trail[3]["actor"] == "王五"
@@ -150,7 +150,7 @@ def test_a_refused_correction_writes_nothing(
     cli: Cli, app: HotlineApplication, args: tuple[str, ...], message: str
 ) -> None:
     receive(cli, "C3")
-    assert cli("order", "contact", "C3", "--at", "2026-03-03 10:00")[0] == 0
+    assert cli("order", "first-contact", "C3", "--at", "2026-03-03 10:00")[0] == 0
     for until in ("2026-03-25", "2026-03-31"):
         extend = ("order", "extend", "C3", "--until", until, "--reason", "核查")
         assert cli(*extend, "--at", "2026-03-10 10:00")[0] == 0
@@ -226,7 +226,9 @@ def test_every_event_records_who_recorded_it(
     cli: Cli, app: HotlineApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     receive(cli, "A1")
-    assert cli("--actor", "李四", "order", "contact", "A1", "--at", "2026-03-03 10:00")[0] == 0
+    assert (
+        cli("--actor", "李四", "order", "first-contact", "A1", "--at", "2026-03-03 10:00")[0] == 0
+    )
     monkeypatch.setenv("HOTLINE_ACTOR", "赵六")
     assert cli("order", "close", "A1", "--result", "resolved", "--at", "2026-03-04 10:00")[0] == 0
     lines = tmp_path / "events.jsonl"
@@ -242,7 +244,7 @@ def test_every_event_records_who_recorded_it(
                                                   "导入员"]  # fmt: skip
     assert {event.role for event in history} == {app.role}
 
-    by_li = json_of(cli, "audit", "--by", "李四")["rows"]
+    by_li = json_of(cli, "audit", "--actor", "李四")["rows"]
     assert [(r["order"], r["event"], r["unit"]) for r in by_li] == [
         ("A1", "first_contact", MINHANG)
     ]
@@ -312,7 +314,7 @@ def test_personal_data_is_masked_and_never_in_a_report(
     outputs = []
     for args in (
         ("order", "show", "P1"),
-        ("order", "show", "P1", "--json"),
+        ("order", "show", "P1", "--format", "json"),
         ("audit", "P1"),
         ("audit",),
         ("alerts",),
@@ -349,7 +351,7 @@ def test_revealing_personal_data_needs_a_reason_and_is_recorded(
     assert (revealed.name, revealed.actor, revealed.payload()) == (
         "revealed", "回访员", {"reason": "回访"}
     )  # fmt: skip
-    trail = json_of(cli, "audit", "--by", "回访员")["rows"]
+    trail = json_of(cli, "audit", "--actor", "回访员")["rows"]
     assert [(r["event"], r["detail"]) for r in trail] == [("revealed", "回访")]
     # A revealing is not a fact of the order: nothing it is judged on changes.
     assert rates(cli)["first_contact_rate_numerator"] == 1

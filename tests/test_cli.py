@@ -37,14 +37,14 @@ def receive(cli: Cli, number: str = "2026-000001", *extra: str) -> None:
 def test_an_orders_whole_life(cli: Cli) -> None:
     receive(cli, "2026-000001", "--citizen-name", "张三", "--citizen-phone", "13812345678")
     steps = [
-        ("contact", "--at", "2026-02-14 09:00", "--method", "电话", "--by", "李四"),
+        ("first-contact", "--at", "2026-02-14 09:00", "--method", "电话", "--by", "李四"),
         (
             "extend",
             "--until",
             "2026-03-20",
             "--reason",
             "需现场核查",
-            "--basis",
+            "--legal-basis",
             "《消费者权益保护法》",
             "--at",
             "2026-03-02 09:00",
@@ -58,7 +58,7 @@ def test_an_orders_whole_life(cli: Cli) -> None:
         code, out, err = cli("order", command, "2026-000001", *options)
         assert code == 0, err
         assert "recorded" in out
-    code, out, _ = cli("order", "show", "2026-000001", "--json")
+    code, out, _ = cli("order", "show", "2026-000001", "--format", "json")
     assert code == 0
     shown = json.loads(out)
     assert shown["status"] == "closed"
@@ -85,7 +85,7 @@ def test_an_orders_whole_life(cli: Cli) -> None:
     assert (limits["close"]["status"], limits["close"]["due"]) == ("met", "2026-03-19")
     assert shown["events"][0]["citizen_phone"] == "138****5678"
     assert shown["events"][0]["citizen_name"] == "张*"
-    assert shown["events"][0]["happened"] == "2026-02-13T10:00:00+08:00"
+    assert shown["events"][0]["at"] == "2026-02-13T10:00:00+08:00"
     assert "13812345678" not in out
 
 
@@ -113,7 +113,7 @@ def test_national_day_deadlines(cli: Cli) -> None:
         "2026-10-02 11:30",
     )
     assert code == 0, err
-    code, out, _ = cli("order", "show", "2026-100001", "--json")
+    code, out, _ = cli("order", "show", "2026-100001", "--format", "json")
     limits = {limit["limit"]: limit for limit in json.loads(out)["limits"]}
     assert limits["first_contact"]["due"] == "2026-10-08"
     assert limits["close"]["due"] == "2026-10-23"
@@ -129,15 +129,15 @@ def test_national_day_deadlines(cli: Cli) -> None:
         (("order", "reject-return", "2026-000001"), "only a returned order"),
         (("order", "close", "2026-000001", "--result", "fixed"), "unknown closingresult 'fixed'"),
         (
-            ("order", "contact", "2026-000001", "--at", "2026-02-12 09:00"),
+            ("order", "first-contact", "2026-000001", "--at", "2026-02-12 09:00"),
             "before the order was received",
         ),
-        (("order", "contact", "2026-000001", "--at", "yesterday"), "is not a date and time"),
+        (("order", "first-contact", "2026-000001", "--at", "yesterday"), "is not a date and time"),
         (
             ("order", "extend", "2026-000001", "--until", "2026-02-30", "--reason", "x"),
             "is not a date",
         ),
-        (("order", "contact", "2026-999999"), "no order 2026-999999"),
+        (("order", "first-contact", "2026-999999"), "no order 2026-999999"),
         (
             (
                 "order",

@@ -105,14 +105,14 @@ def test_personal_data_is_not_stored_in_the_clear(run: Run, store: str) -> None:
     key = AESCipher.create_key(32)
     receive(run, store, "2026-000001", key, "--citizen-name", NAME, "--citizen-phone", PHONE)
     code, _, err = run(
-        store, "order", "contact", "2026-000001", "--at", "2026-02-14 09:00", key=key
+        store, "order", "first-contact", "2026-000001", "--at", "2026-02-14 09:00", key=key
     )
     assert code == 0, err
 
     raw = raw_events(store)
     assert PHONE.encode() not in raw
     assert NAME.encode() not in raw
-    code, out, err = run(store, "order", "show", "2026-000001", "--json", key=key)
+    code, out, err = run(store, "order", "show", "2026-000001", "--format", "json", key=key)
     assert code == 0, err
     shown = json.loads(out)
     assert shown["events"][0]["citizen_phone"] == "139****4321"
@@ -189,14 +189,14 @@ def test_plaintext_events_stay_readable_once_a_key_is_configured(run: Run, store
     assert PHONE.encode() in raw_events(store)  # written before the key: plaintext
     key = AESCipher.create_key(24)
     code, _, err = run(
-        store, "order", "contact", "2026-000001", "--at", "2026-02-14 09:00", key=key
+        store, "order", "first-contact", "2026-000001", "--at", "2026-02-14 09:00", key=key
     )
     assert code == 0, err
     receive(run, store, "2026-000002", key, "--citizen-phone", "13800001111")
     assert b"13800001111" not in raw_events(store)
 
     for number, events in (("2026-000001", 2), ("2026-000002", 1)):
-        code, out, err = run(store, "order", "show", number, "--json", key=key)
+        code, out, err = run(store, "order", "show", number, "--format", "json", key=key)
         assert code == 0, err
         assert len(json.loads(out)["events"]) == events
     code, out, err = run(store, "projections", "rebuild", key=key)
@@ -377,7 +377,7 @@ def test_the_key_fingerprint_is_recorded_at_the_first_encrypted_write(run: Run, 
 WRITES = {
     "order receive": ("order", "receive", "2026-000002", "--unit", "闵行区市场监管局",
                       "--kind", "投诉", "--channel", "12345", "--citizen-phone", "13800002222"),
-    "order contact": ("order", "contact", "2026-000001", "--at", "2026-02-14 09:00"),
+    "order first-contact": ("order", "first-contact", "2026-000001", "--at", "2026-02-14 09:00"),
     "finding add": ("finding", "add", "--rubric", "shanghai-12345-2019", "--item",
                     "three_way_transfer", "--unit", "闵行区市场监管局", "--day", "2026-02-13",
                     "--note", "三方转接"),

@@ -290,7 +290,7 @@ def test_markup_and_bidi_in_free_text_are_shown_as_typed(
         assert code == 0, err
         assert all(text in out for text in shown), out
         assert "\x1b" not in out and "\u202e" not in out
-    code, out, err = cli("order", "show", "A1", "--json")
+    code, out, err = cli("order", "show", "A1", "--format", "json")
     assert code == 0 and "\u202e" not in out and "\\u202e" in out
     assert json.loads(out)["events"][0]["summary"] == summary
 

@@ -155,7 +155,7 @@ def test_order_show_lists_the_flags_under_their_limit(
     for moment in ("2026-02-14 08:00", "2026-02-24 09:00"):
         code, _, err = cli("scheduler", "tick", "--as-of", moment)
         assert code == 0, err
-    code, out, err = cli("order", "show", "F1", "--json")
+    code, out, err = cli("order", "show", "F1", "--format", "json")
     assert code == 0, err
     flags = {limit["limit"]: limit["flags"] for limit in json.loads(out)["limits"]}
     assert flags == {

@@ -121,7 +121,7 @@ def test_input_with_sql_in_it_is_data(cli: Cli, store: str) -> None:
     )  # fmt: skip
     assert code == 0, err
 
-    code, out, err = cli("order", "show", "2019-000001", "--json")
+    code, out, err = cli("order", "show", "2019-000001", "--format", "json")
     assert code == 0, err
     assert json.loads(out)["events"][0]["summary"] == INJECTION
     code, out, err = cli("finding", "list", "--period", "2019", "--format", "json")

@@ -216,7 +216,7 @@ def test_a_store_without_a_key_is_encrypted_by_a_rotation(
     tmp_path: Path,
 ) -> None:
     receive(run, store, "2026-000001", None, "--citizen-phone", PHONE)
-    code, _, err = run(store, "order", "contact", "2026-000001", "--at", "2026-02-14 09:00")
+    code, _, err = run(store, "order", "first-contact", "2026-000001", "--at", "2026-02-14 09:00")
     assert code == 0, err
     assert PHONE.encode() in raw_store(store)
     plain = plaintexts(store)
@@ -234,7 +234,7 @@ def test_a_store_without_a_key_is_encrypted_by_a_rotation(
         "hotline: the store holds encrypted events; set HOTLINE_KEY or HOTLINE_KEY_FILE to the "
         "store's key",
     )
-    code, out, err = run(store, "order", "show", "2026-000001", "--json", key=new)
+    code, out, err = run(store, "order", "show", "2026-000001", "--format", "json", key=new)
     assert code == 0, err
     assert [e["event"] for e in json.loads(out)["events"]] == ["received", "first_contact"]
     code, out, err = run(store, "verify", key=new)  # chains kept through the re-encryption

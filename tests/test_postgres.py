@@ -53,7 +53,9 @@ def receive(pg: Cli, number: str, at: str) -> None:
 def test_orders_reports_projections_scheduler_and_alerts(pg: Cli, url: str) -> None:
     receive(pg, "P-1", "2026-02-12 10:00")
     receive(pg, "P-2", "2026-02-13 10:00")
-    assert pg("order", "contact", "P-1", "--at", "2026-02-13 09:00", "--method", "电话")[0] == 0
+    assert (
+        pg("order", "first-contact", "P-1", "--at", "2026-02-13 09:00", "--method", "电话")[0] == 0
+    )
     assert pg("order", "close", "P-1", "--at", "2026-02-24 10:00", "--result", "实际解决")[0] == 0
     assert pg("order", "rate", "P-1", "--at", "2026-02-25 10:00", "--rating", "满意")[0] == 0
     assert stored_events(url) == 5

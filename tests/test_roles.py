@@ -196,7 +196,10 @@ def test_each_part_works_with_its_own_role_and_none_can_alter_the_record(
 
     as_ops = functools.partial(run, ops, capsys)
     receive(as_ops, "R-1")
-    assert as_ops("order", "contact", "R-1", "--at", "2026-02-13 09:00", "--method", "电话")[0] == 0
+    assert (
+        as_ops("order", "first-contact", "R-1", "--at", "2026-02-13 09:00", "--method", "电话")[0]
+        == 0
+    )
     code, _, err = as_ops("--actor", "王芳", "order", "close", "R-1", "--at",
                           "2026-02-24 10:00", "--result", "实际解决")  # fmt: skip
     assert (code, err) == (0, "")

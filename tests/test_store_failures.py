@@ -29,7 +29,7 @@ MINHANG = "闵行区市场监管局"
 RECEIVE = ("--unit", MINHANG, "--kind", "complaint", "--channel", "12345")
 COMMANDS = [
     ["order", "receive", "S-9", *RECEIVE, "--at", "2026-02-13 11:00"],
-    ["order", "contact", "S-1", "--at", "2026-02-14 09:00"],
+    ["order", "first-contact", "S-1", "--at", "2026-02-14 09:00"],
     ["order", "show", "S-1"],
     ["report", "rates", "--period", "2026-02"],
     ["orders", "overdue"],
@@ -174,7 +174,7 @@ def test_a_lost_postgresql_connection_is_one_line(
 
     monkeypatch.setitem(ORDER_COMMANDS, "first_contact", cut_off)
     try:
-        code, _, err = cli("order", "contact", "S-1", "--at", "2026-02-14 09:00")
+        code, _, err = cli("order", "first-contact", "S-1", "--at", "2026-02-14 09:00")
         one_line_refusal(code, err, "PostgreSQL server", "run the command again")
         code, _, err = cli("report", "rates", "--period", "2026-02")  # a server that refuses
         one_line_refusal(code, err, "cannot open the store")
@@ -182,4 +182,4 @@ def test_a_lost_postgresql_connection_is_one_line(
         with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as c:
             c.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(database))
     monkeypatch.setitem(ORDER_COMMANDS, "first_contact", contact)
-    assert cli("order", "contact", "S-1", "--at", "2026-02-14 09:00")[0] == 0
+    assert cli("order", "first-contact", "S-1", "--at", "2026-02-14 09:00")[0] == 0

@@ -53,7 +53,7 @@ def test_free_text_keeps_tabs_and_line_breaks_and_names_keep_none(cli: Cli, stor
     refused(cli(*RECEIVE, "--summary", "ok", "--citizen-name", "陈\n明"), "U+000A")
     assert stored_events(store) == 0
     assert cli(*RECEIVE, "--summary", "第一行\n第二行\t完")[0] == 0
-    _, out, _ = cli("order", "show", "C-1", "--json")
+    _, out, _ = cli("order", "show", "C-1", "--format", "json")
     assert json.loads(out)["events"][0]["summary"] == "第一行\n第二行\t完"
 
 
@@ -62,7 +62,7 @@ def test_free_text_keeps_tabs_and_line_breaks_and_names_keep_none(cli: Cli, stor
     [
         ["order", "extend", "C-1", "--at", "2026-02-14 10:00", "--until", "2026-03-20",
          "--reason", "送检\x00"],
-        ["order", "contact", "C-1", "--at", "2026-02-14 10:00", "--by", "王\x1b[31m芳"],
+        ["order", "first-contact", "C-1", "--at", "2026-02-14 10:00", "--by", "王\x1b[31m芳"],
         ["order", "correct", "C-1", "--event", "received", "--field", "summary",
          "--value", "a\x00b", "--reason", "更正"],
         ["order", "correct", "C-1", "--event", "received", "--field", "summary",
@@ -138,8 +138,8 @@ def test_an_event_stored_before_the_check_still_loads_and_can_be_corrected(
     [
         ["order", "receive", "E-1", "--unit", MINHANG, "--kind", "complaint", "--channel",
          "12345", "--at", ""],
-        ["order", "contact", "C-1", "--at", ""],
-        ["order", "contact", "C-1", "--at", " "],
+        ["order", "first-contact", "C-1", "--at", ""],
+        ["order", "first-contact", "C-1", "--at", " "],
         ["report", "rates", "--period", "2026-02", "--as-of", ""],
         ["scheduler", "tick", "--as-of", ""],
         ["alerts", "--since", ""],

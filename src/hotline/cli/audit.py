@@ -10,6 +10,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.cli.parsing import parse_day
+from hotline.cli.renamed import renamed
 from hotline.domain.aggregate import recorded_by
 from hotline.domain.errors import InvalidInput
 from hotline.service.audit import order_trail, trail
@@ -27,8 +28,10 @@ def _recorder(actor: str | None, role: str | None, output: Format) -> dict[str, 
     return {"actor": actor, "role": role}
 
 
-def _by(output: Format) -> list[tuple[str, str]]:
-    return [("actor", "by")] if output is Format.TABLE else [("actor", "by"), ("role", "role")]
+def _actor_columns(output: Format) -> list[tuple[str, str]]:
+    """Who recorded: `actor`, not `by` (a first contact's field: who called the citizen)."""
+    columns = [("actor", "actor")]
+    return columns if output is Format.TABLE else [*columns, ("role", "role")]
 
 
 def audit(
@@ -38,7 +41,9 @@ def audit(
         typer.Argument(help="One order's whole trail (工单编号).", show_default=False),
     ] = None,
     unit: Annotated[str | None, typer.Option(help="Only this unit's orders and findings.")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Only what this actor recorded.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Only what this actor (or role) recorded.")
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="Recorded on or after this day, YYYY-MM-DD.")
     ] = None,
@@ -46,26 +51,28 @@ def audit(
         str | None, typer.Option("--to", help="Recorded on or before this day, YYYY-MM-DD.")
     ] = None,
     output: FormatOption = Format.TABLE,
+    by: Annotated[str | None, typer.Option("--by", hidden=True)] = None,
 ) -> None:
     """The audit trail: every event with when it was recorded and by whom, oldest first;
     corrections show what they changed. Personal data shows masked."""
+    recorder = renamed(actor, by, "--actor", "--by")
     hotline = application(ctx)
     if number is not None:
-        if unit or by or start or end:
+        if unit or recorder or start or end:
             raise InvalidInput(
-                "give an order number, or filters (--unit --by --from --to), not both"
+                "give an order number, or filters (--unit --actor --from --to), not both"
             )
         order, entries = order_trail(hotline, number)
         rows = [
             {"version": e.version, "recorded": _time(e.recorded, output),
              **_recorder(e.actor, e.role, output), "event": e.event,
-             "happened": _time(e.happened, output),
+             "at": _time(e.happened, output),
              "detail": e.detail,
              "corrected_by": " ".join(f"#{v}" for v in e.corrected_by) or None}
             for e in entries
         ]  # fmt: skip
-        columns = [("version", "#"), ("recorded", "recorded"), *_by(output),
-                   ("event", "event"), ("happened", "happened"), ("detail", "as recorded"),
+        columns = [("version", "#"), ("recorded", "recorded"), *_actor_columns(output),
+                   ("event", "event"), ("at", "happened"), ("detail", "as recorded"),
                    ("corrected_by", "corrected by")]  # fmt: skip
         emit(rows, columns, output, title=f"order {order.number}: {len(rows)} events",
              document={"order": order.number, "unit": order.unit})  # fmt: skip
@@ -74,7 +81,7 @@ def audit(
     until = parse_day(end, "--to") if end is not None else None
     if since and until and until < since:
         raise InvalidInput(f"--to {until} is before --from {since}")
-    found = trail(hotline, unit, by, since, until)
+    found = trail(hotline, unit, recorder, since, until)
     rows = [
         {"recorded": _time(r.recorded, output), **_recorder(r.actor, r.role, output),
          "event": r.event,
@@ -82,7 +89,7 @@ def audit(
          "detail": r.detail or None}
         for r in found
     ]  # fmt: skip
-    columns = [("recorded", "recorded"), *_by(output), ("event", "event"),
+    columns = [("recorded", "recorded"), *_actor_columns(output), ("event", "event"),
                ("order", "order"), ("unit", "unit"), ("version", "#"),
                ("detail", "detail")]  # fmt: skip
     emit(rows, columns, output, title=f"{len(rows)} events recorded")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.output import json_text
 from hotline.cli.parsing import parse_day, parse_moment
+from hotline.cli.renamed import old_switch, renamed, yes_unless_told
 from hotline.cli.render import order_json, print_order, print_recorded
 from hotline.domain.errors import InvalidInput
 from hotline.domain.vocabulary import (
@@ -23,6 +25,14 @@ from hotline.domain.vocabulary import (
 app = typer.Typer(
     help="Log a work order's events and show its timeline and limits.", no_args_is_help=True
 )
+
+
+class ShowFormat(StrEnum):
+    """What `order show --format` prints: one order has no CSV."""
+
+    TABLE = "table"
+    JSON = "json"
+
 
 Number = Annotated[str, typer.Argument(help="The order number (工单编号).", show_default=False)]
 At = Annotated[
@@ -78,8 +88,8 @@ def receive(
     print_recorded(hotline.view(number), "received")
 
 
-@app.command()
-def contact(
+@app.command("first-contact")
+def first_contact(
     ctx: typer.Context,
     number: Number,
     at: At = None,
@@ -100,14 +110,20 @@ def contact(
     )
 
 
+app.command("contact", hidden=True)(first_contact)  # its name until 0.1.0
+
+
 @app.command()
 def extend(
     ctx: typer.Context,
     number: Number,
     until: Annotated[str, typer.Option(help="The promised date (承诺办理期限), YYYY-MM-DD.")],
     reason: Annotated[str, typer.Option(help="Why the extension (延期理由).")],
-    basis: Annotated[str, typer.Option(help="The legal basis (依据法律法规).")] = "",
+    legal_basis: Annotated[
+        str | None, typer.Option(help="The legal basis (依据法律法规).", show_default=False)
+    ] = None,
     at: At = None,
+    basis: Annotated[str | None, typer.Option("--basis", hidden=True)] = None,
 ) -> None:
     """延期: an extension was applied for and granted."""
     _log(
@@ -117,7 +133,7 @@ def extend(
         at,
         until=parse_day(until, "--until"),
         reason=reason,
-        legal_basis=basis,
+        legal_basis=renamed(legal_basis, basis, "--legal-basis", "--basis") or "",
     )
 
 
@@ -157,24 +173,33 @@ def close(
             help="resolved 实际解决, explained 解释说明, unresolved 未解决, unsubstantiated 不属实."
         ),
     ],
-    not_informed: Annotated[
-        bool, typer.Option("--not-informed", help="The citizen was not told the result.")
-    ] = False,
+    citizen_informed: Annotated[
+        bool | None,
+        typer.Option(
+            "--citizen-informed/--no-citizen-informed",
+            help="Whether the citizen was told the result (default: told).",
+            show_default=False,
+        ),
+    ] = None,
     no_reply_requested: Annotated[
         bool,
         typer.Option("--no-reply-requested", help="The citizen asked for no reply (无需回复)."),
     ] = False,
     report: Annotated[str, typer.Option(help="The result as reported (办理结果).")] = "",
     at: At = None,
+    not_informed: Annotated[bool, typer.Option("--not-informed", hidden=True)] = False,
 ) -> None:
     """办结: the handling result was entered."""
+    informed = yes_unless_told(
+        citizen_informed, not_informed, "--citizen-informed/--no-citizen-informed", "--not-informed"
+    )
     _log(
         ctx,
         number,
         "closed",
         at,
         result=ClosingResult.parse(result),
-        citizen_informed=not not_informed,
+        citizen_informed=informed,
         no_reply_requested=no_reply_requested,
         report=report,
     )
@@ -184,25 +209,43 @@ def close(
 def revisit(
     ctx: typer.Context,
     number: Number,
-    not_contacted: Annotated[
-        bool, typer.Option("--not-contacted", help="The citizen could not be reached.")
-    ] = False,
-    inconsistent: Annotated[
-        bool, typer.Option("--inconsistent", help="The result differs from the report (不符).")
-    ] = False,
+    contacted: Annotated[
+        bool | None,
+        typer.Option(
+            "--contacted/--no-contacted",
+            help="Whether the citizen was reached (default: reached).",
+            show_default=False,
+        ),
+    ] = None,
+    consistent: Annotated[
+        bool | None,
+        typer.Option(
+            "--consistent/--no-consistent",
+            help="Whether the result is as reported (default: as reported; else 不符).",
+            show_default=False,
+        ),
+    ] = None,
     evaluation: Annotated[
         str | None, typer.Option(help="excellent 优, good 良, fair 中, poor 差.")
     ] = None,
     at: At = None,
+    not_contacted: Annotated[bool, typer.Option("--not-contacted", hidden=True)] = False,
+    inconsistent: Annotated[bool, typer.Option("--inconsistent", hidden=True)] = False,
 ) -> None:
     """回访: the hotline's follow-up check of a closed order."""
+    reached = yes_unless_told(
+        contacted, not_contacted, "--contacted/--no-contacted", "--not-contacted"
+    )
+    as_reported = yes_unless_told(
+        consistent, inconsistent, "--consistent/--no-consistent", "--inconsistent"
+    )
     _log(
         ctx,
         number,
         "revisited",
         at,
-        contacted=not not_contacted,
-        consistent=not inconsistent,
+        contacted=reached,
+        consistent=as_reported,
         evaluation=Evaluation.parse(evaluation) if evaluation else None,
     )
 
@@ -266,7 +309,14 @@ def correct(
 def show(
     ctx: typer.Context,
     number: Number,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON, dates as YYYY-MM-DD.")] = False,
+    output: Annotated[
+        ShowFormat | None,
+        typer.Option(
+            "--format",
+            help="table (for people, the default) or json (for programs; dates as YYYY-MM-DD).",
+            show_default=False,
+        ),
+    ] = None,
     reveal: Annotated[
         bool,
         typer.Option(
@@ -277,9 +327,11 @@ def show(
     reason: Annotated[
         str | None, typer.Option(help="Why the personal data is needed (with --reveal).")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
 ) -> None:
     """The order's timeline (happened and recorded times, who recorded each event) and its
     1·5·13 limits as of today. Personal data shows masked unless --reveal."""
+    shown = renamed(output, old_switch(as_json, ShowFormat.JSON), "--format json", "--json")
     hotline = application(ctx)
     if reveal:
         if not reason:
@@ -291,7 +343,7 @@ def show(
     elif reason is not None:
         raise InvalidInput("--reason goes with --reveal; drop it, or add --reveal")
     view = hotline.view(number)
-    if as_json:
+    if shown is ShowFormat.JSON:
         typer.echo(json_text(order_json(view, reveal)))
     else:
         print_order(view, reveal)

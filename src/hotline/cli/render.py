@@ -46,6 +46,12 @@ def _payload(event: DomainEvent, reveal: bool = False) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value not in (None, "")}
 
 
+def _fields(event: DomainEvent, reveal: bool) -> dict[str, Any]:
+    """The event's own fields under the import's names: the order number is the document's
+    `order`, not a field of its `received` event again."""
+    return {key: value for key, value in _payload(event, reveal).items() if key != "number"}
+
+
 def unpublished_warning(years: tuple[int, ...]) -> str | None:
     """The warning for deadlines that run into years with no published schedule."""
     if not years:
@@ -92,23 +98,23 @@ def order_json(view: OrderView, reveal: bool = False) -> dict[str, Any]:
     corrections = order.corrected_by()
     warning = unpublished_warning(view.unpublished_years)
     return {
-        "number": order.number,
+        "order": order.number,
         "unit": order.unit,
         "kind": order.kind.value,
         "channel": order.channel.value,
         "status": order.status.value,
         "received": order.received_at.date().isoformat(),
-        "as_on": view.today.isoformat(),
+        "judged_on": view.today.isoformat(),
         "overdue": view.overdue,
         "events": [
             {
                 "version": event.originator_version,
                 "event": event.name,
-                "happened": effective.get(event.originator_version, event).at.isoformat(),
+                "at": effective.get(event.originator_version, event).at.isoformat(),
                 "recorded": event.timestamp.isoformat(),
                 "actor": event.actor,
                 "role": event.role,
-                **_payload(effective.get(event.originator_version, event), reveal),
+                **_fields(effective.get(event.originator_version, event), reveal),
                 **(
                     {"corrected_by": corrections[event.originator_version]}
                     if event.originator_version in corrections
@@ -177,7 +183,7 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
         f"[bold]{order.status.value}[/]" + (f" · citizen {escape(printable(who))}" if who else "")
     )
     timeline = Table(
-        "#", "event", Column("happened", no_wrap=True), Column("recorded", no_wrap=True), "by",
+        "#", "event", Column("happened", no_wrap=True), Column("recorded", no_wrap=True), "actor",
         "details", title="timeline",
     )  # fmt: skip
     for event in order.history:
