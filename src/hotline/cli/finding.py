@@ -10,9 +10,9 @@ from uuid import UUID
 import typer
 
 from hotline.cli.context import application
+from hotline.cli.options import FromOption, PeriodOption, ToOption, period_of
 from hotline.cli.output import Format, FormatOption, emit, printable
 from hotline.cli.parsing import parse_day
-from hotline.cli.report import FromOption, PeriodOption, ToOption, period_of
 from hotline.domain.errors import InvalidInput
 from hotline.domain.rubric import Rubric
 from hotline.service.application import HotlineApplication

@@ -20,12 +20,15 @@ from hotline.cli import (
     bulk,
     calendar,
     db,
+    deductions,
     finding,
     key,
+    kpi,
     order,
     orders,
     projections,
     report,
+    rubrics,
     scheduler,
     scores,
     units,
@@ -47,9 +50,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+reports = typer.Typer(
+    help="Rates and scores per unit for a period, and the orders behind them.", no_args_is_help=True
+)
+reports.command("rates")(report.rates)
+reports.command("explain")(report.explain)
+reports.command("scores")(scores.scores)
+reports.command("deductions")(deductions.deductions)
+reports.command("kpi")(kpi.kpi)
+
 app.add_typer(order.app, name="order")
 app.add_typer(orders.app, name="orders")
-app.add_typer(report.app, name="report")
+app.add_typer(reports, name="report")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(projections.app, name="projections")
 app.add_typer(finding.app, name="finding")
@@ -58,7 +70,7 @@ app.add_typer(key.app, name="key")
 app.add_typer(db.app, name="db")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
-app.command("rubrics")(scores.list_rubrics)
+app.command("rubrics")(rubrics.list_rubrics)
 app.command("alerts")(scheduler.alerts)
 app.command("audit")(audit.audit)
 app.command("verify")(verify.verify_store)

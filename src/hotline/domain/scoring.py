@@ -38,6 +38,29 @@ def half_up(value: Fraction, decimals: int) -> Decimal:
     return Decimal(rounded if value >= 0 else -rounded).scaleb(-decimals)
 
 
+POINTS_DECIMALS = 2
+"""Points lost or left and a bonus are shown to 2 decimals (a component and a total to the
+rubric's own `decimals`)."""
+COST_DECIMALS = 4
+"""What one order or finding cost (`report explain --rubric`) is shown to 4 decimals."""
+
+
+def shown_points(value: Fraction) -> Decimal:
+    """Points as shown: rounded half up to `POINTS_DECIMALS`."""
+    return half_up(value, POINTS_DECIMALS)
+
+
+def shown_text(value: Decimal | None, decimals: int, trim_whole: bool = False) -> str | None:
+    """A shown value as printed: to `decimals` places ("6.00", "1.50"); with `trim_whole`, a
+    whole number without them ("6"), as the tables print 受理数量 and points lost. None (it
+    does not apply) stays None."""
+    if value is None:
+        return None
+    if trim_whole and value == value.to_integral_value():
+        return str(int(value))
+    return f"{value:.{decimals}f}"
+
+
 @dataclass(frozen=True)
 class Measure:
     """A metric's numbers for one unit: a count (no denominator) or a rate."""
