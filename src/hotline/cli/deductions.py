@@ -25,7 +25,6 @@ from hotline.cli.options import (
 from hotline.cli.output import Format, FormatOption, emit, points
 from hotline.cli.rubrics import expect
 from hotline.cli.workbook import Sheet, write_workbook
-from hotline.domain.errors import InvalidInput
 from hotline.domain.rubric import DeductionRubric
 from hotline.domain.scoring import shown_points
 from hotline.service.assessment import DeductionBoard
@@ -44,14 +43,12 @@ def deductions(
     workbook: WorkbookOption = None,
 ) -> None:
     """Points lost per unit under a deduction rubric (market-office-2017: Ⅵ-8-5, Ⅵ-8-1)."""
-    if unit and group:
-        raise InvalidInput("give either --unit or --group, not both")
     service = assessment(ctx)
     chosen = expect(service.rubric(rubric), DeductionRubric, "deductions")
     board = service.deductions(
         chosen, period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
     )
-    if unit:
+    if unit is not None:
         _deduction_items(board, output, workbook)
         return
     columns = [("unit", "承办部门"), ("group", "group")]

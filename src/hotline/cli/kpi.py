@@ -20,7 +20,6 @@ from hotline.cli.options import (
 )
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.cli.rubrics import expect
-from hotline.domain.errors import InvalidInput
 from hotline.domain.rubric import TargetRubric
 from hotline.domain.scoring import half_up
 from hotline.service.assessment import TargetBoard
@@ -39,8 +38,6 @@ def kpi(
 ) -> None:
     """Targets met or not met (kpi-2023: on-time ≥ 95%, first contact ≥ 95%,
     dissatisfaction ≤ 10%), per unit, group and system."""
-    if unit and group:
-        raise InvalidInput("give either --unit or --group, not both")
     service = assessment(ctx)
     chosen = expect(service.rubric(rubric), TargetRubric, "kpi")
     board = service.targets(

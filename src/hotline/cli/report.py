@@ -48,8 +48,6 @@ def rates(
     output: FormatOption = Format.TABLE,
 ) -> None:
     """Volume, first-contact, on-time, return, resolution and satisfaction per unit."""
-    if unit and group:
-        raise InvalidInput("give either --unit or --group, not both")
     found = reports(ctx).rates(
         period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,9 +29,8 @@ from hotline.cli.options import (
 from hotline.cli.output import WIDE, Format, FormatOption, emit, points, shown
 from hotline.cli.rubrics import expect
 from hotline.cli.workbook import Sheet, write_workbook
-from hotline.domain.errors import InvalidInput
 from hotline.domain.periods import Period
-from hotline.domain.rubric import DeductionRubric, Rubric, WeightedRubric
+from hotline.domain.rubric import Rubric, WeightedRubric
 from hotline.domain.scoring import (
     POINTS_DECIMALS,
     GroupScores,
@@ -41,7 +39,7 @@ from hotline.domain.scoring import (
     shown_points,
     shown_text,
 )
-from hotline.service.assessment import Assessment, Scoreboard
+from hotline.service.assessment import Assessment, Scoreboard, Standing
 
 
 def period_title(period: Period) -> tuple[str, str]:
@@ -234,37 +232,6 @@ def scores(
 # --- side by side -----------------------------------------------------------------------------
 
 
-Summary = tuple[Decimal | None, int | None, str | None]
-
-
-def _summary(
-    service: Assessment,
-    rubric: Rubric,
-    period: Period,
-    group: str | None,
-    moment: datetime | None,
-) -> dict[str, Summary]:
-    """unit → (score, rank, grade) under `rubric`."""
-    if isinstance(rubric, WeightedRubric):
-        board = service.scores(rubric, period, group, moment)
-        return {row.unit: (row.total, row.rank, row.grade) for g in board.groups for row in g.rows}
-    if isinstance(rubric, DeductionRubric):
-        found = service.deductions(rubric, period, group=group, as_of=moment)
-        by_group: dict[str, list[tuple[Fraction, str]]] = {}
-        for row in found.rows:
-            by_group.setdefault(row.group, []).append((row.score, row.unit))
-        summary: dict[str, Summary] = {}
-        for members in by_group.values():
-            ordered = sorted(members, key=lambda m: -m[0])
-            for unit_score, unit in ordered:
-                rank = 1 + sum(1 for other, _ in ordered if other > unit_score)
-                summary[unit] = (half_up(unit_score, 2), rank, None)
-        return summary
-    raise InvalidInput(
-        f"rubric {rubric.name} sets targets and gives no score; see `hotline report kpi`"
-    )
-
-
 def _compare(
     service: Assessment,
     first: Rubric,
@@ -275,17 +242,20 @@ def _compare(
     output: Format,
     workbook: Path | None,
 ) -> None:
-    left = _summary(service, first, period, group, moment)
-    right = _summary(service, second, period, group, moment)
+    left = service.standings(first, period, group, moment)
+    right = service.standings(second, period, group, moment)
+    none = Standing(None, None, None)
 
     def rows(shape: Format) -> list[dict[str, Any]]:
         found = []
         for unit in [u for u in left if u in right] + [u for u in right if u not in left]:
-            a, b = left.get(unit, (None, None, None)), right.get(unit, (None, None, None))
+            a, b = left.get(unit, none), right.get(unit, none)
             found.append(
                 {"unit": unit, "group": service.units.get(unit).group,
-                 "score_a": points(a[0], shape, trim=False), "rank_a": a[1], "grade_a": a[2],
-                 "score_b": points(b[0], shape, trim=False), "rank_b": b[1], "grade_b": b[2]}
+                 "score_a": points(a.score, shape, trim=False), "rank_a": a.rank,
+                 "grade_a": a.grade,
+                 "score_b": points(b.score, shape, trim=False), "rank_b": b.rank,
+                 "grade_b": b.grade}
             )  # fmt: skip
         return found
 

@@ -22,6 +22,7 @@ from hotline.domain.errors import InvalidInput
 from hotline.domain.limits import LimitName, LimitStatus, StatusCode, evaluate
 from hotline.domain.metrics import Facts, Metric, MetricValue, explain, ordered, tally
 from hotline.domain.periods import Period
+from hotline.domain.scoring import chosen_units
 from hotline.service.application import HotlineApplication
 from hotline.service.projection import OrderProjection
 
@@ -110,9 +111,10 @@ class Reports:
         as_of: datetime | None = None,
     ) -> Rates:
         """Every metric per unit (all, a group's, or one), per group and system-wide."""
+        registry = self.app.units
+        chosen = chosen_units(registry, unit, group)
         snapshot = self.snapshot(period, as_of)
         facts, today = snapshot.facts, snapshot.today
-        registry = self.app.units
         units = [u.name for u in registry.units]
         unit_index = {name: i for i, name in enumerate(units)}
         keys = np.asarray([unit_index.get(u, -1) for u in facts.orders.units], dtype=np.int64)
@@ -128,12 +130,10 @@ class Reports:
 
         rows: list[RatesRow] = []
         if unit is not None:
-            found = registry.get(unit)
-            index = unit_index[found.name]
-            rows.append(self._row(found.name, "unit", found.group, by_unit, index))
+            ((key, (name,)),) = chosen.items()
+            rows.append(self._row(name, "unit", key, by_unit, unit_index[name]))
             return Rates(period, today, as_of, self.metrics, rows)
-        chosen = [registry.group(group)] if group else groups
-        for unit_group in chosen:
+        for unit_group in map(registry.group, chosen):
             for name in unit_group.units:
                 rows.append(self._row(name, "unit", unit_group.key, by_unit, unit_index[name]))
             rows.append(
