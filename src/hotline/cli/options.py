@@ -62,8 +62,7 @@ def as_of_moment(text: str | None) -> datetime | None:
 
 def reports(ctx: typer.Context) -> Reports:
     """The read side of the command's store."""
-    hotline = application(ctx)
-    return Reports(hotline, hotline.readmodel)
+    return Reports(application(ctx))
 
 
 def assessment(ctx: typer.Context) -> Assessment:

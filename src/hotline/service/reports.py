@@ -84,12 +84,19 @@ class DueOrder:
 
 
 class Reports:
-    """Reports over the read model of `app`'s store."""
+    """Reports over the read model of `app`'s store (its own, unless another is given): the
+    read side every command that reads goes through."""
 
-    def __init__(self, app: HotlineApplication, readmodel: ReadModel) -> None:
+    def __init__(self, app: HotlineApplication, readmodel: ReadModel | None = None) -> None:
         self.app = app
-        self.readmodel = readmodel
-        self.projection = OrderProjection(app, readmodel)
+        self.readmodel = app.readmodel if readmodel is None else readmodel
+        self.projection = OrderProjection(app, self.readmodel)
+
+    def current(self) -> ReadModel:
+        """The read model caught up with the store first, so a read never misses an event
+        that was logged."""
+        self.projection.catch_up()
+        return self.readmodel
 
     @cached_property
     def metrics(self) -> list[Metric]:
@@ -165,23 +172,22 @@ class Reports:
 
     def alerts(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
         """The scheduler's flags (the alert feed), oldest first, made at or after `since`."""
-        self.projection.catch_up()
-        name = self.app.units.get(unit).name if unit else None
-        return self.readmodel.flags(in_shanghai(since) if since else None, name)
+        name = self.app.units.canonical(unit)
+        return self.current().flags(in_shanghai(since) if since else None, name)
 
     def due(
         self, unit: str | None = None, today: date | None = None, window: int = 1
     ) -> list[DueOrder]:
         """Open orders past a limit, or due within `window` working days after `today` (0: due
         by the end of today), each with the scheduler's latest flag on it."""
-        self.projection.catch_up()
+        readmodel = self.current()
         today = today or now().date()
         calendar = self.app.calendar()
         soon = calendar.add_working_days(today, window) if window else today
-        orders = self.readmodel.load(today, today)
-        flags = self.readmodel.open_flags()
+        orders = readmodel.load(today, today)
+        flags = readmodel.open_flags()
         limits = evaluate(orders.timelines, calendar, self.app.rules, today)
-        unit_name = self.app.units.get(unit).name if unit else None
+        unit_name = self.app.units.canonical(unit)
         start = calendar.ordinal(today)
         found: list[DueOrder] = []
         # A return is due only if the order is out of jurisdiction, which only the unit knows.
@@ -208,8 +214,7 @@ class Reports:
     def snapshot(self, period: Period, as_of: datetime | None = None) -> Snapshot:
         """The facts of `period`, from the read model caught up, or as of a recorded time."""
         if as_of is None:
-            self.projection.catch_up()
-            readmodel, today = self.readmodel, now().date()
+            readmodel, today = self.current(), now().date()
         else:
             moment = in_shanghai(as_of)
             readmodel = ReadModel("sqlite://")
