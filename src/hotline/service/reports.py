@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from hotline.adapters.readmodel import FlagRecord, ReadModel
-from hotline.adapters.rubric_files import load_metrics, projections_dir
+from hotline.adapters.rubric_files import load_metrics
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
 from hotline.domain.limits import LimitName, LimitStatus, StatusCode, evaluate
@@ -100,7 +100,7 @@ class Reports:
 
     @cached_property
     def metrics(self) -> list[Metric]:
-        return ordered(load_metrics(projections_dir()))
+        return ordered(load_metrics(self.app.settings.projections))
 
     def metric(self, key: str) -> Metric:
         for metric in self.metrics:
