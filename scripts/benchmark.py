@@ -46,6 +46,7 @@ from sqlalchemy.engine import make_url
 
 from hotline.adapters.eventstore import postgres_connection, store_environment
 from hotline.adapters.official_calendar import official_schedules
+from hotline.adapters.settings import read_settings
 from hotline.domain.calendar import WorkingCalendar
 from hotline.service.database import prepare
 
@@ -114,7 +115,7 @@ def postgres_store(server: str | None, workdir: Path) -> tuple[str, str]:
         environment = os.environ | {"PGPORT": str(port), "PG_DURABLE": "1"}
         server = run([str(ROOT / "scripts" / "postgres"), str(workdir / "pg")], environment)[2]
         server = server.strip()
-    with postgres_connection(store_environment(server)) as connection:
+    with postgres_connection(store_environment(read_settings().given(db=server))) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
         connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
         version = connection.execute("SHOW server_version").fetchone()
@@ -130,7 +131,7 @@ def store_size(store: str) -> float:
     """The store's size in MB: the SQLite file with its WAL, or the PostgreSQL database."""
     if "://" not in store:
         return sum(p.stat().st_size for p in Path(store).parent.glob("bench.db*")) / 1e6
-    with postgres_connection(store_environment(store)) as connection:
+    with postgres_connection(store_environment(read_settings().given(db=store))) as connection:
         found = connection.execute("SELECT pg_database_size(current_database())").fetchone()
     return int(found[0] if found else 0) / 1e6
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from hotline.adapters.eventstore import postgres_connection, store_environment
 from hotline.adapters.official_calendar import official_schedules
+from hotline.adapters.settings import read_settings
 from hotline.domain.aggregate import now
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY, WorkingCalendar
 
@@ -321,7 +322,7 @@ def hand_rates(
 
 def connect(store: str) -> Any:
     """A DB-API connection to the store `store` names, as `hotline --db` takes it."""
-    env = store_environment(store)
+    env = store_environment(read_settings().given(db=store))
     if "SQLITE_DBNAME" not in env:
         return postgres_connection(env)
     path = Path(env["SQLITE_DBNAME"])

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.adapters.eventstore import postgres_connection, store_environment
+from hotline.adapters.settings import read_settings
 
 BATCH_LINES = 5_000
 TABLE = """CREATE TABLE raw_events (
@@ -62,7 +63,7 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("file", type=Path)
     options = parser.parse_args()
-    env = store_environment(options.db)
+    env = store_environment(read_settings().given(db=options.db))
     connection: Any
     if "SQLITE_DBNAME" in env:
         connection = sqlite3.connect(env["SQLITE_DBNAME"])

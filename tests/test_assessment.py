@@ -863,6 +863,55 @@ def test_compare_two_rubrics(app: HotlineApplication, cli: Cli) -> None:
     assert side(JIADING) == (None, None, None, 30.0, 1)
 
 
+def test_units_shown_with_equal_scores_share_a_rank(
+    app: HotlineApplication, cli: Cli, tmp_path: Path
+) -> None:
+    """A deduction rubric taking 0.004 per late order: 闵行 (M3 late) keeps 29.996, shown 30.00
+    as 青浦's 30; the published tables rank by what they show, so both are 1st (ranked on the
+    exact points, 闵行 was 17th)."""
+    small_district(app)
+    thin = tmp_path / "thin.toml"
+    thin.write_text(
+        'kind = "deductions"\nname = "thin"\ntitle = "thin"\n'
+        '[[part]]\nkey = "all"\nlabel = "all"\npoints = 30\n'
+        '[[part.section]]\nkey = "closing"\nlabel = "办结情况"\npoints = 30\n'
+        '[[part.section.items]]\nkind = "per_order"\nkey = "late"\nlabel = "未按时办结"\n'
+        'metric = "on_time_rate"\npoints = 0.004\n',
+        encoding="utf-8",
+    )
+    found = document(cli, "report", "scores", *SHANGHAI_RUBRIC, "--compare", str(thin), *Q2,
+                     "--group", "district")  # fmt: skip
+    rows = {r["unit"]: r for r in found["rows"]}
+    assert (rows[MINHANG]["score_b"], rows[QINGPU]["score_b"]) == (30.0, 30.0)
+    assert (rows[MINHANG]["rank_b"], rows[QINGPU]["rank_b"]) == (1, 1)
+    (row,) = Assessment(Reports(app, app.readmodel)).deductions(
+        Assessment(Reports(app, app.readmodel)).rubric(str(thin)), parse_period("2026Q2"),
+        unit=MINHANG,
+    ).rows  # fmt: skip
+    assert row.score == Fraction(29996, 1000)  # not 30: the tie is in what is shown
+
+
+def test_a_unit_or_group_the_rubric_does_not_assess_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    district_only = tmp_path / "district-only.toml"
+    text = _shipped_text("market-office-2017")
+    district_only.write_text(_edit(text, 'kind = "deductions"', 'kind = "deductions"\n'
+                                   'groups = ["district"]'), encoding="utf-8")  # fmt: skip
+    rubric = ("--rubric", str(district_only))
+    for command in (("report", "deductions", *rubric, "--unit", MINHANG_COUNCIL),
+                    ("report", "explain", *rubric, "--unit", MINHANG_COUNCIL)):  # fmt: skip
+        line = one_line_refusal(*cli(*command, *Q2))
+        assert f"does not assess {MINHANG_COUNCIL} (group 'consumer_council')" in line
+    line = one_line_refusal(*cli("report", "deductions", *rubric, "--group", "municipal", *Q2))
+    assert "does not score group 'municipal'" in line
+    for command in (
+        ("report", "rates"),
+        ("report", "kpi"),
+        ("report", "deductions", *OFFICE_RUBRIC),
+    ):
+        line = one_line_refusal(*cli(*command, "--unit", MINHANG, "--group", "district", *Q2))
+        assert line == "hotline: give either --unit or --group, not both"
+
+
 def test_the_wrong_kind_of_rubric_is_one_line(cli: Cli) -> None:
     code, out, err = cli("report", "scores", *SHANGHAI_RUBRIC, "--compare", "kpi-2023", *Q2)
     assert "kpi-2023" in one_line_refusal(code, out, err)

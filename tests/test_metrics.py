@@ -531,6 +531,8 @@ def test_metric_definitions_from_a_custom_folder(
     assert changed != text
     (custom / "repeats_copy.py").write_text(changed, encoding="utf-8")
     monkeypatch.setenv("HOTLINE_PROJECTIONS", str(custom))
+    assert "repeats_copy" not in rates(app, "2026-03")  # the settings are read as it opens
+    app = HotlineApplication(db=app.settings.db)
     values = rates(app, "2026-03")
     assert sorted(values) == ["repeats_copy", "volume"]
     assert triple(values["volume"]) == (2.0, None, 2.0)
@@ -539,6 +541,12 @@ def test_metric_definitions_from_a_custom_folder(
                          "--format", "json")  # fmt: skip
     assert code == 0, err
     assert set(json.loads(out)["rows"][0]) == {"name", "level", "group", "volume", "repeats_copy"}
+    monkeypatch.delenv("HOTLINE_PROJECTIONS")
+    code, out, err = cli("--projections", str(custom), "report", "rates", "--unit", MINHANG,
+                         "--period", "2026-03", "--format", "json")  # fmt: skip
+    assert code == 0, err
+    assert set(json.loads(out)["rows"][0]) == {"name", "level", "group", "volume", "repeats_copy"}
+    monkeypatch.setenv("HOTLINE_PROJECTIONS", str(custom))
 
     (custom / "broken.py").write_text("METRIC = Metric(\n", encoding="utf-8")
     with pytest.raises(DataFileError, match=r"broken\.py: cannot load: SyntaxError"):

@@ -11,15 +11,19 @@ import pytest
 
 from hotline.adapters.rubric_files import load_metrics, load_rubric, projections_dir, rubrics_dir
 from hotline.adapters.unit_file import load_unit_registry
+from hotline.domain.errors import InvalidInput
 from hotline.domain.rubric import DeductionRubric, GroupSpec, TargetRubric, WeightedRubric
 from hotline.domain.scoring import (
     Measure,
     Tally,
     check_targets,
+    chosen_units,
     grade_counts,
     half_up,
+    ranks,
     score_deductions,
     score_weighted,
+    shown_text,
 )
 from hotline.domain.vocabulary import Rating
 
@@ -102,6 +106,40 @@ def test_ties_share_a_rank_and_the_better_grade() -> None:
     assert (by_unit[names[8]].rank, by_unit[names[9]].rank, by_unit[names[10]].rank) == (9, 9, 11)
     assert by_unit[names[9]].grade == "优秀"
     assert [len(units) for _, units in board.grades] == [10, 4, 3]
+
+
+def test_ranks_by_the_shown_value_with_ties_skipping_the_next() -> None:
+    shown = {"a": Decimal("95.00"), "b": Decimal("90.10"), "c": Decimal("95.00"), "d": None,
+             "e": Decimal("89")}  # fmt: skip
+    assert ranks(shown) == {"a": 1, "c": 1, "b": 3, "e": 4}
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "trim", "text"),
+    [(Decimal("6.00"), 2, True, "6"), (Decimal("6.00"), 2, False, "6.00"),
+     (Decimal("1.50"), 2, True, "1.50"), (Decimal("1.6006"), 4, True, "1.6006"),
+     (None, 2, True, None)],
+)  # fmt: skip
+def test_shown_text(value: Decimal | None, decimals: int, trim: bool, text: str | None) -> None:
+    assert shown_text(value, decimals, trim) == text
+
+
+def test_a_report_covers_only_units_and_groups_its_rubric_assesses() -> None:
+    district_only = DeductionRubric.model_validate(
+        {**shipped("market-office-2017").model_dump(), "groups": ("district",)}
+    )
+    council = UNITS.group("consumer_council").units[0]
+    assert list(chosen_units(UNITS, rubric=district_only)) == ["district"]
+    assert chosen_units(UNITS, unit="闵行区市场监管局", rubric=district_only) == {
+        "district": ("闵行区市场监管局",)
+    }
+    with pytest.raises(InvalidInput, match=f"does not assess {council}"):
+        chosen_units(UNITS, unit=council, rubric=district_only)
+    with pytest.raises(InvalidInput, match="does not score group 'consumer_council'"):
+        chosen_units(UNITS, group="consumer_council", rubric=district_only)
+    with pytest.raises(InvalidInput, match="not both"):
+        chosen_units(UNITS, unit="闵行区市场监管局", group="district")
+    assert [len(u) for u in chosen_units(UNITS).values()] == [len(g.units) for g in UNITS.groups]
 
 
 def test_a_unit_with_no_ratings_gets_no_total_no_rank_and_no_grade() -> None:

@@ -82,6 +82,14 @@ def test_alias_lookup(registry: UnitRegistry, alias: str) -> None:
     assert alias in registry
 
 
+def test_canonical_is_the_registered_name_of_what_a_user_gave(registry: UnitRegistry) -> None:
+    assert registry.canonical(" 市药品监督管理局 ") == "市药监局"
+    assert registry.canonical("市药监局") == "市药监局"
+    assert registry.canonical(None) is None
+    with pytest.raises(UnknownUnit):
+        registry.canonical("市药监")
+
+
 def test_aliases_resolve_to_table_spelling(registry: UnitRegistry) -> None:
     assert registry.aliases["市药品监管局"] == "市药监局"
     assert registry.get("执法总队").name == "市局执法总队"

@@ -27,6 +27,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from hotline.adapters.settings import DB_ENV, KEY_ENV, KEY_FILE_ENV, Settings
 from hotline.domain.aggregate import STORED, DomainEvent, link
 from hotline.domain.errors import HotlineError, one_line
 from hotline.domain.store_key import STORE_KEY_ID
@@ -34,9 +35,6 @@ from hotline.domain.store_key import STORE_KEY_ID
 if TYPE_CHECKING:
     import psycopg
 
-DB_ENV = "HOTLINE_DB"
-KEY_ENV = "HOTLINE_KEY"
-KEY_FILE_ENV = "HOTLINE_KEY_FILE"
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 KEY_SOURCE = "KEY_SOURCE"
 """The store environment's entry naming where its key came from (`HOTLINE_KEY`, or
@@ -61,12 +59,6 @@ INIT = "run `hotline db init` as the database owner"
 UPGRADE = "run `hotline db upgrade` as the database owner"
 
 
-def default_db_path() -> Path:
-    """`$XDG_DATA_HOME/hotline/hotline.db` (usually `~/.local/share/hotline/hotline.db`)."""
-    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data_home) / "hotline" / "hotline.db"
-
-
 POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 CONNECT_TIMEOUT = 10
 """Seconds to wait for the PostgreSQL server before giving up."""
@@ -74,16 +66,15 @@ LOCK_TIMEOUT = 30
 """Seconds a writer waits for a lock another process holds on the store."""
 
 
-def store_environment(location: str | None) -> dict[str, str]:
-    """The `eventsourcing` environment for a store at `location`.
+def store_environment(settings: Settings) -> dict[str, str]:
+    """The `eventsourcing` environment for the store `settings.db` names, with its key.
 
-    `location` is a file path, a `sqlite:///path` URL or a
-    `postgresql://user[:password]@host:port/dbname` URL (without a password, libpq finds it);
-    None means `$HOTLINE_DB`, and failing that the default path.
+    The store is a file path, a `sqlite:///path` URL or a
+    `postgresql://user[:password]@host:port/dbname` URL (without a password, libpq finds it).
     """
-    key, source = configured_key() or ("", "")
+    key, source = configured_key(settings) or ("", "")
     cipher = {"CIPHER_TOPIC": CIPHER_TOPIC if key else "", "CIPHER_KEY": key, KEY_SOURCE: source}
-    location = location or os.environ.get(DB_ENV) or str(default_db_path())
+    location = settings.db
     scheme = location.split("://", 1)[0] if "://" in location else None
     if scheme in POSTGRES_SCHEMES:
         return _postgres_environment(location) | cipher
@@ -126,13 +117,12 @@ def _create_owner_only(path: Path) -> None:
         raise StoreError(f"cannot create the store {path}: {error.strerror}") from None
 
 
-def configured_key() -> tuple[str, str] | None:
+def configured_key(settings: Settings) -> tuple[str, str] | None:
     """The store's key and where it came from (`HOTLINE_KEY`, or `HOTLINE_KEY_FILE path`),
     from `$HOTLINE_KEY` or the file named by `$HOTLINE_KEY_FILE`; None when neither is set.
     A malformed or empty key, or a key file others may read, is refused: an empty key never
     means "no encryption"."""
-    key = os.environ.get(KEY_ENV)
-    key_file = os.environ.get(KEY_FILE_ENV)
+    key, key_file = settings.key, settings.key_file
     if key is not None and key_file is not None:
         raise StoreError(f"both {KEY_ENV} and {KEY_FILE_ENV} are set; unset one of them")
     if key_file is not None:

@@ -14,9 +14,6 @@ from hotline.domain.metrics import Metric
 from hotline.domain.rubric import KINDS, GroupSpec, Rubric, WeightedRubric, metric_keys
 from hotline.domain.units import UnitRegistry
 
-RUBRICS_ENV = "HOTLINE_RUBRICS"
-PROJECTIONS_ENV = "HOTLINE_PROJECTIONS"
-
 
 def _shipped(name: str) -> Path:
     """The copy installed with the package, else the source tree's."""
@@ -25,13 +22,13 @@ def _shipped(name: str) -> Path:
 
 
 def rubrics_dir() -> Path:
-    """`$HOTLINE_RUBRICS`, else the rubrics shipped with hotline."""
-    return Path(os.environ.get(RUBRICS_ENV) or _shipped("rubrics"))
+    """The rubrics shipped with hotline (the default of `--rubrics`)."""
+    return _shipped("rubrics")
 
 
 def projections_dir() -> Path:
-    """`$HOTLINE_PROJECTIONS`, else the metric definitions shipped with hotline."""
-    return Path(os.environ.get(PROJECTIONS_ENV) or _shipped("projections"))
+    """The metric definitions shipped with hotline (the default of `--projections`)."""
+    return _shipped("projections")
 
 
 def load_time_limit_rules(path: Path) -> TimeLimitRules:

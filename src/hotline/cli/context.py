@@ -1,24 +1,20 @@
-"""What every command shares: where the store and the rubrics are."""
+"""What every command shares: its settings, read once, and the application over them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import typer
 
+from hotline.adapters.settings import Settings
 from hotline.service.application import HotlineApplication
 
 
-@dataclass(frozen=True)
-class Settings:
-    db: str | None
-    rubrics: Path | None
-    actor: str | None
+def settings(ctx: typer.Context) -> Settings:
+    """The command's settings: the environment's, with the root options (`--db`, `--rubrics`,
+    `--projections`, `--actor`) laid over them."""
+    found: Settings = ctx.find_root().obj
+    return found
 
 
 def application(ctx: typer.Context) -> HotlineApplication:
-    """The application over the store chosen by `--db` / `$HOTLINE_DB`, recording as
-    `--actor` / `$HOTLINE_ACTOR` (default: the operating-system user)."""
-    settings: Settings = ctx.find_root().obj
-    return HotlineApplication(db=settings.db, rubrics=settings.rubrics, actor=settings.actor)
+    """The application over the command's settings."""
+    return HotlineApplication(settings=settings(ctx))

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from hotline.adapters.postgres import Part
-from hotline.cli.context import Settings
+from hotline.adapters.settings import Settings
+from hotline.cli.context import settings
 from hotline.service.database import Prepared, grant, permit, prepare
 
 app = typer.Typer(
@@ -17,9 +18,8 @@ app = typer.Typer(
 )
 
 
-def _db(ctx: typer.Context) -> str | None:
-    settings: Settings = ctx.find_root().obj
-    return settings.db
+def _db(ctx: typer.Context) -> Settings:
+    return settings(ctx)
 
 
 @app.command()

@@ -10,14 +10,13 @@ from uuid import UUID
 import typer
 
 from hotline.cli.context import application
+from hotline.cli.options import FromOption, PeriodOption, ToOption, period_of
 from hotline.cli.output import Format, FormatOption, emit, printable
 from hotline.cli.parsing import parse_day
-from hotline.cli.report import FromOption, PeriodOption, ToOption, period_of
 from hotline.domain.errors import InvalidInput
 from hotline.domain.rubric import Rubric
 from hotline.service.application import HotlineApplication
 from hotline.service.assessment import Assessment
-from hotline.service.projection import OrderProjection
 from hotline.service.reports import Reports
 
 app = typer.Typer(
@@ -37,7 +36,7 @@ RubricOption = Annotated[
 
 
 def _rubric(hotline: HotlineApplication, name: str) -> Rubric:
-    return Assessment(Reports(hotline, hotline.readmodel)).rubric(name)
+    return Assessment(Reports(hotline)).rubric(name)
 
 
 def _finding_id(text: str) -> UUID:
@@ -107,10 +106,9 @@ def list_findings(
         first, last, label = chosen.start, chosen.end, chosen.label
     else:
         first, last, label = date.min, date.max, "all"
-    unit_name = hotline.units.get(unit).name if unit else None
+    unit_name = hotline.units.canonical(unit)
     rubric_name = _rubric(hotline, rubric).name if rubric else None
-    OrderProjection(hotline, hotline.readmodel).catch_up()
-    found = hotline.readmodel.findings(first, last, rubric=rubric_name, unit=unit_name)
+    found = Reports(hotline).current().findings(first, last, rubric=rubric_name, unit=unit_name)
     rows: list[dict[str, Any]] = [
         {
             "id": f.id,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hotline.adapters.eventstore import key_from_file
-from hotline.cli.context import Settings
+from hotline.cli.context import settings
 from hotline.domain.store_key import short
 from hotline.service.application import HotlineApplication
 
@@ -49,10 +49,7 @@ def rotate(
     from hotline.service.key_rotation import rotate_key  # only here: AESCipher costs 30 ms
 
     new_key = key_from_file(new_key_file.expanduser(), f"--new-key-file {new_key_file}")
-    settings: Settings = ctx.find_root().obj
-    hotline = HotlineApplication(
-        db=settings.db, rubrics=settings.rubrics, actor=settings.actor, rotating=True
-    )
+    hotline = HotlineApplication(settings=settings(ctx), rotating=True)
     try:
         done = rotate_key(hotline, new_key)
     finally:

@@ -6,7 +6,6 @@ no traceback does (set HOTLINE_DEBUG=1 to see one for an internal error).
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -15,23 +14,26 @@ from typing import Annotated
 import typer
 
 from hotline.adapters.eventstore import password_in, store_failure
+from hotline.adapters.settings import Settings, read_settings
 from hotline.cli import (
     audit,
     bulk,
     calendar,
     db,
+    deductions,
     finding,
     key,
+    kpi,
     order,
     orders,
     projections,
     report,
+    rubrics,
     scheduler,
     scores,
     units,
     verify,
 )
-from hotline.cli.context import Settings
 from hotline.cli.output import printable
 from hotline.domain.errors import HotlineError
 
@@ -47,9 +49,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+reports = typer.Typer(
+    help="Rates and scores per unit for a period, and the orders behind them.", no_args_is_help=True
+)
+reports.command("rates")(report.rates)
+reports.command("explain")(report.explain)
+reports.command("scores")(scores.scores)
+reports.command("deductions")(deductions.deductions)
+reports.command("kpi")(kpi.kpi)
+
 app.add_typer(order.app, name="order")
 app.add_typer(orders.app, name="orders")
-app.add_typer(report.app, name="report")
+app.add_typer(reports, name="report")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(projections.app, name="projections")
 app.add_typer(finding.app, name="finding")
@@ -58,7 +69,7 @@ app.add_typer(key.app, name="key")
 app.add_typer(db.app, name="db")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
-app.command("rubrics")(scores.list_rubrics)
+app.command("rubrics")(rubrics.list_rubrics)
 app.command("alerts")(scheduler.alerts)
 app.command("audit")(audit.audit)
 app.command("verify")(verify.verify_store)
@@ -83,12 +94,17 @@ def root(
             "else the one installed with hotline."
         ),
     ] = None,
+    projections: Annotated[
+        Path | None,
+        typer.Option(
+            help="The metric definitions folder (*.py). Default: $HOTLINE_PROJECTIONS, "
+            "else the one installed with hotline."
+        ),
+    ] = None,
     actor: Annotated[
         str | None,
         typer.Option(
             "--actor",
-            envvar="HOTLINE_ACTOR",
-            show_envvar=False,
             help="Who records what this command writes (录入人), kept with every event. "
             "Default: $HOTLINE_ACTOR, else the operating-system user.",
         ),
@@ -100,13 +116,16 @@ def root(
             "(ps); leave it out of the URL and set PGPASSWORD or use ~/.pgpass",
             err=True,
         )
-    ctx.obj = Settings(db=db, rubrics=rubrics, actor=actor)
+    environment: Settings = ctx.obj  # read by `main`, once
+    ctx.obj = environment.given(db=db, rubrics=rubrics, projections=projections, actor=actor)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with `argv` (default: the process's arguments); return the exit code."""
+    settings: Settings | None = None
     try:
-        app(args=argv, prog_name="hotline")
+        settings = read_settings()
+        app(args=argv, prog_name="hotline", obj=settings)
     except SystemExit as stop:  # Typer's own ending, usage errors included
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
     except HotlineError as error:
@@ -116,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if (failure := store_failure(error)) is not None:  # read-only, full, locked, lost
             print("hotline:", *printable(str(failure)).split(), file=sys.stderr)
             return EXIT_REFUSED
-        if os.environ.get("HOTLINE_DEBUG"):
+        if settings is not None and settings.debug:
             traceback.print_exc()
         print(
             f"hotline: internal error ({type(error).__name__}: {printable(str(error))}); "

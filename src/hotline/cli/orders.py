@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from hotline.cli.options import reports
 from hotline.cli.output import Format, FormatOption, emit
-from hotline.cli.report import reports
 
 app = typer.Typer(help="Orders that need attention.", no_args_is_help=True)
 

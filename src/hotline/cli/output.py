@@ -8,7 +8,9 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +19,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from hotline.cli.export import csv_cell
+from hotline.domain.scoring import POINTS_DECIMALS, shown_points, shown_text
 
 WIDE = 240
 """Output that is not a terminal (a file, a pipe) is not squeezed to 80 columns."""
@@ -42,6 +45,17 @@ CONTROL_PICTURES: dict[int, str] = {
 UNESCAPED_IN_JSON = re.compile(
     f"[{''.join(chr(code) for code in CONTROL_PICTURES if code > 0x7E)}]"
 )
+
+
+def points(
+    value: Decimal | Fraction | None, output: Format, trim: bool = True
+) -> float | str | None:
+    """Points as shown: a number in JSON (and workbooks), else as printed ("6", "1.50";
+    "6.00" without `trim`)."""
+    if value is None:
+        return None
+    rounded = value if isinstance(value, Decimal) else shown_points(value)
+    return float(rounded) if output is Format.JSON else shown_text(rounded, POINTS_DECIMALS, trim)
 
 
 def printable(text: str) -> str:

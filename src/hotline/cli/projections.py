@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import application
+from hotline.cli.options import reports
 from hotline.cli.output import printable
-from hotline.cli.report import reports
 from hotline.cli.verify import Tampered, checked
 from hotline.domain.aggregate import now
 from hotline.service.projection import (

@@ -9,56 +9,24 @@ from typing import Annotated, Any
 
 import typer
 
-from hotline.cli.context import application
+from hotline.cli.options import (
+    AsOfOption,
+    FromOption,
+    GroupOption,
+    PeriodOption,
+    ToOption,
+    UnitOption,
+    as_of_moment,
+    assessment,
+    period_document,
+    period_of,
+    reports,
+)
 from hotline.cli.output import Format, FormatOption, emit
-from hotline.cli.parsing import parse_day, parse_moment
 from hotline.domain.errors import InvalidInput
 from hotline.domain.metrics import Metric, MetricValue
-from hotline.domain.periods import Period, date_range, parse_period
-from hotline.domain.scoring import half_up
-from hotline.service.assessment import Assessment
-from hotline.service.reports import Reports
-
-app = typer.Typer(
-    help="Rates and scores per unit for a period, and the orders behind them.", no_args_is_help=True
-)
-
-PeriodOption = Annotated[
-    str | None,
-    typer.Option(
-        help="Assessment year 2019 (2018-11-01 … 2019-10-31), quarter 2019Q1 … 2019Q4 "
-        "(Nov–Jan, Feb–Apr, May–Jul, Aug–Oct), or month 2019-03."
-    ),
-]
-FromOption = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
-ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
-AsOfOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of",
-        help="Answer as the store stood at this recorded time, YYYY-MM-DD HH:MM (Asia/Shanghai).",
-    ),
-]
-
-
-def period_of(period: str | None, start: str | None, end: str | None) -> Period:
-    """The period named by --period, or by --from and --to."""
-    if period and (start or end):
-        raise InvalidInput("give either --period or --from/--to, not both")
-    if period:
-        return parse_period(period)
-    if start and end:
-        return date_range(parse_day(start, "--from"), parse_day(end, "--to"))
-    raise InvalidInput("give --period (2019, 2019Q1, 2019-03) or both --from and --to")
-
-
-def reports(ctx: typer.Context) -> Reports:
-    hotline = application(ctx)
-    return Reports(hotline, hotline.readmodel)
-
-
-def as_of_moment(text: str | None) -> datetime | None:
-    return parse_moment(text, "--as-of") if text is not None else None
+from hotline.domain.periods import Period
+from hotline.domain.scoring import COST_DECIMALS, half_up
 
 
 def _shown(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:
@@ -69,13 +37,10 @@ def _shown(metric: Metric, value: MetricValue, output: Format) -> float | int | 
     return round(value.value, metric.decimals) if metric.decimals else round(value.value)
 
 
-@app.command()
 def rates(
     ctx: typer.Context,
-    unit: Annotated[str | None, typer.Option(help="One unit (承办单位).")] = None,
-    group: Annotated[
-        str | None, typer.Option(help="One group: district, municipal, consumer_council.")
-    ] = None,
+    unit: UnitOption = None,
+    group: GroupOption = None,
     period: PeriodOption = None,
     start: FromOption = None,
     end: ToOption = None,
@@ -83,8 +48,6 @@ def rates(
     output: FormatOption = Format.TABLE,
 ) -> None:
     """Volume, first-contact, on-time, return, resolution and satisfaction per unit."""
-    if unit and group:
-        raise InvalidInput("give either --unit or --group, not both")
     found = reports(ctx).rates(
         period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
     )
@@ -114,7 +77,6 @@ def rates(
     )
 
 
-@app.command()
 def explain(
     ctx: typer.Context,
     unit: Annotated[str, typer.Option(help="The unit (承办单位).")],
@@ -161,7 +123,7 @@ def _explain_points(
     as_of: datetime | None,
     output: Format,
 ) -> None:
-    service = Assessment(reports(ctx))
+    service = assessment(ctx)
     rubric = service.rubric(name)
     costs = service.explain(rubric, period, unit, as_of)
     rows = [
@@ -187,15 +149,5 @@ def _explain_points(
 
 def _points(value: Fraction, output: Format) -> float | str:
     """Points to 4 decimals: a number for programs, without trailing zeros for people."""
-    rounded = half_up(value, 4)
+    rounded = half_up(value, COST_DECIMALS)
     return float(rounded) if output is Format.JSON else f"{rounded.normalize():f}"
-
-
-def period_document(period: Period, today: Any, as_of: datetime | None) -> dict[str, Any]:
-    return {
-        "period": period.label,
-        "from": period.start.isoformat(),
-        "to": period.end.isoformat(),
-        "judged_on": today.isoformat(),
-        "as_of": as_of.isoformat() if as_of else None,
-    }

@@ -13,9 +13,9 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import application
+from hotline.cli.options import reports
 from hotline.cli.output import Format, emit, json_text, printable
 from hotline.cli.parsing import parse_moment
-from hotline.cli.report import reports
 from hotline.domain.aggregate import now
 from hotline.domain.errors import InvalidInput
 from hotline.service.flagging import Failure, Pass, flag_due_orders

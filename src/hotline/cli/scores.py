@@ -1,86 +1,45 @@
-"""`hotline report scores|deductions|kpi`: a rubric applied to a period, in the shape
-of the official summary tables (附件1–3)."""
+"""`hotline report scores`: a weighted rubric applied to a period, in the shape of the
+official summary tables (附件1–3), alone or beside a second rubric."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from hotline.adapters.rubric_files import available_rubrics
-from hotline.cli.output import WIDE, Format, FormatOption, emit, shown
-from hotline.cli.report import (
+from hotline.cli.options import (
     AsOfOption,
     FromOption,
+    GroupOption,
     PeriodOption,
+    RubricOption,
     ToOption,
-    app,
+    WorkbookOption,
     as_of_moment,
+    assessment,
     period_document,
     period_of,
-    reports,
 )
+from hotline.cli.output import WIDE, Format, FormatOption, emit, points, shown
+from hotline.cli.rubrics import expect
 from hotline.cli.workbook import Sheet, write_workbook
-from hotline.domain.errors import InvalidInput
 from hotline.domain.periods import Period
-from hotline.domain.rubric import (
-    DeductionRubric,
-    Rubric,
-    TargetRubric,
-    WeightedRubric,
+from hotline.domain.rubric import Rubric, WeightedRubric
+from hotline.domain.scoring import (
+    POINTS_DECIMALS,
+    GroupScores,
+    UnitScore,
+    half_up,
+    shown_points,
+    shown_text,
 )
-from hotline.domain.scoring import GroupScores, UnitScore, half_up
-from hotline.service.assessment import Assessment, DeductionBoard, Scoreboard, TargetBoard
-
-R = TypeVar("R", WeightedRubric, DeductionRubric, TargetRubric)
-RubricOption = Annotated[
-    str,
-    typer.Option(help="A shipped rubric's name (see `hotline rubrics`) or a .toml file."),
-]
-GroupOption = Annotated[
-    str | None, typer.Option(help="One group: district, municipal, consumer_council.")
-]
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", help="Also write the tables to this .xlsx workbook.")
-]
-
-
-def assessment(ctx: typer.Context) -> Assessment:
-    return Assessment(reports(ctx))
-
-
-def _expect(rubric: Rubric, kind: type[R], command: str) -> R:
-    """`rubric` if it is of `kind`, else a refusal naming the command that takes it."""
-    if not isinstance(rubric, kind):
-        use = {WeightedRubric: "scores", DeductionRubric: "deductions", TargetRubric: "kpi"}
-        raise InvalidInput(
-            f"rubric {rubric.name} is a {rubric.kind} rubric: use `hotline report "
-            f"{use[type(rubric)]} --rubric {rubric.name}` instead of `report {command}`"
-        )
-    return rubric
-
-
-def list_rubrics(ctx: typer.Context, output: FormatOption = Format.TABLE) -> None:
-    """The rubrics shipped (or in --rubrics): name, kind and title."""
-    service = assessment(ctx)
-    rows = []
-    for path in available_rubrics(service.reports.app.rubrics):
-        rubric = service.rubric(str(path))
-        rows.append({"name": path.stem, "kind": rubric.kind, "title": rubric.title,
-                     "source": rubric.source})  # fmt: skip
-    emit(rows, [("name", "name"), ("kind", "kind"), ("title", "title"), ("source", "source")],
-         output)  # fmt: skip
-
-
-# --- scores -----------------------------------------------------------------------------------
+from hotline.service.assessment import Assessment, Scoreboard, Standing
 
 
 def period_title(period: Period) -> tuple[str, str]:
@@ -102,14 +61,6 @@ def period_title(period: Period) -> tuple[str, str]:
     return name, span
 
 
-def _shown(value: Decimal | None, decimals: int, trim_whole: bool) -> str | None:
-    if value is None:
-        return None
-    if trim_whole and value == value.to_integral_value():
-        return str(int(value))
-    return f"{value:.{decimals}f}"
-
-
 def _columns(board: Scoreboard) -> list[tuple[str, str]]:
     rubric = board.rubric
     columns = [("number", "序号"), ("unit", "承办部门")]
@@ -123,9 +74,10 @@ def _columns(board: Scoreboard) -> list[tuple[str, str]]:
 def _row(board: Scoreboard, row: UnitScore) -> dict[str, Any]:
     shown: dict[str, Any] = {"number": row.number, "unit": row.unit}
     for c in board.rubric.component:
-        shown[c.key] = _shown(row.components[c.key].shown, c.decimals, c.trim_whole)
-    shown["bonus"] = _shown(half_up(row.bonus_points, 2), 2, True) if row.bonus_points else None
-    shown["total"] = _shown(row.total, board.rubric.total_decimals, False)
+        shown[c.key] = shown_text(row.components[c.key].shown, c.decimals, c.trim_whole)
+    bonus = shown_points(row.bonus_points)
+    shown["bonus"] = shown_text(bonus, POINTS_DECIMALS, True) if row.bonus_points else None
+    shown["total"] = shown_text(row.total, board.rubric.total_decimals)
     shown["rank"], shown["grade"] = row.rank, row.grade
     return shown
 
@@ -222,7 +174,7 @@ def _score_sheets(board: Scoreboard) -> list[Sheet]:
         for row in group.rows:
             values: dict[str, Any] = {"number": row.number, "unit": row.unit}
             values |= {key: c.shown for key, c in row.components.items()}
-            values |= {"bonus": half_up(row.bonus_points, 2), "total": row.total}
+            values |= {"bonus": shown_points(row.bonus_points), "total": row.total}
             values |= {"rank": row.rank, "grade": row.grade}
             rows.append([values[key] for key, _ in columns])
         annex, title, span = _titles(board, group)
@@ -243,7 +195,6 @@ def _score_sheets(board: Scoreboard) -> list[Sheet]:
     return sheets
 
 
-@app.command()
 def scores(
     ctx: typer.Context,
     rubric: RubricOption,
@@ -256,7 +207,7 @@ def scores(
         str | None, typer.Option(help="A second rubric, side by side with the first.")
     ] = None,
     output: FormatOption = Format.TABLE,
-    workbook: OutputOption = None,
+    workbook: WorkbookOption = None,
 ) -> None:
     """Per unit the components, total, rank and grade, as the official tables (附件1–3)."""
     service = assessment(ctx)
@@ -266,7 +217,7 @@ def scores(
     if compare is not None:
         _compare(service, first, service.rubric(compare), chosen, group, moment, output, workbook)
         return
-    board = service.scores(_expect(first, WeightedRubric, "scores"), chosen, group, moment)
+    board = service.scores(expect(first, WeightedRubric, "scores"), chosen, group, moment)
     if workbook is not None:
         write_workbook(workbook, _score_sheets(board))
     if output is Format.TABLE:
@@ -281,37 +232,6 @@ def scores(
 # --- side by side -----------------------------------------------------------------------------
 
 
-Summary = tuple[Decimal | None, int | None, str | None]
-
-
-def _summary(
-    service: Assessment,
-    rubric: Rubric,
-    period: Period,
-    group: str | None,
-    moment: datetime | None,
-) -> dict[str, Summary]:
-    """unit → (score, rank, grade) under `rubric`."""
-    if isinstance(rubric, WeightedRubric):
-        board = service.scores(rubric, period, group, moment)
-        return {row.unit: (row.total, row.rank, row.grade) for g in board.groups for row in g.rows}
-    if isinstance(rubric, DeductionRubric):
-        found = service.deductions(rubric, period, group=group, as_of=moment)
-        by_group: dict[str, list[tuple[Fraction, str]]] = {}
-        for row in found.rows:
-            by_group.setdefault(row.group, []).append((row.score, row.unit))
-        summary: dict[str, Summary] = {}
-        for members in by_group.values():
-            ordered = sorted(members, key=lambda m: -m[0])
-            for unit_score, unit in ordered:
-                rank = 1 + sum(1 for other, _ in ordered if other > unit_score)
-                summary[unit] = (half_up(unit_score, 2), rank, None)
-        return summary
-    raise InvalidInput(
-        f"rubric {rubric.name} sets targets and gives no score; see `hotline report kpi`"
-    )
-
-
 def _compare(
     service: Assessment,
     first: Rubric,
@@ -322,17 +242,20 @@ def _compare(
     output: Format,
     workbook: Path | None,
 ) -> None:
-    left = _summary(service, first, period, group, moment)
-    right = _summary(service, second, period, group, moment)
+    left = service.standings(first, period, group, moment)
+    right = service.standings(second, period, group, moment)
+    none = Standing(None, None, None)
 
     def rows(shape: Format) -> list[dict[str, Any]]:
         found = []
         for unit in [u for u in left if u in right] + [u for u in right if u not in left]:
-            a, b = left.get(unit, (None, None, None)), right.get(unit, (None, None, None))
+            a, b = left.get(unit, none), right.get(unit, none)
             found.append(
                 {"unit": unit, "group": service.units.get(unit).group,
-                 "score_a": _value(a[0], shape, trim=False), "rank_a": a[1], "grade_a": a[2],
-                 "score_b": _value(b[0], shape, trim=False), "rank_b": b[1], "grade_b": b[2]}
+                 "score_a": points(a.score, shape, trim=False), "rank_a": a.rank,
+                 "grade_a": a.grade,
+                 "score_b": points(b.score, shape, trim=False), "rank_b": b.rank,
+                 "grade_b": b.grade}
             )  # fmt: skip
         return found
 
@@ -355,194 +278,4 @@ def _compare(
         output,
         title=f"{period.label}: {first.name} beside {second.name}",
         document={"rubrics": [first.name, second.name], "period": period.label},
-    )
-
-
-# --- deductions -------------------------------------------------------------------------------
-
-
-def _value(
-    value: Decimal | Fraction | None, output: Format, trim: bool = True
-) -> float | str | None:
-    """Points to 2 decimals: a number in JSON (and workbooks), else as printed ("6", "1.50";
-    "6.00" without `trim`)."""
-    if value is None:
-        return None
-    rounded = value if isinstance(value, Decimal) else half_up(value, 2)
-    return float(rounded) if output is Format.JSON else _shown(rounded, 2, trim)
-
-
-@app.command()
-def deductions(
-    ctx: typer.Context,
-    rubric: RubricOption,
-    unit: Annotated[str | None, typer.Option(help="One unit, item by item.")] = None,
-    group: GroupOption = None,
-    period: PeriodOption = None,
-    start: FromOption = None,
-    end: ToOption = None,
-    as_of: AsOfOption = None,
-    output: FormatOption = Format.TABLE,
-    workbook: OutputOption = None,
-) -> None:
-    """Points lost per unit under a deduction rubric (market-office-2017: Ⅵ-8-5, Ⅵ-8-1)."""
-    if unit and group:
-        raise InvalidInput("give either --unit or --group, not both")
-    service = assessment(ctx)
-    chosen = _expect(service.rubric(rubric), DeductionRubric, "deductions")
-    board = service.deductions(
-        chosen, period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
-    )
-    if unit:
-        _deduction_items(board, output, workbook)
-        return
-    columns = [("unit", "承办部门"), ("group", "group")]
-    for part in chosen.part:
-        columns += [
-            (f"{part.key}_lost", f"{part.label} 扣分"),
-            (part.key, f"得分（{part.points}）"),
-        ]
-    columns.append(("score", f"合计（{sum(p.points for p in chosen.part)}）"))
-
-    def rows(shape: Format) -> list[dict[str, Any]]:
-        found = []
-        for row in board.rows:
-            shown: dict[str, Any] = {"unit": row.unit, "group": row.group}
-            for scored in row.parts:
-                shown[f"{scored.key}_lost"] = _value(scored.lost, shape)
-                shown[scored.key] = _value(scored.score, shape)
-            shown["score"] = _value(row.score, shape)
-            found.append(shown)
-        return found
-
-    if workbook is not None:
-        write_workbook(workbook, [_flat_sheet(chosen.name, board, columns, rows(Format.JSON))])
-    document = {"rubric": chosen.name, **period_document(board.period, board.today, board.as_of)}
-    if output is Format.JSON:
-        document["units"] = [_deduction_json(row) for row in board.rows]
-        emit([], [], output, document=document)
-    else:
-        emit(rows(output), columns, output, title=f"{chosen.title}, {board.period.label}")
-
-
-def _deduction_items(board: DeductionBoard, output: Format, workbook: Path | None) -> None:
-    (row,) = board.rows
-
-    def rows(shape: Format) -> list[dict[str, Any]]:
-        return [
-            {"part": part.label, "section": section.label, "item": loss.item.label,
-             "count": None if loss.count is None else int(loss.count),
-             "lost": _value(loss.points, shape), "section_lost": _value(section.lost, shape),
-             "part_score": _value(part.score, shape)}
-            for part in row.parts
-            for section in part.sections
-            for loss in section.items
-        ]  # fmt: skip
-
-    columns = [("part", "part"), ("section", "section"), ("item", "item"), ("count", "件数"),
-               ("lost", "扣分"), ("section_lost", "本项扣分"), ("part_score", "得分")]  # fmt: skip
-    if workbook is not None:
-        write_workbook(workbook, [_flat_sheet(row.unit, board, columns, rows(Format.JSON))])
-    emit(
-        rows(output),
-        columns,
-        output,
-        title=f"{row.unit}, {board.rubric.name}, {board.period.label}: "
-        f"{_value(row.score, Format.TABLE)} of {_value(row.points, Format.TABLE)}",
-        document={
-            "rubric": board.rubric.name,
-            "unit": row.unit,
-            **period_document(board.period, board.today, board.as_of),
-            "score": float(half_up(row.score, 2)),
-        },
-    )
-
-
-def _deduction_json(row: Any) -> dict[str, Any]:
-    return {
-        "unit": row.unit,
-        "group": row.group,
-        "score": float(half_up(row.score, 2)),
-        "lost": float(half_up(row.lost, 2)),
-        "parts": [
-            {"key": p.key, "label": p.label, "points": float(p.points),
-             "lost": float(half_up(p.lost, 2)), "score": float(half_up(p.score, 2)),
-             "sections": [
-                 {"key": s.key, "label": s.label, "lost": float(half_up(s.lost, 2)),
-                  "items": {i.item.key: {"count": None if i.count is None else int(i.count),
-                                         "lost": float(half_up(i.points, 2))}
-                            for i in s.items}}
-                 for s in p.sections
-             ]}
-            for p in row.parts
-        ],
-    }  # fmt: skip
-
-
-def _flat_sheet(
-    name: str, board: DeductionBoard, columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]]
-) -> Sheet:
-    return Sheet(
-        name=name,
-        titles=[board.rubric.title, board.period.label],
-        headings=[h for _, h in columns],
-        rows=[[r[k] for k, _ in columns] for r in rows],
-        formats=[None] * len(columns),
-    )
-
-
-# --- targets ----------------------------------------------------------------------------------
-
-
-@app.command()
-def kpi(
-    ctx: typer.Context,
-    rubric: Annotated[str, typer.Option(help="A targets rubric or .toml file.")] = "kpi-2023",
-    unit: Annotated[str | None, typer.Option(help="One unit.")] = None,
-    group: GroupOption = None,
-    period: PeriodOption = None,
-    start: FromOption = None,
-    end: ToOption = None,
-    as_of: AsOfOption = None,
-    output: FormatOption = Format.TABLE,
-) -> None:
-    """Targets met or not met (kpi-2023: on-time ≥ 95%, first contact ≥ 95%,
-    dissatisfaction ≤ 10%), per unit, group and system."""
-    if unit and group:
-        raise InvalidInput("give either --unit or --group, not both")
-    service = assessment(ctx)
-    chosen = _expect(service.rubric(rubric), TargetRubric, "kpi")
-    board = service.targets(
-        chosen, period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
-    )
-    _print_targets(board, output)
-
-
-def _print_targets(board: TargetBoard, output: Format) -> None:
-    columns = [("name", "name"), ("level", "level")]
-    for target in board.rubric.target:
-        columns.append((target.metric, f"{target.label} {target.threshold}"))
-        if output is not Format.TABLE:
-            columns.append((f"{target.metric}_met", f"{target.metric}_met"))
-    rows = []
-    for row in board.rows:
-        shown: dict[str, Any] = {"name": row.name, "level": row.level}
-        for result in row.results:
-            key = result.target.metric
-            value = None if result.value is None else float(half_up(result.value, 2))
-            if output is Format.TABLE:
-                verdict = {True: "达标", False: "未达标", None: ""}[result.met]
-                shown[key] = None if value is None else f"{value:.2f} {verdict}"
-            else:
-                shown[key], shown[f"{key}_met"] = value, result.met
-        rows.append(shown)
-    emit(
-        rows,
-        columns,
-        output,
-        title=f"{board.rubric.title}, {board.period.label}",
-        document={
-            "rubric": board.rubric.name,
-            **period_document(board.period, board.today, board.as_of),
-        },
     )

@@ -2,17 +2,21 @@
 
 Points are computed exactly (fractions) and rounded half up only where they are
 shown; a total is the unrounded parts summed, then rounded, as the official
-tables do (闵行区市场监管局: 1.6006 + 30 + 25 + 33.51… = 90.12).
+tables do (闵行区市场监管局: 1.6006 + 30 + 25 + 33.51… = 90.12). Units are ranked
+by what is shown: two units both printed 95.00 share a rank, as in the published
+tables, whatever digits lie beyond.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypeVar
 
+from hotline.domain.errors import InvalidInput
 from hotline.domain.rubric import (
     BelowRate,
     DeductionRubric,
@@ -23,12 +27,16 @@ from hotline.domain.rubric import (
     PerOrder,
     Rate,
     Ratings,
+    Rubric,
     Share,
     Target,
     TargetRubric,
     WeightedRubric,
 )
+from hotline.domain.units import UnitRegistry
 from hotline.domain.vocabulary import Rating
+
+K = TypeVar("K", bound=Hashable)
 
 
 def half_up(value: Fraction, decimals: int) -> Decimal:
@@ -36,6 +44,72 @@ def half_up(value: Fraction, decimals: int) -> Decimal:
     scaled = abs(value) * 10**decimals
     rounded = math.floor(scaled + Fraction(1, 2))
     return Decimal(rounded if value >= 0 else -rounded).scaleb(-decimals)
+
+
+POINTS_DECIMALS = 2
+"""Points lost or left and a bonus are shown to 2 decimals (a component and a total to the
+rubric's own `decimals`)."""
+COST_DECIMALS = 4
+"""What one order or finding cost (`report explain --rubric`) is shown to 4 decimals."""
+
+
+def shown_points(value: Fraction) -> Decimal:
+    """Points as shown: rounded half up to `POINTS_DECIMALS`."""
+    return half_up(value, POINTS_DECIMALS)
+
+
+def shown_text(value: Decimal | None, decimals: int, trim_whole: bool = False) -> str | None:
+    """A shown value as printed: to `decimals` places ("6.00", "1.50"); with `trim_whole`, a
+    whole number without them ("6"), as the tables print 受理数量 and points lost. None (it
+    does not apply) stays None."""
+    if value is None:
+        return None
+    if trim_whole and value == value.to_integral_value():
+        return str(int(value))
+    return f"{value:.{decimals}f}"
+
+
+def ranks(shown: Mapping[K, Decimal | None]) -> dict[K, int]:
+    """Each key's rank by its shown value, highest first: equal shown values share a rank and
+    the next rank is skipped (1, 2, 2, 4), as the published tables rank; a key without a
+    value is unranked (left out)."""
+    values = [value for value in shown.values() if value is not None]
+    return {
+        key: 1 + sum(1 for other in values if other > value)
+        for key, value in shown.items()
+        if value is not None
+    }
+
+
+def chosen_units(
+    registry: UnitRegistry,
+    unit: str | None = None,
+    group: str | None = None,
+    rubric: Rubric | None = None,
+) -> dict[str, tuple[str, ...]]:
+    """Group key → the units a report covers there, in listed order: `unit` alone, `group`'s,
+    or every unit `rubric` assesses (a weighted rubric's groups and their listed units, a
+    deduction rubric's `groups`, none meaning all; every unit without a rubric). Refused: a
+    unit and a group both, and a group or a unit the rubric does not assess."""
+    if unit is not None and group is not None:
+        raise InvalidInput("give either --unit or --group, not both")
+    assessed = {g.key: g.units for g in registry.groups}
+    if isinstance(rubric, WeightedRubric):
+        assessed = {s.key: s.units or registry.group(s.key).units for s in rubric.group}
+    elif isinstance(rubric, DeductionRubric) and rubric.groups:
+        assessed = {key: registry.group(key).units for key in rubric.groups}
+    what = f"rubric {rubric.name}" if rubric is not None else "the unit registry"
+    if unit is not None:
+        found = registry.get(unit)
+        if found.name not in assessed.get(found.group, ()):
+            raise InvalidInput(f"{what} does not assess {found.name} (group {found.group!r})")
+        return {found.group: (found.name,)}
+    if group is not None:
+        key = registry.group(group).key
+        if key not in assessed:
+            raise InvalidInput(f"{what} does not score group {key!r}")
+        return {key: assessed[key]}
+    return assessed
 
 
 @dataclass(frozen=True)
@@ -178,24 +252,20 @@ def _score_group(
     }
     scored = [_score_unit(rubric, spec.key, unit, tallies[unit], totals) for unit in units]
     ranked = sorted((s for s in scored if s.total is not None), key=lambda s: -_total(s))
-    ranks: dict[str, int] = {}
-    for position, score in enumerate(ranked):
-        previous = ranked[position - 1] if position else None
-        tied = previous is not None and previous.total == score.total
-        ranks[score.unit] = ranks[previous.unit] if tied and previous else position + 1
+    rank = ranks({s.unit: s.total for s in scored})
     cutoffs = _grade_cutoffs(spec, len(ranked))
     rows = ranked + [s for s in scored if s.total is None] if spec.order == "rank" else scored
     final = [
         UnitScore(
             s.unit, s.group, s.components, s.bonus, s.total,
-            rank=ranks.get(s.unit),
-            grade=_grade(cutoffs, ranks[s.unit]) if s.unit in ranks else None,
+            rank=rank.get(s.unit),
+            grade=_grade(cutoffs, rank[s.unit]) if s.unit in rank else None,
             number=number,
         )
         for number, s in enumerate(rows, start=1)
     ]  # fmt: skip
     grades = [
-        (grade, [s.unit for s in ranked if _grade(cutoffs, ranks[s.unit]) == grade])
+        (grade, [s.unit for s in ranked if _grade(cutoffs, rank[s.unit]) == grade])
         for grade, _ in cutoffs
     ]
     return GroupScores(spec, name, final, grades)
@@ -340,6 +410,14 @@ def score_deductions(
         lost = min(sum((s.lost for s in sections), Fraction(0)), Fraction(part.points))
         parts.append(PartScore(part.key, part.label, Fraction(part.points), tuple(sections), lost))
     return UnitDeductions(unit, group, tuple(parts))
+
+
+def deduction_ranks(rows: Sequence[UnitDeductions]) -> dict[str, int]:
+    """Each unit's rank within its group by its shown score (what is left of its points)."""
+    by_group: dict[str, dict[str, Decimal | None]] = {}
+    for row in rows:
+        by_group.setdefault(row.group, {})[row.unit] = shown_points(row.score)
+    return {unit: rank for shown in by_group.values() for unit, rank in ranks(shown).items()}
 
 
 # --- targets ----------------------------------------------------------------------------------

@@ -120,6 +120,11 @@ class UnitRegistry:
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
         raise UnknownUnit(f"unknown unit '{text}'{hint} (see `hotline units`)")
 
+    def canonical(self, unit: str | None) -> str | None:
+        """The registered name of `unit` (its name or an alias, looked up as `get` does); None
+        when no unit is given: the one place a unit given by a user becomes its name."""
+        return None if unit is None else self.get(unit).name
+
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Up to `limit` unit names closest to `name`, best first.
 

@@ -40,7 +40,8 @@ from hotline.adapters.eventstore import (
 from hotline.adapters.official_calendar import official_schedules
 from hotline.adapters.postgres import check_schema, may_record_as, refusing, session_role
 from hotline.adapters.readmodel import ReadModel
-from hotline.adapters.rubric_files import load_time_limit_rules, rubrics_dir
+from hotline.adapters.rubric_files import load_time_limit_rules
+from hotline.adapters.settings import Settings, read_settings
 from hotline.adapters.unit_file import load_unit_registry
 from hotline.domain.aggregate import Aggregate, in_shanghai, now
 from hotline.domain.calendar import DayKind, WorkingCalendar, YearSchedule
@@ -108,21 +109,24 @@ class HotlineApplication(Application[UUID]):
         rubrics: Path | None = None,
         actor: str | None = None,
         *,
+        settings: Settings | None = None,
         rotating: bool = False,
     ) -> None:
-        """`db`: the store (a SQLite path or a `postgresql://` URL); None means `$HOTLINE_DB`
-        or the default. `actor`: who records what this application saves (录入人); None means
-        the operating-system user on SQLite, the database role on PostgreSQL, where a role
-        may record only as a person the owner allowed it to (`hotline db allow`). The key
+        """`settings`: as the command read them (None: read now); `db`, `rubrics` and `actor`,
+        where given, in place of theirs. `db`: the store (a SQLite path or a `postgresql://`
+        URL). `actor`: who records what this application saves (录入人); None means the
+        operating-system user on SQLite, the database role on PostgreSQL, where a role may
+        record only as a person the owner allowed it to (`hotline db allow`). The key
         configured must be the store's (`check_key`); `rotating` (for `key rotate` only) also
         opens a store whose key rotation is under way."""
         self.rotating = rotating
-        self.rubrics = rubrics or rubrics_dir()
-        env = store_environment(db)
+        self.settings = (settings or read_settings()).given(db=db, rubrics=rubrics, actor=actor)
+        self.rubrics = self.settings.rubrics
+        env = store_environment(self.settings)
         try:
             with opening(env, schema_lock=self.creates_schema) as connection:
                 super().__init__(env=env)
-                self.role, self.actor = self._identity(connection, actor)
+                self.role, self.actor = self._identity(connection, self.settings.actor)
         except (PersistenceError, sqlite3.Error) as error:
             failure = store_failure(error)
             raise StoreError(

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 
@@ -41,9 +42,12 @@ from hotline.domain.scoring import (
     TargetResult,
     UnitDeductions,
     check_targets,
+    chosen_units,
+    deduction_ranks,
     item_loss,
     score_deductions,
     score_weighted,
+    shown_points,
 )
 from hotline.domain.vocabulary import Rating
 from hotline.service.reports import Reports, Snapshot
@@ -87,6 +91,15 @@ class TargetBoard:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """A unit's shown score, rank and grade under one rubric (`report scores --compare`)."""
+
+    score: Decimal | None
+    rank: int | None
+    grade: str | None
+
+
+@dataclass(frozen=True)
 class Cost:
     """An order or a finding that cost a unit points under a rubric."""
 
@@ -123,19 +136,12 @@ class Assessment:
         as_of: datetime | None = None,
     ) -> Scoreboard:
         """Every unit's components, total, rank and grade, group by group."""
-        specs = list(rubric.group)
-        if group is not None:
-            key = self.units.group(group).key
-            specs = [s for s in specs if s.key == key]
-            if not specs:
-                raise InvalidInput(f"rubric {rubric.name} does not score group {key!r}")
+        specs = {spec.key: spec for spec in rubric.group}
+        chosen = chosen_units(self.units, group=group, rubric=rubric)
         snapshot = self.reports.snapshot(period, as_of)
         findings = self._findings(snapshot, period, rubric.name)
         tallies = self._tallies(snapshot.facts, OrderFilter(), findings)
-        groups = [
-            (spec, self.units.group(spec.key).name, spec.units or self.units.group(spec.key).units)
-            for spec in specs
-        ]
+        groups = [(specs[key], self.units.group(key).name, units) for key, units in chosen.items()]
         return Scoreboard(
             rubric, period, snapshot.today, as_of, score_weighted(rubric, groups, tallies)
         )
@@ -150,17 +156,42 @@ class Assessment:
         as_of: datetime | None = None,
     ) -> DeductionBoard:
         """Every unit's points lost, part by part and section by section."""
-        units = self._chosen_units(rubric.groups, unit, group)
+        chosen = chosen_units(self.units, unit, group, rubric)
         snapshot = self.reports.snapshot(period, as_of)
         findings = self._findings(snapshot, period, rubric.name)
         by_part = {p.key: self._tallies(snapshot.facts, p.orders, findings) for p in rubric.part}
         rows = [
-            score_deductions(
-                rubric, name, self.units.get(name).group, {k: t[name] for k, t in by_part.items()}
-            )
+            score_deductions(rubric, name, key, {k: t[name] for k, t in by_part.items()})
+            for key, units in chosen.items()
             for name in units
         ]
         return DeductionBoard(rubric, period, snapshot.today, as_of, rows)
+
+    def standings(
+        self,
+        rubric: Rubric,
+        period: Period,
+        group: str | None = None,
+        as_of: datetime | None = None,
+    ) -> dict[str, Standing]:
+        """Unit → its shown score, rank and grade under `rubric` (a deduction rubric's score is
+        what is left of its points, ranked within the unit's group, without grades)."""
+        if isinstance(rubric, WeightedRubric):
+            board = self.scores(rubric, period, group, as_of)
+            return {
+                row.unit: Standing(row.total, row.rank, row.grade)
+                for found in board.groups
+                for row in found.rows
+            }
+        if isinstance(rubric, DeductionRubric):
+            rows = self.deductions(rubric, period, group=group, as_of=as_of).rows
+            rank = deduction_ranks(rows)
+            return {
+                row.unit: Standing(shown_points(row.score), rank[row.unit], None) for row in rows
+            }
+        raise InvalidInput(
+            f"rubric {rubric.name} sets targets and gives no score; see `hotline report kpi`"
+        )
 
     def targets(
         self,
@@ -185,7 +216,7 @@ class Assessment:
         self, rubric: Rubric, period: Period, unit: str, as_of: datetime | None = None
     ) -> list[Cost]:
         """The orders and findings that cost `unit` points under `rubric`, and how much each."""
-        name = self.units.get(unit).name
+        ((name,),) = chosen_units(self.units, unit, rubric=rubric).values()
         snapshot = self.reports.snapshot(period, as_of)
         facts = snapshot.facts
         mine = np.asarray([u == name for u in facts.orders.units], dtype=bool)
@@ -235,16 +266,6 @@ class Assessment:
         return costs
 
     # --- facts per unit -----------------------------------------------------------------------
-
-    def _chosen_units(
-        self, groups: Sequence[str], unit: str | None, group: str | None
-    ) -> list[str]:
-        if unit:
-            return [self.units.get(unit).name]
-        keys = [self.units.group(group).key] if group else list(groups) or [
-            g.key for g in self.units.groups
-        ]  # fmt: skip
-        return [name for key in keys for name in self.units.group(key).units]
 
     def _findings(self, snapshot: Snapshot, period: Period, rubric: str) -> list[FindingRecord]:
         return snapshot.readmodel.findings(period.start, period.end, rubric=rubric)

@@ -17,7 +17,7 @@ from hotline.domain.aggregate import BOOKKEEPING, SHANGHAI, DomainEvent
 from hotline.domain.order import Corrected, Order
 from hotline.domain.personal_data import mask
 from hotline.service.application import HotlineApplication
-from hotline.service.projection import OrderProjection
+from hotline.service.reports import Reports
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,7 @@ def trail(
 ) -> list[AuditRecord]:
     """Every event recorded from day `first` to day `last` (Asia/Shanghai), of `unit`'s
     orders and findings, by `actor`, oldest first (the read model caught up first)."""
-    OrderProjection(app, app.readmodel).catch_up()
-    name = app.units.get(unit).name if unit else None
+    name = app.units.canonical(unit)
     since = datetime.combine(first, time(), SHANGHAI) if first else None
     until = datetime.combine(last + timedelta(days=1), time(), SHANGHAI) if last else None
-    return app.readmodel.trail(name, actor, since, until)
+    return Reports(app).current().trail(name, actor, since, until)

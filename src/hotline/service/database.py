@@ -33,6 +33,7 @@ from hotline.adapters.postgres import (
     record_part,
     refusing,
 )
+from hotline.adapters.settings import Settings, read_settings
 from hotline.service.application import HotlineApplication, actor_name
 from hotline.service.projection import OrderProjection
 from hotline.service.scheduler import create_job_table
@@ -58,11 +59,11 @@ class Prepared:
     """Events applied to a read model rebuilt in a new layout (None: it was current)."""
 
 
-def prepare(db: str | None, upgrade: bool = False) -> Prepared:
+def prepare(db: Settings | str | None, upgrade: bool = False) -> Prepared:
     """Create whatever of the store's tables is missing, and grant each role its part again;
     with `upgrade`, replace a read model of an older layout and rebuild it (without, such a
     store is refused)."""
-    app = SchemaOwner(db)
+    app = SchemaOwner(settings=_settings(db))
     try:
         with refusing("cannot set up the store's tables"):
             rebuilt = app.readmodel.create(upgrade)
@@ -80,7 +81,7 @@ def prepare(db: str | None, upgrade: bool = False) -> Prepared:
         app.close()
 
 
-def grant(db: str | None, role: str, part: Part, script: bool = False) -> str | None:
+def grant(db: Settings | str | None, role: str, part: Part, script: bool = False) -> str | None:
     """Give database role `role` exactly the rights of `part` on the store (as the owner);
     with `script`, only the SQL that would, for a DBA to run."""
     app = _postgres(db, "grant")
@@ -101,7 +102,7 @@ def grant(db: str | None, role: str, part: Part, script: bool = False) -> str | 
         app.close()
 
 
-def permit(db: str | None, role: str, actor: str, allowed: bool) -> bool:
+def permit(db: Settings | str | None, role: str, actor: str, allowed: bool) -> bool:
     """Let database role `role` record as the person `actor`, or (not `allowed`) stop it;
     False if that was already so."""
     app = _postgres(db, "allow" if allowed else "disallow")
@@ -116,13 +117,19 @@ def permit(db: str | None, role: str, actor: str, allowed: bool) -> bool:
         app.close()
 
 
-def _postgres(db: str | None, command: str) -> HotlineApplication:
-    if "POSTGRES_DBNAME" not in store_environment(db):
+def _settings(db: Settings | str | None) -> Settings:
+    """The command's settings, or the environment's with the store at `db` (for scripts)."""
+    return db if isinstance(db, Settings) else read_settings().given(db=db)
+
+
+def _postgres(db: Settings | str | None, command: str) -> HotlineApplication:
+    settings = _settings(db)
+    if "POSTGRES_DBNAME" not in store_environment(settings):
         raise StoreError(
             f"`hotline db {command}` is for PostgreSQL stores: on SQLite every event is "
             "recorded by the operating-system user"
         )
-    return HotlineApplication(db)
+    return HotlineApplication(settings=settings)
 
 
 @contextmanager

@@ -80,7 +80,7 @@ def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window:
     already = 0
     later: list[str] = []
     failed: list[Failure] = []
-    for due in Reports(app, app.readmodel).due(today=today, window=window):
+    for due in Reports(app).due(today=today, window=window):
         level = FlagLevel.OVERDUE if due.status is LimitStatus.OVERDUE else FlagLevel.DUE_SOON
         flag = Flag(due.number, due.unit, due.limit.value, level, due.due)
         seen = due.flagged

@@ -16,12 +16,13 @@ from functools import cached_property
 import numpy as np
 
 from hotline.adapters.readmodel import FlagRecord, ReadModel
-from hotline.adapters.rubric_files import load_metrics, projections_dir
+from hotline.adapters.rubric_files import load_metrics
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
 from hotline.domain.limits import LimitName, LimitStatus, StatusCode, evaluate
 from hotline.domain.metrics import Facts, Metric, MetricValue, explain, ordered, tally
 from hotline.domain.periods import Period
+from hotline.domain.scoring import chosen_units
 from hotline.service.application import HotlineApplication
 from hotline.service.projection import OrderProjection
 
@@ -83,16 +84,23 @@ class DueOrder:
 
 
 class Reports:
-    """Reports over the read model of `app`'s store."""
+    """Reports over the read model of `app`'s store (its own, unless another is given): the
+    read side every command that reads goes through."""
 
-    def __init__(self, app: HotlineApplication, readmodel: ReadModel) -> None:
+    def __init__(self, app: HotlineApplication, readmodel: ReadModel | None = None) -> None:
         self.app = app
-        self.readmodel = readmodel
-        self.projection = OrderProjection(app, readmodel)
+        self.readmodel = app.readmodel if readmodel is None else readmodel
+        self.projection = OrderProjection(app, self.readmodel)
+
+    def current(self) -> ReadModel:
+        """The read model caught up with the store first, so a read never misses an event
+        that was logged."""
+        self.projection.catch_up()
+        return self.readmodel
 
     @cached_property
     def metrics(self) -> list[Metric]:
-        return ordered(load_metrics(projections_dir()))
+        return ordered(load_metrics(self.app.settings.projections))
 
     def metric(self, key: str) -> Metric:
         for metric in self.metrics:
@@ -110,9 +118,10 @@ class Reports:
         as_of: datetime | None = None,
     ) -> Rates:
         """Every metric per unit (all, a group's, or one), per group and system-wide."""
+        registry = self.app.units
+        chosen = chosen_units(registry, unit, group)
         snapshot = self.snapshot(period, as_of)
         facts, today = snapshot.facts, snapshot.today
-        registry = self.app.units
         units = [u.name for u in registry.units]
         unit_index = {name: i for i, name in enumerate(units)}
         keys = np.asarray([unit_index.get(u, -1) for u in facts.orders.units], dtype=np.int64)
@@ -128,12 +137,10 @@ class Reports:
 
         rows: list[RatesRow] = []
         if unit is not None:
-            found = registry.get(unit)
-            index = unit_index[found.name]
-            rows.append(self._row(found.name, "unit", found.group, by_unit, index))
+            ((key, (name,)),) = chosen.items()
+            rows.append(self._row(name, "unit", key, by_unit, unit_index[name]))
             return Rates(period, today, as_of, self.metrics, rows)
-        chosen = [registry.group(group)] if group else groups
-        for unit_group in chosen:
+        for unit_group in map(registry.group, chosen):
             for name in unit_group.units:
                 rows.append(self._row(name, "unit", unit_group.key, by_unit, unit_index[name]))
             rows.append(
@@ -165,23 +172,22 @@ class Reports:
 
     def alerts(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
         """The scheduler's flags (the alert feed), oldest first, made at or after `since`."""
-        self.projection.catch_up()
-        name = self.app.units.get(unit).name if unit else None
-        return self.readmodel.flags(in_shanghai(since) if since else None, name)
+        name = self.app.units.canonical(unit)
+        return self.current().flags(in_shanghai(since) if since else None, name)
 
     def due(
         self, unit: str | None = None, today: date | None = None, window: int = 1
     ) -> list[DueOrder]:
         """Open orders past a limit, or due within `window` working days after `today` (0: due
         by the end of today), each with the scheduler's latest flag on it."""
-        self.projection.catch_up()
+        readmodel = self.current()
         today = today or now().date()
         calendar = self.app.calendar()
         soon = calendar.add_working_days(today, window) if window else today
-        orders = self.readmodel.load(today, today)
-        flags = self.readmodel.open_flags()
+        orders = readmodel.load(today, today)
+        flags = readmodel.open_flags()
         limits = evaluate(orders.timelines, calendar, self.app.rules, today)
-        unit_name = self.app.units.get(unit).name if unit else None
+        unit_name = self.app.units.canonical(unit)
         start = calendar.ordinal(today)
         found: list[DueOrder] = []
         # A return is due only if the order is out of jurisdiction, which only the unit knows.
@@ -208,8 +214,7 @@ class Reports:
     def snapshot(self, period: Period, as_of: datetime | None = None) -> Snapshot:
         """The facts of `period`, from the read model caught up, or as of a recorded time."""
         if as_of is None:
-            self.projection.catch_up()
-            readmodel, today = self.readmodel, now().date()
+            readmodel, today = self.current(), now().date()
         else:
             moment = in_shanghai(as_of)
             readmodel = ReadModel("sqlite://")

@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.utils import TopicError, resolve_topic
 from pydantic import ValidationError
 
-from hotline.adapters.eventstore import ENCRYPTED, PydanticMapper, StoreError
+from hotline.adapters.eventstore import ENCRYPTED, NO_KEY, PydanticMapper, StoreError
 from hotline.adapters.store_scan import Aggregate, StoredRow, TrailRow, events_table, snapshot
 from hotline.domain.aggregate import DomainEvent, describe, first_link, link
 from hotline.domain.calendar_amendments import CALENDAR_ID
@@ -178,10 +178,7 @@ def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow) -> _Entry:
     entry = _Entry(row, event_class.name if event_class else tail if tail.isidentifier() else "?")
     entry.plain_by_design = aggregate_id == STORE_KEY_ID
     if row.state.startswith(ENCRYPTED) and mapper.cipher is None:
-        raise StoreError(
-            "the store holds encrypted events; set HOTLINE_KEY or HOTLINE_KEY_FILE to the "
-            "store's key to verify it"
-        )
+        raise StoreError(f"{NO_KEY} to verify it")
     try:
         plaintext = mapper.plaintext(row.state)
     except StoreError as error:

@@ -1,0 +1,76 @@
+"""`hotline report kpi`: a targets rubric's targets met or not, per unit, group and
+system."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from hotline.cli.options import (
+    AsOfOption,
+    FromOption,
+    GroupOption,
+    PeriodOption,
+    ToOption,
+    as_of_moment,
+    assessment,
+    period_document,
+    period_of,
+)
+from hotline.cli.output import Format, FormatOption, emit
+from hotline.cli.rubrics import expect
+from hotline.domain.rubric import TargetRubric
+from hotline.domain.scoring import half_up
+from hotline.service.assessment import TargetBoard
+
+
+def kpi(
+    ctx: typer.Context,
+    rubric: Annotated[str, typer.Option(help="A targets rubric or .toml file.")] = "kpi-2023",
+    unit: Annotated[str | None, typer.Option(help="One unit.")] = None,
+    group: GroupOption = None,
+    period: PeriodOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    as_of: AsOfOption = None,
+    output: FormatOption = Format.TABLE,
+) -> None:
+    """Targets met or not met (kpi-2023: on-time ≥ 95%, first contact ≥ 95%,
+    dissatisfaction ≤ 10%), per unit, group and system."""
+    service = assessment(ctx)
+    chosen = expect(service.rubric(rubric), TargetRubric, "kpi")
+    board = service.targets(
+        chosen, period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
+    )
+    _print_targets(board, output)
+
+
+def _print_targets(board: TargetBoard, output: Format) -> None:
+    columns = [("name", "name"), ("level", "level")]
+    for target in board.rubric.target:
+        columns.append((target.metric, f"{target.label} {target.threshold}"))
+        if output is not Format.TABLE:
+            columns.append((f"{target.metric}_met", f"{target.metric}_met"))
+    rows = []
+    for row in board.rows:
+        shown: dict[str, Any] = {"name": row.name, "level": row.level}
+        for result in row.results:
+            key = result.target.metric
+            value = None if result.value is None else float(half_up(result.value, 2))
+            if output is Format.TABLE:
+                verdict = {True: "达标", False: "未达标", None: ""}[result.met]
+                shown[key] = None if value is None else f"{value:.2f} {verdict}"
+            else:
+                shown[key], shown[f"{key}_met"] = value, result.met
+        rows.append(shown)
+    emit(
+        rows,
+        columns,
+        output,
+        title=f"{board.rubric.title}, {board.period.label}",
+        document={
+            "rubric": board.rubric.name,
+            **period_document(board.period, board.today, board.as_of),
+        },
+    )

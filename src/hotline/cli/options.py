@@ -1,0 +1,81 @@
+"""The options several commands share (the period, --as-of, the unit, group and rubric,
+the workbook) and what they are read into."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hotline.cli.context import application
+from hotline.cli.parsing import parse_day, parse_moment
+from hotline.domain.errors import InvalidInput
+from hotline.domain.periods import Period, date_range, parse_period
+from hotline.service.assessment import Assessment
+from hotline.service.reports import Reports
+
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Assessment year 2019 (2018-11-01 … 2019-10-31), quarter 2019Q1 … 2019Q4 "
+        "(Nov–Jan, Feb–Apr, May–Jul, Aug–Oct), or month 2019-03."
+    ),
+]
+FromOption = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Answer as the store stood at this recorded time, YYYY-MM-DD HH:MM (Asia/Shanghai).",
+    ),
+]
+UnitOption = Annotated[str | None, typer.Option(help="One unit (承办单位).")]
+GroupOption = Annotated[
+    str | None, typer.Option(help="One group: district, municipal, consumer_council.")
+]
+RubricOption = Annotated[
+    str,
+    typer.Option(help="A shipped rubric's name (see `hotline rubrics`) or a .toml file."),
+]
+WorkbookOption = Annotated[
+    Path | None, typer.Option("--output", help="Also write the tables to this .xlsx workbook.")
+]
+
+
+def period_of(period: str | None, start: str | None, end: str | None) -> Period:
+    """The period named by --period, or by --from and --to."""
+    if period and (start or end):
+        raise InvalidInput("give either --period or --from/--to, not both")
+    if period:
+        return parse_period(period)
+    if start and end:
+        return date_range(parse_day(start, "--from"), parse_day(end, "--to"))
+    raise InvalidInput("give --period (2019, 2019Q1, 2019-03) or both --from and --to")
+
+
+def as_of_moment(text: str | None) -> datetime | None:
+    return parse_moment(text, "--as-of") if text is not None else None
+
+
+def reports(ctx: typer.Context) -> Reports:
+    """The read side of the command's store."""
+    return Reports(application(ctx))
+
+
+def assessment(ctx: typer.Context) -> Assessment:
+    """The rubrics applied to the command's store."""
+    return Assessment(reports(ctx))
+
+
+def period_document(period: Period, today: date, as_of: datetime | None) -> dict[str, Any]:
+    """The period and the moment a report answers for, as its JSON document heads them."""
+    return {
+        "period": period.label,
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "judged_on": today.isoformat(),
+        "as_of": as_of.isoformat() if as_of else None,
+    }
