@@ -23,6 +23,7 @@ from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.errors import HotlineError
 from hotline.domain.facts import (
     FACT_COLUMNS,
+    GROUP_COLUMNS,
     NONE,
     UNSET,
     Extension,
@@ -48,6 +49,7 @@ from hotline.domain.order import (
     Extended,
     Order,
     OrderStatus,
+    Received,
     Returned,
     ReturnRejected,
     Revisited,
@@ -64,7 +66,7 @@ UNITS = ("闵行区市场监管局", "松江区市场监管局")
 TODAYS = (0, 1, 2, 4, 7, 12, 20, 35, 60)
 """Days after receipt on which both views are compared."""
 CORRECTABLE = {
-    "received": ("at", "channel", "kind", "repeat_of"),
+    "received": ("at", "channel", "kind", "repeat_of", "category", "district"),
     "first_contact": ("at",),
     "extended": ("at", "until"),
     "returned": ("at", "out_of_jurisdiction"),
@@ -74,7 +76,11 @@ CORRECTABLE = {
     "rated": ("at", "rating", "excluded"),
     "supervised": ("at", "at_fault"),
 }
-"""The fields a history's corrections change: those the limits and metrics read."""
+"""The fields a history's corrections change: those the limits and metrics read, and some
+reports group by."""
+CATEGORIES = st.none() | st.lists(st.sampled_from(["市场监管", "食品安全", "过期食品"]), min_size=1,
+                                  max_size=3)  # fmt: skip
+DISTRICTS = st.none() | st.sampled_from(["闵行区", "浦东新区"])
 NUMBERS = (f"FOLD-{n:05d}" for n in itertools.count(1))
 """Order numbers, fresh in each example (the store is the test's, shared by its examples)."""
 
@@ -166,6 +172,10 @@ def correction(data: st.DataObject, order: Order) -> tuple[int, str, Any]:
         value = event.at.date() + timedelta(days=data.draw(st.integers(1, 40)))
     elif field == "repeat_of":
         value = None if current else "FOLD-ORIGINAL"
+    elif field == "category":
+        value = data.draw(CATEGORIES.filter(lambda v: v != current))
+    elif field == "district":
+        value = data.draw(DISTRICTS.filter(lambda v: v != current))
     elif isinstance(current, bool):
         value = not current
     else:
@@ -187,6 +197,9 @@ def history(data: st.DataObject, target: Target) -> str:
             "kind": data.draw(st.sampled_from(Kind)),
             "channel": data.draw(st.sampled_from(Channel)),
             "repeat_of": data.draw(st.none() | st.just("FOLD-ORIGINAL")),
+            "category": data.draw(CATEGORIES),
+            "district": data.draw(DISTRICTS),
+            "entity_code": data.draw(st.none() | st.just("91310000132149237G")),
         },
     )
     for _ in range(data.draw(st.integers(1, 12))):
@@ -290,8 +303,14 @@ def test_the_fold_of_an_orders_facts_agrees_with_its_state(data: st.DataObject) 
     order = target.order(history(data, target))
     facts = fold(order)
     row = facts.row
-    assert set(FACT_COLUMNS) | {"number", "unit"} == set(row)
+    assert set(FACT_COLUMNS) | set(GROUP_COLUMNS) | {"number", "unit"} == set(row)
     received = order.events[0]
+    assert isinstance(received, Received)
+    levels = received.category or []
+    assert [row[name] for name in GROUP_COLUMNS] == [
+        *levels, *[None] * (3 - len(levels)), received.district, received.street,
+        received.entity, received.entity_code,
+    ]  # fmt: skip
     assert (row["number"], row["unit"], row["channel"], row["kind"], row["received_day"]) == (
         order.number,
         order.unit,

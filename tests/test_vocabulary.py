@@ -40,9 +40,10 @@ BEFORE = {"return_rejected": ["returned"], "revisited": ["closed"], "rated": ["c
 ENVELOPE = {"version", "event", "at", "recorded", "actor", "role", "corrected_by"}
 """The keys of an event in `order show --format json` that are not among its own fields."""
 UNIT = "闵行区市场监管局"
-TEXTS = [UNIT, "13812345678"]
+TEXTS = [UNIT, "13812345678", "91310000132149237G"]
 """Text tried for a text field, first that its type takes: a unit's name (a unit must be
-known) fits plain text, and a phone number fits phone numbers and order numbers too."""
+known) fits plain text, a phone number fits phone numbers and order numbers too, and a
+unified social credit code fits credit codes."""
 RECEIVED_AT = datetime.fromisoformat("2026-02-13T10:00:00+08:00")
 
 
@@ -75,6 +76,8 @@ def _sample(name: str, info: FieldInfo, at: datetime) -> Any:
             return at.date() + timedelta(days=30)
         if isinstance(kind, type) and issubclass(kind, Enum):
             return next(member for member in kind if member != info.default)
+        if get_origin(get_args(kind)[0] if get_origin(kind) is Annotated else kind) is list:
+            return _adapter(info).validate_python(TEXTS[:2])
     for text in TEXTS:
         try:
             return _adapter(info).validate_python(text)
@@ -94,13 +97,15 @@ def _values(event: type[DomainEvent], at: datetime, everything: bool) -> dict[st
 
 
 def _flags(event: type[DomainEvent], values: dict[str, Any]) -> list[str]:
-    """`values` as the flags of the event's command: the field's name with dashes, and for
-    a yes/no field `--name` (yes) or `--no-name` (no)."""
+    """`values` as the flags of the event's command: the field's name with dashes, for
+    a yes/no field `--name` (yes) or `--no-name` (no), and for a list the flag once per item."""
     flags: list[str] = []
     for name, value in values.items():
         flag = name.replace("_", "-")
         if isinstance(value, bool):
             flags.append(f"--{flag}" if value else f"--no-{flag}")
+        elif isinstance(value, list):
+            flags += [part for item in value for part in (f"--{flag}", item)]
         else:
             shown = _json(event, name, value)
             flags += [f"--{flag}", f"{value:%Y-%m-%d %H:%M}" if name == "at" else shown]

@@ -2,7 +2,8 @@
 
 Days are stored as `date.toordinal()` numbers (0: no such event) and the
 closed vocabularies as their small codes. Nothing calendar-dependent is
-stored: deadlines are computed at query time. The 16 facts the reports read
+stored: deadlines are computed at query time. Beside them, the texts reports group
+orders by (category levels, district, street, entity). The 16 facts the reports read
 are also kept packed in one `facts` column (16 little-endian int32), so a
 year of orders loads as one bytes value per order into numpy columns: reading
 the 16 columns one Python object each cost most of a report. The plain
@@ -60,9 +61,10 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from hotline.adapters import eventstore
 from hotline.adapters.eventstore import SCHEMA_LOCK, UPGRADE, SchemaError
-from hotline.domain import lengths
+from hotline.domain import credit_code, lengths
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.facts import (
+    CATEGORY_COLUMNS,
     DETAILS,
     FACT_COLUMNS,
     NONE,
@@ -104,6 +106,12 @@ orders = Table(
     Column("rating_excluded", Boolean, nullable=False),
     Column("rated_day", Integer, nullable=False),
     Column("facts", LargeBinary, nullable=False),
+    # What reports group orders by (`hotline.domain.facts.GROUP_COLUMNS`); NULL: not given.
+    *(Column(name, String(lengths.CATEGORY_LEVEL)) for name in CATEGORY_COLUMNS),
+    Column("district", String(lengths.PLACE_NAME)),
+    Column("street", String(lengths.PLACE_NAME)),
+    Column("entity", String(lengths.ENTITY_NAME)),
+    Column("entity_code", String(credit_code.LENGTH)),
 )
 FACTS = struct.Struct(f"<{len(FACT_COLUMNS)}i")
 """An order's `FACT_COLUMNS` as packed, in that order, into `facts`."""
@@ -182,7 +190,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v4"
+TRACKING_NAME = "orders-v5"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 DETAIL_TABLES: dict[type[Detail], Table] = {
     Extension: extensions,

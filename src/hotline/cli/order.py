@@ -71,6 +71,28 @@ def receive(
     ] = None,
     citizen_name: Annotated[str | None, typer.Option(help="Personal data: shown masked.")] = None,
     citizen_phone: Annotated[str | None, typer.Option(help="Personal data: shown masked.")] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="One level of the category (分类), broadest first; give it once per level, up "
+            "to 3: --category 市场监管 --category 食品安全 --category 过期食品.",
+            show_default=False,
+        ),
+    ] = None,
+    district: Annotated[str | None, typer.Option(help="The district (区).")] = None,
+    street: Annotated[str | None, typer.Option(help="The street or town (街道, 镇).")] = None,
+    address: Annotated[
+        str | None, typer.Option(help="The citizen's address (地址). Personal data: shown masked.")
+    ] = None,
+    entity: Annotated[
+        str | None, typer.Option(help="The market entity complained about (被投诉对象).")
+    ] = None,
+    entity_code: Annotated[
+        str | None,
+        typer.Option(
+            help="The entity's unified social credit code (统一社会信用代码), 18 characters."
+        ),
+    ] = None,
 ) -> None:
     """受理: the unit received the order."""
     hotline = application(ctx)
@@ -84,6 +106,12 @@ def receive(
         repeat_of=repeat_of,
         citizen_name=citizen_name,
         citizen_phone=citizen_phone,
+        category=category or None,
+        district=district,
+        street=street,
+        address=address,
+        entity=entity,
+        entity_code=entity_code,
     )
     print_recorded(hotline.view(number), "received")
 
@@ -321,7 +349,8 @@ def show(
         bool,
         typer.Option(
             "--reveal",
-            help="Show the citizen's name and phone in full; needs --reason, and is recorded.",
+            help="Show the citizen's name, phone and address in full; needs --reason, and is "
+            "recorded.",
         ),
     ] = False,
     reason: Annotated[

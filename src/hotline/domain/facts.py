@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from hotline.domain import lengths
 from hotline.domain.calendar import Days
 from hotline.domain.order import (
     Closed,
@@ -45,9 +46,17 @@ FACT_COLUMNS = (
 )  # fmt: skip
 """An order's facts, in the order its fact columns (and the read model's packed facts) keep."""
 FACT_INDEX = {name: index for index, name in enumerate(FACT_COLUMNS)}
+CATEGORY_COLUMNS = tuple(f"category{level}" for level in range(1, lengths.CATEGORY_LEVELS + 1))
+"""An order's category levels (一级, 二级, 三级分类), one fact each."""
+PLACE_COLUMNS = ("district", "street", "entity", "entity_code")
+"""Where an order's matter is (区, 街道) and whom it is about (被投诉对象, its code)."""
+GROUP_COLUMNS = (*CATEGORY_COLUMNS, *PLACE_COLUMNS)
+"""An order's texts that reports group it by (None where not given): kept beside its facts,
+not among the numbers the limits and metrics read."""
 
 Row = dict[str, Any]
-"""One order's facts by name (`FACT_COLUMNS`), with its `number` and `unit`."""
+"""One order's facts by name (`FACT_COLUMNS`, `GROUP_COLUMNS`), with its `number` and
+`unit`."""
 State = Mapping[str, Any]
 """An event's fields as stored: JSON values (times and dates as ISO text)."""
 
@@ -105,6 +114,12 @@ CHANNEL, KIND, RESULT, RATING, EVALUATION = map(
 
 
 def _received(row: Row, state: State) -> None:
+    levels = state.get("category") or []
+    row.update(
+        zip(CATEGORY_COLUMNS, [*levels, *[None] * (len(CATEGORY_COLUMNS) - len(levels))],
+            strict=True),
+        **{name: state.get(name) for name in PLACE_COLUMNS},
+    )  # fmt: skip
     row.update(
         number=state["number"],
         unit=state["unit"],

@@ -29,6 +29,7 @@ from hotline.domain.aggregate import (
     describe,
 )
 from hotline.domain.calendar import LAST_DAY
+from hotline.domain.credit_code import credit_code
 from hotline.domain.errors import HotlineError, InvalidInput, OrderRuleViolation
 from hotline.domain.personal_data import mask
 from hotline.domain.vocabulary import (
@@ -66,6 +67,11 @@ def _phone(value: str) -> str:
 
 OrderNumber = Annotated[str, AfterValidator(_order_number)]
 Phone = Annotated[str, AfterValidator(_phone)]
+CategoryLevel = Annotated[str, Field(min_length=1, max_length=lengths.CATEGORY_LEVEL)]
+Category = Annotated[list[CategoryLevel], Field(min_length=1, max_length=lengths.CATEGORY_LEVELS)]
+"""分类: an order's category, broadest level first (一级, 二级, 三级分类)."""
+PlaceName = Annotated[str, Field(min_length=1, max_length=lengths.PLACE_NAME)]
+CreditCode = Annotated[str, AfterValidator(credit_code)]
 
 
 def order_id(number: str) -> UUID:
@@ -91,6 +97,17 @@ class Received(CreationEvent):
     repeat_of: OrderNumber | None = None
     citizen_name: Annotated[str, Field(max_length=lengths.PERSON_NAME)] | None = None
     citizen_phone: Phone | None = None
+    category: Category | None = None
+    district: PlaceName | None = None
+    """区."""
+    street: PlaceName | None = None
+    """街道 (or town, 镇)."""
+    address: Annotated[str, Field(min_length=1, max_length=lengths.ADDRESS)] | None = None
+    """The citizen's address: personal data, shown masked."""
+    entity: Annotated[str, Field(min_length=1, max_length=lengths.ENTITY_NAME)] | None = None
+    """被投诉对象: the market entity complained about."""
+    entity_code: CreditCode | None = None
+    """The entity's 统一社会信用代码."""
 
     def apply(self, order: Order) -> None:
         order.number = self.number
@@ -216,7 +233,8 @@ def correction_summary(correction: Mapping[str, Any]) -> str:
 
 
 class Revealed(DomainEvent):
-    """The citizen's personal data (name, phone) was shown in full, to `actor`, for `reason`."""
+    """The citizen's personal data (name, phone, address) was shown in full, to `actor`, for
+    `reason`."""
 
     name = "revealed"
     reason: Reason

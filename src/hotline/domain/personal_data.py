@@ -20,7 +20,18 @@ def mask_phone(phone: str) -> str:
     return digits[:keep_head] + "*" * (len(digits) - keep_head - keep_tail) + digits[-keep_tail:]
 
 
-PERSONAL_FIELDS = {"citizen_name": mask_name, "citizen_phone": mask_phone}
+def mask_address(address: str) -> str:
+    """上海市闵行区莘庄镇莘东路100弄5号 -> 上海市闵行区************: only the first third
+    (at most 8 characters) stays, enough to tell the area, never the door."""
+    keep = min(8, len(address) // 3)
+    return address[:keep] + "*" * (len(address) - keep)
+
+
+PERSONAL_FIELDS = {
+    "citizen_name": mask_name,
+    "citizen_phone": mask_phone,
+    "address": mask_address,
+}
 """The events' fields that hold personal data, and how each is masked."""
 
 
