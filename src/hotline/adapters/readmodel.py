@@ -43,6 +43,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     column,
     create_engine,
     delete,
@@ -621,6 +622,25 @@ class ReadModel:
             )
             for row in rows
         ]  # fmt: skip
+
+    def received_by(
+        self, start: date, end: date, keys: Sequence[str], unit: str | None = None
+    ) -> list[tuple[tuple[str | None, ...], int, int]]:
+        """The orders received in `start` … `end` (of `unit`, if given) grouped by the
+        `GROUP_COLUMNS` `keys`: each group's key values (None: not given), how many orders
+        and how many of them repeats (重复工单)."""
+        grouped = [orders.c[name] for name in keys]
+        query = (
+            select(*grouped, func.count(), func.count(case((orders.c.repeat, 1))))
+            .where(orders.c.received_day >= start.toordinal())
+            .where(orders.c.received_day <= end.toordinal())
+            .group_by(*grouped)
+        )
+        if unit is not None:
+            query = query.where(orders.c.unit == unit)
+        with self.engine.connect() as connection:
+            found = connection.execute(query)
+            return [(tuple(row[: len(keys)]), row[-2], row[-1]) for row in found]
 
     def load(self, start: date, end: date) -> OrderColumns:
         """Orders that matter to a period: received by its end, and received in it or in the

@@ -22,6 +22,7 @@ from hotline.cli import (
     db,
     deductions,
     finding,
+    hotspots,
     key,
     kpi,
     order,
@@ -54,6 +55,7 @@ reports = typer.Typer(
 )
 reports.command("rates")(report.rates)
 reports.command("explain")(report.explain)
+reports.command("hotspots")(hotspots.hotspots)
 reports.command("scores")(scores.scores)
 reports.command("deductions")(deductions.deductions)
 reports.command("kpi")(kpi.kpi)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from functools import cached_property
 
 import numpy as np
 
 from hotline.adapters.readmodel import FlagRecord, ReadModel
 from hotline.adapters.rubric_files import load_metrics
+from hotline.domain import lengths
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
+from hotline.domain.facts import CATEGORY_COLUMNS
 from hotline.domain.limits import LimitName, LimitStatus, StatusCode, evaluate
 from hotline.domain.metrics import Facts, Metric, MetricValue, explain, ordered, tally
 from hotline.domain.periods import Period
@@ -81,6 +84,66 @@ class DueOrder:
     working_days_left: int
     flagged: FlagRecord | None
     """The scheduler's latest flag on this limit, if it flagged it for this due date."""
+
+
+class HotspotKey(StrEnum):
+    """What `hotspots` groups orders by."""
+
+    CATEGORY = "category"
+    ENTITY = "entity"
+    STREET = "street"
+    DISTRICT = "district"
+
+    def columns(self, level: int) -> tuple[str, ...]:
+        """The read model's columns of a group's key: a category's levels down to `level`
+        (a 二级分类 is read under its 一级), a street with its district, an entity with its
+        code."""
+        if self is HotspotKey.CATEGORY:
+            return CATEGORY_COLUMNS[:level]
+        return {
+            HotspotKey.ENTITY: ("entity", "entity_code"),
+            HotspotKey.STREET: ("district", "street"),
+            HotspotKey.DISTRICT: ("district",),
+        }[self]
+
+    def given(self, key: tuple[str | None, ...]) -> bool:
+        """Whether an order's key was given: its last column (the category's level asked
+        for, the street, the district), or for an entity its name or its code."""
+        if self is HotspotKey.ENTITY:
+            return any(value is not None for value in key)
+        return key[-1] is not None
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    """Orders received in a period that share a key (a category, an entity, a street)."""
+
+    key: tuple[str | None, ...]
+    """The key's values, in `HotspotKey.columns` order; all None: the orders without one."""
+    orders: int
+    repeats: int
+    """How many of them are repeat orders (重复工单: `repeat_of` set)."""
+    share: float
+    """Their share of all the orders received in the period (the unit's, if one is asked)."""
+
+
+@dataclass(frozen=True)
+class Hotspots:
+    """Where a period's orders concentrate: the `top` keys by orders, then repeats."""
+
+    period: Period
+    by: HotspotKey
+    level: int
+    unit: str | None
+    columns: tuple[str, ...]
+    orders: int
+    """All the orders received in the period (of the unit)."""
+    repeats: int
+    keys: int
+    """How many different keys the orders have (before `top`)."""
+    rows: list[Hotspot]
+    not_given: Hotspot | None
+    """The orders with no such key (None if every order has one)."""
 
 
 class Reports:
@@ -169,6 +232,45 @@ class Reports:
             for row, reason in explain(m, facts, selected)
         ]
         return sorted(found, key=lambda f: (f.metric.position, f.number))
+
+    def hotspots(
+        self,
+        period: Period,
+        by: HotspotKey = HotspotKey.CATEGORY,
+        *,
+        unit: str | None = None,
+        level: int | None = None,
+        top: int = 20,
+    ) -> Hotspots:
+        """热点: per key, the orders received in `period` (of `unit`) and their repeats, the
+        `top` keys with the most orders first; for categories, at `level` 1 … 3 (default 1)."""
+        if level is not None and by is not HotspotKey.CATEGORY:
+            raise InvalidInput("--level is for --by category")
+        level = 1 if level is None else level
+        if not 1 <= level <= lengths.CATEGORY_LEVELS:
+            raise InvalidInput(f"--level must be 1 to {lengths.CATEGORY_LEVELS}, not {level}")
+        if top < 1:
+            raise InvalidInput(f"--top must be at least 1, not {top}")
+        name = self.app.units.canonical(unit)
+        columns = by.columns(level)
+        groups = self.current().received_by(period.start, period.end, columns, name)
+        total = sum(orders for _, orders, _ in groups)
+        given = [g for g in groups if by.given(g[0])]
+        missing = [g for g in groups if not by.given(g[0])]
+
+        def spot(key: tuple[str | None, ...], orders: int, repeats: int) -> Hotspot:
+            return Hotspot(key, orders, repeats, orders / total)
+
+        ranked = sorted(given, key=lambda g: (-g[1], -g[2], [v or "" for v in g[0]]))
+        not_given = (
+            spot((None,) * len(columns), sum(g[1] for g in missing), sum(g[2] for g in missing))
+            if missing
+            else None
+        )
+        return Hotspots(
+            period, by, level, name, columns, total, sum(g[2] for g in groups), len(given),
+            [spot(*g) for g in ranked[:top]], not_given,
+        )  # fmt: skip
 
     def alerts(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
         """The scheduler's flags (the alert feed), oldest first, made at or after `since`."""
