@@ -43,6 +43,10 @@ def _payload(event: DomainEvent, reveal: bool = False) -> dict[str, Any]:
         for name in PERSONAL_FIELDS:
             if fields.get(name):
                 fields[name] = mask(name, fields[name])
+        if isinstance(event, Corrected) and event.field in PERSONAL_FIELDS:
+            for name in ("value", "previous"):  # what it corrected, and to what
+                if isinstance(fields[name], str):
+                    fields[name] = mask(event.field, fields[name])
     return {key: value for key, value in fields.items() if value not in (None, "")}
 
 
