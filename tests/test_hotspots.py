@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from hotline.cli.main import main
+
 Cli = Callable[..., tuple[int, str, str]]
 UNITS = ["闵行区市场监管局", "徐汇区市场监管局"]
 CATEGORIES = [
@@ -49,7 +51,8 @@ class Made:
 
 def make_orders(cli: Cli, tmp_path: Path, count: int = 80) -> list[Made]:
     """`count` orders received from mid-February to mid-April, with random facts (some
-    missing), imported; the orders made."""
+    missing), half of them closed, imported; the orders made (the import's lines in
+    `tmp_path`/orders.jsonl)."""
     rng = random.Random(16)
     made: list[Made] = []
     for n in range(count):
@@ -80,11 +83,27 @@ def make_orders(cli: Cli, tmp_path: Path, count: int = 80) -> list[Made]:
             json.dumps({"order": order.number, "event": "received", "at": at, "unit": order.unit,
                         "kind": "complaint", "channel": "12315", **facts}, ensure_ascii=False)
         )  # fmt: skip
-    path = tmp_path / "orders.jsonl"
+        if rng.random() < 0.5:
+            closed = order.day + timedelta(days=rng.randrange(1, 25))
+            lines.append(
+                json.dumps(
+                    {
+                        "order": order.number,
+                        "event": "closed",
+                        "at": f"{closed}T16:00:00+08:00",
+                        "result": "resolved",
+                    }
+                )
+            )
+    write_import(cli, tmp_path / "orders.jsonl", lines)
+    return made
+
+
+def write_import(cli: Cli, path: Path, lines: list[str]) -> None:
+    """Import `lines` (JSONL) into `cli`'s store."""
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, _, err = cli("import", str(path))
     assert code == 0, err
-    return made
 
 
 def hotspots(cli: Cli, *flags: str) -> dict[str, Any]:
@@ -222,3 +241,53 @@ def test_bad_options_are_one_line(cli: Cli, flags: tuple[str, ...], says: str) -
     code, out, err = cli("report", "hotspots", "--period", "2026-03", *flags)
     assert (code, out) != (0, "") and code != 0 and out == ""
     assert says in err, err
+
+
+@pytest.fixture
+def other_cli(other_store: str, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`hotline --db OTHER_STORE ARGS...`, as `cli` runs it on the test's store."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--db", other_store, *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.mark.parametrize("levels", [["市场监管"], ["市场监管", "价格"], ["消费维权"]])
+def test_a_category_filter_reports_as_if_only_its_orders_were_there(
+    cli: Cli, other_cli: Cli, made: list[Made], tmp_path: Path, levels: list[str]
+) -> None:
+    """The report of a category filter is the plain report of a store holding only the orders
+    of that category (its first levels)."""
+    lines = (tmp_path / "orders.jsonl").read_text(encoding="utf-8").splitlines()
+    chosen = {o.number for o in made if (o.category or [])[: len(levels)] == levels}
+    assert 0 < len(chosen) < len(made)
+    write_import(other_cli, tmp_path / "only.jsonl",
+                 [line for line in lines if json.loads(line)["order"] in chosen])  # fmt: skip
+    flags = [part for level in levels for part in ("--category", level)]
+    for report in (("rates", "--period", "2026-03"), ("rates", "--period", "2026Q2"),
+                   ("explain", "--unit", UNITS[0], "--period", "2026-03")):  # fmt: skip
+        code, filtered, err = cli("report", *report, *flags, "--format", "json")
+        assert code == 0, err
+        code, alone, err = other_cli("report", *report, "--format", "json")
+        assert code == 0, err
+        assert json.loads(filtered) == json.loads(alone), report
+    code, everything, _ = cli("report", "rates", "--period", "2026-03", "--format", "json")
+    code, filtered, _ = cli("report", "rates", "--period", "2026-03", *flags, "--format", "json")
+    assert json.loads(everything) != json.loads(filtered)
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (("--category", "a", "--category", "b", "--category", "c", "--category", "d"),
+         "--category takes 1 to 3 levels, none of them empty"),
+        (("--category", ""), "--category takes 1 to 3 levels, none of them empty"),
+    ],
+)  # fmt: skip
+def test_a_bad_category_filter_is_one_line(cli: Cli, flags: tuple[str, ...], says: str) -> None:
+    for report in (("rates",), ("explain", "--unit", UNITS[0])):
+        code, out, err = cli("report", *report, "--period", "2026-03", *flags)
+        assert (code, out) == (1, "") and says in err and len(err.splitlines()) == 1, err

@@ -642,10 +642,10 @@ class ReadModel:
             found = connection.execute(query)
             return [(tuple(row[: len(keys)]), row[-2], row[-1]) for row in found]
 
-    def load(self, start: date, end: date) -> OrderColumns:
+    def load(self, start: date, end: date, category: Sequence[str] = ()) -> OrderColumns:
         """Orders that matter to a period: received by its end, and received in it or in the
         `LOOKBACK_DAYS` before it (a limit may fall in the period), closed or rated in it, or
-        still open."""
+        still open; only those whose category starts with the levels `category`, if given."""
         first, last = start.toordinal(), end.toordinal()
         query = (
             select(orders.c.number, orders.c.unit, orders.c.facts)
@@ -656,6 +656,7 @@ class ReadModel:
                 | (orders.c.closed_day == NONE)
                 | (orders.c.rated_day >= first)
             )
+            .where(*(orders.c[f"category{n}"] == level for n, level in enumerate(category, 1)))
         )
         with self.engine.connect() as connection:
             rows = self._fetch(connection, query)

@@ -40,6 +40,14 @@ RubricOption = Annotated[
     str,
     typer.Option(help="A shipped rubric's name (see `hotline rubrics`) or a .toml file."),
 ]
+CategoryOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Only the orders of this category (分类): its first level, then once more per "
+        "level below, as `order receive` takes it: --category 市场监管 --category 食品安全.",
+        show_default=False,
+    ),
+]
 WorkbookOption = Annotated[
     Path | None, typer.Option("--output", help="Also write the tables to this .xlsx workbook.")
 ]

@@ -11,6 +11,7 @@ import typer
 
 from hotline.cli.options import (
     AsOfOption,
+    CategoryOption,
     FromOption,
     GroupOption,
     PeriodOption,
@@ -45,12 +46,14 @@ def rates(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    category: CategoryOption = None,
     output: FormatOption = Format.TABLE,
 ) -> None:
     """Volume, first-contact, on-time, return, resolution and satisfaction per unit."""
     found = reports(ctx).rates(
-        period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
-    )
+        period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of),
+        category=category or (),
+    )  # fmt: skip
     rows: list[dict[str, Any]] = []
     for row in found.rows:
         shown: dict[str, Any] = {"name": row.name, "level": row.level, "group": row.group}
@@ -91,6 +94,7 @@ def explain(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    category: CategoryOption = None,
     output: FormatOption = Format.TABLE,
 ) -> None:
     """The orders behind a unit's numbers: late, not contacted in time, returned late,
@@ -99,9 +103,11 @@ def explain(
     if rubric is not None:
         if metric is not None:
             raise InvalidInput("give either --metric or --rubric, not both")
+        if category:
+            raise InvalidInput("--category is for the metrics' orders, not with --rubric")
         _explain_points(ctx, rubric, unit, chosen, as_of_moment(as_of), output)
         return
-    missed = reports(ctx).explain(chosen, unit, metric, as_of_moment(as_of))
+    missed = reports(ctx).explain(chosen, unit, metric, as_of_moment(as_of), category or ())
     rows = [
         {"metric": f.metric.key, "label": f.metric.label, "order": f.number, "reason": f.reason}
         for f in missed

@@ -9,6 +9,7 @@ the next report, with no rebuild.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -179,11 +180,13 @@ class Reports:
         unit: str | None = None,
         group: str | None = None,
         as_of: datetime | None = None,
+        category: Sequence[str] = (),
     ) -> Rates:
-        """Every metric per unit (all, a group's, or one), per group and system-wide."""
+        """Every metric per unit (all, a group's, or one), per group and system-wide; of the
+        orders of `category` (its first levels), if given."""
         registry = self.app.units
         chosen = chosen_units(registry, unit, group)
-        snapshot = self.snapshot(period, as_of)
+        snapshot = self.snapshot(period, as_of, category)
         facts, today = snapshot.facts, snapshot.today
         units = [u.name for u in registry.units]
         unit_index = {name: i for i, name in enumerate(units)}
@@ -220,10 +223,12 @@ class Reports:
         unit: str,
         metric: str | None = None,
         as_of: datetime | None = None,
+        category: Sequence[str] = (),
     ) -> list[MissedOrder]:
-        """The orders behind `unit`'s numbers: those that cost each metric, and why."""
+        """The orders behind `unit`'s numbers: those that cost each metric, and why; of
+        `category`'s orders, if given."""
         chosen = self.app.units.get(unit)
-        facts = self.snapshot(period, as_of).facts
+        facts = self.snapshot(period, as_of, category).facts
         selected = np.asarray([u == chosen.name for u in facts.orders.units], dtype=bool)
         metrics = [self.metric(metric)] if metric else self.metrics
         found = [
@@ -313,8 +318,15 @@ class Reports:
                 )  # fmt: skip
         return sorted(found, key=lambda d: (d.due, d.number, d.limit))
 
-    def snapshot(self, period: Period, as_of: datetime | None = None) -> Snapshot:
-        """The facts of `period`, from the read model caught up, or as of a recorded time."""
+    def snapshot(
+        self, period: Period, as_of: datetime | None = None, category: Sequence[str] = ()
+    ) -> Snapshot:
+        """The facts of `period`, from the read model caught up, or as of a recorded time;
+        only of the orders whose category starts with the levels `category`, if given."""
+        if len(category) > lengths.CATEGORY_LEVELS or not all(category):
+            raise InvalidInput(
+                f"--category takes 1 to {lengths.CATEGORY_LEVELS} levels, none of them empty"
+            )
         if as_of is None:
             readmodel, today = self.current(), now().date()
         else:
@@ -322,7 +334,7 @@ class Reports:
             readmodel = ReadModel("sqlite://")
             self.projection.replay_until(moment, readmodel)
             today = moment.date()
-        orders = readmodel.load(period.start, period.end)
+        orders = readmodel.load(period.start, period.end, category)
         limits = evaluate(orders.timelines, self.app.calendar(), self.app.rules, today)
         facts = Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
         return Snapshot(facts, today, readmodel)
