@@ -23,6 +23,7 @@ from hotline.cli import (
     finding,
     key,
     order,
+    order_export,
     orders,
     projections,
     report,
@@ -56,6 +57,7 @@ app.add_typer(finding.app, name="finding")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(key.app, name="key")
 app.add_typer(db.app, name="db")
+app.add_typer(order_export.app, name="export")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
 app.command("rubrics")(scores.list_rubrics)
