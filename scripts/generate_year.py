@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Generate a realistic assessment year of work orders as JSON Lines (DOMAIN §9).
+"""Generate a realistic assessment year of work orders as JSON Lines (DOMAIN §9), or as the
+platform's export of it (one row per order, .xlsx or GB18030 CSV).
 
 For tests, the demo and benchmarks::
 
     scripts/generate_year.py [--year 2019] [--orders 240409] [--seed 1] [--output FILE|-]
+                             [--format jsonl|xlsx|csv] [--facts]
 
 The assessment year Y runs Y-1-11-01 … Y-10-31 (Asia/Shanghai). The lines are every
 event of every order received in that year, sorted by `at` as a platform export taken
@@ -52,6 +54,19 @@ by volume average ~89.5, not 84.81, so every unit comes out a few points below i
 Everything else (kinds, channels, returns, contact and close days on the official
 working-day calendar, extensions, revisits, supervision) follows the rates in the
 brief of this script; see the constants below.
+
+Formats and facts
+-----------------
+`--format xlsx|csv` writes the same year as the platform's export (工单导出): the default
+layout's headers (`hotline.service.order_export.LAYOUT`) under two title rows, one row
+per order in the order received, a 合计 row at the bottom, and the mess of real exports
+(seeded): times as "2019-03-05 14:20", "2019/3/5 14:20:00", "2019年3月5日14时20分", Excel
+serial numbers or date cells; 是/否; full-width spaces around some units and summaries.
+A row keeps an order's first return and the latest of its other repeated events.
+`--facts` adds the `received` event's category (3 levels), district, street, address,
+entity and 统一社会信用代码 (with its GB 32100-2015 check character). They come from random
+sources of their own, so without `--facts` (and for every other field with it) the
+JSON Lines are byte for byte as before.
 """
 
 from __future__ import annotations
