@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from hotline.domain.aggregate import in_shanghai
+from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
 from hotline.domain.facts import StatusCode
-from hotline.domain.limits import LimitCheck, LimitName
+from hotline.domain.limits import LimitCheck, LimitName, check_limits
 from hotline.domain.order import (
     Closed,
     Extended,
@@ -129,11 +129,12 @@ class OrderExport:
         """One row of `HEADERS` cells per order selected, limits judged on `today`. With
         `reveal` (the reason), personal data is shown in full and each order so shown gets
         a `revealed` event first."""
-        for number in self.numbers(selection):
-            if reveal is not None:
-                self.app.reveal(number, reveal)
-            view = self.app.view(number, today)
-            yield order_row(view.order, view.checks, reveal is not None)
+        numbers = self.numbers(selection)
+        calendar, rules, today = self.app.calendar(), self.app.rules, today or now().date()
+        for number in numbers:
+            order = self.app.order(number) if reveal is None else self.app.reveal(number, reveal)
+            checks = check_limits(order, calendar, rules, today)
+            yield order_row(order, checks, reveal is not None)
 
 
 def order_row(order: Order, checks: Sequence[LimitCheck], reveal: bool) -> list[str]:
