@@ -96,7 +96,7 @@ try:
     from hotline.cli.table_file import write_csv, write_xlsx
     from hotline.domain.calendar import WorkingCalendar
     from hotline.domain.vocabulary import ClosingResult, ContactMethod, Kind, Rating
-    from hotline.service.order_export import LAYOUT
+    from hotline.service.order_export import LAYOUT, OTHER_RETURN, OUT_OF_JURISDICTION, yes_no
 except ModuleNotFoundError:  # a python without hotline: run again with the repo's .venv
     _VENV = Path(__file__).resolve().parents[1] / ".venv"
     if (_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != _VENV.resolve():
@@ -1072,7 +1072,7 @@ class PlatformTable:
         elif name == "extended":
             row.update({"延期申请时间": at, "延期至": event["until"], "延期原因": event["reason"]})
         elif name == "returned" and "退单时间" not in row:
-            kind = "非本单位管辖" if event["out_of_jurisdiction"] else "其他"
+            kind = OUT_OF_JURISDICTION if event["out_of_jurisdiction"] else OTHER_RETURN
             row.update({"退单时间": at, "退单类型": kind, "退单原因": event["reason"]})
         elif name == "return_rejected":
             row["二次退回时间"] = at
@@ -1117,10 +1117,6 @@ class PlatformTable:
         if style == "chinese":
             return f"{at.year}年{at.month}月{at.day}日{at.hour}时{at.minute:02d}分"
         return f"{at:%Y-%m-%d %H:%M}"
-
-
-def yes_no(value: bool) -> str:
-    return "是" if value else "否"
 
 
 def write_export(path: str, form: str, table: Iterable[Sequence[ExportCell]]) -> None:

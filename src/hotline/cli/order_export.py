@@ -62,8 +62,6 @@ def export_orders(
         )
     if reason is not None and not reveal:
         raise InvalidInput("--reason goes with --reveal; drop it, or add --reveal")
-    if unit and group:
-        raise InvalidInput("give either --unit or --group, not both")
     selection = OrderSelection(parse_period(period), unit, group, status)
     check_table_path(output)
     export = OrderExport(reports(ctx))
