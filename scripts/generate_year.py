@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Generate a realistic assessment year of work orders as JSON Lines (DOMAIN §9).
+"""Generate a realistic assessment year of work orders as JSON Lines (DOMAIN §9), or as the
+platform's export of it (one row per order, .xlsx or GB18030 CSV).
 
 For tests, the demo and benchmarks::
 
     scripts/generate_year.py [--year 2019] [--orders 240409] [--seed 1] [--output FILE|-]
+                             [--format jsonl|xlsx|csv] [--facts]
 
 The assessment year Y runs Y-1-11-01 … Y-10-31 (Asia/Shanghai). The lines are every
 event of every order received in that year, sorted by `at` as a platform export taken
@@ -52,6 +54,19 @@ by volume average ~89.5, not 84.81, so every unit comes out a few points below i
 Everything else (kinds, channels, returns, contact and close days on the official
 working-day calendar, extensions, revisits, supervision) follows the rates in the
 brief of this script; see the constants below.
+
+Formats and facts
+-----------------
+`--format xlsx|csv` writes the same year as the platform's export (工单导出): the default
+layout's headers (`hotline.service.order_export.LAYOUT`) under two title rows, one row
+per order in the order received, a 合计 row at the bottom, and the mess of real exports
+(seeded): times as "2019-03-05 14:20", "2019/3/5 14:20:00", "2019年3月5日14时20分", Excel
+serial numbers or date cells; 是/否; full-width spaces around some units and summaries.
+A row keeps an order's first return and the latest of its other repeated events.
+`--facts` adds the `received` event's category (3 levels), district, street, address,
+entity and 统一社会信用代码 (with its GB 32100-2015 check character). They come from random
+sources of their own, so without `--facts` (and for every other field with it) the
+JSON Lines are byte for byte as before.
 """
 
 from __future__ import annotations
@@ -66,7 +81,7 @@ import sys
 import time
 from array import array
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import accumulate
@@ -78,7 +93,10 @@ try:
     from hotline.adapters.official_calendar import official_schedules
     from hotline.adapters.rubric_files import rubrics_dir
     from hotline.adapters.unit_file import load_unit_registry
+    from hotline.cli.table_file import write_csv, write_xlsx
     from hotline.domain.calendar import WorkingCalendar
+    from hotline.domain.vocabulary import ClosingResult, ContactMethod, Kind, Rating
+    from hotline.service.order_export import LAYOUT, OTHER_RETURN, OUT_OF_JURISDICTION, yes_no
 except ModuleNotFoundError:  # a python without hotline: run again with the repo's .venv
     _VENV = Path(__file__).resolve().parents[1] / ".venv"
     if (_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != _VENV.resolve():
@@ -346,6 +364,105 @@ LEGAL_BASES = (
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗"
 STAFF = tuple(f"经办人{n:02d}" for n in range(1, 41))
 
+# --- the received event's facts (--facts) ----------------------------------------------
+
+# 一级/二级/三级分类, by kind: the platform's market-regulation categories.
+CATEGORIES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "complaint": (
+        ("消费维权", "预付式消费", "商家关门跑路"),
+        ("消费维权", "网络购物", "退换货纠纷"),
+        ("消费维权", "教育培训", "退费纠纷"),
+        ("消费维权", "美容美发", "诱导办卡"),
+        ("市场监管", "食品安全", "餐饮卫生"),
+        ("市场监管", "食品安全", "过期食品"),
+        ("市场监管", "产品质量", "家用电器"),
+    ),
+    "report": (
+        ("市场监管", "食品安全", "无证经营"),
+        ("市场监管", "广告监管", "虚假宣传"),
+        ("市场监管", "知识产权", "商标侵权"),
+        ("市场监管", "价格监管", "价格欺诈"),
+        ("市场监管", "特种设备", "电梯安全"),
+        ("市场监管", "计量监督", "加油机计量"),
+    ),
+    "consultation": (
+        ("企业登记", "企业开办", "一窗通"),
+        ("企业登记", "企业注销", "注销材料"),
+        ("企业登记", "年报公示", "信息公示"),
+        ("市场监管", "食品安全", "小餐饮备案"),
+        ("市场监管", "特种设备", "作业人员资格"),
+        ("药品监管", "药品", "说明书查询"),
+    ),
+}
+CATEGORIES["help"] = CATEGORIES["complaint"][:2] + CATEGORIES["consultation"][:1]
+CATEGORIES["suggestion"] = CATEGORIES["report"][:2] + CATEGORIES["consultation"][:1]
+CATEGORIES["revisit_review"] = CATEGORIES["complaint"]
+
+# Shanghai's 16 districts: each one's administrative division code (行政区划代码, the 3rd–8th
+# characters of an entity's 统一社会信用代码) and a few of its streets and towns (街镇).
+DISTRICTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "黄浦区": ("310101", ("南京东路街道", "外滩街道", "豫园街道", "打浦桥街道")),
+    "徐汇区": ("310104", ("徐家汇街道", "天平路街道", "田林街道", "漕河泾街道")),
+    "长宁区": ("310105", ("华阳路街道", "新华路街道", "天山路街道", "虹桥街道")),
+    "静安区": ("310106", ("静安寺街道", "南京西路街道", "江宁路街道", "彭浦新村街道")),
+    "普陀区": ("310107", ("长寿路街道", "曹杨新村街道", "真如镇街道", "长征镇")),
+    "虹口区": ("310109", ("四川北路街道", "欧阳路街道", "曲阳路街道", "江湾镇街道")),
+    "杨浦区": ("310110", ("五角场街道", "平凉路街道", "控江路街道", "新江湾城街道")),
+    "闵行区": ("310112", ("江川路街道", "古美路街道", "莘庄镇", "七宝镇", "梅陇镇")),
+    "宝山区": ("310113", ("友谊路街道", "吴淞街道", "大场镇", "顾村镇")),
+    "嘉定区": ("310114", ("新成路街道", "真新街道", "江桥镇", "南翔镇")),
+    "浦东新区": ("310115", ("陆家嘴街道", "潍坊新村街道", "花木街道", "张江镇", "川沙新镇")),
+    "金山区": ("310116", ("石化街道", "朱泾镇", "枫泾镇", "亭林镇")),
+    "松江区": ("310117", ("岳阳街道", "方松街道", "九亭镇", "泗泾镇")),
+    "青浦区": ("310118", ("夏阳街道", "盈浦街道", "赵巷镇", "徐泾镇")),
+    "奉贤区": ("310120", ("南桥镇", "奉浦街道", "西渡街道", "庄行镇")),
+    "崇明区": ("310151", ("城桥镇", "堡镇", "陈家镇", "长兴镇")),
+}
+ROADS = (
+    "沪闵路",
+    "漕宝路",
+    "虹梅路",
+    "中山北路",
+    "长宁路",
+    "延安西路",
+    "共和新路",
+    "四平路",
+    "浦东大道",
+    "张杨路",
+    "南京西路",
+    "淮海中路",
+    "曹安公路",
+    "松卫北路",
+)
+TRADE_NAMES = (
+    "鑫源",
+    "佳禾",
+    "恒泰",
+    "宏达",
+    "锦程",
+    "华联",
+    "众益",
+    "百味",
+    "美佳",
+    "优品",
+    "金桥",
+    "新悦",
+    "君越",
+    "汇丰源",
+    "乐享",
+)
+TRADES = ("餐饮管理", "商贸", "教育培训", "美容美发", "电器", "食品", "网络科技", "健身服务")
+SHOPS = ("小吃店", "便利店", "水果店", "理发店", "五金店")
+P_ENTITY = {"complaint": 0.85, "report": 0.90}  # other kinds: 0.10
+P_ENTITY_CODE = 0.75
+P_ADDRESS = 0.45
+P_SHOP = 0.20  # 个体工商户 rather than a company
+# GB 32100-2015: the 31 characters of a 统一社会信用代码 (no I, O, Z, S, V) and the weights
+# of its check character; GB 11714: the weights of the organisation code's check digit.
+CREDIT_CODE_CHARACTERS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ORGANISATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
 # --- helpers ---------------------------------------------------------------------------
 
 
@@ -433,6 +550,29 @@ def rating_matrix(
         counts[u][under] += 1
 
 
+def credit_code_check(first_17: str) -> str:
+    """The 18th character of a 统一社会信用代码 (GB 32100-2015): 31 − (Σ value × weight)
+    mod 31, 31 written as 0."""
+    total = sum(
+        CREDIT_CODE_CHARACTERS.index(ch) * weight
+        for ch, weight in zip(first_17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_CHARACTERS[(31 - total % 31) % 31]
+
+
+def credit_code(rng: random.Random, kind: str, division: str) -> str:
+    """A valid 统一社会信用代码: 9 (市场监管 registered) and 1 (企业) or 2 (个体工商户), the
+    district's division code, an organisation code with its GB 11714 check digit, and the
+    check character."""
+    body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
+    total = sum(CREDIT_CODE_CHARACTERS.index(ch) * w
+                for ch, w in zip(body, ORGANISATION_CODE_WEIGHTS, strict=True))  # fmt: skip
+    digit = 11 - total % 11
+    check = {10: "X", 11: "0"}.get(digit, str(digit))
+    first = f"9{kind}{division}{body}{check}"
+    return first + credit_code_check(first)
+
+
 def pick(rng: random.Random, values: Sequence[Any], cum_weights: Sequence[float]) -> Any:
     """One of `values`, weighted by cumulative weights."""
     return rng.choices(values, cum_weights=cum_weights)[0]
@@ -467,10 +607,12 @@ class Counts:
 class YearGenerator:
     """Generates one assessment year, day by day, future events kept in a heap."""
 
-    def __init__(self, year: int, orders: int, seed: int) -> None:
+    def __init__(self, year: int, orders: int, seed: int, facts: bool = False) -> None:
         self.year = year
         self.total_orders = orders
         self.rng = random.Random(seed)
+        self.facts = facts
+        self.facts_rng = random.Random(f"facts-{seed}")
         self.start = date(year - 1, 11, 1)
         self.days = (date(year, 10, 31) - self.start).days + 1
         self.cutoff = self.days * 86400  # seconds from the start: 1 November of `year`, 00:00
@@ -691,6 +833,34 @@ class YearGenerator:
                 return self.rng.randint(low, high)
             day += 1
 
+    def received_facts(self, unit: str, kind: str) -> dict[str, Any]:
+        """The `received` event's facts (--facts): category, where, and whom it is about.
+        Drawn from a random source of their own, so the other fields stay as without them."""
+        rng = self.facts_rng
+        district = next((d for d in DISTRICTS if unit.startswith(d)), None)
+        district = district or rng.choice(list(DISTRICTS))
+        division, streets = DISTRICTS[district]
+        facts: dict[str, Any] = {
+            "category": list(rng.choice(CATEGORIES[kind])),
+            "district": district,
+            "street": rng.choice(streets),
+        }
+        if rng.random() < P_ADDRESS:
+            facts["address"] = (
+                f"{rng.choice(ROADS)}{rng.randint(1, 2999)}弄{rng.randint(1, 120)}号"
+                f"{rng.randint(1, 30)}{rng.randint(1, 4):02d}室"
+            )
+        if rng.random() < P_ENTITY.get(kind, 0.10):
+            shop = rng.random() < P_SHOP
+            name = rng.choice(TRADE_NAMES)
+            facts["entity"] = (
+                f"{district}{name}{rng.choice(SHOPS)}" if shop
+                else f"上海{name}{rng.choice(TRADES)}有限公司"
+            )  # fmt: skip
+            if rng.random() < P_ENTITY_CODE:
+                facts["entity_code"] = credit_code(rng, "2" if shop else "1", division)
+        return facts
+
     def order(self, index: int, received_at: int) -> None:
         """Generate every event of order `index` received at `received_at`."""
         rng = self.rng
@@ -708,6 +878,8 @@ class YearGenerator:
         if rnd() < P_CITIZEN_DATA:
             received["citizen_name"] = rng.choice(SURNAMES) + rng.choice(("先生", "女士"))
             received["citizen_phone"] = f"1380000{rng.randrange(10000):04d}"
+        if self.facts:
+            received.update(self.received_facts(plan.name, kind))
         self.emit(number, "received", received_at, received)
         plan.recent.append(number)
         if plan.received in plan.rating_slots:
@@ -823,7 +995,7 @@ class YearGenerator:
 
     # the year ---------------------------------------------------------------------------
 
-    def run(self, out: TextIO) -> Counts:
+    def run(self, out: TextIO | PlatformTable) -> Counts:
         """Write the year's events to `out`, sorted by `at`."""
         rng = self.rng
         index = 0
@@ -848,6 +1020,118 @@ class YearGenerator:
         return self.counts
 
 
+# --- the platform's export (--format xlsx|csv) ----------------------------------------
+
+EXPORT_TITLE = "上海市12345市民服务热线工单导出"
+KIND_LABELS = {kind.value: kind.label for kind in Kind}
+RESULT_LABELS = {result.value: result.label for result in ClosingResult}
+RATING_LABELS = {rating.value: rating.label for rating in Rating}
+METHOD_LABELS = {method.value: method.label for method in ContactMethod}
+FULL_WIDTH_SPACE = "\u3000"
+# How a time is written in a cell, as exports merged from several systems write them.
+TIME_STYLES = ("text", "cell", "serial", "slashes", "chinese")
+TIME_STYLE_WEIGHTS = tuple(accumulate((70, 10, 8, 6, 6)))
+EXCEL_EPOCH = datetime(1899, 12, 30)
+P_PADDED = 0.05  # a unit or a summary with full-width spaces around it
+ExportCell = str | int | float | datetime | None
+
+
+class PlatformTable:
+    """The year as the platform's export: one row per order in the default layout, folded
+    from the generator's JSON Lines as they are written (`write`), in the order received."""
+
+    def __init__(self, seed: int, cells_as_dates: bool) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.rng = random.Random(f"export-{seed}")
+        self.cells_as_dates = cells_as_dates
+        """Whether a time may be a date cell (a workbook), not only text or a number."""
+
+    def write(self, text: str) -> None:
+        for line in text.splitlines():
+            self.take(json.loads(line))
+
+    def take(self, event: dict[str, Any]) -> None:
+        at = datetime.fromisoformat(event["at"]).replace(tzinfo=None)
+        name = event["event"]
+        if name == "received":
+            category = event.get("category", [])
+            self.rows[event["order"]] = {
+                "工单编号": event["order"], "派单时间": at, "承办单位": event["unit"],
+                "渠道": event["channel"], "工单类型": KIND_LABELS[event["kind"]],
+                **dict(zip(("一级分类", "二级分类", "三级分类"), category, strict=False)),
+                "诉求内容": event.get("summary"), "诉求人": event.get("citizen_name"),
+                "来电号码": event.get("citizen_phone"), "地址": event.get("address"),
+                "区": event.get("district"), "街道": event.get("street"),
+                "被投诉对象": event.get("entity"), "统一社会信用代码": event.get("entity_code"),
+                "关联工单号": event.get("repeat_of"),
+            }  # fmt: skip
+            return
+        row = self.rows[event["order"]]
+        if name == "first_contact":
+            row.update({"先行联系时间": at, "联系方式": METHOD_LABELS[event["method"]]})
+        elif name == "extended":
+            row.update({"延期申请时间": at, "延期至": event["until"], "延期原因": event["reason"]})
+        elif name == "returned" and "退单时间" not in row:
+            kind = OUT_OF_JURISDICTION if event["out_of_jurisdiction"] else OTHER_RETURN
+            row.update({"退单时间": at, "退单类型": kind, "退单原因": event["reason"]})
+        elif name == "return_rejected":
+            row["二次退回时间"] = at
+        elif name == "closed":
+            row.update({"办结时间": at, "办理结果": RESULT_LABELS[event["result"]],
+                        "是否告知": yes_no(event["citizen_informed"])})  # fmt: skip
+        elif name == "revisited":
+            row.update({"回访时间": at, "回访是否联系上": yes_no(event["contacted"]),
+                        "回访是否一致": yes_no(event.get("consistent", True))})  # fmt: skip
+        elif name == "rated":
+            row.update({"满意度": RATING_LABELS[event["rating"]],
+                        "是否纳入测评": yes_no(not event.get("excluded", False))})  # fmt: skip
+        elif name == "supervised":
+            row.update({"督办时间": at, "督办有责": yes_no(event["at_fault"])})
+
+    def table(self, year: int) -> Iterator[Sequence[ExportCell]]:
+        """Title rows, the header, a row per order (with the mess of real exports: times
+        written five ways, full-width spaces), and a 合计 row."""
+        yield [EXPORT_TITLE]
+        yield [f"考核年度：{year}年度    导出时间：{year}-11-01 08:30"]
+        yield list(LAYOUT)
+        for row in self.rows.values():
+            yield [self.cell(heading, row.get(heading)) for heading in LAYOUT]
+        yield ["合计", f"{len(self.rows)}件"]
+
+    def cell(self, heading: str, value: Any) -> ExportCell:
+        rng = self.rng
+        if isinstance(value, datetime):
+            return self.moment(value)
+        if heading in ("承办单位", "诉求内容") and value and rng.random() < P_PADDED:
+            return f"{FULL_WIDTH_SPACE}{value}{FULL_WIDTH_SPACE}"
+        return value  # type: ignore[no-any-return]
+
+    def moment(self, at: datetime) -> ExportCell:
+        style = pick(self.rng, TIME_STYLES, TIME_STYLE_WEIGHTS)
+        if style == "cell" and self.cells_as_dates:
+            return at
+        if style in ("cell", "serial"):
+            return round((at - EXCEL_EPOCH) / timedelta(days=1), 6)
+        if style == "slashes":
+            return f"{at.year}/{at.month}/{at.day} {at:%H:%M:%S}"
+        if style == "chinese":
+            return f"{at.year}年{at.month}月{at.day}日{at.hour}时{at.minute:02d}分"
+        return f"{at:%Y-%m-%d %H:%M}"
+
+
+def write_export(path: str, form: str, table: Iterable[Sequence[ExportCell]]) -> None:
+    """The export to `path` (or stdout, for CSV) as .xlsx or GB18030 CSV."""
+    if path == "-":
+        write_csv(sys.stdout.buffer, table)
+        sys.stdout.buffer.flush()
+        return
+    with Path(path).open("wb") as file:
+        if form == "xlsx":
+            write_xlsx(file, "工单", table)
+        else:
+            write_csv(file, table)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Generate an assessment year of hotline work-order events as JSON Lines.",
@@ -858,18 +1142,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--output", default="-", help="output file, or - for stdout (default)")
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "xlsx", "csv"),
+        default="jsonl",
+        help="jsonl: the events (default); xlsx or csv (GB18030): the platform's export, one "
+        "row per order",
+    )
+    parser.add_argument(
+        "--facts",
+        action="store_true",
+        help="give every order its category, district, street and perhaps an address and the "
+        "entity complained of, with its 统一社会信用代码",
+    )
     args = parser.parse_args(argv)
+    if args.format == "xlsx" and args.output == "-":
+        parser.error("--format xlsx needs --output FILE (a workbook is not text)")
     if args.orders < 1:
         parser.error("--orders must be at least 1")
     if not 2001 <= args.year <= 2099:
         parser.error("--year must be within the working-day calendar (2001–2099)")
 
     started = time.perf_counter()
-    generator = YearGenerator(args.year, args.orders, args.seed)
+    generator = YearGenerator(args.year, args.orders, args.seed, args.facts)
     for warning in generator.warnings:
         print(f"generate_year: warning: {warning}", file=sys.stderr)
     try:
-        if args.output == "-":
+        if args.format != "jsonl":
+            table = PlatformTable(args.seed, cells_as_dates=args.format == "xlsx")
+            counts = generator.run(table)
+            write_export(args.output, args.format, table.table(args.year))
+        elif args.output == "-":
             sys.stdout.reconfigure(encoding="utf-8", newline="\n")  # type: ignore[union-attr]
             counts = generator.run(sys.stdout)
             sys.stdout.flush()

@@ -26,6 +26,7 @@ from hotline.cli import (
     key,
     kpi,
     order,
+    order_export,
     orders,
     projections,
     report,
@@ -69,6 +70,7 @@ app.add_typer(finding.app, name="finding")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(key.app, name="key")
 app.add_typer(db.app, name="db")
+app.add_typer(order_export.app, name="export")
 app.command("import")(bulk.import_file)
 app.command("units")(units.list_units)
 app.command("rubrics")(rubrics.list_rubrics)
