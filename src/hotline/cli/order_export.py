@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.report import reports
+from hotline.cli.options import reports
 from hotline.cli.table_file import check_table_path, write_table
 from hotline.domain.aggregate import now
 from hotline.domain.errors import InvalidInput
