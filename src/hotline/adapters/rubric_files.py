@@ -18,7 +18,7 @@ RUBRICS_ENV = "HOTLINE_RUBRICS"
 PROJECTIONS_ENV = "HOTLINE_PROJECTIONS"
 
 
-def _shipped(name: str) -> Path:
+def shipped(name: str) -> Path:
     """The copy installed with the package, else the source tree's."""
     installed = Path(__file__).resolve().parents[1] / name
     return installed if installed.is_dir() else Path(__file__).resolve().parents[3] / name
@@ -26,12 +26,12 @@ def _shipped(name: str) -> Path:
 
 def rubrics_dir() -> Path:
     """`$HOTLINE_RUBRICS`, else the rubrics shipped with hotline."""
-    return Path(os.environ.get(RUBRICS_ENV) or _shipped("rubrics"))
+    return Path(os.environ.get(RUBRICS_ENV) or shipped("rubrics"))
 
 
 def projections_dir() -> Path:
     """`$HOTLINE_PROJECTIONS`, else the metric definitions shipped with hotline."""
-    return Path(os.environ.get(PROJECTIONS_ENV) or _shipped("projections"))
+    return Path(os.environ.get(PROJECTIONS_ENV) or shipped("projections"))
 
 
 def load_time_limit_rules(path: Path) -> TimeLimitRules:

@@ -19,6 +19,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from itertools import islice
 from typing import Any, BinaryIO
 
@@ -35,6 +36,7 @@ from hotline.domain.errors import (
     OrderNotFound,
     UnknownUnit,
 )
+from hotline.domain.mapping import BOOKKEEPING_FIELDS, EVENT_FIELDS
 from hotline.domain.order import ORDER_COMMANDS, ORDER_EVENTS, ORDER_NUMBER, Order, order_id
 from hotline.service.application import ConcurrentChange, HotlineApplication
 
@@ -43,20 +45,9 @@ MAX_LINE_BYTES = 1 << 20
 """The longest line (one event, its newline included) an import reads: 1 MiB, fifty times a
 line with the longest summary. A longer one stops the import before it is read whole (a file
 of one endless line, such as /dev/zero, used to fill the memory)."""
-RESERVED_FIELDS = {
-    "number",
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "actor",
-    "chain",
-    "role",
-}
+RESERVED_FIELDS = BOOKKEEPING_FIELDS
 """Fields an event gets from hotline itself (the order number comes from "order")."""
-LINE_FIELDS = {
-    name: event.model_fields.keys() - RESERVED_FIELDS - {"at"}
-    for name, event in ORDER_EVENTS.items()
-}
+LINE_FIELDS = {name: fields - {"at"} for name, fields in EVENT_FIELDS.items()}
 """The fields a line of each event may give besides "order", "event" and "at"."""
 CACHE_WINDOW = timedelta(days=30)
 """Orders kept in memory between batches: those with an event in the last 30 days of the
@@ -90,10 +81,12 @@ class LineProblem:
     line: int
     order: str | None
     message: str
+    where: str = "line"
+    """"row" for an export's row."""
 
     def __str__(self) -> str:
         which = f" order {self.order}:" if self.order else ""
-        return f"line {self.line}:{which} {self.message}"
+        return f"{self.where} {self.line}:{which} {self.message}"
 
 
 @dataclass(frozen=True)
@@ -116,7 +109,7 @@ class Conflict:
 def _shown(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    return repr(value)
+    return repr(value.value if isinstance(value, Enum) else value)
 
 
 @dataclass
@@ -281,7 +274,8 @@ class Importer:
         newest: datetime | None = None
         for entry in batch:
             if entry.problem is not None:
-                problem = LineProblem(entry.number, entry.order, entry.problem)
+                where = "line" if entry.columns is None else "row"
+                problem = LineProblem(entry.number, entry.order, entry.problem, where)
                 outcome.reject(entry.order, problem, changed)
                 if entry.columns is not None:
                     outcome.rows_rejected["bad cell"] += 1
@@ -368,7 +362,8 @@ class Importer:
             changed[number] = order
             outcome.rows_imported += 1
         except HotlineError as error:
-            outcome.reject(number, LineProblem(entry.number, number, str(error)), changed)
+            problem = LineProblem(entry.number, number, str(error), "row")
+            outcome.reject(number, problem, changed)
             outcome.rows_rejected[REJECTION_REASONS.get(type(error), "order rule")] += 1
 
     def _differences(
@@ -387,7 +382,8 @@ class Importer:
             ).payload()  # fmt: skip
         except ValueError as error:
             raise InvalidInput(f"{record.event}: {error}") from None
-        old = stored.payload()
+        old = {**stored.payload(), "at": stored.at}
+        exported["at"] = record.at
         return [
             Conflict(record.number, record.order, columns.get((record.event, key), key),
                      old.get(key), exported[key])
