@@ -452,3 +452,27 @@ def test_the_header_is_found_below_title_rows_by_its_synonyms() -> None:
         InvalidInput, match="no header row in its first 30 rows: none names the order number"
     ):
         find_layout(iter([["诉求内容", "派单时间"]]), mapping, "f")
+
+
+def test_an_offices_own_mapping_names_its_units_and_headers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
+) -> None:
+    shipped = mapping_path("default").read_text(encoding="utf-8")
+    mine = tmp_path / "my-office.toml"
+    mine.write_text(
+        shipped.replace("[units]\n", '[units]\n"闵行所" = "闵行区市场监管局"\n', 1).replace(
+            'headers = ["督办时间"]', 'headers = ["督办时间", "催办时间"]', 1
+        ),
+        encoding="utf-8",
+    )
+    rows = table([{**ORDERS[4], "承办单位": "闵行所"}])
+    rows[2] = [{"督办时间": "催办时间"}.get(h, h) for h in rows[2]]
+    export = write_csv(tmp_path / "mine.csv", rows, "utf-8")
+    store = stores()
+    assert run(capsys, store, "import", str(export))[0] == 1  # the default knows neither
+    code, out, err = run(capsys, store, "import", "--mapping", str(mine), str(export))
+    assert (code, err) == (0, ""), err
+    assert "1 rows imported" in out
+    events = shown(capsys, store, "2019-000005")["events"]
+    assert events[0]["unit"] == MINHANG
+    assert [e["event"] for e in events] == ["received", "supervised"]

@@ -47,7 +47,12 @@ class Layout:
     """The file's headers no column of the mapping knows."""
 
     def column_of(self, target: str) -> str:
-        return next(header for _, header, c in self.columns if target in c.to)
+        """The file's header of the column giving `target`, else the mapping's name for it."""
+        for _, header, column in self.columns:
+            if target in column.to:
+                return header
+        return next((f"{c.headers[0]} (not in the file)" for c in self.mapping.column
+                     if target in c.to), target)  # fmt: skip
 
 
 def match_header(cells: list[Cell], mapping: Mapping) -> Layout | None:
