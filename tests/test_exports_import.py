@@ -432,6 +432,13 @@ def test_times_read_in_every_form_the_platforms_write() -> None:
     assert mapping.read(column, "received.at", None) is None
     with pytest.raises(InvalidInput, match="'2019-13-05 14:20' is not a time"):
         mapping.read(column, "received.at", "2019-13-05 14:20")
+    with pytest.raises(InvalidInput, match="'=NOW\\(\\)' is not a time"):
+        mapping.read(column, "received.at", "=NOW()")
+    summary = next(c for c in mapping.column if "received.summary" in c.to)
+    assert (
+        mapping.read(summary, "received.summary", f"\u3000{FORMULA}\u3000买\u3000到 ")
+        == f"{FORMULA}\u3000买\u3000到"
+    )
     utc = Mapping.model_validate({**mapping.model_dump(), "time_zone": "UTC"})
     assert utc.read(column, "received.at", "2019-03-05 06:20") == expected
 

@@ -39,15 +39,15 @@ Cell = str | int | float | bool | datetime | date | None
 
 
 def cell_text(cell: Cell) -> str:
-    """A cell as trimmed text ("" when blank); whole numbers without ".0", full-width spaces
-    trimmed like others."""
+    """A cell as trimmed text ("" when blank; full-width spaces trimmed like others), whole
+    numbers without ".0"; text that looks like a formula (=HYPERLINK(…)) stays text."""
     if cell is None:
         return ""
     if isinstance(cell, bool):
         return "是" if cell else "否"
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
-    return str(cell).replace("\u3000", " ").strip()
+    return str(cell).strip()
 
 
 class Column(BaseModel):
@@ -147,8 +147,6 @@ class Mapping(BaseModel):
 
     def read(self, column: Column, target: str, cell: Cell) -> Any:
         """The cell's value for `target`, None when blank; InvalidInput saying why not."""
-        if isinstance(cell, str) and cell.lstrip().startswith("="):
-            return cell.strip()  # formula-looking text stays text, never evaluated
         text = cell_text(cell)
         if text == "":
             return None
