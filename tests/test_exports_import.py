@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import datetime
@@ -407,7 +408,15 @@ def test_the_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:
     text = write_csv(tmp_path / "really-text.xlsx", rows, "utf-8")
     events = tmp_path / "events.txt"
     events.write_text(jsonl(ORDERS[:1]), encoding="utf-8")
-    assert [file_format(p) for p in (workbook, text, events)] == ["xlsx", "csv", "jsonl"]
+    named = write_csv(tmp_path / "events.jsonl", rows, "utf-8")  # its lines are bad lines
+    assert [file_format(p) for p in (workbook, text, events, named)] == [
+        "xlsx",
+        "csv",
+        "jsonl",
+        "jsonl",
+    ]
+    os.mkfifo(tmp_path / "pipe")
+    assert file_format(tmp_path / "pipe") == "jsonl"  # not opened: a pipe is read once
     assert list(read_rows(workbook, "xlsx"))[2][:2] == ["工单编号", "派单时间"]
     assert list(read_rows(text, "csv"))[3][0] == "2019-000001"
 

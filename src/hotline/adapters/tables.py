@@ -31,14 +31,23 @@ DELIMITERS = (",", "\t", ";")
 csv.field_size_limit(1 << 20)  # a cell as long as the longest summary, and more
 
 
+JSON_LINES_NAMES = (".jsonl", ".ndjson", ".json")
+
+
 def file_format(path: Path) -> Format:
-    """The file's format from its first bytes: a workbook by its magic number, JSON Lines
-    when the first line that is not blank is a JSON object, else delimited text."""
+    """The file's format from its first bytes: a workbook by its magic number; JSON Lines
+    when the first line that is not blank is a JSON object or the text file is named so
+    (its bad lines are then reported as such), else delimited text. A pipe or a device
+    (/dev/stdin), which can be read only once, is JSON Lines."""
+    if not path.is_file():
+        return "jsonl"
     head = _sample(path)
     if head.startswith(ZIP_MAGIC):
         return "xlsx"
     if head.startswith(OLE2_MAGIC):
         return "xls"
+    if path.suffix.lower() in JSON_LINES_NAMES:
+        return "jsonl"
     first = next((line for line in head.removeprefix(codecs.BOM_UTF8).splitlines()
                   if line.strip()), b"")  # fmt: skip
     return "jsonl" if not first or first.lstrip().startswith(b"{") else "csv"
