@@ -202,7 +202,7 @@ class Importer:
     """Imports order events into `app`'s store; `dry_run` reads and checks without saving."""
 
     def __init__(
-        self, app: HotlineApplication, batch_lines: int = BATCH_LINES, dry_run: bool = False
+        self, app: HotlineApplication, batch_lines: int = BATCH_LINES, *, dry_run: bool = False
     ) -> None:
         self.app = app
         self.batch_lines = batch_lines
