@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -51,22 +52,20 @@ def import_file(
     format found from the content; loading it twice changes nothing."""  # fmt: skip
     form = file_format(file)
     layout: Layout | None = None
-    if form == "jsonl":
-        try:
-            size = file.stat().st_size
-            handle = file.open("rb")
-        except OSError as error:
-            raise DataFileError(f"{file}: cannot read it: {error.strerror}") from None
-        entries = json_entries(read_lines(handle))
-    else:
-        size = 0
-        layout, entries = open_export(file, form, load_mapping(mapping_path(mapping)))
-    if layout is not None and check:
-        _show_layout(file, form, mapping, layout)
-    importer = Importer(application(ctx), dry_run=check)
-    result = _run(importer, entries, size)
-    if form == "jsonl":
-        handle.close()
+    with ExitStack() as opened:
+        if form == "jsonl":
+            try:
+                size = file.stat().st_size
+                handle = opened.enter_context(file.open("rb"))
+            except OSError as error:
+                raise DataFileError(f"{file}: cannot read it: {error.strerror}") from None
+            entries = json_entries(read_lines(handle))
+        else:
+            size = 0  # rows, not bytes: no progress bar
+            layout, entries = open_export(file, form, load_mapping(mapping_path(mapping)))
+        if layout is not None and check:
+            _show_layout(file, form, mapping, layout)
+        result = _run(Importer(application(ctx), dry_run=check), entries, size)
     _report(file, result, layout, check)
 
 
