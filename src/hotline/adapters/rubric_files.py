@@ -15,7 +15,7 @@ from hotline.domain.rubric import KINDS, GroupSpec, Rubric, WeightedRubric, metr
 from hotline.domain.units import UnitRegistry
 
 
-def _shipped(name: str) -> Path:
+def shipped(name: str) -> Path:
     """The copy installed with the package, else the source tree's."""
     installed = Path(__file__).resolve().parents[1] / name
     return installed if installed.is_dir() else Path(__file__).resolve().parents[3] / name
@@ -23,12 +23,12 @@ def _shipped(name: str) -> Path:
 
 def rubrics_dir() -> Path:
     """The rubrics shipped with hotline (the default of `--rubrics`)."""
-    return _shipped("rubrics")
+    return shipped("rubrics")
 
 
 def projections_dir() -> Path:
     """The metric definitions shipped with hotline (the default of `--projections`)."""
-    return _shipped("projections")
+    return shipped("projections")
 
 
 def load_time_limit_rules(path: Path) -> TimeLimitRules:

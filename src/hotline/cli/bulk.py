@@ -1,8 +1,11 @@
-"""`hotline import FILE.jsonl`: load a platform export or a generated year."""
+"""`hotline import FILE`: load JSON Lines of events or a platform export (.xlsx, .xls,
+CSV) through a mapping; `hotline mappings` lists the mappings."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -10,47 +13,122 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from hotline.adapters.mapping_files import (
+    DEFAULT_MAPPING,
+    load_mapping,
+    mapping_path,
+    mappings_dir,
+    shipped_mappings,
+)
+from hotline.adapters.tables import file_format
 from hotline.cli.context import application
 from hotline.cli.output import printable
 from hotline.domain.errors import DataFileError
-from hotline.service.importer import Importer, read_lines
+from hotline.service.exports import Layout, open_export
+from hotline.service.importer import Entry, Importer, ImportResult, json_entries, read_lines
 
 MAX_PROBLEMS_SHOWN = 20
 
 
 def import_file(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="JSON Lines, one event a line (docs/import.md).")],
+    file: Annotated[
+        Path, typer.Argument(help="JSON Lines, one event a line, or an export (docs/import.md).")
+    ],
+    mapping: Annotated[
+        str,
+        typer.Option(
+            help="An export's mapping: a shipped one's name (`hotline mappings`) or a .toml file."
+        ),
+    ] = DEFAULT_MAPPING,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Show what would be imported and its problems; write nothing."
+        ),
+    ] = False,
 ) -> None:
-    """Import order events from a JSON Lines file; loading it twice changes nothing."""
-    try:
-        size = file.stat().st_size
-        handle = file.open("rb")
-    except OSError as error:
-        raise DataFileError(f"{file}: cannot read it: {error.strerror}") from None
-    importer = Importer(application(ctx))
+    """Import order events from JSON Lines or a platform export (.xlsx, .xls, CSV), the
+    format found from the content; loading it twice changes nothing."""  # fmt: skip
+    form = file_format(file)
+    layout: Layout | None = None
+    with ExitStack() as opened:
+        if form == "jsonl":
+            try:
+                size = file.stat().st_size
+                handle = opened.enter_context(file.open("rb"))
+            except OSError as error:
+                raise DataFileError(f"{file}: cannot read it: {error.strerror}") from None
+            entries = json_entries(read_lines(handle))
+        else:
+            size = 0  # rows, not bytes: no progress bar
+            layout, entries = open_export(file, form, load_mapping(mapping_path(mapping)))
+        if layout is not None and check:
+            _show_layout(file, form, mapping, layout)
+        result = _run(Importer(application(ctx), dry_run=check), entries, size)
+    _report(file, result, layout, check)
+
+
+def _run(importer: Importer, entries: Iterable[Entry], size: int) -> ImportResult:
     err = Console(stderr=True, highlight=False)
-    with handle, Progress(
+    with Progress(
         TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
+        console=err, transient=True, disable=not err.is_terminal or not size,
     ) as bar:  # fmt: skip
         task = bar.add_task("import", total=size)
-        result = importer.run(read_lines(handle), lambda done: bar.update(task, completed=done))
-    for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
-        print("hotline:", *printable(f"{file}: {problem}").split(), file=sys.stderr)  # one line
-    if len(result.problems) > MAX_PROBLEMS_SHOWN:
-        more = len(result.problems) - MAX_PROBLEMS_SHOWN
-        print(f"hotline: … and {more} more bad lines", file=sys.stderr)
+        return importer.run_entries(entries, lambda done: bar.update(task, completed=done))
+
+
+def _show_layout(file: Path, form: str, mapping: str, layout: Layout) -> None:
     typer.echo(
-        f"{printable(str(file))}: {result.lines} lines, {result.written} events written, "
-        f"{result.already_present} already present"
-        + (
-            f"; {len(result.problems)} bad lines, {result.rejected_orders} orders rejected "
-            f"({result.not_written} of their events not written): fix the lines above and "
-            "import the file again"
-            if result.problems
-            else ""
-        )
+        f"{printable(str(file))}: {form}, mapping {mapping}, header on row {layout.header_row}"
     )
-    if result.problems:
+    for _, header, column in layout.columns:
+        typer.echo(f"  {printable(header)} → {', '.join(column.to)}")
+    unmapped = ", ".join(printable(h) for h in layout.unmapped) or "none"
+    typer.echo(f"  not mapped: {unmapped}")
+
+
+def _report(file: Path, result: ImportResult, layout: Layout | None, check: bool) -> None:
+    said = [*map(str, result.problems), *map(str, result.conflicts)]
+    for line in said[:MAX_PROBLEMS_SHOWN]:
+        print("hotline:", *printable(f"{file}: {line}").split(), file=sys.stderr)  # one line
+    if len(said) > MAX_PROBLEMS_SHOWN:
+        more = len(said) - MAX_PROBLEMS_SHOWN
+        what = "problems" if layout is not None else "bad lines"
+        print(f"hotline: … and {more} more {what}", file=sys.stderr)
+    written = "events would be written" if check else "events written"
+    if layout is None:
+        typer.echo(
+            f"{printable(str(file))}: {result.lines} lines, {result.written} {written}, "
+            f"{result.already_present} already present"
+            + (
+                f"; {len(result.problems)} bad lines, {result.rejected_orders} orders rejected "
+                f"({result.not_written} of their events not written): fix the lines above and "
+                "import the file again"
+                if result.problems
+                else ""
+            )
+        )
+    else:
+        rejected = sum(result.rows_rejected.values())
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(result.rows_rejected.items()))
+        typer.echo(
+            f"{printable(str(file))}: {result.rows_imported} rows imported, "
+            f"{result.rows_unchanged} unchanged, {result.rows_conflicting} conflicting, "
+            f"{rejected} rejected" + (f" ({reasons})" if reasons else "")
+            + f"; {result.written} {written}, {result.already_present} already present"
+        )  # fmt: skip
+    if said:
         raise typer.Exit(1)
+
+
+def list_mappings() -> None:
+    """The shipped export mappings: name, file, columns known, what it is for."""
+    for path in shipped_mappings():
+        mapping = load_mapping(path)
+        headers = sum(len(column.headers) for column in mapping.column)
+        typer.echo(
+            f"{path.stem}\t{path.relative_to(mappings_dir().parent.parent)}\t"
+            f"{len(mapping.column)} columns ({headers} header names)\t{mapping.description}"
+        )

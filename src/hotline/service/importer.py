@@ -1,7 +1,8 @@
-"""Bulk import of order events from JSON Lines (DOMAIN §9).
+"""Bulk import of order events, from JSON Lines or a platform export (DOMAIN §9).
 
-The file is streamed in batches; each batch's events go through the order
-aggregate (so every order rule applies) and are saved in one transaction.
+A source yields entries: a JSON line's one event, or an export row's events of one order
+(service/exports.py). The entries are streamed in batches; each batch's events go through
+the order aggregate (so every order rule applies) and are saved in one transaction.
 An event already in the store (same order, event, time and fields) is skipped,
 so loading a file twice changes nothing. A bad line is reported with its line
 number; its order's events from that batch on are not written (events of the
@@ -14,10 +15,11 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from itertools import islice
 from typing import Any, BinaryIO
 
@@ -27,7 +29,14 @@ from eventsourcing.persistence import IntegrityError
 from hotline.domain import lengths
 from hotline.domain.aggregate import DomainEvent, in_shanghai
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY
-from hotline.domain.errors import HotlineError, InvalidInput, OrderAlreadyReceived, OrderNotFound
+from hotline.domain.errors import (
+    HotlineError,
+    InvalidInput,
+    OrderAlreadyReceived,
+    OrderNotFound,
+    UnknownUnit,
+)
+from hotline.domain.mapping import BOOKKEEPING_FIELDS, EVENT_FIELDS
 from hotline.domain.order import ORDER_COMMANDS, ORDER_EVENTS, ORDER_NUMBER, Order, order_id
 from hotline.service.application import ConcurrentChange, HotlineApplication
 
@@ -36,20 +45,9 @@ MAX_LINE_BYTES = 1 << 20
 """The longest line (one event, its newline included) an import reads: 1 MiB, fifty times a
 line with the longest summary. A longer one stops the import before it is read whole (a file
 of one endless line, such as /dev/zero, used to fill the memory)."""
-RESERVED_FIELDS = {
-    "number",
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "actor",
-    "chain",
-    "role",
-}
+RESERVED_FIELDS = BOOKKEEPING_FIELDS
 """Fields an event gets from hotline itself (the order number comes from "order")."""
-LINE_FIELDS = {
-    name: event.model_fields.keys() - RESERVED_FIELDS - {"at"}
-    for name, event in ORDER_EVENTS.items()
-}
+LINE_FIELDS = {name: fields - {"at"} for name, fields in EVENT_FIELDS.items()}
 """The fields a line of each event may give besides "order", "event" and "at"."""
 CACHE_WINDOW = timedelta(days=30)
 """Orders kept in memory between batches: those with an event in the last 30 days of the
@@ -83,15 +81,41 @@ class LineProblem:
     line: int
     order: str | None
     message: str
+    where: str = "line"
+    """"row" for an export's row."""
 
     def __str__(self) -> str:
         which = f" order {self.order}:" if self.order else ""
-        return f"line {self.line}:{which} {self.message}"
+        return f"{self.where} {self.line}:{which} {self.message}"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An export's value that disagrees with the stored one: reported, never written."""
+
+    row: int
+    order: str
+    column: str
+    stored: Any
+    exported: Any
+
+    def __str__(self) -> str:
+        return (
+            f"row {self.row}: order {self.order}: {self.column}: stored {_shown(self.stored)}, "
+            f"the export says {_shown(self.exported)}; not written"
+        )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return repr(value.value if isinstance(value, Enum) else value)
 
 
 @dataclass
 class ImportResult:
     lines: int = 0
+    """The number of the last line (or row) read."""
     written: int = 0
     """Events written."""
     already_present: int = 0
@@ -99,6 +123,14 @@ class ImportResult:
     not_written: int = 0
     """Events of rejected orders."""
     problems: list[LineProblem] = field(default_factory=list)
+    rows_imported: int = 0
+    """Export rows that added events."""
+    rows_unchanged: int = 0
+    """Export rows whose events the store already had, all of them."""
+    conflicts: list[Conflict] = field(default_factory=list)
+    rows_conflicting: int = 0
+    rows_rejected: Counter[str] = field(default_factory=Counter)
+    """Rejected export rows by reason."""
 
     @property
     def rejected_orders(self) -> int:
@@ -114,6 +146,11 @@ class _Outcome:
     not_written: int = 0
     problems: list[LineProblem] = field(default_factory=list)
     rejected: set[str] = field(default_factory=set)
+    rows_imported: int = 0
+    rows_unchanged: int = 0
+    conflicts: list[Conflict] = field(default_factory=list)
+    rows_conflicting: int = 0
+    rows_rejected: Counter[str] = field(default_factory=Counter)
 
     def reject(self, order: str | None, problem: LineProblem, changed: dict[str, Order]) -> None:
         """Report `problem`; none of `order`'s events from this batch on are written."""
@@ -127,38 +164,73 @@ class _Outcome:
 
 
 @dataclass(frozen=True)
-class _Line:
+class Record:
+    """One event of one order, parsed from its source."""
+
     number: int
+    """Its line or row in the file."""
     order: str
     event: str
     at: datetime
     fields: dict[str, Any]
 
 
-class Importer:
-    """Imports JSON Lines of order events into `app`'s store."""
+@dataclass(frozen=True)
+class Entry:
+    """A line's event, or an export row's events (`columns` names the row's columns by
+    event and field); or why the line or row could not be read."""
 
-    def __init__(self, app: HotlineApplication, batch_lines: int = BATCH_LINES) -> None:
+    number: int
+    size: int
+    """Its share of the file, for the progress bar."""
+    records: tuple[Record, ...] = ()
+    problem: str | None = None
+    order: str | None = None
+    columns: dict[tuple[str, str], str] | None = None
+    """Export rows only: (event, field) → the column's header; None for a JSON line."""
+
+
+REJECTION_REASONS: dict[type[HotlineError], str] = {
+    UnknownUnit: "unknown unit",
+    OrderNotFound: "not received",
+    InvalidInput: "bad value",
+}
+"""How an export row's rejection is counted in the summary (else "order rule")."""
+
+
+class Importer:
+    """Imports order events into `app`'s store; `dry_run` reads and checks without saving."""
+
+    def __init__(
+        self, app: HotlineApplication, batch_lines: int = BATCH_LINES, *, dry_run: bool = False
+    ) -> None:
         self.app = app
         self.batch_lines = batch_lines
+        self.dry_run = dry_run
         self._cache: OrderedDict[str, Order] = OrderedDict()
         self._rejected: set[str] = set()
-        self._careful = False
+        self._careful = dry_run  # nothing is saved, so the store must be asked
 
     def run(
         self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None
     ) -> ImportResult:
-        """Import every line; `progress` gets the number of bytes read after each batch."""
+        """Import every JSON line; `progress` gets the bytes read after each batch."""
+        return self.run_entries(json_entries(lines), progress)
+
+    def run_entries(
+        self, entries: Iterable[Entry], progress: Callable[[int], None] | None = None
+    ) -> ImportResult:
+        """Import every entry; `progress` gets the sum of their sizes after each batch."""
         result = ImportResult()
-        numbered = enumerate(lines, start=1)
-        done_bytes = 0
+        source = iter(entries)
+        done = 0
         try:
-            while batch := list(islice(numbered, self.batch_lines)):
+            while batch := list(islice(source, self.batch_lines)):
                 self._import_batch(batch, result)
-                result.lines = batch[-1][0]
-                done_bytes += sum(len(raw) for _, raw in batch)
+                result.lines = batch[-1].number
+                done += sum(entry.size for entry in batch)
                 if progress:
-                    progress(done_bytes)
+                    progress(done)
         except LineTooLong as error:  # the batch it is in is not imported
             imported = f"lines 1-{result.lines} were imported" if result.lines else "nothing"
             message = (
@@ -168,7 +240,7 @@ class Importer:
             result.problems.append(LineProblem(error.line, None, message))
         return result
 
-    def _import_batch(self, batch: list[tuple[int, bytes]], result: ImportResult) -> None:
+    def _import_batch(self, batch: list[Entry], result: ImportResult) -> None:
         """Import one batch in one transaction.
 
         A `received` line for an order not seen yet is taken to be new without asking the
@@ -189,35 +261,50 @@ class Importer:
         result.already_present += outcome.already_present
         result.not_written += outcome.not_written
         result.problems.extend(outcome.problems)
+        result.rows_imported += outcome.rows_imported
+        result.rows_unchanged += outcome.rows_unchanged
+        result.conflicts.extend(outcome.conflicts)
+        result.rows_conflicting += outcome.rows_conflicting
+        result.rows_rejected.update(outcome.rows_rejected)
         self._rejected |= outcome.rejected
 
-    def _try_batch(self, batch: list[tuple[int, bytes]], careful: bool) -> _Outcome:
+    def _try_batch(self, batch: list[Entry], careful: bool) -> _Outcome:
         outcome = _Outcome()
         changed: dict[str, Order] = {}
         newest: datetime | None = None
-        for number, raw in batch:
-            if not raw.removeprefix(codecs.BOM_UTF8).strip():  # a BOM alone is blank too
+        for entry in batch:
+            if entry.problem is not None:
+                where = "line" if entry.columns is None else "row"
+                problem = LineProblem(entry.number, entry.order, entry.problem, where)
+                outcome.reject(entry.order, problem, changed)
+                if entry.columns is not None:
+                    outcome.rows_rejected["bad cell"] += 1
                 continue
-            try:
-                line = _parse(number, raw)
-            except InvalidInput as error:
-                unreadable = _order_of(raw)
-                outcome.reject(unreadable, LineProblem(number, unreadable, str(error)), changed)
+            for line in entry.records:
+                newest = line.at if newest is None else max(newest, line.at)
+            if entry.columns is not None:
+                self._import_row(entry, entry.columns, outcome, changed, careful)
                 continue
-            newest = line.at if newest is None else max(newest, line.at)
-            if line.order in self._rejected or line.order in outcome.rejected:
-                outcome.not_written += 1
-                continue
-            try:
-                found = changed.get(line.order) or self._cached(line, careful)
-                if self._already_present(found, line):
-                    outcome.already_present += 1
+            for line in entry.records:
+                if line.order in self._rejected or line.order in outcome.rejected:
+                    outcome.not_written += 1
                     continue
-                changed[line.order] = self._apply(found, line)
-            except HotlineError as error:
-                outcome.reject(line.order, LineProblem(number, line.order, str(error)), changed)
+                try:
+                    found = changed.get(line.order) or self._cached(line, careful)
+                    if self._already_present(found, line):
+                        outcome.already_present += 1
+                        continue
+                    changed[line.order] = self._apply(found, line)
+                except HotlineError as error:
+                    problem = LineProblem(line.number, line.order, str(error))
+                    outcome.reject(line.order, problem, changed)
         for key in outcome.rejected:
             self._cache.pop(key, None)
+        if self.dry_run:
+            outcome.written = sum(len(order.collect_events()) for order in changed.values())
+            for order in changed.values():
+                self._remember(order)
+            return outcome
         try:
             outcome.written = self.app.save_many(list(changed.values()))
         except IntegrityError:
@@ -231,7 +318,80 @@ class Importer:
             self._forget_before(newest)
         return outcome
 
-    def _cached(self, line: _Line, careful: bool) -> Order | None:
+    def _import_row(
+        self,
+        entry: Entry,
+        columns: dict[tuple[str, str], str],
+        outcome: _Outcome,
+        changed: dict[str, Order],
+        careful: bool,
+    ) -> None:
+        """An export row: its events not stored yet are applied, all or none; a row that
+        disagrees with a stored event is a conflict and writes nothing."""
+        number = entry.order
+        assert number is not None and entry.records  # an export row has its order's events
+        if number in self._rejected or number in outcome.rejected:
+            outcome.not_written += len(entry.records)
+            outcome.rows_rejected["order rejected before"] += 1
+            return
+        try:
+            found = changed.get(number) or self._cached(entry.records[0], careful)
+            new: list[Record] = []
+            conflicts: list[Conflict] = []
+            seen: Counter[str] = Counter()
+            for record in entry.records:
+                stored = [e for e in found.history if e.name == record.event] if found else []
+                nth = seen[record.event]
+                seen[record.event] += 1
+                if nth < len(stored):
+                    conflicts += self._differences(stored[nth], record, columns)
+                else:
+                    new.append(record)
+            if conflicts:
+                outcome.conflicts += conflicts
+                outcome.rows_conflicting += 1
+                return
+            outcome.already_present += len(entry.records) - len(new)
+            if not new:
+                outcome.rows_unchanged += 1
+                return
+            order = found
+            for record in new:
+                order = self._apply(order, record)
+            assert order is not None  # _apply gives the order or raises
+            changed[number] = order
+            outcome.rows_imported += 1
+        except HotlineError as error:
+            problem = LineProblem(entry.number, number, str(error), "row")
+            outcome.reject(number, problem, changed)
+            outcome.rows_rejected[REJECTION_REASONS.get(type(error), "order rule")] += 1
+
+    def _differences(
+        self, stored: DomainEvent, record: Record, columns: dict[tuple[str, str], str]
+    ) -> list[Conflict]:
+        """The fields the row gives (and its time) on which `stored` says otherwise."""
+        fields = dict(record.fields)
+        if record.event == "received":
+            fields["unit"] = self.app.units.get(str(fields.get("unit", ""))).name
+            fields["number"] = record.order
+        given = {**fields, "at": record.at}
+        try:
+            exported = ORDER_EVENTS[record.event].model_validate(
+                {"originator_id": stored.originator_id, "originator_version": 1,
+                 "timestamp": record.at, **given}
+            ).payload()  # fmt: skip
+        except ValueError as error:
+            raise InvalidInput(f"{record.event}: {error}") from None
+        old = {**stored.payload(), "at": stored.at}
+        exported["at"] = record.at
+        return [
+            Conflict(record.number, record.order, columns.get((record.event, key), key),
+                     old.get(key), exported[key])
+            for key in given
+            if key in exported and old.get(key) != exported[key]
+        ]  # fmt: skip
+
+    def _cached(self, line: Record, careful: bool) -> Order | None:
         """The order as stored, from memory if recently used; a new order's `received` line
         asks the store only when `careful`."""
         if line.order in self._cache:
@@ -264,7 +424,7 @@ class Importer:
         ):
             cache.popitem(last=False)
 
-    def _apply(self, order: Order | None, line: _Line) -> Order:
+    def _apply(self, order: Order | None, line: Record) -> Order:
         if line.event == "received":
             if order is not None:
                 raise OrderAlreadyReceived(f"order {line.order} was already received differently")
@@ -276,7 +436,7 @@ class Importer:
         ORDER_COMMANDS[line.event](order, at=line.at, **line.fields)
         return order
 
-    def _already_present(self, order: Order | None, line: _Line) -> bool:
+    def _already_present(self, order: Order | None, line: Record) -> bool:
         """Whether `order` already has this line's event (same name, time and fields)."""
         if order is None:
             return False
@@ -305,7 +465,19 @@ def _payload(
     return event.payload()
 
 
-def _parse(number: int, raw: bytes) -> _Line:
+def json_entries(lines: Iterable[bytes]) -> Iterator[Entry]:
+    """Each line of JSON Lines as an entry of its one event (blank lines give none)."""
+    for number, raw in enumerate(lines, start=1):
+        if not raw.removeprefix(codecs.BOM_UTF8).strip():  # a BOM alone is blank too
+            yield Entry(number, len(raw))
+            continue
+        try:
+            yield Entry(number, len(raw), (_parse(number, raw),))
+        except InvalidInput as error:
+            yield Entry(number, len(raw), problem=str(error), order=_order_of(raw))
+
+
+def _parse(number: int, raw: bytes) -> Record:
     if number == 1:
         raw = raw.removeprefix(codecs.BOM_UTF8)
     try:
@@ -359,7 +531,7 @@ def _parse(number: int, raw: bytes) -> _Line:
         raise InvalidInput(
             f'"at" {at!r} is outside the working-day calendar ({FIRST_DAY} … {LAST_DAY})'
         ) from None
-    return _Line(number, order.strip(), event, moment, item)
+    return Record(number, order.strip(), event, moment, item)
 
 
 _ORDER_FIELD = re.compile(r'"order"\s*:\s*"([^"\\]+)"')

@@ -1,0 +1,193 @@
+"""A platform export's rows as the Importer's entries (issue 16).
+
+The header row is found below any title rows by the mapping's header names; each row
+after it is one order: its cells read through the mapping, checked against the event
+fields they fill, and made into the order's events in time order. A bad cell makes the
+row a problem naming its row, column, value and why; blank and 合计 rows are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from itertools import islice
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from hotline.adapters.tables import Format, read_rows
+from hotline.domain import lengths
+from hotline.domain.errors import InvalidInput
+from hotline.domain.mapping import SUMMARY_WORDS, Cell, Column, Mapping, cell_text
+from hotline.domain.order import ORDER_EVENTS, ORDER_NUMBER
+from hotline.service.importer import Entry, Record
+
+HEADER_SEARCH_ROWS = 30
+"""How far down the header row is looked for (a title or two, a date line, are above it)."""
+_NOT_IN_HEADER = re.compile(r"[\s\u3000*＊:：]+")
+
+
+def header_key(text: str) -> str:
+    """A header as compared: no spaces (full-width either), no `*` marking it required."""
+    return _NOT_IN_HEADER.sub("", text).lower()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A mapping matched to one file's header row."""
+
+    mapping: Mapping
+    header_row: int
+    columns: list[tuple[int, str, Column]]
+    """(index, the file's header, the mapping's column) of each column mapped."""
+    unmapped: list[str]
+    """The file's headers no column of the mapping knows."""
+
+    def column_of(self, target: str) -> str:
+        """The file's header of the column giving `target`, else the mapping's name for it."""
+        for _, header, column in self.columns:
+            if target in column.to:
+                return header
+        return next((f"{c.headers[0]} (not in the file)" for c in self.mapping.column
+                     if target in c.to), target)  # fmt: skip
+
+
+def match_header(cells: list[Cell], mapping: Mapping) -> Layout | None:
+    """The layout if `cells` is a header row: it names the order number and another."""
+    known = {header_key(h): c for c in mapping.column for h in c.headers}
+    columns: list[tuple[int, str, Column]] = []
+    unmapped: list[str] = []
+    used: set[int] = set()
+    for index, cell in enumerate(cells):
+        header = cell_text(cell)
+        column = known.get(header_key(header))
+        if column is not None and id(column) not in used:
+            used.add(id(column))
+            columns.append((index, header, column))
+        elif header:
+            unmapped.append(header)
+    if len(columns) < 2 or not any("order" in c.to for _, _, c in columns):
+        return None
+    return Layout(mapping, 0, columns, unmapped)
+
+
+def find_layout(rows: Iterator[list[Cell]], mapping: Mapping, origin: str) -> Layout:
+    """The layout of the first header row among the first rows (consumed up to it)."""
+    for number, cells in enumerate(islice(rows, HEADER_SEARCH_ROWS), start=1):
+        layout = match_header(cells, mapping)
+        if layout is not None:
+            return Layout(mapping, number, layout.columns, layout.unmapped)
+    order = next(c for c in mapping.column if "order" in c.to)
+    raise InvalidInput(
+        f"{origin}: no header row in its first {HEADER_SEARCH_ROWS} rows: none names the order "
+        f"number ({'/'.join(order.headers)}) and another column of the mapping"
+    )
+
+
+def open_export(path: Path, form: Format, mapping: Mapping) -> tuple[Layout, Iterator[Entry]]:
+    """The file's layout under `mapping`, and its rows as entries."""
+    rows = read_rows(path, form)
+    layout = find_layout(rows, mapping, str(path))
+    return layout, export_entries(rows, layout)
+
+
+def export_entries(rows: Iterable[list[Cell]], layout: Layout) -> Iterator[Entry]:
+    """Each order row after the header as an entry (numbered as in the file)."""
+    for number, cells in enumerate(rows, start=layout.header_row + 1):
+        if _skipped(cells):
+            continue
+        try:
+            yield _entry(number, cells, layout)
+        except _BadCell as bad:
+            yield Entry(number, 1, problem=str(bad), order=bad.order, columns={})
+
+
+class _BadCell(Exception):
+    def __init__(self, message: str, order: str | None) -> None:
+        super().__init__(message)
+        self.order = order
+
+
+def _skipped(cells: list[Cell]) -> bool:
+    """A blank row, or a summary (合计) row."""
+    texts = [cell_text(c) for c in cells]
+    return not any(texts) or any(t.startswith(SUMMARY_WORDS) for t in texts)
+
+
+def _entry(number: int, cells: list[Cell], layout: Layout) -> Entry:
+    mapping = layout.mapping
+    order = _order_number(cells, layout)
+    given: dict[str, dict[str, Any]] = {}
+    columns: dict[tuple[str, str], str] = {}
+    for index, header, column in layout.columns:
+        cell = cells[index] if index < len(cells) else None
+        for target in column.to:
+            if target == "order":
+                continue
+            event, _, name = target.partition(".")
+            try:
+                value = _checked(event, name, mapping.read(column, target, cell))
+            except InvalidInput as error:
+                raise _BadCell(f"column {header} {cell_text(cell)!r}: {error}", order) from None
+            if value is not None:
+                given.setdefault(event, {})[name] = value
+                columns[event, name] = header
+    records: list[Record] = []
+    for event in mapping.event_order:
+        fields = given.get(event, {})
+        at = fields.pop("at", None)
+        rule = mapping.events.get(event)
+        if rule is not None and rule.when is not None and rule.when not in fields:
+            continue
+        if at is None:
+            if fields:
+                header = columns[event, next(iter(fields))]
+                raise _BadCell(
+                    f"column {header} is given but {layout.column_of(event + '.at')} (when the "
+                    f"{event} happened) is blank",
+                    order,
+                )
+            continue
+        for target, value in mapping.defaults.items():
+            default_event, _, name = target.partition(".")
+            if default_event == event:
+                fields.setdefault(name, value)
+        records.append(Record(number, order, event, at, fields))
+    if not records:
+        raise _BadCell(
+            f"no event: {layout.column_of('received.at')} and the other times are blank", order
+        )
+    records.sort(key=lambda r: r.at)  # stable: at the same time, the aggregate's order
+    return Entry(number, 1, tuple(records), order=order, columns=columns)
+
+
+def _order_number(cells: list[Cell], layout: Layout) -> str:
+    index, header = next((i, h) for i, h, c in layout.columns if "order" in c.to)
+    text = cell_text(cells[index] if index < len(cells) else None)
+    if not ORDER_NUMBER.fullmatch(text):
+        raise _BadCell(
+            f"column {header} {text!r}: not an order number (1-{lengths.ORDER_NUMBER} "
+            "letters, digits and - _ . /)",
+            None,
+        )
+    return text
+
+
+def _checked(event: str, name: str, value: Any) -> Any:
+    """`value` as the event's field takes it; InvalidInput with pydantic's reason if not."""
+    if value is None or name == "at":
+        return value
+    try:
+        return _adapter(event, name).validate_python(value)
+    except ValidationError as error:
+        raise InvalidInput(error.errors(include_url=False)[0]["msg"]) from None
+
+
+@cache
+def _adapter(event: str, name: str) -> TypeAdapter[Any]:
+    info = ORDER_EVENTS[event].model_fields[name]
+    form: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return TypeAdapter(form)
