@@ -247,12 +247,6 @@ def test_a_bad_output_is_refused_before_anything_is_revealed(
 # --- the round trip: export → import into an empty store → the same reports -------------
 
 
-def import_reads_xlsx(tmp_path: Path, source: Path) -> bool:
-    """Whether `hotline import` reads an export (`source`, a one-row workbook) yet."""
-    code = main(["--db", str(tmp_path / "probe" / "hotline.db"), "import", str(source)])
-    return code == 0
-
-
 def test_round_trip_export_import_same_reports(
     app: HotlineApplication,
     cli: Cli,
@@ -261,14 +255,6 @@ def test_round_trip_export_import_same_reports(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app.receive("P-1", unit=MINHANG, kind="complaint", channel="12345", at=at("2019-05-06"))
-    probe = tmp_path / "probe.xlsx"
-    assert cli("export", "orders", "--period", "2019", "--output", str(probe))[0] == 0
-    (tmp_path / "probe").mkdir()
-    readable = import_reads_xlsx(tmp_path, probe)
-    capsys.readouterr()
-    if not readable:
-        pytest.skip("`hotline import` cannot read an .xlsx export yet (the pipeline's importer)")
     three_orders(app)
     out = tmp_path / "orders.xlsx"
     assert cli("export", "orders", "--period", "2019", "--output", str(out))[0] == 0

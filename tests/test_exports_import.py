@@ -28,7 +28,8 @@ from stores import fresh_database, postgres_server
 MINHANG = "闵行区市场监管局"
 OTHER = "市药监局"
 HEADERS = [
-    "工单编号", "派单时间", "承办单位", "渠道", "工单类型", "一级分类", "诉求内容", "诉求人",
+    "工单编号", "派单时间", "承办单位", "渠道", "工单类型", "一级分类", "二级分类", "区", "街道",
+    "地址", "被投诉对象", "统一社会信用代码", "诉求内容", "诉求人",
     "来电号码", "先行联系时间", "联系方式", "延期申请时间", "延期至", "延期原因", "退单时间",
     "退单类型", "退单原因", "二次退回时间", "办结时间", "办理结果", "是否告知", "回访时间",
     "回访是否联系上", "回访是否一致", "满意度", "是否纳入测评", "督办时间", "督办有责", "当前环节",
@@ -36,7 +37,9 @@ HEADERS = [
 FORMULA = '=HYPERLINK("http://example.org/1","商品质量问题")'
 ORDERS: list[dict[str, Any]] = [
     {"工单编号": "2019-000001", "派单时间": "2019-03-04 10:15", "承办单位": MINHANG,
-     "渠道": "12345", "工单类型": "投诉", "一级分类": "市场监管", "诉求内容": FORMULA,
+     "渠道": "12345", "工单类型": "投诉", "一级分类": "市场监管", "二级分类": "食品安全",
+     "区": "闵行区", "街道": "江川路街道", "地址": "上海市闵行区江川路1号", "被投诉对象": "某某超市",
+     "统一社会信用代码": "91310000132149237G", "诉求内容": FORMULA,
      "诉求人": "张三", "来电号码": "13812345678", "先行联系时间": "2019-03-05 09:00",
      "联系方式": "电话", "办结时间": "2019-03-12 16:00", "办理结果": "实际解决", "是否告知": "是",
      "回访时间": "2019-03-20 10:00", "回访是否联系上": "是", "回访是否一致": "是",
@@ -59,7 +62,9 @@ ORDERS: list[dict[str, Any]] = [
 EVENTS = {  # column of the event's time → (event, {column: field})
     "派单时间": ("received", {"承办单位": "unit", "渠道": "channel", "工单类型": "kind",
                           "诉求内容": "summary", "诉求人": "citizen_name",
-                          "来电号码": "citizen_phone"}),
+                          "来电号码": "citizen_phone", "区": "district", "街道": "street",
+                          "地址": "address", "被投诉对象": "entity",
+                          "统一社会信用代码": "entity_code"}),
     "先行联系时间": ("first_contact", {"联系方式": "method"}),
     "延期申请时间": ("extended", {"延期至": "until", "延期原因": "reason"}),
     "退单时间": ("returned", {"退单原因": "reason"}),
@@ -81,6 +86,10 @@ def jsonl(orders: list[dict[str, Any]]) -> str:
             item: dict[str, Any] = {"order": row["工单编号"], "event": event,
                                     "at": row[column].replace(" ", "T") + ":00+08:00"}  # fmt: skip
             item |= {field: row[c] for c, field in fields.items() if c in row}
+            if event == "received" and "一级分类" in row:  # the levels, one column each
+                item["category"] = [
+                    row[c] for c in ("一级分类", "二级分类", "三级分类") if c in row
+                ]
             if event == "closed":
                 item["result"] = RESULTS.get(item["result"], item["result"])
                 item["citizen_informed"] = yes[row["是否告知"]]
@@ -336,7 +345,7 @@ def test_check_shows_where_each_column_went_and_writes_nothing(
     assert code == 1
     assert "e.txt: csv, mapping default, header on row 3" in out
     assert "  派单时间 → received.at" in out and "  回访时间 → revisited.at, rated.at" in out
-    assert "  not mapped: 一级分类, 当前环节" in out
+    assert "  一级分类 → received.category" in out and "  not mapped: 当前环节" in out
     assert "row 8: order 2019-000005: column 督办有责 '不知道'" in err
     assert (
         "4 rows imported, 0 unchanged, 0 conflicting, 1 rejected (1 bad cell); 16 events would be written"
@@ -378,9 +387,9 @@ def test_a_broken_mapping_is_one_line_naming_the_file_the_key_and_the_problem(
     export = write_xlsx(tmp_path / "e.xlsx", table(ORDERS))
     shipped = mapping_path("default").read_text(encoding="utf-8")
     cases = {
-        'to = ["received.summary"]': ('to = ["received.district"]', "column[5].to: Value error, 'received.district': received has no field 'district'"),
+        'to = ["received.summary"]': ('to = ["received.borough"]', "column[5].to: Value error, 'received.borough': received has no field 'borough'"),
         'values = "yes_no"': ('values = "yesno"', "no [values.yesno] table"),
-        'read = "date"': ('read = "day"', "column[12].read: Input should be 'text', 'time' or 'date'"),
+        'read = "date"': ('read = "day"', "column[20].read: Input should be 'text', 'time' or 'date'"),
         'time_zone = "Asia/Shanghai"': ('time_zone = "Asia/Shanghia"', "time_zone: Value error, unknown time zone 'Asia/Shanghia'"),
     }  # fmt: skip
     for n, (good, (broken, problem)) in enumerate(cases.items()):
@@ -399,7 +408,7 @@ def test_mappings_lists_the_shipped_ones(
     assert code == 0, err
     names = [line.split("\t")[0] for line in out.splitlines()]
     assert names == ["12315", "default"]
-    assert "rubrics/mappings/default.toml\t28 columns" in out
+    assert "rubrics/mappings/default.toml\t36 columns" in out
 
 
 def test_the_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:

@@ -35,6 +35,12 @@ PERSONAL_FIELDS = {
 """The events' fields that hold personal data, and how each is masked."""
 
 
+def is_masked(field: str, value: object) -> bool:
+    """Whether `value` of personal-data `field` is shown masked (as `mask` writes it, in a
+    masked export): it no longer is the citizen's data."""
+    return field in PERSONAL_FIELDS and isinstance(value, str) and "*" in value
+
+
 def mask(field: str, value: object) -> str:
     """`value` of an event's `field` as it may be shown: masked if it is personal data."""
     masking = PERSONAL_FIELDS.get(field)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -23,6 +23,7 @@ from hotline.domain import lengths
 from hotline.domain.errors import InvalidInput
 from hotline.domain.mapping import SUMMARY_WORDS, Cell, Column, Mapping, cell_text
 from hotline.domain.order import ORDER_EVENTS, ORDER_NUMBER
+from hotline.domain.personal_data import is_masked
 from hotline.service.importer import Entry, Record
 
 HEADER_SEARCH_ROWS = 30
@@ -128,13 +129,29 @@ def _entry(number: int, cells: list[Cell], layout: Layout) -> Entry:
             if target == "order":
                 continue
             event, _, name = target.partition(".")
+            levels = _levels(event, name)
             try:
-                value = _checked(event, name, mapping.read(column, target, cell))
+                value = mapping.read(column, target, cell)
+                if is_masked(name, value):  # a masked export's personal data: left out
+                    continue
+                value = value if levels else _checked(event, name, value)
             except InvalidInput as error:
                 raise _BadCell(f"column {header} {cell_text(cell)!r}: {error}", order) from None
-            if value is not None:
-                given.setdefault(event, {})[name] = value
+            if value is None:
+                continue
+            fields = given.setdefault(event, {})
+            if levels:  # a list field (category) takes one level a column, in the file's order
+                fields.setdefault(name, []).append(value)
+                columns.setdefault((event, name), header)
+            else:
+                fields[name] = value
                 columns[event, name] = header
+    for (event, name), header in columns.items():
+        if _levels(event, name):
+            try:
+                given[event][name] = _checked(event, name, given[event][name])
+            except InvalidInput as error:
+                raise _BadCell(f"column {header}: {error}", order) from None
     records: list[Record] = []
     for event in mapping.event_order:
         fields = given.get(event, {})
@@ -184,6 +201,19 @@ def _checked(event: str, name: str, value: Any) -> Any:
         return _adapter(event, name).validate_python(value)
     except ValidationError as error:
         raise InvalidInput(error.errors(include_url=False)[0]["msg"]) from None
+
+
+@cache
+def _levels(event: str, name: str) -> bool:
+    """Whether the field is a list given by several columns, one item each (category's
+    一级/二级/三级分类)."""
+    forms = [ORDER_EVENTS[event].model_fields[name].annotation]
+    while forms:  # through `X | None` and `Annotated[X, ...]`
+        form = forms.pop()
+        if get_origin(form) is list:
+            return True
+        forms.extend(get_args(form))
+    return False
 
 
 @cache
