@@ -1,5 +1,5 @@
 """未告知办理结果 citizen not informed: orders closed in the period without the unit
-telling the citizen the result, unless the citizen asked for no reply (seed 004
+telling the citizen the result, unless the citizen asked for no reply (standard-2017
 Ⅵ-8-5 3(1))."""
 
 from hotline.domain.metrics import Facts, Flags, Metric, Shortfall, day

@@ -1,5 +1,5 @@
 """不满意度 dissatisfaction: ratings 不满意 ÷ ratings given in the period, excluded
-ones left out (seed 003's target: at most 10%)."""
+ones left out (hotline-2023's target: at most 10%)."""
 
 from hotline.domain.metrics import Facts, Metric, Shortfall, day
 from hotline.domain.vocabulary import Rating

@@ -1,5 +1,5 @@
 """二次退回 rejected returns: orders returned in the period whose return the hotline
-sent back, so the unit had to handle them after all (seed 004 Ⅵ-8-5 2(3))."""
+sent back, so the unit had to handle them after all (standard-2017 Ⅵ-8-5 2(3))."""
 
 from hotline.domain.metrics import Facts, Flags, Metric, Shortfall, day
 

@@ -1,5 +1,5 @@
 """重复工单 repeat orders: orders received in the period that repeat an earlier one
-(seed 003: 46 → 7)."""
+(hotline-2023: 46 → 7)."""
 
 from hotline.domain.metrics import Facts, Metric, Shortfall, day
 

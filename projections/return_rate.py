@@ -1,6 +1,6 @@
 """退单率 return rate: orders received in the period that the unit returned (退单)."""
 
-from hotline.domain.limits import NONE
+from hotline.domain.facts import NONE
 from hotline.domain.metrics import Facts, Metric, Shortfall, day
 
 

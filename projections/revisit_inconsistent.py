@@ -1,5 +1,5 @@
 """回访不符 revisit inconsistent: orders whose revisit (回访) in the period found the
-handling, the facts or the result not as the unit reported them (seed 004 Ⅵ-8-5
+handling, the facts or the result not as the unit reported them (standard-2017 Ⅵ-8-5
 3(2))."""
 
 from hotline.domain.metrics import Facts, Flags, Metric, Shortfall, day

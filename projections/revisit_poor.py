@@ -1,5 +1,5 @@
 """回访评价差 poor evaluations: orders whose revisit (回访) in the period had the
-citizen's overall evaluation 差 (seed 004 Ⅵ-8-5 3(3))."""
+citizen's overall evaluation 差 (standard-2017 Ⅵ-8-5 3(3))."""
 
 from hotline.domain.metrics import Facts, Flags, Metric, Shortfall, day
 from hotline.domain.vocabulary import Evaluation

@@ -1,6 +1,6 @@
 """满意度 satisfaction score: (100·满意 + 80·基本满意 + 60·一般 + 0·不满意) ÷ rated,
 over the ratings given in the period, excluded ones (客观件/不纳入测评) left out.
-Seed 001: 7984/1138/526/1211 → 84.81."""
+review-2019: 7984/1138/526/1211 → 84.81."""
 
 import numpy as np
 

@@ -1,5 +1,5 @@
 """督办有责 supervised at fault: orders the hotline supervised (督办) in the period and
-found the unit at fault (督办认定处理部门有责, seed 004 Ⅵ-8-5 2(1))."""
+found the unit at fault (督办认定处理部门有责, standard-2017 Ⅵ-8-5 2(1))."""
 
 from hotline.domain.metrics import Facts, Flags, Metric, Shortfall, day
 

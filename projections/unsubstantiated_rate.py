@@ -1,7 +1,7 @@
 """不属实率 unsubstantiated rate: orders closed as unsubstantiated ÷ orders closed in
-the period (seed 003 tracks it: 76.7% → 61.39%)."""
+the period (hotline-2023 tracks it: 76.7% → 61.39%)."""
 
-from hotline.domain.limits import NONE
+from hotline.domain.facts import NONE
 from hotline.domain.metrics import Facts, Metric, Shortfall, day
 from hotline.domain.vocabulary import ClosingResult
 

@@ -1,7 +1,7 @@
 """受理数量 volume: orders received in the period, not counting orders returned
-(退单) whose return stood ("不含退单", DOMAIN §6)."""
+(退单) whose return stood ("不含退单", domain.md §6)."""
 
-from hotline.domain.limits import StatusCode
+from hotline.domain.facts import StatusCode
 from hotline.domain.metrics import Facts, Flags, Metric
 
 

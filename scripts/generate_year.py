@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate a realistic assessment year of work orders as JSON Lines (DOMAIN §9), or as the
+"""Generate a realistic assessment year of work orders as JSON Lines (domain.md §9), or as the
 platform's export of it (one row per order, .xlsx or GB18030 CSV).
 
 For tests, the demo and benchmarks::
@@ -15,39 +15,39 @@ but not yet rated). The same --year/--orders/--seed give the same bytes. Only th
 JSON Lines go to stdout; one summary line (and warnings, if any) go to stderr.
 
 `--orders` is the number of orders *received* (`received` lines), returned ones
-included. Seed 001's 240,409 is the volume "不含退单"; with ~7% returns of which ~12%
+included. review-2019's 240,409 is the volume "不含退单"; with ~7% returns of which ~12%
 are rejected, the generated year's volume is about 6% below --orders.
 
 Units and volumes
 -----------------
 The 66 units come from the package's registry (`rubrics/units.toml`). Orders are
-spread over them in proportion to seed 000's volume points (受理数量, 附件1–3), which
+spread over them in proportion to results-2019's volume points (受理数量, 附件1–3), which
 are 10 × unit volume ÷ group volume, so within a group a unit's share of the
 orders is its points ÷ 10 (allocated exactly, largest remainder, at least one order
-per unit). The seeds do not publish the group totals; this script takes:
+per unit). The sources do not publish the group totals; this script takes:
 
-- municipal 66,588: seed 001 says 4,534 orders went to 市药监局, whose volume points
+- municipal 66,588: review-2019 says 4,534 orders went to 市药监局, whose volume points
   are 0.6809, so the group's volume is 4,534 ÷ 0.06809 ≈ 66,588. (市知识产权局's 30
   orders at 0.0137 points would give ~21,900; 30 is too small a number for its
   rounded points to say much, 4,534 is not.)
-- consumer_council 23,121: seed 001's "转派市消保委 23,121 件".
-- district 150,700: the rest of 240,409, i.e. seed 001's 148,974 complaints and
+- consumer_council 23,121: review-2019's "转派市消保委 23,121 件".
+- district 150,700: the rest of 240,409, i.e. review-2019's 148,974 complaints and
   reports sent to the district bureaus plus ~1,700 of the 63,750 consultations
   (the rest of which went to the municipal divisions).
 
 These three are scaled to --orders. 食品生产安全监督管理处 (0.0000 points, no on-time
 or resolution score) gets a single order, returned out of jurisdiction and not
-rejected, so its volume is 0 as in the seed.
+rejected, so its volume is 0 as in the source.
 
 Ratings
 -------
-The counted (not excluded) ratings are exactly seed 001's 7,984 satisfied / 1,138
+The counted (not excluded) ratings are exactly review-2019's 7,984 satisfied / 1,138
 basically satisfied / 526 average / 1,211 dissatisfied scaled to --orders
 (score 84.81); about 2% more ratings are `excluded` (客观件, mostly dissatisfied).
-Units marked "—" (no satisfaction measured) in seed 000 get no ratings. The rated
+Units marked "—" (no satisfaction measured) in results-2019 get no ratings. The rated
 orders of a unit are proportional to its orders, and each unit's mix of ratings is
 tilted towards its own 2019 satisfaction points, then fitted (iterative proportional
-fitting) so that the system-wide counts stay exact. The seed's unit scores weighted
+fitting) so that the system-wide counts stay exact. The source's unit scores weighted
 by volume average ~89.5, not 84.81, so every unit comes out a few points below its
 2019 score, in about the same order.
 
@@ -107,10 +107,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # --- seed data -------------------------------------------------------------------------
 
-# Seed 000 (沪市监办发〔2020〕336号, 附件1–3), assessment year 2019: each unit's volume
+# results-2019 (沪市监办发〔2020〕336号, 附件1–3), assessment year 2019: each unit's volume
 # points (受理数量, 10 × unit volume ÷ group volume) and satisfaction points (满意度,
-# 35 × score ÷ 100; None where the seed shows "—"/"/", no satisfaction measured).
-SEED_000_UNITS: tuple[tuple[str, float, float | None], ...] = (
+# 35 × score ÷ 100; None where the source shows "—"/"/", no satisfaction measured).
+RESULTS_2019_UNITS: tuple[tuple[str, float, float | None], ...] = (
     # 附件1: 各区市场监管局、机场分局
     ("闵行区市场监管局", 1.6006, 33.51),
     ("松江区市场监管局", 0.4606, 33.57),
@@ -181,7 +181,7 @@ SEED_000_UNITS: tuple[tuple[str, float, float | None], ...] = (
     ("崇明区消保委", 0.0131, 33.60),
     ("奉贤区消保委", 0.0575, 31.50),
 )
-# Points given to a registry unit the seed does not list (a unit added later).
+# Points given to a registry unit the source does not list (a unit added later).
 UNLISTED_UNIT_POINTS = 0.0005
 
 # Group volumes chosen for 2019 (see the module docstring), scaled to --orders.
@@ -190,9 +190,9 @@ GROUP_VOLUME_2019: dict[str, int] = {
     "municipal": 66_588,
     "consumer_council": 23_121,
 }
-SEED_001_ORDERS = 240_409
-# Seed 001: 10,859 orders sampled for satisfaction: 满意 / 基本满意 / 一般 / 不满意.
-SEED_001_RATINGS: dict[str, int] = {
+REVIEW_2019_ORDERS = 240_409
+# review-2019: 10,859 orders sampled for satisfaction: 满意 / 基本满意 / 一般 / 不满意.
+REVIEW_2019_RATINGS: dict[str, int] = {
     "satisfied": 7984,
     "basically_satisfied": 1138,
     "average": 526,
@@ -675,10 +675,10 @@ class YearGenerator:
 
     def _plan_units(self) -> list[UnitPlan]:
         registry = load_unit_registry(rubrics_dir() / "units.toml")
-        seed = {name: (volume, satisfaction) for name, volume, satisfaction in SEED_000_UNITS}
+        seed = {name: (volume, satisfaction) for name, volume, satisfaction in RESULTS_2019_UNITS}
         for name in seed:
             if name not in registry:
-                self.warnings.append(f"seed 000 unit {name} is not in the registry; skipped")
+                self.warnings.append(f"results-2019 unit {name} is not in the registry; skipped")
         groups = [g for g in registry.groups if g.units]
         volumes = []
         for g in groups:
@@ -702,7 +702,7 @@ class YearGenerator:
             for name in group.units:
                 if name not in seed:
                     self.warnings.append(
-                        f"unit {name} is not in seed 000; given {UNLISTED_UNIT_POINTS} points"
+                        f"unit {name} is not in results-2019; given {UNLISTED_UNIT_POINTS} points"
                     )
                 points.append(seed.get(name, (UNLISTED_UNIT_POINTS, None))[0])
             # A unit with 0.0000 points gets one order (returned, so its volume stays 0).
@@ -735,8 +735,8 @@ class YearGenerator:
     def _plan_ratings(self) -> None:
         rng = self.rng
         rated = [p for p in self.units if p.target_score is not None and p.orders > 0]
-        counted = round(sum(SEED_001_RATINGS.values()) * self.total_orders / SEED_001_ORDERS)
-        columns = largest_remainder(list(SEED_001_RATINGS.values()), counted)
+        counted = round(sum(REVIEW_2019_RATINGS.values()) * self.total_orders / REVIEW_2019_ORDERS)
+        columns = largest_remainder(list(REVIEW_2019_RATINGS.values()), counted)
         rows = largest_remainder([p.orders for p in rated], counted)
         if counted >= len(rated):
             rows = at_least_one(rows)
@@ -747,7 +747,7 @@ class YearGenerator:
             matrix = [[0] * len(columns) for _ in rated]
         excluded = round(counted * P_EXCLUDED_RATINGS / (1 - P_EXCLUDED_RATINGS))
         excluded_rows = largest_remainder(rows, excluded)
-        names = list(SEED_001_RATINGS)
+        names = list(REVIEW_2019_RATINGS)
         for plan, row, extra in zip(rated, matrix, excluded_rows, strict=True):
             ratings = [(names[k], False) for k, n in enumerate(row) for _ in range(n)]
             ratings += [
@@ -1138,7 +1138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--year", type=int, default=2019, help="assessment year (default 2019)")
     parser.add_argument(
-        "--orders", type=int, default=SEED_001_ORDERS, help="orders received (default 240409)"
+        "--orders", type=int, default=REVIEW_2019_ORDERS, help="orders received (default 240409)"
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--output", default="-", help="output file, or - for stdout (default)")

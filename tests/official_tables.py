@@ -1,13 +1,13 @@
 """Published score tables, and event streams built to reproduce them.
 
-Source: seed 000 (`shared/seeds/000_1801eeb1fbc6ee1b.txt`, beside the repository), 上海市市场监督管理局
+Source: results-2019 (docs/domain.md, Sources), 上海市市场监督管理局
 沪市监办发〔2020〕336号, 附件3 "2019年度市消保委系统“12345”市民服务热线承办工作绩效考核情况汇总表"
 (assessment year 2019: 2018-11-01 … 2019-10-31), transcribed as printed into
 `tests/data/seed000-annex3.csv`.
 
 The published table gives each unit's points, not its counts. `volume_counts` and
-`rating_counts` find the smallest counts that round to the printed points (DOMAIN §7, rubric
-`shanghai-12345-2019`), and `write_events` writes a JSON Lines import file (DOMAIN §9) with
+`rating_counts` find the smallest counts that round to the printed points (domain.md §7, rubric
+`shanghai-12345-2019`), and `write_events` writes a JSON Lines import file (domain.md §9) with
 exactly those facts, every order closed on time and resolved.
 """
 
@@ -36,7 +36,7 @@ SATISFACTION = "满意度（35%）"
 TOTAL = "总分值"
 COLUMNS = (NUMBER, UNIT, VOLUME, ON_TIME, RESOLUTION, SATISFACTION, TOTAL)
 
-#: Points per rating (DOMAIN §6): 满意 100, 基本满意 80, 一般 60, 不满意 0.
+#: Points per rating (domain.md §6): 满意 100, 基本满意 80, 一般 60, 不满意 0.
 RATINGS = (("satisfied", 100), ("basically_satisfied", 80), ("average", 60), ("dissatisfied", 0))
 
 SEARCH_LIMIT = 10_000_000

@@ -1,4 +1,4 @@
-"""The assessment (DOMAIN §7) on small hand-made cases: `report scores|deductions|kpi`,
+"""The assessment (domain.md §7) on small hand-made cases: `report scores|deductions|kpi`,
 `report explain --rubric`, the xlsx workbook and `hotline rubrics`, through the CLI and
 the `Assessment` service, with every expected number worked out by hand in the comments.
 

@@ -1,4 +1,4 @@
-"""The working-day calendar (DOMAIN §4): domain rules, the official data, user year files."""
+"""The working-day calendar (domain.md §4): domain rules, the official data, user year files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bulk import of JSON Lines (DOMAIN §9), through the CLI and the importer service."""
+"""Bulk import of JSON Lines (domain.md §9), through the CLI and the importer service."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The 1·5·13 limits on the real 2026 calendar (DOMAIN §5). Dates computed by hand."""
+"""The 1·5·13 limits on the real 2026 calendar (domain.md §5). Dates computed by hand."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The metrics of DOMAIN §6 on small hand-made cases, through the application service
+"""The metrics of domain.md §6 on small hand-made cases, through the application service
 and the reports, with every expected number worked out by hand in the comments.
 
 Working days used below (the official 2026 calendar): Spring Festival is off
@@ -371,7 +371,7 @@ def _zeros(n: int) -> np.ndarray[Any, np.dtype[np.int64]]:
 
 
 def test_seed_001_satisfaction_is_84_81() -> None:
-    """Seed 001: 7984 满意 / 1138 基本满意 / 526 一般 / 1211 不满意 → 84.81; 300 excluded
+    """review-2019: 7984 满意 / 1138 基本满意 / 526 一般 / 1211 不满意 → 84.81; 300 excluded
     不满意 ratings change nothing."""
     (metric,) = [m for m in load_metrics(projections_dir()) if m.key == "satisfaction"]
     counts = [

@@ -1,4 +1,4 @@
-"""Seed 000, 附件3 (the 16 各区消保委, assessment year 2019): from events to the published table.
+"""results-2019, 附件3 (the 16 各区消保委, assessment year 2019): from events to the published table.
 
 `official_tables` builds an event stream whose facts give the published points; the builders
 are checked here against the printed values, then the stream is imported and `report scores`
@@ -68,7 +68,7 @@ def test_the_table_reads_as_printed(rows: list[OfficialRow]) -> None:
     assert len({row.unit for row in rows}) == 16
     assert rows[0].values() == ("1", "闵行区消保委", "6.6012", "30", "25", "34.54", "96.14")
     assert rows[1].satisfaction == "35" and rows[1].total == "90.20"
-    # DOMAIN §7: each group's published volume column sums to 10.0002.
+    # domain.md §7: each group's published volume column sums to 10.0002.
     assert sum(Decimal(row.volume) for row in rows) == Decimal("10.0002")
     # Rank order, as printed.
     totals = [Decimal(row.total) for row in rows]
@@ -149,7 +149,7 @@ def test_rating_counts_of_simple_points(points: str, mix: tuple[int, int, int, i
 
 
 def test_seed_001_satisfaction_score() -> None:
-    # DOMAIN §6: 7984/1138/526/1211 → 84.81.
+    # domain.md §6: 7984/1138/526/1211 → 84.81.
     mix = (7984, 1138, 526, 1211)
     assert printed(satisfaction_points(mix, weight=100), 2) == "84.81"
 
@@ -198,7 +198,7 @@ def test_the_plan_reproduces_every_printed_value(
 def test_the_stream_tells_the_rubric_rules_from_their_rounded_variants(
     rows: list[OfficialRow], plans: list[UnitPlan]
 ) -> None:
-    """DOMAIN §7 takes the unrounded satisfaction score and sums unrounded components. With
+    """domain.md §7 takes the unrounded satisfaction score and sums unrounded components. With
     these counts, points from the score shown to 2 decimals, or a total of the printed
     components, would miss the published table: the end-to-end test pins the rule."""
 

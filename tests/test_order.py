@@ -1,4 +1,4 @@
-"""The order aggregate: every allowed and refused transition (DOMAIN §3)."""
+"""The order aggregate: every allowed and refused transition (domain.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reporting periods (DOMAIN §6): assessment years, their quarters, months, ranges."""
+"""Reporting periods (domain.md §6): assessment years, their quarters, months, ranges."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ Cli = Callable[..., tuple[int, str, str]]
 @pytest.mark.parametrize(
     ("text", "start", "end", "label"),
     [
-        # 考核年度 2019 = 2018-11-01 … 2019-10-31 (seed 001)
+        # 考核年度 2019 = 2018-11-01 … 2019-10-31 (review-2019)
         ("2019", date(2018, 11, 1), date(2019, 10, 31), "2019"),
         ("2026", date(2025, 11, 1), date(2026, 10, 31), "2026"),
         # quarters: Nov–Jan, Feb–Apr, May–Jul, Aug–Oct

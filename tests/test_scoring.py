@@ -1,4 +1,4 @@
-"""Scoring rules on their own (DOMAIN §7): rounding half up, grades by rank with ties,
+"""Scoring rules on their own (domain.md §7): rounding half up, grades by rank with ties,
 deductions with caps and rate floors, targets."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ GRADED = GroupSpec.model_validate(
     [
         (Fraction(1, 8), 2, "0.13"),  # 0.125: half up, not to even
         (Fraction(267, 100) + Fraction(1, 200), 2, "2.68"),  # 2.675 exactly (a float is 2.67)
-        # seed 001's score 921000/10859 = 84.8144… × 0.35 = 29.68505… (the rounded 84.81 gives 29.68)
+        # review-2019's score 921000/10859 = 84.8144… × 0.35 = 29.68505… (the rounded 84.81 gives 29.68)
         (Fraction(35) * Fraction(921000, 10859) / 100, 2, "29.69"),
         (Fraction(10 * 15151, 22952), 4, "6.6012"),  # 闵行区消保委's volume share
         (Fraction(-1, 8), 2, "-0.13"),

@@ -1,4 +1,4 @@
-"""The unit registry (承办单位, DOMAIN §2): the shipped file and the refusals."""
+"""The unit registry (承办单位, domain.md §2): the shipped file and the refusals."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def registry() -> UnitRegistry:
     return load_unit_registry(SHIPPED)
 
 
-# --- the shipped registry (seed 000) -------------------------------------------------
+# --- the shipped registry (results-2019) -------------------------------------------------
 
 
 def test_shipped_registry_has_66_units_in_three_groups(registry: UnitRegistry) -> None:

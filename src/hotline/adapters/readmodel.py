@@ -263,7 +263,7 @@ def _audit(change: Change) -> Row:
 
 @cache
 def _snake(class_name: str) -> str:
-    """An event class's DOMAIN name: FirstContact -> first_contact."""
+    """An event class's domain.md §3 name: FirstContact -> first_contact."""
     return re.sub(r"(?<!^)([A-Z])", r"_\1", class_name).lower()
 
 

@@ -152,7 +152,7 @@ class DomainEvent(BaseModel):
     as it was read from the store."""
 
     name: ClassVar[str]
-    """The event's name in DOMAIN §3 (`received`, `closed` ...)."""
+    """The event's name in domain.md §3 (`received`, `closed` ...)."""
 
     originator_id: UUID
     originator_version: int

@@ -1,4 +1,4 @@
-"""The working-day calendar (工作日), DOMAIN §4.
+"""The working-day calendar (工作日), domain.md §4.
 
 Weekends are off unless they are make-up workdays (调休上班); the days of a statutory
 holiday period (法定节假日) are off; a local closure (e.g. a typhoon day) turns a working
@@ -211,7 +211,7 @@ class WorkingCalendar:
     def add_working_days(self, day: date, n: int) -> date:
         """The date of working day `n` counted from `day`, `day` itself not counted.
 
-        Day 1 is the first working day after `day` (收到之日不计入, DOMAIN §4): a Saturday
+        Day 1 is the first working day after `day` (收到之日不计入, domain.md §4): a Saturday
         receipt has Monday (if working) as day 1.
         """
         if n < 1:

@@ -13,7 +13,7 @@ class InvalidInput(HotlineError):
 
 
 class OrderRuleViolation(HotlineError):
-    """An event that does not make sense in the order's current state (DOMAIN §3)."""
+    """An event that does not make sense in the order's current state (domain.md §3)."""
 
 
 class OrderNotFound(HotlineError):

@@ -1,7 +1,7 @@
-"""An order's facts (DOMAIN §3, §5, §6): what its limits and metrics read, folded from its
+"""An order's facts (domain.md §3, §5, §6): what its limits and metrics read, folded from its
 events.
 
-This is the one table of how each event changes those facts, keyed by the event's DOMAIN
+This is the one table of how each event changes those facts, keyed by the event's domain.md
 name and reading the event's fields as stored (JSON), so that the aggregate's view (`order
 show`, from `Order.events`) and the read model's (every report, from stored states) are one
 fold. An order's facts are a row of small ints (its number and unit beside them), plus a row
@@ -205,14 +205,14 @@ ROW_CHANGES: Mapping[str, Callable[[Row, State], None]] = {
     Closed.name: _closed,
     Rated.name: _rated,
 }
-"""How each event changes its order's row of facts, by the event's DOMAIN name."""
+"""How each event changes its order's row of facts, by the event's domain.md §3 name."""
 DETAILS: Mapping[str, Callable[[int, State], Detail]] = {
     Extended.name: _extended,
     Revisited.name: _revisited,
     Supervised.name: _supervised,
 }
 """The row of its own each event an order may have many of makes (from its version and
-fields), by the event's DOMAIN name. Any other event (flags, corrections, reveals) is no
+fields), by the event's domain.md §3 name. Any other event (flags, corrections, reveals) is no
 fact of the order."""
 
 
@@ -224,7 +224,7 @@ class OrderFacts:
     details: list[Detail] = field(default_factory=list)
 
     def take(self, name: str, version: int, state: State) -> None:
-        """Fold one event (its DOMAIN name, version in the order, stored fields) in."""
+        """Fold one event (its domain.md §3 name, version in the order, stored fields) in."""
         change = ROW_CHANGES.get(name)
         if change is not None:
             change(self.row, state)

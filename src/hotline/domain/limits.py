@@ -1,9 +1,9 @@
-"""The "1、5、13" time limits of orders, on the working-day calendar (DOMAIN §5).
+"""The "1、5、13" time limits of orders, on the working-day calendar (domain.md §5).
 
 A limit of N working days ends at the end of day N, day 1 being the first
 working day after the day of receipt: an act on date `e` is in time iff
 `ordinal(e) - ordinal(received) <= N`. Which limit applies, and the 12315
-centre's feedback day (seed 004: 含12315中心向市市民服务热线反馈时间一个工作日),
+centre's feedback day (standard-2017: 含12315中心向市市民服务热线反馈时间一个工作日),
 are rule parameters read from `rubrics/time-limits.toml`, never constants here.
 
 The rules are evaluated column-wise (`evaluate`) over many orders at once, so a
@@ -22,9 +22,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.domain.calendar import Days, WorkingCalendar
-from hotline.domain.facts import NONE as NONE
-from hotline.domain.facts import FactColumns, fold
-from hotline.domain.facts import StatusCode as StatusCode
+from hotline.domain.facts import NONE, FactColumns, StatusCode, fold
 from hotline.domain.order import Order, OrderStatus, Returned, ReturnRejected
 from hotline.domain.vocabulary import Channel, Kind
 

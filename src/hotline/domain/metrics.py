@@ -1,4 +1,4 @@
-"""Metrics over orders, defined declaratively and computed column-wise (DOMAIN §6).
+"""Metrics over orders, defined declaratively and computed column-wise (domain.md §6).
 
 A metric is a numerator (a weight per order: 1/0 for a rate, points for a
 score) over a denominator (which orders count); a count has no denominator.

@@ -1,4 +1,4 @@
-"""The work order (工单) aggregate and its events (DOMAIN §3).
+"""The work order (工单) aggregate and its events (domain.md §3).
 
 The order number (工单编号) is the key: the aggregate id is derived from it, so
 a second `received` for the same number can never make a second order.
@@ -290,7 +290,7 @@ ORDER_EVENTS: dict[str, type[DomainEvent]] = {
         Supervised,
     )
 }
-"""Order events by their DOMAIN name, for the CLI and the bulk format."""
+"""Order events by their domain.md §3 name, for the CLI and the bulk format."""
 
 
 class Order(Aggregate):
@@ -562,6 +562,6 @@ ORDER_COMMANDS: dict[str, Callable[..., None]] = {
     "rated": Order.rate,
     "supervised": Order.supervise,
 }
-"""What can happen to a received order, by the event's DOMAIN name."""
+"""What can happen to a received order, by the event's domain.md §3 name."""
 
 Received.aggregate_class = Order

@@ -1,7 +1,7 @@
-"""Reporting periods (DOMAIN §6).
+"""Reporting periods (domain.md §6).
 
 The assessment year (考核年度) runs 1 November – 31 October and is named by the
-year it ends in: `2019` is 2018-11-01 … 2019-10-31 (seed 001). Its quarters are
+year it ends in: `2019` is 2018-11-01 … 2019-10-31 (review-2019). Its quarters are
 Nov–Jan (`2019Q1`), Feb–Apr, May–Jul, Aug–Oct. A calendar month is `2019-03`;
 any range is `--from/--to`.
 """

@@ -1,4 +1,4 @@
-"""Citizens' personal data (DOMAIN §8): never shown in full by default."""
+"""Citizens' personal data (domain.md §8): never shown in full by default."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
-"""Rubrics (考核办法) as data: how metrics become points, totals and grades (DOMAIN §7).
+"""Rubrics (考核办法) as data: how metrics become points, totals and grades (domain.md §7).
 
 A rubric is a TOML file under `rubrics/`, validated by these models when loaded;
 scoring (`hotline.domain.scoring`) only follows what the file says. Three kinds:
 
 - `weighted`: indicators with weights summed to a total, ranked and graded within
-  groups (`shanghai-12345-2019`, seeds 000/001);
+  groups (`shanghai-12345-2019`, results-2019/review-2019);
 - `deductions`: parts worth some points, losing points per late order, per
-  finding … (`market-office-2017`, seed 004 Ⅵ-8-5, Ⅵ-8-1);
-- `targets`: a metric against a threshold, met or not (`kpi-2023`, seed 003).
+  finding … (`market-office-2017`, standard-2017 Ⅵ-8-5, Ⅵ-8-1);
+- `targets`: a metric against a threshold, met or not (`kpi-2023`, hotline-2023).
 """
 
 from __future__ import annotations

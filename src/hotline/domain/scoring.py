@@ -1,4 +1,4 @@
-"""Scoring: a rubric applied to what each unit did in a period (DOMAIN §7).
+"""Scoring: a rubric applied to what each unit did in a period (domain.md §7).
 
 Points are computed exactly (fractions) and rounded half up only where they are
 shown; a total is the unrounded parts summed, then rounded, as the official

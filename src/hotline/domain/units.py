@@ -1,4 +1,4 @@
-"""The handling units (承办单位) and the groups they are assessed in (DOMAIN §2).
+"""The handling units (承办单位) and the groups they are assessed in (domain.md §2).
 
 The registry itself is data (`rubrics/units.toml`, read by
 `hotline.adapters.unit_file`); this module only holds it and answers look-ups.

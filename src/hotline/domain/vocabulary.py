@@ -1,4 +1,4 @@
-"""The closed vocabularies of a work order (DOMAIN §3), in English and Chinese.
+"""The closed vocabularies of a work order (domain.md §3), in English and Chinese.
 
 Each value is stored in English; a user may type either the English value or
 the Chinese label (`投诉`, `满意`, `实际解决` ...).

@@ -302,7 +302,7 @@ class HotlineApplication(Application[UUID]):
         return self.save_order(receive_new(), retry=receive_new)
 
     def record(self, number: str, event: str, at: datetime | None = None, **fields: Any) -> Order:
-        """Log `event` (a DOMAIN §3 name such as `first_contact`) on order `number`."""
+        """Log `event` (a domain.md §3 name such as `first_contact`) on order `number`."""
         when = _when(at)
 
         def act() -> Order:
@@ -384,7 +384,7 @@ class HotlineApplication(Application[UUID]):
         unpublished = calendar.unpublished_years(order.received_at.date(), latest)
         return OrderView(order, checks, today, unpublished)
 
-    # Findings (an inspector's judgements, DOMAIN §7)
+    # Findings (an inspector's judgements, domain.md §7)
 
     def record_finding(
         self,

@@ -1,4 +1,4 @@
-"""Bulk import of order events, from JSON Lines or a platform export (DOMAIN §9).
+"""Bulk import of order events, from JSON Lines or a platform export (domain.md §9).
 
 A source yields entries: a JSON line's one event, or an export row's events of one order
 (service/exports.py). The entries are streamed in batches; each batch's events go through

@@ -22,8 +22,8 @@ from hotline.adapters.rubric_files import load_metrics
 from hotline.domain import lengths
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
-from hotline.domain.facts import CATEGORY_COLUMNS
-from hotline.domain.limits import LimitName, LimitStatus, StatusCode, evaluate
+from hotline.domain.facts import CATEGORY_COLUMNS, StatusCode
+from hotline.domain.limits import LimitName, LimitStatus, evaluate
 from hotline.domain.metrics import Facts, Metric, MetricValue, explain, ordered, tally
 from hotline.domain.periods import Period
 from hotline.domain.scoring import chosen_units
