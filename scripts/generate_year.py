@@ -95,7 +95,7 @@ try:
     from hotline.adapters.unit_file import load_unit_registry
     from hotline.cli.table_file import write_csv, write_xlsx
     from hotline.domain.calendar import WorkingCalendar
-    from hotline.domain.vocabulary import ClosingResult, ContactMethod, Kind, Rating
+    from hotline.domain.vocabulary import ClosingResult, ContactMethod, Evaluation, Kind, Rating
     from hotline.service.order_export import LAYOUT, OTHER_RETURN, OUT_OF_JURISDICTION, yes_no
 except ModuleNotFoundError:  # a python without hotline: run again with the repo's .venv
     _VENV = Path(__file__).resolve().parents[1] / ".venv"
@@ -1027,6 +1027,7 @@ KIND_LABELS = {kind.value: kind.label for kind in Kind}
 RESULT_LABELS = {result.value: result.label for result in ClosingResult}
 RATING_LABELS = {rating.value: rating.label for rating in Rating}
 METHOD_LABELS = {method.value: method.label for method in ContactMethod}
+EVALUATION_LABELS = {evaluation.value: evaluation.label for evaluation in Evaluation}
 FULL_WIDTH_SPACE = "\u3000"
 # How a time is written in a cell, as exports merged from several systems write them.
 TIME_STYLES = ("text", "cell", "serial", "slashes", "chinese")
@@ -1078,12 +1079,15 @@ class PlatformTable:
             row["二次退回时间"] = at
         elif name == "closed":
             row.update({"办结时间": at, "办理结果": RESULT_LABELS[event["result"]],
-                        "是否告知": yes_no(event["citizen_informed"])})  # fmt: skip
+                        "是否告知": yes_no(event["citizen_informed"]),
+                        "无需回复": yes_no(event.get("no_reply_requested", False))})  # fmt: skip
         elif name == "revisited":
+            evaluation = EVALUATION_LABELS.get(event.get("evaluation", ""))
             row.update({"回访时间": at, "回访是否联系上": yes_no(event["contacted"]),
-                        "回访是否一致": yes_no(event.get("consistent", True))})  # fmt: skip
+                        "回访是否一致": yes_no(event.get("consistent", True)),
+                        "回访评价": evaluation})  # fmt: skip
         elif name == "rated":
-            row.update({"满意度": RATING_LABELS[event["rating"]],
+            row.update({"满意度": RATING_LABELS[event["rating"]], "测评时间": at,
                         "是否纳入测评": yes_no(not event.get("excluded", False))})  # fmt: skip
         elif name == "supervised":
             row.update({"督办时间": at, "督办有责": yes_no(event["at_fault"])})

@@ -408,7 +408,7 @@ def test_mappings_lists_the_shipped_ones(
     assert code == 0, err
     names = [line.split("\t")[0] for line in out.splitlines()]
     assert names == ["12315", "default"]
-    assert "rubrics/mappings/default.toml\t36 columns" in out
+    assert "rubrics/mappings/default.toml\t39 columns" in out
 
 
 def test_the_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:

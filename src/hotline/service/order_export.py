@@ -41,8 +41,9 @@ LAYOUT = (
     "工单编号", "派单时间", "承办单位", "渠道", "工单类型", "一级分类", "二级分类", "三级分类",
     "诉求内容", "诉求人", "来电号码", "地址", "区", "街道", "被投诉对象", "统一社会信用代码",
     "关联工单号", "先行联系时间", "联系方式", "延期申请时间", "延期至", "延期原因", "退单时间",
-    "退单类型", "退单原因", "二次退回时间", "办结时间", "办理结果", "是否告知", "回访时间",
-    "回访是否联系上", "回访是否一致", "满意度", "是否纳入测评", "督办时间", "督办有责",
+    "退单类型", "退单原因", "二次退回时间", "办结时间", "办理结果", "是否告知", "无需回复",
+    "回访时间", "回访是否联系上", "回访是否一致", "回访评价", "满意度", "是否纳入测评", "测评时间",
+    "督办时间", "督办有责",
 )  # fmt: skip
 """The default export layout's headers, in their order (issue 16): what the generator writes
 and the default import mapping recognises."""
@@ -199,13 +200,16 @@ def _milestones(order: Order, cells: dict[str, str]) -> None:
         cells["办结时间"] = moment_text(closed.at)
         cells["办理结果"] = closed.result.label
         cells["是否告知"] = yes_no(closed.citizen_informed)
+        cells["无需回复"] = yes_no(closed.no_reply_requested)
     for revisit in order.events_of(Revisited):
         cells["回访时间"] = moment_text(revisit.at)
         cells["回访是否联系上"] = yes_no(revisit.contacted)
         cells["回访是否一致"] = yes_no(revisit.consistent)
+        cells["回访评价"] = revisit.evaluation.label if revisit.evaluation else ""
     for rated in order.events_of(Rated):
         cells["满意度"] = rated.rating.label
         cells["是否纳入测评"] = yes_no(not rated.excluded)
+        cells["测评时间"] = moment_text(rated.at)
     for supervision in order.events_of(Supervised):
         cells["督办时间"] = moment_text(supervision.at)
         cells["督办有责"] = yes_no(supervision.at_fault)
