@@ -360,9 +360,9 @@ def test_the_12315_mapping_reads_an_xls_export(
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("投诉举报")
     rows = [["全国12315平台投诉举报导出"],
-            ["投诉举报编号", "登记时间", "处理机构", "业务类型", "投诉内容", "被投诉人", "办结时间", "处理结果"],
-            ["3101120190001", "2019-03-04 10:15:00", MINHANG, "投诉件", "买到过期食品", "某超市", "2019-03-08 15:00:00", "调解成功"],
-            ["3101120190002", 43529.4375, MINHANG, "举报件", "无证经营", "某餐馆", None, None]]  # fmt: skip
+            ["投诉举报编号", "登记时间", "处理机构", "业务类型", "投诉内容", "被投诉人", "统一社会信用代码", "办结时间", "处理结果"],
+            ["3101120190001", "2019-03-04 10:15:00", MINHANG, "投诉件", "买到过期食品", "某超市", "91310000132149237G", "2019-03-08 15:00:00", "调解成功"],
+            ["3101120190002", 43529.4375, MINHANG, "举报件", "无证经营", "某餐馆", None, None, None]]  # fmt: skip
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             if value is not None:
@@ -376,6 +376,8 @@ def test_the_12315_mapping_reads_an_xls_export(
     first = shown(capsys, store, "3101120190001")
     assert (first["channel"], first["kind"], first["status"]) == ("12315", "complaint", "closed")
     assert first["events"][-1]["result"] == "resolved"
+    received = first["events"][0]
+    assert (received["entity"], received["entity_code"]) == ("某超市", "91310000132149237G")
     second = shown(capsys, store, "3101120190002")
     assert (second["kind"], second["events"][0]["at"]) == ("report", "2019-03-05T10:30:00+08:00")
 
