@@ -51,6 +51,30 @@ CategoryOption = Annotated[
 WorkbookOption = Annotated[
     Path | None, typer.Option("--output", help="Also write the tables to this .xlsx workbook.")
 ]
+RevealOption = Annotated[
+    bool,
+    typer.Option(
+        "--reveal",
+        help="Show the citizen's name, phone and address in full; needs --reason, and is "
+        "recorded on each order shown.",
+    ),
+]
+ReasonOption = Annotated[
+    str | None, typer.Option(help="Why the personal data is needed (with --reveal).")
+]
+
+
+def reveal_reason(reveal: bool, reason: str | None) -> str | None:
+    """The reason personal data is shown in full (None: it is shown masked); --reveal
+    without --reason, or --reason without --reveal, refused."""
+    if reveal and not reason:
+        raise InvalidInput(
+            "--reveal needs --reason: why the citizen's personal data is needed (it is "
+            "recorded with your name)"
+        )
+    if reason is not None and not reveal:
+        raise InvalidInput("--reason goes with --reveal; drop it, or add --reveal")
+    return reason if reveal else None
 
 
 def period_of(period: str | None, start: str | None, end: str | None) -> Period:

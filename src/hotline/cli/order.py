@@ -8,11 +8,11 @@ from typing import Annotated, Any
 import typer
 
 from hotline.cli.context import application
+from hotline.cli.options import ReasonOption, RevealOption, reveal_reason
 from hotline.cli.output import json_text
 from hotline.cli.parsing import parse_day, parse_moment
 from hotline.cli.renamed import old_switch, renamed, yes_unless_told
 from hotline.cli.render import order_json, print_order, print_recorded
-from hotline.domain.errors import InvalidInput
 from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
@@ -345,32 +345,16 @@ def show(
             show_default=False,
         ),
     ] = None,
-    reveal: Annotated[
-        bool,
-        typer.Option(
-            "--reveal",
-            help="Show the citizen's name, phone and address in full; needs --reason, and is "
-            "recorded.",
-        ),
-    ] = False,
-    reason: Annotated[
-        str | None, typer.Option(help="Why the personal data is needed (with --reveal).")
-    ] = None,
+    reveal: RevealOption = False,
+    reason: ReasonOption = None,
     as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
 ) -> None:
     """The order's timeline (happened and recorded times, who recorded each event) and its
     1·5·13 limits as of today. Personal data shows masked unless --reveal."""
     shown = renamed(output, old_switch(as_json, ShowFormat.JSON), "--format json", "--json")
     hotline = application(ctx)
-    if reveal:
-        if not reason:
-            raise InvalidInput(
-                "--reveal needs --reason: why the citizen's personal data is needed (it is "
-                "recorded with your name)"
-            )
-        hotline.reveal(number, reason)
-    elif reason is not None:
-        raise InvalidInput("--reason goes with --reveal; drop it, or add --reveal")
+    if (shown_for := reveal_reason(reveal, reason)) is not None:
+        hotline.reveal(number, shown_for)
     view = hotline.view(number)
     if shown is ShowFormat.JSON:
         typer.echo(json_text(order_json(view, reveal)))

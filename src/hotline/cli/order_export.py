@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.options import reports
+from hotline.cli.options import ReasonOption, RevealOption, reports, reveal_reason
 from hotline.cli.table_file import check_table_path, write_table
 from hotline.domain.aggregate import now
-from hotline.domain.errors import InvalidInput
 from hotline.domain.order import OrderStatus
 from hotline.domain.periods import parse_period
 from hotline.service.order_export import HEADERS, OrderExport, OrderSelection
@@ -40,32 +39,17 @@ def export_orders(
     status: Annotated[
         OrderStatus | None, typer.Option(help="Only orders now open, closed or returned.")
     ] = None,
-    reveal: Annotated[
-        bool,
-        typer.Option(
-            "--reveal",
-            help="Show the citizens' personal data in full; needs --reason, and is recorded "
-            "on every order exported.",
-        ),
-    ] = False,
-    reason: Annotated[
-        str | None, typer.Option(help="Why the personal data is needed (with --reveal).")
-    ] = None,
+    reveal: RevealOption = False,
+    reason: ReasonOption = None,
 ) -> None:
     """One row per order received in the period, in the platform's default export layout,
     with each limit's due date and status as of today. Personal data is masked unless
     --reveal."""
-    if reveal and not reason:
-        raise InvalidInput(
-            "--reveal needs --reason: why the citizens' personal data is needed (it is "
-            "recorded with your name on every order exported)"
-        )
-    if reason is not None and not reveal:
-        raise InvalidInput("--reason goes with --reveal; drop it, or add --reveal")
+    shown_for = reveal_reason(reveal, reason)
     selection = OrderSelection(parse_period(period), unit, group, status)
     check_table_path(output)
     export = OrderExport(reports(ctx))
-    rows = list(export.rows(selection, reason if reveal else None))
+    rows = list(export.rows(selection, shown_for))
     made = now()
     titles = [[TITLE], [f"{selection.period.label}（{selection.period.start} … "
                         f"{selection.period.end}），导出时间 {made:%Y-%m-%d %H:%M}"]]  # fmt: skip
