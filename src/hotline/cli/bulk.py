@@ -23,9 +23,16 @@ from hotline.adapters.mapping_files import (
 from hotline.adapters.tables import file_format
 from hotline.cli.context import application
 from hotline.cli.output import printable
-from hotline.domain.errors import DataFileError
+from hotline.domain.errors import DataFileError, UnknownUnit
 from hotline.service.exports import Layout, open_export
-from hotline.service.importer import Entry, Importer, ImportResult, json_entries, read_lines
+from hotline.service.importer import (
+    REJECTION_REASONS,
+    Entry,
+    Importer,
+    ImportResult,
+    json_entries,
+    read_lines,
+)
 
 MAX_PROBLEMS_SHOWN = 20
 
@@ -119,6 +126,12 @@ def _report(file: Path, result: ImportResult, layout: Layout | None, check: bool
             f"{rejected} rejected" + (f" ({reasons})" if reasons else "")
             + f"; {result.written} {written}, {result.already_present} already present"
         )  # fmt: skip
+    if result.rows_rejected.get(REJECTION_REASONS[UnknownUnit]):
+        print(
+            "hotline: a unit missing from the registry is added to rubrics/units.toml, "
+            "with its dates (see docs/units.md and `hotline units`)",
+            file=sys.stderr,
+        )
     if said:
         raise typer.Exit(1)
 

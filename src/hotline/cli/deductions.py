@@ -13,6 +13,7 @@ from hotline.cli.options import (
     AsOfOption,
     FromOption,
     GroupOption,
+    LevelOption,
     PeriodOption,
     RubricOption,
     ToOption,
@@ -27,6 +28,7 @@ from hotline.cli.rubrics import expect
 from hotline.cli.workbook import Sheet, write_workbook
 from hotline.domain.rubric import DeductionRubric
 from hotline.domain.scoring import shown_points
+from hotline.domain.units import Level
 from hotline.service.assessment import DeductionBoard
 
 
@@ -39,16 +41,19 @@ def deductions(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    level: LevelOption = Level.BUREAU,
     output: FormatOption = Format.TABLE,
     workbook: WorkbookOption = None,
 ) -> None:
-    """Points lost per unit under a deduction rubric (market-office-2017: Ⅵ-8-5, Ⅵ-8-1)."""
+    """Points lost per unit under a deduction rubric (market-office-2017: Ⅵ-8-5, Ⅵ-8-1;
+    `--level office` scores the offices it is written for)."""
     service = assessment(ctx)
     chosen = expect(service.rubric(rubric), DeductionRubric, "deductions")
     board = service.deductions(
-        chosen, period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
-    )
-    if unit is not None:
+        chosen, period_of(period, start, end), unit=unit, group=group,
+        as_of=as_of_moment(as_of), level=level,
+    )  # fmt: skip
+    if unit is not None and len(board.rows) == 1:
         _deduction_items(board, output, workbook)
         return
     columns = [("unit", "承办部门"), ("group", "group")]

@@ -13,6 +13,7 @@ from hotline.cli.context import application
 from hotline.cli.parsing import parse_day, parse_moment
 from hotline.domain.errors import InvalidInput
 from hotline.domain.periods import Period, date_range, parse_period
+from hotline.domain.units import Level
 from hotline.service.assessment import Assessment
 from hotline.service.reports import Reports
 
@@ -35,6 +36,13 @@ AsOfOption = Annotated[
 UnitOption = Annotated[str | None, typer.Option(help="One unit (承办单位).")]
 GroupOption = Annotated[
     str | None, typer.Option(help="One group: district, municipal, consumer_council.")
+]
+LevelOption = Annotated[
+    Level,
+    typer.Option(
+        help="bureau: an office's (市场监管所) orders count in its bureau's; office: the "
+        "offices themselves (see `hotline units`)."
+    ),
 ]
 RubricOption = Annotated[
     str,

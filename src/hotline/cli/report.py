@@ -14,6 +14,7 @@ from hotline.cli.options import (
     CategoryOption,
     FromOption,
     GroupOption,
+    LevelOption,
     PeriodOption,
     ToOption,
     UnitOption,
@@ -28,6 +29,7 @@ from hotline.domain.errors import InvalidInput
 from hotline.domain.metrics import Metric, MetricValue
 from hotline.domain.periods import Period
 from hotline.domain.scoring import COST_DECIMALS, half_up
+from hotline.domain.units import Level
 
 
 def _shown(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:
@@ -47,12 +49,13 @@ def rates(
     end: ToOption = None,
     as_of: AsOfOption = None,
     category: CategoryOption = None,
+    level: LevelOption = Level.BUREAU,
     output: FormatOption = Format.TABLE,
 ) -> None:
     """Volume, first-contact, on-time, return, resolution and satisfaction per unit."""
     found = reports(ctx).rates(
         period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of),
-        category=category or (),
+        category=category or (), level=level,
     )  # fmt: skip
     rows: list[dict[str, Any]] = []
     for row in found.rows:
@@ -95,6 +98,7 @@ def explain(
     end: ToOption = None,
     as_of: AsOfOption = None,
     category: CategoryOption = None,
+    level: LevelOption = Level.BUREAU,
     output: FormatOption = Format.TABLE,
 ) -> None:
     """The orders behind a unit's numbers: late, not contacted in time, returned late,
@@ -105,9 +109,9 @@ def explain(
             raise InvalidInput("give either --metric or --rubric, not both")
         if category:
             raise InvalidInput("--category is for the metrics' orders, not with --rubric")
-        _explain_points(ctx, rubric, unit, chosen, as_of_moment(as_of), output)
+        _explain_points(ctx, rubric, unit, chosen, as_of_moment(as_of), level, output)
         return
-    missed = reports(ctx).explain(chosen, unit, metric, as_of_moment(as_of), category or ())
+    missed = reports(ctx).explain(chosen, unit, metric, as_of_moment(as_of), category or (), level)
     rows = [
         {"metric": f.metric.key, "label": f.metric.label, "order": f.number, "reason": f.reason}
         for f in missed
@@ -127,11 +131,12 @@ def _explain_points(
     unit: str,
     period: Period,
     as_of: datetime | None,
+    level: Level,
     output: Format,
 ) -> None:
     service = assessment(ctx)
     rubric = service.rubric(name)
-    costs = service.explain(rubric, period, unit, as_of)
+    costs = service.explain(rubric, period, unit, as_of, level)
     rows = [
         {"where": c.where, "item": c.item, "source": c.source, "reason": c.reason,
          "points": _points(c.points, output)}

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import TypeVar
 
 from hotline.domain.errors import InvalidInput
+from hotline.domain.periods import Period
 from hotline.domain.rubric import (
     BelowRate,
     DeductionRubric,
@@ -33,7 +35,7 @@ from hotline.domain.rubric import (
     TargetRubric,
     WeightedRubric,
 )
-from hotline.domain.units import UnitRegistry
+from hotline.domain.units import Level, UnitRegistry
 from hotline.domain.vocabulary import Rating
 
 K = TypeVar("K", bound=Hashable)
@@ -86,30 +88,105 @@ def chosen_units(
     unit: str | None = None,
     group: str | None = None,
     rubric: Rubric | None = None,
+    *,
+    period: Period | None = None,
+    level: Level = Level.BUREAU,
 ) -> dict[str, tuple[str, ...]]:
     """Group key → the units a report covers there, in listed order: `unit` alone, `group`'s,
     or every unit `rubric` assesses (a weighted rubric's groups and their listed units, a
-    deduction rubric's `groups`, none meaning all; every unit without a rubric). Refused: a
+    deduction rubric's `groups`, none meaning all; every unit without a rubric). Over a
+    `period`, a group's units are those in effect then, by their names on its last day. At
+    the office level, the offices under those units (`unit` may name an office). Refused: a
     unit and a group both, and a group or a unit the rubric does not assess."""
     if unit is not None and group is not None:
         raise InvalidInput("give either --unit or --group, not both")
-    assessed = {g.key: g.units for g in registry.groups}
+
+    def members(key: str) -> tuple[str, ...]:
+        if period is None:
+            return registry.group(key).units
+        return registry.reporting(period.start, period.end, groups=[key]).names
+
+    assessed = {g.key: members(g.key) for g in registry.groups}
     if isinstance(rubric, WeightedRubric):
-        assessed = {s.key: s.units or registry.group(s.key).units for s in rubric.group}
+        assessed = {s.key: s.units or members(s.key) for s in rubric.group}
     elif isinstance(rubric, DeductionRubric) and rubric.groups:
-        assessed = {key: registry.group(key).units for key in rubric.groups}
+        assessed = {key: members(key) for key in rubric.groups}
     what = f"rubric {rubric.name}" if rubric is not None else "the unit registry"
+    if level is Level.OFFICE:
+        return _offices(registry, assessed, unit, group, period, what)
     if unit is not None:
         found = registry.get(unit)
-        if found.name not in assessed.get(found.group, ()):
-            raise InvalidInput(f"{what} does not assess {found.name} (group {found.group!r})")
-        return {found.group: (found.name,)}
+        if found.under is not None:
+            raise InvalidInput(
+                f"{found.name} is an office (under {found.under}); add --level office"
+            )
+        name = found.name if period is None else registry.reported(found.name, period.end)
+        if name not in assessed.get(found.group, ()):
+            raise InvalidInput(f"{what} does not assess {name} (group {found.group!r})")
+        return {found.group: (name,)}
     if group is not None:
         key = registry.group(group).key
         if key not in assessed:
             raise InvalidInput(f"{what} does not score group {key!r}")
         return {key: assessed[key]}
     return assessed
+
+
+def one_unit(chosen: dict[str, tuple[str, ...]], unit: str) -> str:
+    """The one unit `chosen` holds; a bureau given at the office level is refused."""
+    names = [name for names in chosen.values() for name in names]
+    if len(names) != 1:
+        raise InvalidInput(
+            f"{unit} is a bureau with offices {', '.join(names)}; explain one office at a time"
+        )
+    return names[0]
+
+
+def _offices(
+    registry: UnitRegistry,
+    assessed: dict[str, tuple[str, ...]],
+    unit: str | None,
+    group: str | None,
+    period: Period | None,
+    what: str,
+) -> dict[str, tuple[str, ...]]:
+    """`chosen_units` at the office level: the offices under the units chosen."""
+    start, end = (period.start, period.end) if period else (date.min, date.max)
+    offices = registry.reporting(start, end, Level.OFFICE).names
+    if unit is not None:
+        found = registry.get(unit)
+        if found.under is not None:
+            name = registry.reported(found.name, end, Level.OFFICE)
+            bureau = registry.reported(found.under, end)
+            if bureau not in assessed.get(found.group, ()):
+                raise InvalidInput(f"{what} does not assess {bureau} (group {found.group!r})")
+            return {found.group: (name,)}
+        bureaux = {registry.reported(found.name, end)}
+        groups = {found.group: assessed.get(found.group, ())}
+    else:
+        if group is not None:
+            key = registry.group(group).key
+            if key not in assessed:
+                raise InvalidInput(f"{what} does not score group {key!r}")
+            groups = {key: assessed[key]}
+        else:
+            groups = assessed
+        bureaux = {name for names in groups.values() for name in names}
+    chosen = {
+        key: tuple(
+            o
+            for o in offices
+            if registry.get(o).group == key and registry.reported(o, end) in bureaux
+        )
+        for key in groups
+    }
+    chosen = {key: names for key, names in chosen.items() if names}
+    if not chosen:
+        raise InvalidInput(
+            f"no office (市场监管所) is under {unit or group or 'any unit'} in the unit "
+            "registry (see `hotline units`)"
+        )
+    return chosen
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,22 @@
 
 The registry itself is data (`rubrics/units.toml`, read by
 `hotline.adapters.unit_file`); this module only holds it and answers look-ups.
+Units change over time: a unit may take effect (生效) and end (撤销) on a date, a rename
+ends the old name where the new one begins, and an office (市场监管所) sits under its
+bureau, whose numbers it counts in unless a report asks for offices (`Level`).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
 from types import MappingProxyType
+
+import numpy as np
+import numpy.typing as npt
 
 from hotline.domain.errors import InvalidInput, UnknownUnit
 from hotline.domain.lengths import UNIT_NAME
@@ -21,12 +29,57 @@ _CLOSE_CUTOFF = 0.6
 _CLOSE_MARGIN = 0.1
 
 
+class Level(StrEnum):
+    """What a report's rows are: bureaux (an office's orders rolled up) or the offices."""
+
+    BUREAU = "bureau"
+    OFFICE = "office"
+
+
 @dataclass(frozen=True)
 class Unit:
-    """A handling unit, by its registry name, and the key of its group."""
+    """A handling unit, by its registry name, and the key of its group; an office names its
+    bureau (`under`); `effective` … `until` (that day excluded) is when orders may be
+    received by it, and `successor` is the name it was renamed to on `until`."""
 
     name: str
     group: str
+    under: str | None = None
+    effective: date | None = None
+    until: date | None = None
+    successor: str | None = None
+
+    def serves(self, start: date, end: date) -> bool:
+        """Whether the unit is in effect on some day of `start` … `end` (both included)."""
+        return (self.effective is None or self.effective <= end) and (
+            self.until is None or self.until > start
+        )
+
+
+@dataclass(frozen=True)
+class Rename:
+    """`old` is called `new` from `on` (the old name ends, the new one begins)."""
+
+    old: str
+    new: str
+    on: date
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """The rows a report of some days has at one level, and where each order counts.
+
+    `names` are the units reported, group by group (`groups` gives each one's group key);
+    `index` maps every name an order may carry (an office, an old name) to its row.
+    """
+
+    names: tuple[str, ...]
+    groups: tuple[str, ...]
+    index: Mapping[str, int]
+
+    def keys(self, units: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Each order's row (by the unit it carries), -1 for an order no row counts."""
+        return np.asarray([self.index.get(u, -1) for u in units], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -46,7 +99,19 @@ class UnitRegistry:
         self,
         groups: Iterable[UnitGroup],
         aliases: Mapping[str, str] = MappingProxyType({}),
+        *,
+        offices: Iterable[Unit] = (),
+        spans: Mapping[str, tuple[date | None, date | None]] = MappingProxyType({}),
+        renames: Iterable[Rename] = (),
     ) -> None:
+        """`groups` list their bureaux; `offices` (with their group and `under`) sit under
+        them; `spans` give a unit's (effective, until); each rename adds its new name to
+        the old one's group (or bureau), right after it. The file's reader has checked that
+        these fit together (`hotline.adapters.unit_file`)."""
+        groups = list(groups)
+        renames = list(renames)
+        for rename in renames:  # the new name is listed beside the old one
+            groups = [replace(g, units=_after(g.units, rename.old, rename.new)) for g in groups]
         self._groups: tuple[UnitGroup, ...] = tuple(groups)
         self._by_key: dict[str, UnitGroup] = {}
         self._by_name: dict[str, Unit] = {}
@@ -69,6 +134,18 @@ class UnitRegistry:
                     )
                     raise InvalidInput(f"unit '{name}' is listed {where}")
                 self._by_name[name] = Unit(name=name, group=group.key)
+        self._offices: list[str] = []
+        for office in offices:
+            self._offices.append(office.name)
+            self._by_name[office.name] = office
+        for name, (effective, until) in spans.items():
+            self._by_name[name] = replace(self._by_name[name], effective=effective, until=until)
+        for rename in renames:
+            old = self._by_name[rename.old]
+            if old.under is not None:
+                self._offices.insert(self._offices.index(old.name) + 1, rename.new)
+            self._by_name[rename.new] = replace(old, name=rename.new, effective=rename.on)
+            self._by_name[rename.old] = replace(old, until=rename.on, successor=rename.new)
 
         self._aliases: dict[str, str] = {}
         for alias, target in aliases.items():
@@ -80,7 +157,10 @@ class UnitRegistry:
                 raise UnknownUnit(f"alias '{alias}' points to unknown unit '{target}'")
             self._aliases[alias] = target
 
-        self._units: tuple[Unit, ...] = tuple(self._by_name.values())
+        self._units: tuple[Unit, ...] = (
+            *(self._by_name[n] for g in self._groups for n in g.units),
+            *self.offices,
+        )
 
     @property
     def groups(self) -> tuple[UnitGroup, ...]:
@@ -89,8 +169,85 @@ class UnitRegistry:
 
     @property
     def units(self) -> tuple[Unit, ...]:
-        """Every unit, group by group, each group in file order."""
+        """Every unit, group by group, each group in file order, then the offices."""
         return self._units
+
+    @property
+    def offices(self) -> tuple[Unit, ...]:
+        """Every office (市场监管所), in file order, each under its bureau."""
+        return tuple(self._by_name[name] for name in self._offices)
+
+    def offices_of(self, bureau: str) -> tuple[Unit, ...]:
+        """The offices under `bureau` (any of its names)."""
+        names = set(self.history(bureau))
+        return tuple(o for o in self.offices if o.under in names)
+
+    def history(self, name: str) -> tuple[str, ...]:
+        """Every name the unit `name` has had, oldest first (one name if never renamed)."""
+        unit = self.get(name)
+        while (older := self._renamed_from(unit.name)) is not None:
+            unit = older
+        names = [unit.name]
+        while unit.successor is not None:
+            unit = self._by_name[unit.successor]
+            names.append(unit.name)
+        return tuple(names)
+
+    def _renamed_from(self, name: str) -> Unit | None:
+        return next((u for u in self._by_name.values() if u.successor == name), None)
+
+    def at(self, name: str, day: date) -> Unit:
+        """The unit `name` names, refused unless it is in effect on `day` (an order received
+        then); a unit that has ended names its successor."""
+        unit = self.get(name)
+        if unit.effective is not None and day < unit.effective:
+            raise UnknownUnit(
+                f"unit '{unit.name}' takes effect on {unit.effective}; it received nothing on {day}"
+            )
+        if unit.until is not None and day >= unit.until:
+            successor = self.reported(unit.name, day, Level.OFFICE)
+            instead = f"; use its successor '{successor}'" if successor != unit.name else ""
+            raise UnknownUnit(
+                f"unit '{unit.name}' ended (撤销) on {unit.until}; it received nothing "
+                f"on {day}{instead}"
+            )
+        return unit
+
+    def reported(self, name: str, day: date, level: Level = Level.BUREAU) -> str:
+        """The name an order received by `name` is reported under on `day`: its bureau's if
+        it is an office and the level is bureaux, by the name in effect that day."""
+        unit = self.get(name)
+        if level is Level.BUREAU and unit.under is not None:
+            unit = self.get(unit.under)
+        while unit.successor is not None and unit.until is not None and unit.until <= day:
+            unit = self._by_name[unit.successor]
+        return unit.name
+
+    def reporting(
+        self, start: date, end: date, level: Level = Level.BUREAU, groups: Iterable[str] = ()
+    ) -> Reporting:
+        """The rows of a report of `start` … `end` at `level` (of `groups`, or all), named
+        as on `end`: the units in effect some day then, a renamed one once."""
+        keys = set(groups) or {g.key for g in self._groups}
+        if level is Level.BUREAU:
+            members = [(g.key, n) for g in self._groups if g.key in keys for n in g.units]
+        else:
+            members = [(o.group, o.name) for o in self.offices if o.group in keys]
+        names: list[str] = []
+        of: list[str] = []
+        for key, name in members:
+            shown = self.reported(name, end, level)
+            if self._by_name[name].serves(start, end) and shown not in names:
+                names.append(shown)
+                of.append(key)
+        row = {name: i for i, name in enumerate(names)}
+        index = {
+            name: row[shown]
+            for name in self._by_name
+            if (shown := self.reported(name, end, level)) in row
+            and (level is Level.BUREAU or self._by_name[name].under is not None)
+        }
+        return Reporting(tuple(names), tuple(of), MappingProxyType(index))
 
     @property
     def aliases(self) -> Mapping[str, str]:
@@ -175,3 +332,11 @@ class UnitRegistry:
 
     def __len__(self) -> int:
         return len(self._units)
+
+
+def _after(names: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
+    """`names` with `new` right after `old` (unchanged if `old` is not there)."""
+    if old not in names:
+        return names
+    at = names.index(old) + 1
+    return (*names[:at], new, *names[at:])

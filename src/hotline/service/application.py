@@ -289,8 +289,8 @@ class HotlineApplication(Application[UUID]):
     ) -> Order:
         """Log a new order received by `unit`; a known number is refused, also when another
         writer receives it at the same moment."""
-        unit_name = self.units.get(unit).name
         when = _when(at)
+        unit_name = self.units.at(unit, in_shanghai(when).date()).name
 
         def receive_new() -> Order:
             if self._exists(number):

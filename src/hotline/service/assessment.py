@@ -45,10 +45,12 @@ from hotline.domain.scoring import (
     chosen_units,
     deduction_ranks,
     item_loss,
+    one_unit,
     score_deductions,
     score_weighted,
     shown_points,
 )
+from hotline.domain.units import Level, Reporting
 from hotline.domain.vocabulary import Rating
 from hotline.service.reports import Reports, Snapshot
 
@@ -137,10 +139,11 @@ class Assessment:
     ) -> Scoreboard:
         """Every unit's components, total, rank and grade, group by group."""
         specs = {spec.key: spec for spec in rubric.group}
-        chosen = chosen_units(self.units, group=group, rubric=rubric)
+        chosen = chosen_units(self.units, group=group, rubric=rubric, period=period)
         snapshot = self.reports.snapshot(period, as_of)
         findings = self._findings(snapshot, period, rubric.name)
-        tallies = self._tallies(snapshot.facts, OrderFilter(), findings)
+        reporting = self.units.reporting(period.start, period.end)
+        tallies = self._tallies(snapshot.facts, OrderFilter(), findings, reporting)
         groups = [(specs[key], self.units.group(key).name, units) for key, units in chosen.items()]
         return Scoreboard(
             rubric, period, snapshot.today, as_of, score_weighted(rubric, groups, tallies)
@@ -154,12 +157,18 @@ class Assessment:
         unit: str | None = None,
         group: str | None = None,
         as_of: datetime | None = None,
+        level: Level = Level.BUREAU,
     ) -> DeductionBoard:
-        """Every unit's points lost, part by part and section by section."""
-        chosen = chosen_units(self.units, unit, group, rubric)
+        """Every unit's points lost, part by part and section by section: a bureau's with
+        its offices' orders, or at the office level each office's own (market-office-2017
+        scores offices)."""
+        chosen = chosen_units(self.units, unit, group, rubric, period=period, level=level)
         snapshot = self.reports.snapshot(period, as_of)
         findings = self._findings(snapshot, period, rubric.name)
-        by_part = {p.key: self._tallies(snapshot.facts, p.orders, findings) for p in rubric.part}
+        reporting = self.units.reporting(period.start, period.end, level)
+        by_part = {
+            p.key: self._tallies(snapshot.facts, p.orders, findings, reporting) for p in rubric.part
+        }
         rows = [
             score_deductions(rubric, name, key, {k: t[name] for k, t in by_part.items()})
             for key, units in chosen.items()
@@ -213,17 +222,29 @@ class Assessment:
         return TargetBoard(rubric, period, rates.today, as_of, rows)
 
     def explain(
-        self, rubric: Rubric, period: Period, unit: str, as_of: datetime | None = None
+        self,
+        rubric: Rubric,
+        period: Period,
+        unit: str,
+        as_of: datetime | None = None,
+        level: Level = Level.BUREAU,
     ) -> list[Cost]:
-        """The orders and findings that cost `unit` points under `rubric`, and how much each."""
-        ((name,),) = chosen_units(self.units, unit, rubric=rubric).values()
+        """The orders and findings that cost `unit` points under `rubric`, and how much each
+        (at the office level `unit` is an office, its own orders only)."""
+        chosen = chosen_units(self.units, unit, rubric=rubric, period=period, level=level)
+        name = one_unit(chosen, unit)
         snapshot = self.reports.snapshot(period, as_of)
         facts = snapshot.facts
-        mine = np.asarray([u == name for u in facts.orders.units], dtype=bool)
-        findings = [f for f in self._findings(snapshot, period, rubric.name) if f.unit == name]
+        reporting = self.units.reporting(period.start, period.end, level)
+        mine = reporting.keys(facts.orders.units) == reporting.names.index(name)
+        findings = [
+            f
+            for f in self._findings(snapshot, period, rubric.name)
+            if f.unit in reporting.index and reporting.names[reporting.index[f.unit]] == name
+        ]
         costs: list[Cost] = []
         if isinstance(rubric, WeightedRubric):
-            tally = self._tallies(facts, OrderFilter(), findings)[name]
+            tally = self._tallies(facts, OrderFilter(), findings, reporting)[name]
             for component in rubric.component:
                 where = component.label
                 weight = Fraction(component.weight)
@@ -253,7 +274,7 @@ class Assessment:
         elif isinstance(rubric, DeductionRubric):
             for part in rubric.part:
                 selected = mine & self._filtered(facts, part.orders)
-                tally = self._tallies(facts, part.orders, findings)[name]
+                tally = self._tallies(facts, part.orders, findings, reporting)[name]
                 for section in part.section:
                     where = f"{part.label} {section.label}"
                     costs += self._item_costs(
@@ -280,12 +301,15 @@ class Assessment:
         return chosen
 
     def _tallies(
-        self, facts: Facts, orders: OrderFilter, findings: Sequence[FindingRecord]
+        self,
+        facts: Facts,
+        orders: OrderFilter,
+        findings: Sequence[FindingRecord],
+        reporting: Reporting,
     ) -> dict[str, Tally]:
-        """Every registry unit's tally over the orders `orders` lets through."""
-        names = [u.name for u in self.units.units]
-        index = {name: i for i, name in enumerate(names)}
-        keys = np.asarray([index.get(u, -1) for u in facts.orders.units], dtype=np.int64)
+        """Every reported unit's tally over the orders `orders` lets through."""
+        names = list(reporting.names)
+        keys = reporting.keys(facts.orders.units)
         keys[~self._filtered(facts, orders)] = -1
         measures = {
             m.key: [_measure(m, v) for v in compute(m, facts, keys, len(names))]
@@ -298,8 +322,8 @@ class Assessment:
         ).reshape(len(names), len(Rating))
         found: dict[str, Counter[str]] = {name: Counter() for name in names}
         for finding in findings:
-            if finding.unit in found:
-                found[finding.unit][finding.item] += finding.count
+            if (row := reporting.index.get(finding.unit)) is not None:
+                found[names[row]][finding.item] += finding.count
         return {
             name: Tally(
                 metrics={key: values[i] for key, values in measures.items()},

@@ -429,7 +429,8 @@ class Importer:
             if order is not None:
                 raise OrderAlreadyReceived(f"order {line.order} was already received differently")
             fields = dict(line.fields)
-            fields["unit"] = self.app.units.get(str(fields.get("unit", ""))).name
+            day = in_shanghai(line.at).date()
+            fields["unit"] = self.app.units.at(str(fields.get("unit", "")), day).name
             return Order.receive(line.order, at=line.at, **fields)
         if order is None:
             raise OrderNotFound(f"no order {line.order} has been received before this line")

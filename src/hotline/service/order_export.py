@@ -108,7 +108,8 @@ class OrderExport:
         if selection.unit:
             wanted = {registry.get(selection.unit).name}
         elif selection.group:
-            wanted = set(registry.group(selection.group).units)
+            key = registry.group(selection.group).key
+            wanted = {u.name for u in registry.units if u.group == key}  # with its offices
         period = selection.period
         self.reports.projection.catch_up()
         orders = self.reports.readmodel.load(period.start, period.end)

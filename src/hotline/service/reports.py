@@ -26,7 +26,8 @@ from hotline.domain.facts import CATEGORY_COLUMNS, StatusCode
 from hotline.domain.limits import LimitName, LimitStatus, evaluate
 from hotline.domain.metrics import Facts, Metric, MetricValue, explain, ordered, tally
 from hotline.domain.periods import Period
-from hotline.domain.scoring import chosen_units
+from hotline.domain.scoring import chosen_units, one_unit
+from hotline.domain.units import Level
 from hotline.service.application import HotlineApplication
 from hotline.service.projection import OrderProjection
 
@@ -181,39 +182,43 @@ class Reports:
         group: str | None = None,
         as_of: datetime | None = None,
         category: Sequence[str] = (),
+        level: Level = Level.BUREAU,
     ) -> Rates:
         """Every metric per unit (all, a group's, or one), per group and system-wide; of the
-        orders of `category` (its first levels), if given."""
+        orders of `category` (its first levels), if given. A bureau counts its offices'
+        orders; at the office level the rows are the offices (of `unit`, if a bureau)."""
         registry = self.app.units
-        chosen = chosen_units(registry, unit, group)
+        chosen = chosen_units(registry, unit, group, period=period, level=level)
         snapshot = self.snapshot(period, as_of, category)
         facts, today = snapshot.facts, snapshot.today
-        units = [u.name for u in registry.units]
-        unit_index = {name: i for i, name in enumerate(units)}
-        keys = np.asarray([unit_index.get(u, -1) for u in facts.orders.units], dtype=np.int64)
-        groups = list(registry.groups)
-        group_of_unit = np.asarray(
-            [next(i for i, g in enumerate(groups) if u in g.units) for u in units], dtype=np.int64
+        bureaux = registry.reporting(period.start, period.end)
+        reporting = (
+            bureaux
+            if level is Level.BUREAU
+            else registry.reporting(period.start, period.end, level)
         )
+        keys = reporting.keys(facts.orders.units)
+        groups = list(registry.groups)
+        position = {g.key: i for i, g in enumerate(groups)}
+        bureau_keys = bureaux.keys(facts.orders.units)
+        group_of_bureau = np.asarray([position[key] for key in bureaux.groups], dtype=np.int64)
         tallies = {m.key: tally(m, facts) for m in self.metrics}
-        by_unit = {key: t.by(keys, len(units)) for key, t in tallies.items()}
-        group_keys = np.where(keys >= 0, group_of_unit[np.maximum(keys, 0)], -1)
+        by_unit = {key: t.by(keys, len(reporting.names)) for key, t in tallies.items()}
+        group_keys = np.where(bureau_keys >= 0, group_of_bureau[np.maximum(bureau_keys, 0)], -1)
         by_group = {key: t.by(group_keys, len(groups)) for key, t in tallies.items()}
         system = {key: t.by(np.zeros_like(keys), 1)[0] for key, t in tallies.items()}
 
+        row_of = {name: i for i, name in enumerate(reporting.names)}
         rows: list[RatesRow] = []
-        if unit is not None:
-            ((key, (name,)),) = chosen.items()
-            rows.append(self._row(name, "unit", key, by_unit, unit_index[name]))
-            return Rates(period, today, as_of, self.metrics, rows)
-        for unit_group in map(registry.group, chosen):
-            for name in unit_group.units:
-                rows.append(self._row(name, "unit", unit_group.key, by_unit, unit_index[name]))
-            rows.append(
-                self._row(unit_group.name, "group", unit_group.key, by_group,
-                          groups.index(unit_group))
-            )  # fmt: skip
-        if group is None:
+        for key, names in chosen.items():
+            for name in names:
+                shown = "office" if level is Level.OFFICE else "unit"
+                rows.append(self._row(name, shown, key, by_unit, row_of[name]))
+            if unit is None:
+                rows.append(
+                    self._row(registry.group(key).name, "group", key, by_group, position[key])
+                )
+        if unit is None and group is None:
             rows.append(RatesRow(SYSTEM, "system", "", system))
         return Rates(period, today, as_of, self.metrics, rows)
 
@@ -224,15 +229,19 @@ class Reports:
         metric: str | None = None,
         as_of: datetime | None = None,
         category: Sequence[str] = (),
+        level: Level = Level.BUREAU,
     ) -> list[MissedOrder]:
         """The orders behind `unit`'s numbers: those that cost each metric, and why; of
-        `category`'s orders, if given."""
-        chosen = self.app.units.get(unit)
+        `category`'s orders, if given; a bureau's include its offices' unless the level is
+        offices (then `unit` names an office)."""
+        registry = self.app.units
+        name = one_unit(chosen_units(registry, unit, period=period, level=level), unit)
         facts = self.snapshot(period, as_of, category).facts
-        selected = np.asarray([u == chosen.name for u in facts.orders.units], dtype=bool)
+        reporting = registry.reporting(period.start, period.end, level)
+        selected = reporting.keys(facts.orders.units) == reporting.names.index(name)
         metrics = [self.metric(metric)] if metric else self.metrics
         found = [
-            MissedOrder(m, facts.orders.numbers[row], chosen.name, reason)
+            MissedOrder(m, facts.orders.numbers[row], name, reason)
             for m in metrics
             for row, reason in explain(m, facts, selected)
         ]
