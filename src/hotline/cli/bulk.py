@@ -35,6 +35,10 @@ from hotline.service.importer import (
 )
 
 MAX_PROBLEMS_SHOWN = 20
+_MISSING_UNIT = (
+    "; a unit the registry lacks is added to rubrics/units.toml with the date it took effect "
+    "(see docs/units.md)"
+)
 
 
 def import_file(
@@ -125,13 +129,8 @@ def _report(file: Path, result: ImportResult, layout: Layout | None, check: bool
             f"{result.rows_unchanged} unchanged, {result.rows_conflicting} conflicting, "
             f"{rejected} rejected" + (f" ({reasons})" if reasons else "")
             + f"; {result.written} {written}, {result.already_present} already present"
+            + (_MISSING_UNIT if result.rows_rejected.get(REJECTION_REASONS[UnknownUnit]) else "")
         )  # fmt: skip
-    if result.rows_rejected.get(REJECTION_REASONS[UnknownUnit]):
-        print(
-            "hotline: a unit missing from the registry is added to rubrics/units.toml, "
-            "with its dates (see docs/units.md and `hotline units`)",
-            file=sys.stderr,
-        )
     if said:
         raise typer.Exit(1)
 

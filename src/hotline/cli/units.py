@@ -46,10 +46,9 @@ def _own_offices(registry: UnitRegistry, bureau: Unit) -> tuple[Unit, ...]:
 
 
 def _dates(unit: Unit) -> Text:
-    """'from D', 'until D', 'renamed NEW on D', joined; empty for a unit always in effect."""
+    """When the unit took effect, ended or was renamed (its new name is listed next);
+    empty for one always in effect."""
     said = [f"from {unit.effective}"] if unit.effective else []
     if unit.until is not None:
-        said.append(
-            f"renamed {unit.successor} on {unit.until}" if unit.successor else f"until {unit.until}"
-        )
+        said.append(f"renamed on {unit.until}" if unit.successor else f"until {unit.until}")
     return shown(", ".join(said))

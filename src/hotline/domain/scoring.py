@@ -106,9 +106,15 @@ def chosen_units(
             return registry.group(key).units
         return registry.reporting(period.start, period.end, groups=[key]).names
 
+    def named(units: tuple[str, ...]) -> tuple[str, ...]:
+        """A rubric's listed units, by their names at the period's end."""
+        if period is None:
+            return units
+        return tuple(dict.fromkeys(registry.reported(u, period.end) for u in units))
+
     assessed = {g.key: members(g.key) for g in registry.groups}
     if isinstance(rubric, WeightedRubric):
-        assessed = {s.key: s.units or members(s.key) for s in rubric.group}
+        assessed = {s.key: named(s.units) or members(s.key) for s in rubric.group}
     elif isinstance(rubric, DeductionRubric) and rubric.groups:
         assessed = {key: members(key) for key in rubric.groups}
     what = f"rubric {rubric.name}" if rubric is not None else "the unit registry"
