@@ -7,6 +7,7 @@ and the problem (see `hotline.adapters.toml_file`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -15,8 +16,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from hotline.adapters.toml_file import key_path, load_toml
-from hotline.domain.errors import DataFileError, HotlineError
-from hotline.domain.units import Rename, Unit, UnitGroup, UnitRegistry
+from hotline.domain.errors import DataFileError, HotlineError, InvalidInput
+from hotline.domain.units import AddedUnit, Rename, Unit, UnitGroup, UnitRegistry
 
 _GROUP_KEY = re.compile(r"[a-z][a-z0-9_]*")
 
@@ -204,14 +205,63 @@ def _where(model: _UnitFileModel, name: str) -> str:
     return next(f"office[{i}]" for i, o in enumerate(model.office) if o.name == name)
 
 
-def load_unit_registry(path: Path) -> UnitRegistry:
-    """The unit registry in the TOML file at `path`; a broken file raises DataFileError."""
+def load_unit_registry(path: Path, changes: Sequence[AddedUnit | Rename] = ()) -> UnitRegistry:
+    """The unit registry in the TOML file at `path`, with the units users added in the store
+    (`changes`, in the order made) layered over it; a broken file raises DataFileError, an
+    addition that no longer fits it InvalidInput."""
     model = load_toml(path, _UnitFileModel, "unit registry")
     problem = _check_cross_references(model)
     if problem is not None:
         key, message = problem
         raise DataFileError(f"{path}: {key}: {message}")
+    for change in changes:
+        model = _layered(model, change)
+        problem = _check_cross_references(model)
+        if problem is not None:
+            raise InvalidInput(f"{_described(change)}: {problem[1]}")
+    return _registry(path, model)
 
+
+def _described(change: AddedUnit | Rename) -> str:
+    if isinstance(change, Rename):
+        return f"renaming '{change.old}' to '{change.new}' on {change.on}"
+    return f"unit '{change.name}' (`hotline units add`)"
+
+
+def _layered(model: _UnitFileModel, change: AddedUnit | Rename) -> _UnitFileModel:
+    """`model` with one user's addition: a unit at the end of its group, an office, a
+    rename, its aliases."""
+    if isinstance(change, Rename):
+        rename = _RenameModel(old=change.old, new=change.new, on=change.on)
+        return model.model_copy(update={"rename": [*model.rename, rename]})
+    for alias in change.aliases:
+        if not alias or alias != alias.strip():
+            raise InvalidInput(f"alias {alias!r} is empty or has surrounding whitespace")
+        if alias in model.aliases:
+            raise InvalidInput(f"alias '{alias}' already names '{model.aliases[alias]}'")
+    aliases = {**model.aliases, **dict.fromkeys(change.aliases, change.name)}
+    if change.under is not None:
+        office = _OfficeModel.model_validate(
+            {"name": change.name, "under": change.under, "from": change.effective}
+        )
+        return model.model_copy(update={"office": [*model.office, office], "aliases": aliases})
+    keys = [group.key for group in model.group]
+    if change.group not in keys:
+        raise InvalidInput(
+            f"unit '{change.name}': unknown unit group '{change.group}'; valid groups: "
+            + ", ".join(keys)
+        )
+    unit = _DatedModel.model_validate({"name": change.name, "from": change.effective})
+    groups = [
+        group.model_copy(update={"units": [*group.units, unit]})
+        if group.key == change.group
+        else group
+        for group in model.group
+    ]
+    return model.model_copy(update={"group": groups, "aliases": aliases})
+
+
+def _registry(path: Path, model: _UnitFileModel) -> UnitRegistry:
     groups = [
         UnitGroup(
             key=group.key,

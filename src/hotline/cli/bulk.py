@@ -36,8 +36,8 @@ from hotline.service.importer import (
 
 MAX_PROBLEMS_SHOWN = 20
 _MISSING_UNIT = (
-    "; a unit the registry lacks is added to rubrics/units.toml with the date it took effect "
-    "(see docs/units.md)"
+    "; a unit the registry lacks is added by `hotline units add NAME --group G [--under "
+    "BUREAU] [--from DATE]` (docs/units.md)"
 )
 
 

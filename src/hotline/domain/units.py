@@ -66,6 +66,18 @@ class Rename:
 
 
 @dataclass(frozen=True)
+class AddedUnit:
+    """A unit a user added (`hotline units add`): in `group`, or an office `under` a
+    bureau, in effect from `effective`, also spelled `aliases`."""
+
+    name: str
+    group: str
+    under: str | None = None
+    effective: date | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Reporting:
     """The rows a report of some days has at one level, and where each order counts.
 

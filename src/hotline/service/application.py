@@ -14,7 +14,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, cached_property
 from pathlib import Path
@@ -61,7 +61,8 @@ from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check
 from hotline.domain.order import ORDER_COMMANDS, Order, order_id
 from hotline.domain.rubric import Rubric, finding_items
 from hotline.domain.store_key import STORE_KEY_ID, StoreKey, short
-from hotline.domain.units import UnitRegistry
+from hotline.domain.unit_additions import UNITS_ID, UnitAdditions
+from hotline.domain.units import AddedUnit, Rename, Unit, UnitRegistry
 
 if TYPE_CHECKING:
     import psycopg
@@ -274,8 +275,9 @@ class HotlineApplication(Application[UUID]):
 
     @cached_property
     def units(self) -> UnitRegistry:
-        """The unit registry (承办单位), `rubrics/units.toml`."""
-        return load_unit_registry(self.rubrics / "units.toml")
+        """The unit registry (承办单位): `rubrics/units.toml`, with the units users added in
+        the store layered over it (`hotline units add`)."""
+        return load_unit_registry(self.rubrics / "units.toml", self.unit_additions().changes)
 
     @cached_property
     def rules(self) -> TimeLimitRules:
@@ -492,6 +494,46 @@ class HotlineApplication(Application[UUID]):
     def withdraw_closure(self, day: date, reason: str) -> None:
         """Withdraw a closure entered by mistake."""
         self._amend(lambda amendments, at: amendments.withdraw_closure(at, day, reason))
+
+    # The unit registry: what users add to the shipped file
+
+    def unit_additions(self) -> UnitAdditions:
+        """The units users added and renamed (empty if none yet)."""
+        try:
+            additions: UnitAdditions = self.repository.get(UNITS_ID)
+        except AggregateNotFoundError:
+            return UnitAdditions(UNITS_ID)
+        return additions
+
+    def add_unit(self, unit: AddedUnit) -> Unit:
+        """Add a unit (an office if `unit.under` names its bureau, by any of its names) for
+        everyone on this store; refused if it does not fit the registry as it stands."""
+        if unit.under is not None:
+            bureau = self.units.get(unit.under)
+            if bureau.group != unit.group:
+                raise InvalidInput(
+                    f"{bureau.name} is in group '{bureau.group}', not '{unit.group}'; an office "
+                    "is in its bureau's group"
+                )
+            unit = replace(unit, under=self.units.history(bureau.name)[0])
+        self._change_units(lambda additions, at: additions.add(at, unit))
+        return self.units.get(unit.name)
+
+    def rename_unit(self, old: str, new: str, on: date) -> Unit:
+        """Call unit `old` (a name or an alias) `new` from `on`, for everyone on this store."""
+        name = self.units.get(old).name
+        self._change_units(lambda additions, at: additions.rename(at, Rename(name, new, on)))
+        return self.units.get(new)
+
+    def _change_units(self, change: Callable[[UnitAdditions, datetime], None]) -> None:
+        at = now()
+        additions = self.unit_additions()
+        if additions.version == 0:
+            additions = UnitAdditions.start(at)
+        change(additions, at)
+        load_unit_registry(self.rubrics / "units.toml", additions.changes)  # refused unless it fits
+        self._save(additions, "the units were changed by someone else; run the command again")
+        self.__dict__.pop("units", None)  # the cached registry, read again with the change
 
     def save_many(self, aggregates: list[Order]) -> int:
         """Save the new events of many orders in one transaction; the number saved.

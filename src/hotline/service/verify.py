@@ -27,6 +27,7 @@ from hotline.domain.calendar_amendments import CALENDAR_ID
 from hotline.domain.errors import OrderNotFound
 from hotline.domain.order import order_id
 from hotline.domain.store_key import STORE_KEY_ID
+from hotline.domain.unit_additions import UNITS_ID
 from hotline.service.application import HotlineApplication
 
 Progress = Callable[[int, int], None]
@@ -339,6 +340,8 @@ def _subject(aggregate: Aggregate, entries: list[_Entry]) -> str:
         return "the calendar"
     if aggregate.id == STORE_KEY_ID:
         return "the store's key record"
+    if aggregate.id == UNITS_ID:
+        return "the units added (`hotline units add`)"
     topics = [e.row.topic for e in entries]
     if any(":Finding" in topic for topic in topics):
         return f"finding {aggregate.id}"
