@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eventsourcing.cryptography import AESCipher
 
 from hotline.cli.main import main
+from hotline.domain.unit_additions import UNITS_ID
 from hotline.service.application import HotlineApplication
+from test_verify import Table
 
 MINHANG = "闵行区市场监管局"
 LINGANG = "临港新片区市场监管局"
@@ -129,12 +132,31 @@ def test_verify_audit_and_a_rebuild_work_with_unit_events_in_the_store(cli: Cli)
     assert code == 0, err + out
     code, out, err = cli("audit", "--format", "json")
     assert code == 0, err
-    events = [row["event"] for row in json.loads(out)["rows"]]
-    assert events.count("unit_added") == 1 and "received" in events
+    events = {row["event"]: row for row in json.loads(out)["rows"]}
+    assert events["unit_added"]["detail"] == LINGANG and "received" in events
     code, out, err = cli("projections", "rebuild")
     assert code == 0, err
     assert volumes(cli) == before
     assert before[LINGANG] == 1
+
+
+class UnitEvents(Table):
+    """The store's event table, at the unit additions' events."""
+
+    def _id(self, number: str) -> Any:
+        return UNITS_ID if self.postgres else UNITS_ID.hex
+
+
+def test_a_unit_event_altered_in_the_store_is_named_by_verify(cli: Cli, store: str) -> None:
+    assert cli("units", "add", LINGANG, "--group", "district", "--from", "2020-01-01")[0] == 0
+    assert cli("report", "rates", "--period", "2020")[0] == 0  # the read model applies it
+    table = UnitEvents(store)
+    state = table.state("", 2)
+    assert b"2020-01-01" in state
+    table.set_state("", 2, state.replace(b"2020-01-01", b"2019-01-01"))
+    code, out, err = cli("verify")
+    assert code == 1
+    assert "the units added (`hotline units add`) event #2 (unit_added): altered" in out + err
 
 
 def test_a_key_rotation_re_encrypts_the_unit_events_too(

@@ -268,7 +268,7 @@ def _snake(class_name: str) -> str:
 
 
 def _detail(name: str, state: Mapping[str, Any]) -> str:
-    """What the audit trail says of a correction, a reveal or a withdrawal."""
+    """What the audit trail says of a correction, a reveal, a withdrawal, a key or a unit."""
     if name == "Corrected":
         return correction_summary(state)[: lengths.AUDIT_DETAIL]
     if name in ("Revealed", "FindingWithdrawn"):
@@ -277,6 +277,10 @@ def _detail(name: str, state: Mapping[str, Any]) -> str:
         return f"key {short(state['old'])} to {short(state['new'])}"
     if name in ("KeyRecorded", "KeyRotationFinished"):
         return f"key {short(state['fingerprint'])}"
+    if name == "UnitAdded":
+        return str(state["unit"])[: lengths.AUDIT_DETAIL]
+    if name == "UnitRenamed":
+        return f"{state['old']} to {state['new']} on {state['on']}"[: lengths.AUDIT_DETAIL]
     return ""
 
 

@@ -209,10 +209,10 @@ class Reports:
         system = {key: t.by(np.zeros_like(keys), 1)[0] for key, t in tallies.items()}
 
         row_of = {name: i for i, name in enumerate(reporting.names)}
+        shown = "office" if level is Level.OFFICE else "unit"
         rows: list[RatesRow] = []
         for key, names in chosen.items():
             for name in names:
-                shown = "office" if level is Level.OFFICE else "unit"
                 rows.append(self._row(name, shown, key, by_unit, row_of[name]))
             if unit is None:
                 rows.append(
