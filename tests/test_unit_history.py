@@ -72,7 +72,7 @@ def rates(hotline: Cli, *args: str) -> dict[str, Any]:
 
 
 def test_offices_sit_under_their_bureau_and_count_in_it(registry: UnitRegistry) -> None:
-    assert [o.name for o in registry.offices_of(MINHANG)] == [XINZHUANG, QIBAO]
+    assert [o.name for o in registry.offices if o.under == MINHANG] == [XINZHUANG, QIBAO]
     assert registry.get(XINZHUANG).under == MINHANG
     assert registry.get(XINZHUANG).group == "district"
     assert registry.reported(XINZHUANG, date(2019, 6, 1)) == MINHANG

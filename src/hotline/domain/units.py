@@ -189,11 +189,6 @@ class UnitRegistry:
         """Every office (市场监管所), in file order, each under its bureau."""
         return tuple(self._by_name[name] for name in self._offices)
 
-    def offices_of(self, bureau: str) -> tuple[Unit, ...]:
-        """The offices under `bureau` (any of its names)."""
-        names = set(self.history(bureau))
-        return tuple(o for o in self.offices if o.under in names)
-
     def history(self, name: str) -> tuple[str, ...]:
         """Every name the unit `name` has had, oldest first (one name if never renamed)."""
         unit = self.get(name)
