@@ -34,7 +34,7 @@ DATABASE = "hotline_import_speed"
 def postgres_store(server: str) -> str:
     """A fresh database `DATABASE` on `server`, its tables made by `hotline db init`."""
     with postgres_connection(store_environment(read_settings().given(db=server))) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {DATABASE}")
     url = make_url(server).set(drivername="postgresql", database=DATABASE)
     store = url.render_as_string(hide_password=False)
@@ -43,8 +43,9 @@ def postgres_store(server: str) -> str:
 
 
 def drop(server: str) -> None:
+    """Drop `DATABASE`, closing any session left in it (`prepare` may keep one open)."""
     with postgres_connection(store_environment(read_settings().given(db=server))) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 def written(printed: str) -> int:
