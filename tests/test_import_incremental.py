@@ -174,7 +174,7 @@ def test_the_bulk_comparison_decides_as_the_aggregate_on_every_row(
         found = _Outcome()
         one_by_one._import_row(entry, entry.columns or {}, found, {})  # no batch read: each
         # order from the store, as an aggregate
-        decisions.append((bulk._unchanged(entry), found.rows_unchanged == 1))
+        decisions.append((bulk._unchanged(str(entry.order), entry), found.rows_unchanged == 1))
         kinds.append("conflict" if found.rows_conflicting else
                      "new" if found.rows_imported else "unchanged")  # fmt: skip
     assert len(decisions) == 400
