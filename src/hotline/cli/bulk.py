@@ -23,7 +23,7 @@ from hotline.adapters.mapping_files import (
 from hotline.adapters.tables import file_format
 from hotline.cli.context import application
 from hotline.cli.output import printable
-from hotline.domain.errors import DataFileError, UnknownUnit
+from hotline.domain.errors import DataFileError, InvalidInput, UnknownUnit
 from hotline.service.exports import Layout, open_export
 from hotline.service.importer import (
     REJECTION_REASONS,
@@ -58,6 +58,13 @@ def import_file(
             "--check", help="Show what would be imported and its problems; write nothing."
         ),
     ] = False,
+    correct: Annotated[
+        bool,
+        typer.Option(
+            "--correct",
+            help="An export's conflicts recorded as corrections (the file and row the reason).",
+        ),
+    ] = False,
 ) -> None:
     """Import order events from JSON Lines or a platform export (.xlsx, .xls, CSV), the
     format found from the content; loading it twice changes nothing."""  # fmt: skip
@@ -65,6 +72,11 @@ def import_file(
     layout: Layout | None = None
     with ExitStack() as opened:
         if form == "jsonl":
+            if correct:
+                raise InvalidInput(
+                    f"{file}: --correct is for an export's conflicts; JSON Lines have none "
+                    "(correct an event with `hotline order correct`)"
+                )
             try:
                 size = file.stat().st_size
                 handle = opened.enter_context(file.open("rb"))
@@ -76,8 +88,12 @@ def import_file(
             layout, entries = open_export(file, form, load_mapping(mapping_path(mapping)))
         if layout is not None and check:
             _show_layout(file, form, mapping, layout)
-        result = _run(Importer(application(ctx), dry_run=check), entries, size)
-    _report(file, result, layout, check)
+        result = _run(
+            Importer(application(ctx), dry_run=check, correct=correct, origin=file.name),
+            entries,
+            size,
+        )
+    _report(file, result, layout, check, correct)
 
 
 def _run(importer: Importer, entries: Iterable[Entry], size: int) -> ImportResult:
@@ -100,7 +116,9 @@ def _show_layout(file: Path, form: str, mapping: str, layout: Layout) -> None:
     typer.echo(f"  not mapped: {unmapped}")
 
 
-def _report(file: Path, result: ImportResult, layout: Layout | None, check: bool) -> None:
+def _report(
+    file: Path, result: ImportResult, layout: Layout | None, check: bool, correct: bool
+) -> None:
     said = [*map(str, result.problems), *map(str, result.conflicts)]
     for line in said[:MAX_PROBLEMS_SHOWN]:
         print("hotline:", *printable(f"{file}: {line}").split(), file=sys.stderr)  # one line
@@ -129,6 +147,8 @@ def _report(file: Path, result: ImportResult, layout: Layout | None, check: bool
             f"{result.rows_unchanged} unchanged, {result.rows_conflicting} conflicting, "
             f"{rejected} rejected" + (f" ({reasons})" if reasons else "")
             + f"; {result.written} {written}, {result.already_present} already present"
+            + (f", {result.corrected} conflicts {'would be ' if check else ''}corrected"
+               if correct else "")
             + (_MISSING_UNIT if result.rows_rejected.get(REJECTION_REASONS[UnknownUnit]) else "")
         )  # fmt: skip
     if said:

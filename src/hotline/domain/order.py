@@ -9,7 +9,7 @@ Every method checks that its event makes sense now; a refusal raises
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -549,6 +549,23 @@ def _effective(history: list[DomainEvent], corrections: list[Corrected]) -> list
         events[correction.target] = type(current).model_validate(
             {**current.model_dump(), correction.field: correction.value}, context=STORED
         )
+    return list(events.values())
+
+
+def effective_states(
+    stored: Iterable[tuple[int, str, dict[str, Any]]],
+) -> list[tuple[str, dict[str, Any]]]:
+    """`Order.events` from stored states (version, event name, JSON fields), without making
+    the events: each as corrected, the corrections and reveals left out. A correction keeps
+    its value as the corrected event's JSON gives it, so the fields are those of
+    `event.model_dump(mode="json")` (an import compares a batch's rows with them)."""
+    events: dict[int, tuple[str, dict[str, Any]]] = {}
+    for version, name, state in stored:
+        if name == Corrected.name:
+            target = events[state["target"]]
+            events[state["target"]] = (target[0], {**target[1], state["field"]: state["value"]})
+        elif name != Revealed.name:
+            events[version] = (name, state)
     return list(events.values())
 
 

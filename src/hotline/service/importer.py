@@ -2,7 +2,10 @@
 
 A source yields entries: a JSON line's one event, or an export row's events of one order
 (service/exports.py). The entries are streamed in batches; each batch's events go through
-the order aggregate (so every order rule applies) and are saved in one transaction.
+the order aggregate (so every order rule applies) and are saved in one transaction. The
+batch's orders not in memory are read from the store in one query; an export row whose
+events are all stored as it gives them (corrections applied) is found unchanged from the
+stored states, without making its order, so a re-import is mostly reading the file.
 An event already in the store (same order, event, time and fields) is skipped,
 so loading a file twice changes nothing. A bad line is reported with its line
 number; its order's events from that batch on are not written (events of the
@@ -17,27 +20,39 @@ import json
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 from itertools import islice
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import resolve_topic
+from pydantic_core import to_jsonable_python
 
+from hotline.adapters.event_batches import select_many
 from hotline.domain import lengths
-from hotline.domain.aggregate import DomainEvent, in_shanghai
+from hotline.domain.aggregate import DomainEvent, in_shanghai, now
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY
 from hotline.domain.errors import (
     HotlineError,
     InvalidInput,
     OrderAlreadyReceived,
     OrderNotFound,
+    OrderRuleViolation,
     UnknownUnit,
 )
 from hotline.domain.mapping import BOOKKEEPING_FIELDS, EVENT_FIELDS
-from hotline.domain.order import ORDER_COMMANDS, ORDER_EVENTS, ORDER_NUMBER, Order, order_id
+from hotline.domain.order import (
+    ORDER_COMMANDS,
+    ORDER_EVENTS,
+    ORDER_NUMBER,
+    Order,
+    effective_states,
+    order_id,
+)
 from hotline.service.application import ConcurrentChange, HotlineApplication
 
 BATCH_LINES = 5_000
@@ -91,18 +106,26 @@ class LineProblem:
 
 @dataclass(frozen=True)
 class Conflict:
-    """An export's value that disagrees with the stored one: reported, never written."""
+    """An export's value that disagrees with the order's current one (corrections applied):
+    reported and not written, or with `--correct` recorded as a correction."""
 
     row: int
     order: str
     column: str
     stored: Any
     exported: Any
+    event: str
+    """The event's domain.md name, and its version in the order (what a correction targets)."""
+    version: int
+    field: str
+    refused: str | None = None
+    """Why `--correct` could not correct it (the order's rules), if it could not."""
 
     def __str__(self) -> str:
+        outcome = f"not corrected: {self.refused}" if self.refused else "not written"
         return (
             f"row {self.row}: order {self.order}: {self.column}: stored {_shown(self.stored)}, "
-            f"the export says {_shown(self.exported)}; not written"
+            f"the export says {_shown(self.exported)}; {outcome}"
         )
 
 
@@ -128,7 +151,10 @@ class ImportResult:
     rows_unchanged: int = 0
     """Export rows whose events the store already had, all of them."""
     conflicts: list[Conflict] = field(default_factory=list)
+    """Conflicts not corrected."""
     rows_conflicting: int = 0
+    corrected: int = 0
+    """Conflicts recorded as corrections (`--correct`; with `dry_run`, that would be)."""
     rows_rejected: Counter[str] = field(default_factory=Counter)
     """Rejected export rows by reason."""
 
@@ -150,6 +176,7 @@ class _Outcome:
     rows_unchanged: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
     rows_conflicting: int = 0
+    corrected: int = 0
     rows_rejected: Counter[str] = field(default_factory=Counter)
 
     def reject(self, order: str | None, problem: LineProblem, changed: dict[str, Order]) -> None:
@@ -199,17 +226,29 @@ REJECTION_REASONS: dict[type[HotlineError], str] = {
 
 
 class Importer:
-    """Imports order events into `app`'s store; `dry_run` reads and checks without saving."""
+    """Imports order events into `app`'s store; `dry_run` reads and checks without saving;
+    `correct` records an export's conflicts as corrections, the reason naming `origin` (the
+    file's name) and the row."""
 
     def __init__(
-        self, app: HotlineApplication, batch_lines: int = BATCH_LINES, *, dry_run: bool = False
+        self,
+        app: HotlineApplication,
+        batch_lines: int = BATCH_LINES,
+        *,
+        dry_run: bool = False,
+        correct: bool = False,
+        origin: str = "",
     ) -> None:
         self.app = app
         self.batch_lines = batch_lines
         self.dry_run = dry_run
+        self.correct = correct
+        self.origin = origin
         self._cache: OrderedDict[str, Order] = OrderedDict()
         self._rejected: set[str] = set()
-        self._careful = dry_run  # nothing is saved, so the store must be asked
+        self._stored: dict[str, list[StoredEvent]] = {}
+        """The batch's orders not in memory, read from the store in one query at the batch's
+        start; an order not there is an empty list."""
 
     def run(
         self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None
@@ -241,23 +280,12 @@ class Importer:
         return result
 
     def _import_batch(self, batch: list[Entry], result: ImportResult) -> None:
-        """Import one batch in one transaction.
-
-        A `received` line for an order not seen yet is taken to be new without asking the
-        store; if one was not (a file loaded again), the batch is done again carefully.
-        """
-        try:
-            outcome = self._try_batch(batch, careful=self._careful)
-        except IntegrityError:
-            self._careful = True  # the file holds stored orders: ask the store from now on
-            try:
-                outcome = self._try_batch(batch, careful=True)
-            except IntegrityError:
-                raise ConcurrentChange(
-                    "another writer changed the same orders during the import; run it again "
-                    "(events already imported are skipped)"
-                ) from None
+        """Import one batch in one transaction."""
+        outcome = self._saved_batch(batch)
+        if self.correct and outcome.conflicts:
+            outcome = self._corrected(batch, outcome)
         result.written += outcome.written
+        result.corrected += outcome.corrected
         result.already_present += outcome.already_present
         result.not_written += outcome.not_written
         result.problems.extend(outcome.problems)
@@ -268,10 +296,73 @@ class Importer:
         result.rows_rejected.update(outcome.rows_rejected)
         self._rejected |= outcome.rejected
 
-    def _try_batch(self, batch: list[Entry], careful: bool) -> _Outcome:
+    def _corrected(self, batch: list[Entry], outcome: _Outcome) -> _Outcome:
+        """Record each conflict as a correction (as `hotline order correct` does), then import
+        its rows again: with the corrections in, they add what else they have. A correction
+        the order's rules refuse stays a conflict, saying why; a dry run only checks each."""
+        fixed: set[int] = set()
+        kept: list[Conflict] = []
+        by_row: dict[int, list[Conflict]] = {}
+        for conflict in outcome.conflicts:
+            by_row.setdefault(conflict.row, []).append(conflict)
+        for row, conflicts in by_row.items():
+            refused = [replace(c, refused=why) for c in conflicts if (why := self._correct(c))]
+            kept += refused
+            outcome.corrected += len(conflicts) - len(refused)
+            if not refused:
+                fixed.add(row)
+            self._cache.pop(conflicts[0].order, None)  # its stored events changed
+        outcome.conflicts = kept
+        if self.dry_run or not fixed:
+            return outcome
+        again = self._saved_batch([e for e in batch if e.number in fixed])
+        outcome.rows_conflicting -= len(fixed) - again.rows_conflicting
+        outcome.conflicts += again.conflicts
+        outcome.written += again.written
+        outcome.already_present += again.already_present
+        outcome.rows_imported += again.rows_imported
+        outcome.rows_unchanged += again.rows_unchanged
+        outcome.problems += again.problems
+        outcome.rejected |= again.rejected
+        outcome.rows_rejected.update(again.rows_rejected)
+        return outcome
+
+    def _correct(self, conflict: Conflict) -> str | None:
+        """Correct the conflict's field to the export's value; why not, if refused."""
+        reason = f"import {self.origin} row {conflict.row}"
+        target = f"#{conflict.version}"
+        try:
+            if self.dry_run:  # the same checks, on an order that is not saved
+                order = self.app.order(conflict.order)
+                value = conflict.exported
+                if conflict.field == "unit":
+                    value = self.app.units.get(str(value)).name
+                order.correct(now(), conflict.version, conflict.field, value, reason)
+            else:
+                self.app.correct(conflict.order, target, conflict.field, conflict.exported, reason)
+        except (InvalidInput, OrderRuleViolation, ConcurrentChange) as error:
+            return str(error)
+        return None
+
+    def _saved_batch(self, batch: list[Entry]) -> _Outcome:
+        """The batch imported and saved; if another writer saved one of its orders between
+        the batch's read and its write, it is done again once (from a fresh read)."""
+        try:
+            return self._try_batch(batch)
+        except IntegrityError:
+            try:
+                return self._try_batch(batch)
+            except IntegrityError:
+                raise ConcurrentChange(
+                    "another writer changed the same orders during the import; run it again "
+                    "(events already imported are skipped)"
+                ) from None
+
+    def _try_batch(self, batch: list[Entry]) -> _Outcome:
         outcome = _Outcome()
         changed: dict[str, Order] = {}
         newest: datetime | None = None
+        self._stored = self._read_stored(batch)
         for entry in batch:
             if entry.problem is not None:
                 where = "line" if entry.columns is None else "row"
@@ -283,14 +374,14 @@ class Importer:
             for line in entry.records:
                 newest = line.at if newest is None else max(newest, line.at)
             if entry.columns is not None:
-                self._import_row(entry, entry.columns, outcome, changed, careful)
+                self._import_row(entry, entry.columns, outcome, changed)
                 continue
             for line in entry.records:
                 if line.order in self._rejected or line.order in outcome.rejected:
                     outcome.not_written += 1
                     continue
                 try:
-                    found = changed.get(line.order) or self._cached(line, careful)
+                    found = changed.get(line.order) or self._cached(line.order)
                     if self._already_present(found, line):
                         outcome.already_present += 1
                         continue
@@ -324,7 +415,6 @@ class Importer:
         columns: dict[tuple[str, str], str],
         outcome: _Outcome,
         changed: dict[str, Order],
-        careful: bool,
     ) -> None:
         """An export row: its events not stored yet are applied, all or none; a row that
         disagrees with a stored event is a conflict and writes nothing."""
@@ -334,13 +424,17 @@ class Importer:
             outcome.not_written += len(entry.records)
             outcome.rows_rejected["order rejected before"] += 1
             return
+        if number not in changed and number in self._stored and self._unchanged(number, entry):
+            outcome.already_present += len(entry.records)
+            outcome.rows_unchanged += 1
+            return
         try:
-            found = changed.get(number) or self._cached(entry.records[0], careful)
+            found = changed.get(number) or self._cached(number)
             new: list[Record] = []
             conflicts: list[Conflict] = []
             seen: Counter[str] = Counter()
             for record in entry.records:
-                stored = [e for e in found.history if e.name == record.event] if found else []
+                stored = [e for e in found.events if e.name == record.event] if found else []
                 nth = seen[record.event]
                 seen[record.event] += 1
                 if nth < len(stored):
@@ -386,26 +480,76 @@ class Importer:
         exported["at"] = record.at
         return [
             Conflict(record.number, record.order, columns.get((record.event, key), key),
-                     old.get(key), exported[key])
+                     old.get(key), exported[key], record.event, stored.originator_version, key)
             for key in given
             if key in exported and old.get(key) != exported[key]
         ]  # fmt: skip
 
-    def _cached(self, line: Record, careful: bool) -> Order | None:
-        """The order as stored, from memory if recently used; a new order's `received` line
-        asks the store only when `careful`."""
-        if line.order in self._cache:
-            self._cache.move_to_end(line.order)
-            return self._cache[line.order]
-        if line.event == "received" and not careful:
-            return None
-        return self._load(line.order)
+    def _read_stored(self, batch: list[Entry]) -> dict[str, list[StoredEvent]]:
+        """The stored events of the batch's orders not in memory, in one query."""
+        numbers = {
+            record.order
+            for entry in batch
+            for record in entry.records
+            if record.order not in self._cache
+        }
+        found = select_many(self.app.recorder, map(order_id, numbers))
+        return {number: found.get(order_id(number), []) for number in numbers}
+
+    def _unchanged(self, number: str, entry: Entry) -> bool:
+        """Whether each of the row's events is stored with the row's values, read from the
+        stored states without making the order: True only when `_import_row`'s comparison
+        with the aggregate would find the same (a test compares the two on whole years);
+        anything else (a new event, another value, a value written otherwise) is left to
+        it."""
+        stored: dict[str, list[dict[str, Any]]] = {}
+        for name, state in effective_states(
+            (e.originator_version, _event_name(e.topic), json.loads(
+                self.app.store_mapper.plaintext(e.state))) for e in self._stored[number]
+        ):  # fmt: skip
+            stored.setdefault(name, []).append(state)
+        seen: Counter[str] = Counter()
+        for record in entry.records:
+            states = stored.get(record.event, [])
+            nth = seen[record.event]
+            seen[record.event] += 1
+            if nth >= len(states):
+                return False
+            fields = {**record.fields, "at": record.at}
+            if record.event == "received":
+                try:
+                    fields["unit"] = self.app.units.get(str(fields.get("unit", ""))).name
+                except HotlineError:
+                    return False
+            state = states[nth]
+            if any(
+                key not in state or state[key] != to_jsonable_python(value)
+                for key, value in fields.items()
+            ):
+                return False
+        return True
+
+    def _cached(self, number: str) -> Order | None:
+        """The order as stored (None if it is not), from memory if recently used."""
+        if number in self._cache:
+            self._cache.move_to_end(number)
+            return self._cache[number]
+        return self._load(number)
 
     def _load(self, number: str) -> Order | None:
-        try:
-            order: Order = self.app.repository.get(order_id(number))
-        except AggregateNotFoundError:
-            return None
+        """The order from the batch's read of the store, else from the store."""
+        stored = self._stored.get(number)
+        if stored is not None:
+            found = project_aggregate(None, map(self.app.store_mapper.to_domain_event, stored))
+            if found is None:
+                return None
+            assert isinstance(found, Order)
+            order = found
+        else:
+            try:
+                order = cast(Order, self.app.repository.get(order_id(number)))
+            except AggregateNotFoundError:
+                return None
         self._remember(order)
         return order
 
@@ -450,6 +594,13 @@ class Importer:
             fields["number"] = line.order
         candidate = _payload(ORDER_EVENTS[line.event], order, line.at, fields)
         return any(e.payload() == candidate for e in same_time)
+
+
+@cache
+def _event_name(topic: str) -> str:
+    """A stored event's domain.md name, from its topic."""
+    name: str = resolve_topic(topic).name
+    return name
 
 
 def _payload(
