@@ -444,6 +444,9 @@ def test_the_12315_mapping_reads_acceptance_mediation_and_case_columns(
     code, out, err = cli("import", "--mapping", "12315", str(path))
     assert code == 0, err
     assert "3 rows imported" in out
+    code, out, err = cli("import", "--mapping", "12315", str(path))
+    assert code == 0, err
+    assert "0 rows imported, 3 unchanged" in out and "0 events written" in out
     first = [(e["event"], e.get("outcome"), e.get("recovered"), e.get("filed"))
              for e in _json(cli, "3101-1")["events"]]  # fmt: skip
     assert first == [
