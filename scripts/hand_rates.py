@@ -80,7 +80,8 @@ is two columns (numerator, denominator), a count one."""
 #     extension_request_days = 13, feedback_allowance_days = 1 (taken off the close limit
 #     of kind revisit_review, and off an extension's promised date), close limit 5 working
 #     days for kind revisit_review, else 13.
-#   Codes (vocabulary `.code`, readmodel): status OPEN 0 / RETURNED 1 / CLOSED 2;
+#   Codes (vocabulary `.code`, readmodel): status OPEN 0 / RETURNED 1 / CLOSED 2 /
+#     DECLINED 3 (a 12315 complaint not accepted: no close needed);
 #     kind revisit_review 5; result resolved 0, explained 1, unresolved 2,
 #     unsubstantiated 3; rating satisfied 0 (100 points), basically satisfied 1 (80),
 #     average 2 (60), dissatisfied 3 (0), UNSET -1; evaluation poor 3; day 0 = no event.
@@ -156,7 +157,7 @@ s AS (
                 WHEN :today > r.contact_due THEN 3
                 ELSE 0
            END AS contact_status,
-           CASE WHEN r.status = 1 THEN 4
+           CASE WHEN r.status IN (1, 3) THEN 4
                 WHEN r.closed_day <> 0
                 THEN CASE WHEN r.closed_cum <= r.close_due_n THEN 1 ELSE 2 END
                 WHEN r.status <> 0 THEN 2

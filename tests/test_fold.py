@@ -25,6 +25,7 @@ from hotline.domain.facts import (
     FACT_COLUMNS,
     GROUP_COLUMNS,
     NONE,
+    NOTIFIED_COLUMNS,
     UNSET,
     Extension,
     FactColumns,
@@ -46,7 +47,10 @@ from hotline.domain.metrics import OrderColumns
 from hotline.domain.order import (
     ORDER_COMMANDS,
     UNCORRECTABLE,
+    Accepted,
+    Declined,
     Extended,
+    Notified,
     Order,
     OrderStatus,
     Received,
@@ -55,7 +59,16 @@ from hotline.domain.order import (
     Revisited,
     Supervised,
 )
-from hotline.domain.vocabulary import Channel, ClosingResult, Evaluation, Kind, Rating
+from hotline.domain.vocabulary import (
+    Channel,
+    ClosingResult,
+    Decision,
+    DeclineReason,
+    Evaluation,
+    Kind,
+    MediationOutcome,
+    Rating,
+)
 from hotline.service.application import HotlineApplication
 from hotline.service.projection import OrderProjection
 
@@ -65,6 +78,8 @@ CORRECTED_AT = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
 UNITS = ("闵行区市场监管局", "松江区市场监管局")
 TODAYS = (0, 1, 2, 4, 7, 12, 20, 35, 60)
 """Days after receipt on which both views are compared."""
+LIFECYCLE = {"accepted", "declined", "mediation_ended", "case_decided", "notified"}
+"""The 12315 steps (SAMR Order No. 20)."""
 CORRECTABLE = {
     "received": ("at", "channel", "kind", "repeat_of", "category", "district"),
     "first_contact": ("at",),
@@ -75,12 +90,21 @@ CORRECTABLE = {
     "revisited": ("at", "contacted", "consistent", "evaluation"),
     "rated": ("at", "rating", "excluded"),
     "supervised": ("at", "at_fault"),
+    "accepted": ("at",),
+    "declined": ("at", "reason"),
+    "mediation_ended": ("at", "outcome", "recovered"),
+    "case_decided": ("at", "filed"),
+    "notified": ("at", "of"),
 }
 """The fields a history's corrections change: those the limits and metrics read, and some
 reports group by."""
 CATEGORIES = st.none() | st.lists(st.sampled_from(["市场监管", "食品安全", "过期食品"]), min_size=1,
                                   max_size=3)  # fmt: skip
 DISTRICTS = st.none() | st.sampled_from(["闵行区", "浦东新区"])
+YUAN = st.decimals(min_value=0, max_value=100_000, places=2, allow_nan=False, allow_infinity=False)
+CHANNELS = st.sampled_from([*Channel, Channel.HOTLINE_12315])
+KINDS = st.sampled_from([*Kind, *[Kind.COMPLAINT] * 4, Kind.REPORT])
+"""12315 complaints and reports drawn more often: their lifecycle has the most steps."""
 NUMBERS = (f"FOLD-{n:05d}" for n in itertools.count(1))
 """Order numbers, fresh in each example (the store is the test's, shared by its examples)."""
 
@@ -125,15 +149,38 @@ def in_memory() -> Target:
 
 def allowed(order: Order) -> list[str]:
     """The commands the order's state allows (their times may still be refused)."""
+    return _lifecycle(order) + _allowed(order)
+
+
+def _allowed(order: Order) -> list[str]:
     if order.status is OrderStatus.OPEN:
         found = ["extended", "returned", "closed", "closed", "supervised"]
         return found + ([] if order.first_contact else ["first_contact", "first_contact"])
     if order.status is OrderStatus.RETURNED:
         return ["return_rejected", "return_rejected", "supervised"]
+    if order.status is OrderStatus.DECLINED:
+        return ["supervised"]
     return ["revisited", "supervised"] + ([] if order.rated else ["rated", "rated"])
 
 
-def fields_of(data: st.DataObject, event: str, at: datetime) -> dict[str, Any]:
+def _lifecycle(order: Order) -> list[str]:
+    """The 12315 steps (SAMR Order No. 20) the order's state allows."""
+    found: list[str] = []
+    complaint = order.channel is Channel.HOTLINE_12315 and order.kind is Kind.COMPLAINT
+    accepted = isinstance(order.decision, Accepted)
+    if complaint and order.decision is None and order.status is OrderStatus.OPEN:
+        found += ["accepted"] * 3 + ["declined"]
+    if accepted and order.mediation is None:
+        found += ["mediation_ended"] * 3
+    if order.case is None and (accepted or (order.channel is Channel.HOTLINE_12315
+                                            and order.kind is Kind.REPORT)):  # fmt: skip
+        found.append("case_decided")
+    if order.decision or order.mediation or order.case:
+        found += ["notified"] * 2
+    return found
+
+
+def fields_of(data: st.DataObject, event: str, at: datetime, order: Order) -> dict[str, Any]:
     flag = st.booleans()
     drawn: dict[str, dict[str, Any]] = {
         "first_contact": {},
@@ -155,14 +202,30 @@ def fields_of(data: st.DataObject, event: str, at: datetime) -> dict[str, Any]:
         },
         "rated": {"rating": data.draw(st.sampled_from(Rating)), "excluded": data.draw(flag)},
         "supervised": {"at_fault": data.draw(flag)},
+        "accepted": {},
+        "declined": {"reason": data.draw(st.sampled_from(DeclineReason))},
+        "mediation_ended": {
+            "outcome": (outcome := data.draw(st.sampled_from(MediationOutcome))),
+            "reason": "被投诉人拒绝调解" if outcome is MediationOutcome.TERMINATED else "",
+            "recovered": data.draw(YUAN),
+        },
+        "case_decided": {"filed": data.draw(flag)},
+        "notified": {"of": data.draw(st.sampled_from(_decided(order) or list(Decision)))},
     }
     return drawn[event]
+
+
+def _decided(order: Order) -> list[Decision]:
+    """The decisions the order has had and not yet told of."""
+    made = [Decision.parse(e.name) for e in (order.decision, order.mediation, order.case) if e]
+    return [decision for decision in made if decision not in order.notified]
 
 
 def correction(data: st.DataObject, order: Order) -> tuple[int, str, Any]:
     """A correction of one of the order's events: (its version, field, new value)."""
     events = [e for e in order.events if not isinstance(e, UNCORRECTABLE)]
-    event = data.draw(st.sampled_from(events))
+    steps = [e for e in events if e.name in LIFECYCLE] * 3  # rarer: drawn more often
+    event = data.draw(st.sampled_from(events + steps))
     field = data.draw(st.sampled_from(CORRECTABLE[event.name]))
     current = getattr(event, field)
     value: Any
@@ -176,11 +239,14 @@ def correction(data: st.DataObject, order: Order) -> tuple[int, str, Any]:
         value = data.draw(CATEGORIES.filter(lambda v: v != current))
     elif field == "district":
         value = data.draw(DISTRICTS.filter(lambda v: v != current))
+    elif field == "recovered":
+        value = str(data.draw(YUAN.filter(lambda v: v != current)))
     elif isinstance(current, bool):
         value = not current
     else:
         vocabulary = {"channel": Channel, "kind": Kind, "result": ClosingResult,
-                      "rating": Rating, "evaluation": Evaluation}[field]  # fmt: skip
+                      "rating": Rating, "evaluation": Evaluation, "reason": DeclineReason,
+                      "outcome": MediationOutcome, "of": Decision}[field]  # fmt: skip
         value = data.draw(st.sampled_from(list(vocabulary)).filter(lambda v: v != current))
     return event.originator_version, field, value
 
@@ -194,8 +260,8 @@ def history(data: st.DataObject, target: Target) -> str:
         at,
         {
             "unit": data.draw(st.sampled_from(UNITS)),
-            "kind": data.draw(st.sampled_from(Kind)),
-            "channel": data.draw(st.sampled_from(Channel)),
+            "kind": data.draw(KINDS),
+            "channel": data.draw(CHANNELS),
             "repeat_of": data.draw(st.none() | st.just("FOLD-ORIGINAL")),
             "category": data.draw(CATEGORIES),
             "district": data.draw(DISTRICTS),
@@ -210,7 +276,7 @@ def history(data: st.DataObject, target: Target) -> str:
             if command == "correct":
                 target.correct(number, *correction(data, order))
             else:
-                target.record(number, command, at, fields_of(data, command, at))
+                target.record(number, command, at, fields_of(data, command, at, order))
         except HotlineError:
             pass  # refused, nothing recorded: the next step goes on from the same order
     return number
@@ -245,9 +311,12 @@ def facts_by_order(columns: OrderColumns, row: int) -> dict[str, Any]:
         "unit": columns.units[row],
         "timelines": [int(getattr(t, name)[row]) for name in
                       ("channel", "kind", "status", "received", "contact", "returned",
-                       "out_of_jurisdiction", "return_rejected", "closed", "no_reply_requested")],
+                       "out_of_jurisdiction", "return_rejected", "closed", "no_reply_requested",
+                       "accepted", "declined", "mediation_ended", "case_decided", "case_filed",
+                       "acceptance_notified", "mediation_notified", "case_notified")],
         "rest": [int(getattr(columns, name)[row]) for name in
-                 ("repeat", "result", "citizen_informed", "rating", "rating_excluded", "rated")],
+                 ("repeat", "result", "citizen_informed", "rating", "rating_excluded", "rated",
+                  "mediation_outcome", "recovered_fen")],
         "extensions": [(int(a), int(u)) for o, a, u in
                        zip(t.extension_order, t.extension_applied, t.extension_until, strict=True)
                        if o == row],
@@ -340,6 +409,29 @@ def test_the_fold_of_an_orders_facts_agrees_with_its_state(data: st.DataObject) 
         else (NONE, False)
     )
     assert row["return_rejected"] == bool(order.events_of(ReturnRejected))
+    decision = order.decision
+    assert (row["accepted_day"], row["declined_day"]) == (
+        decision.at.date().toordinal() if isinstance(decision, Accepted) else NONE,
+        decision.at.date().toordinal() if isinstance(decision, Declined) else NONE,
+    )
+    mediation = order.mediation
+    assert (row["mediation_day"], row["mediation_outcome"], row["recovered_fen"]) == (
+        (mediation.at.date().toordinal(), mediation.outcome.code, int(mediation.recovered * 100))
+        if mediation
+        else (NONE, UNSET, 0)
+    )
+    assert isinstance(row["recovered_fen"], int)
+    case = order.case
+    assert (row["case_day"], row["case_filed"]) == (
+        (case.at.date().toordinal(), case.filed) if case else (NONE, False)
+    )
+    notices = {
+        NOTIFIED_COLUMNS[e.of.value]: e.at.date().toordinal() for e in order.events_of(Notified)
+    }
+    assert len(notices) == len(order.events_of(Notified)) == len(order.notified)
+    assert {name: row[name] for name in set(NOTIFIED_COLUMNS.values())} == {
+        name: notices.get(name, NONE) for name in set(NOTIFIED_COLUMNS.values())
+    }
     assert [d for d in facts.details if isinstance(d, Extension)] == [
         Extension(e.originator_version, e.at.date().toordinal(), e.until.toordinal())
         for e in order.events_of(Extended)

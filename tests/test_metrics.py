@@ -395,6 +395,7 @@ def test_seed_001_satisfaction_is_84_81() -> None:
         numbers=[f"S-{i}" for i in range(n)], units=["x"] * n, timelines=timelines,
         repeat=np.zeros(n, dtype=bool), result=_zeros(n), citizen_informed=np.ones(n, bool),
         rating=rating, rating_excluded=excluded, rated=np.full(n, day, dtype=np.int64),
+        mediation_outcome=np.full(n, UNSET, dtype=np.int64), recovered_fen=_zeros(n),
     )  # fmt: skip
     year = parse_period("2019")
     facts = Facts(orders, limits, year.start.toordinal(), year.end.toordinal())

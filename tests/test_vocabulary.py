@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from types import UnionType
@@ -20,6 +21,7 @@ from pydantic.fields import FieldInfo
 from hotline.domain.aggregate import BOOKKEEPING, DomainEvent
 from hotline.domain.order import ORDER_EVENTS
 from hotline.domain.personal_data import PERSONAL_FIELDS, mask
+from hotline.domain.vocabulary import Channel, Kind
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -33,10 +35,18 @@ COMMANDS = {
     "revisited": "revisit",
     "rated": "rate",
     "supervised": "supervise",
+    "accepted": "accept",
+    "declined": "decline",
+    "mediation_ended": "end-mediation",
+    "case_decided": "decide-case",
+    "notified": "notify",
 }
 """The `hotline order` command that logs each event."""
-BEFORE = {"return_rejected": ["returned"], "revisited": ["closed"], "rated": ["closed"]}
+BEFORE = {"return_rejected": ["returned"], "revisited": ["closed"], "rated": ["closed"],
+          "mediation_ended": ["accepted"], "case_decided": ["accepted"], "notified": ["accepted"]}  # fmt: skip
 """What must have happened to an order before the event can be logged."""
+LIFECYCLE = {"accepted", "declined", "mediation_ended", "case_decided", "notified"}
+"""The 12315 steps (SAMR Order No. 20): logged only on a 12315 complaint."""
 ENVELOPE = {"version", "event", "at", "recorded", "actor", "role", "corrected_by"}
 """The keys of an event in `order show --format json` that are not among its own fields."""
 UNIT = "闵行区市场监管局"
@@ -74,6 +84,8 @@ def _sample(name: str, info: FieldInfo, at: datetime) -> Any:
             return not info.default
         if kind is date:
             return at.date() + timedelta(days=30)
+        if kind is Decimal:
+            return Decimal("1234.50")
         if isinstance(kind, type) and issubclass(kind, Enum):
             return next(member for member in kind if member != info.default)
         if get_origin(get_args(kind)[0] if get_origin(kind) is Annotated else kind) is list:
@@ -94,6 +106,17 @@ def _values(event: type[DomainEvent], at: datetime, everything: bool) -> dict[st
         for name, info in _fields(event).items()
         if everything or info.is_required()
     }
+
+
+def _step_values(
+    name: str, step: type[DomainEvent], at: datetime, everything: bool
+) -> dict[str, Any]:
+    """`_values` of one step towards a `name` event: the order a 12315 complaint if `name`
+    is a 12315 step."""
+    values = _values(step, at, everything)
+    if step.name == "received" and name in LIFECYCLE:
+        values |= {"channel": Channel.HOTLINE_12315, "kind": Kind.COMPLAINT}
+    return values
 
 
 def _flags(event: type[DomainEvent], values: dict[str, Any]) -> list[str]:
@@ -160,7 +183,7 @@ def test_each_field_has_one_name_in_the_cli_the_json_and_the_import(
 
     logged = f"CLI-{name}"
     for step, at, everything in _steps(name):
-        values = _values(step, at, everything)
+        values = _step_values(name, step, at, everything)
         code, _, err = cli("order", COMMANDS[step.name], logged, *_flags(step, values))
         assert code == 0, err
     shown = _shown(cli, logged)
@@ -170,7 +193,7 @@ def test_each_field_has_one_name_in_the_cli_the_json_and_the_import(
     imported = f"IMP-{name}"
     lines = []
     for step, at, everything in _steps(name):
-        values = _values(step, at, everything)
+        values = _step_values(name, step, at, everything)
         fields = {key: _json(step, key, value) for key, value in values.items()}
         lines.append(json.dumps({"order": imported, "event": step.name, **fields}))
     path = tmp_path / "events.jsonl"

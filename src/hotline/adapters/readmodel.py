@@ -3,10 +3,10 @@
 Days are stored as `date.toordinal()` numbers (0: no such event) and the
 closed vocabularies as their small codes. Nothing calendar-dependent is
 stored: deadlines are computed at query time. Beside them, the texts reports group
-orders by (category levels, district, street, entity). The 16 facts the reports read
-are also kept packed in one `facts` column (16 little-endian int32), so a
+orders by (category levels, district, street, entity). The 26 facts the reports read
+are also kept packed in one `facts` column (26 little-endian int32), so a
 year of orders loads as one bytes value per order into numpy columns: reading
-the 16 columns one Python object each cost most of a report. The plain
+the columns one Python object each cost most of a report. The plain
 columns stay for SQL readers (scripts/hand_rates.py) and for rewriting a row.
 
 What each event changes in an order's row (and its rows of extensions, revisits and
@@ -106,6 +106,17 @@ orders = Table(
     Column("rating", Integer, nullable=False),
     Column("rating_excluded", Boolean, nullable=False),
     Column("rated_day", Integer, nullable=False),
+    # The 12315 lifecycle (SAMR Order No. 20): 受理, 不予受理, 调解终结, 立案决定, 告知.
+    Column("accepted_day", Integer, nullable=False),
+    Column("declined_day", Integer, nullable=False),
+    Column("mediation_day", Integer, nullable=False),
+    Column("mediation_outcome", Integer, nullable=False),
+    Column("recovered_fen", Integer, nullable=False),
+    Column("case_day", Integer, nullable=False),
+    Column("case_filed", Boolean, nullable=False),
+    Column("acceptance_notified_day", Integer, nullable=False),
+    Column("mediation_notified_day", Integer, nullable=False),
+    Column("case_notified_day", Integer, nullable=False),
     Column("facts", LargeBinary, nullable=False),
     # What reports group orders by (`hotline.domain.facts.GROUP_COLUMNS`); NULL: not given.
     *(Column(name, String(lengths.CATEGORY_LEVEL)) for name in CATEGORY_COLUMNS),
@@ -191,7 +202,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v5"
+TRACKING_NAME = "orders-v6"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 DETAIL_TABLES: dict[type[Detail], Table] = {
     Extension: extensions,
@@ -648,8 +659,9 @@ class ReadModel:
 
     def load(self, start: date, end: date, category: Sequence[str] = ()) -> OrderColumns:
         """Orders that matter to a period: received by its end, and received in it or in the
-        `LOOKBACK_DAYS` before it (a limit may fall in the period), closed or rated in it, or
-        still open; only those whose category starts with the levels `category`, if given."""
+        `LOOKBACK_DAYS` before it (a limit may fall in the period), closed, declined or rated
+        in it, or still open; only those whose category starts with the levels `category`, if
+        given."""
         first, last = start.toordinal(), end.toordinal()
         query = (
             select(orders.c.number, orders.c.unit, orders.c.facts)
@@ -657,7 +669,8 @@ class ReadModel:
             .where(
                 (orders.c.received_day >= first - LOOKBACK_DAYS)
                 | (orders.c.closed_day >= first)
-                | (orders.c.closed_day == NONE)
+                | ((orders.c.closed_day == NONE) & (orders.c.declined_day == NONE))
+                | (orders.c.declined_day >= first)
                 | (orders.c.rated_day >= first)
             )
             .where(*(orders.c[f"category{n}"] == level for n, level in enumerate(category, 1)))

@@ -17,8 +17,11 @@ from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
     ContactMethod,
+    Decision,
+    DeclineReason,
     Evaluation,
     Kind,
+    MediationOutcome,
     Rating,
 )
 
@@ -308,6 +311,88 @@ def supervise(
 ) -> None:
     """督办: the hotline supervised the result."""
     _log(ctx, number, "supervised", at, at_fault=at_fault)
+
+
+def _choices(vocabulary: type[Decision | DeclineReason | MediationOutcome]) -> str:
+    return ", ".join(f"{member.value} {member.label}" for member in vocabulary) + "."
+
+
+@app.command()
+def accept(ctx: typer.Context, number: Number, at: At = None) -> None:
+    """受理: a 12315 complaint was accepted for handling (SAMR Order No. 20)."""
+    _log(ctx, number, "accepted", at)
+
+
+@app.command()
+def decline(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[
+        str, typer.Option(help=f"Why not accepted (不予受理理由): {_choices(DeclineReason)}")
+    ],
+    at: At = None,
+) -> None:
+    """不予受理: a 12315 complaint was not accepted; that ends it (no close)."""
+    _log(ctx, number, "declined", at, reason=DeclineReason.parse(reason))
+
+
+@app.command("end-mediation")
+def end_mediation(
+    ctx: typer.Context,
+    number: Number,
+    outcome: Annotated[str, typer.Option(help=_choices(MediationOutcome))],
+    reason: Annotated[
+        str, typer.Option(help="Why mediation was terminated (终止调解理由); needed then.")
+    ] = "",
+    recovered: Annotated[
+        str | None,
+        typer.Option(
+            help="The economic loss recovered (挽回经济损失), in yuan: 1234.50.",
+            show_default=False,
+        ),
+    ] = None,
+    at: At = None,
+) -> None:
+    """调解终结: mediation of an accepted 12315 complaint ended."""
+    amount = {} if recovered is None else {"recovered": recovered}
+    _log(
+        ctx,
+        number,
+        "mediation_ended",
+        at,
+        outcome=MediationOutcome.parse(outcome),
+        reason=reason,
+        **amount,
+    )
+
+
+@app.command("decide-case")
+def decide_case(
+    ctx: typer.Context,
+    number: Number,
+    filed: Annotated[
+        bool,
+        typer.Option(
+            "--filed/--no-filed",
+            help="Whether a case was opened (立案); on a complaint, a 诉转案.",
+            show_default=False,
+        ),
+    ],
+    at: At = None,
+) -> None:
+    """立案决定: whether a case was opened on a 12315 report or an accepted complaint."""
+    _log(ctx, number, "case_decided", at, filed=filed)
+
+
+@app.command()
+def notify(
+    ctx: typer.Context,
+    number: Number,
+    of: Annotated[str, typer.Option("--of", help=f"The decision told of: {_choices(Decision)}")],
+    at: At = None,
+) -> None:
+    """告知: the complainant or reporter was told of a decision."""
+    _log(ctx, number, "notified", at, of=Decision.parse(of))
 
 
 @app.command()

@@ -187,8 +187,8 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
         f"[bold]{order.status.value}[/]" + (f" · citizen {escape(printable(who))}" if who else "")
     )
     timeline = Table(
-        "#", "event", Column("happened", no_wrap=True), Column("recorded", no_wrap=True), "actor",
-        "details", title="timeline",
+        "#", Column("event", no_wrap=True), Column("happened", no_wrap=True),
+        Column("recorded", no_wrap=True), "actor", "details", title="timeline",
     )  # fmt: skip
     for event in order.history:
         version = event.originator_version

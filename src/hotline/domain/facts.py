@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from enum import IntEnum
 from typing import Any, NamedTuple
 
@@ -21,9 +22,14 @@ import numpy as np
 from hotline.domain import lengths
 from hotline.domain.calendar import Days
 from hotline.domain.order import (
+    Accepted,
+    CaseDecided,
     Closed,
+    Declined,
     Extended,
     FirstContact,
+    MediationEnded,
+    Notified,
     Order,
     Rated,
     Received,
@@ -32,7 +38,16 @@ from hotline.domain.order import (
     Revisited,
     Supervised,
 )
-from hotline.domain.vocabulary import Channel, ClosingResult, Evaluation, Kind, Rating, Vocabulary
+from hotline.domain.vocabulary import (
+    Channel,
+    ClosingResult,
+    Decision,
+    Evaluation,
+    Kind,
+    MediationOutcome,
+    Rating,
+    Vocabulary,
+)
 
 NONE = 0
 """A day fact's value where the order has no such event."""
@@ -43,6 +58,9 @@ FACT_COLUMNS = (
     "channel", "kind", "status", "received_day", "contact_day", "returned_day",
     "out_of_jurisdiction", "return_rejected", "closed_day", "no_reply_requested", "repeat",
     "result", "citizen_informed", "rating", "rating_excluded", "rated_day",
+    "accepted_day", "declined_day", "mediation_day", "mediation_outcome", "recovered_fen",
+    "case_day", "case_filed", "acceptance_notified_day", "mediation_notified_day",
+    "case_notified_day",
 )  # fmt: skip
 """An order's facts, in the order its fact columns (and the read model's packed facts) keep."""
 FACT_INDEX = {name: index for index, name in enumerate(FACT_COLUMNS)}
@@ -67,6 +85,8 @@ class StatusCode(IntEnum):
     OPEN = 0
     RETURNED = 1
     CLOSED = 2
+    DECLINED = 3
+    """不予受理: a 12315 complaint not accepted, which ends it."""
 
 
 class Extension(NamedTuple):
@@ -108,9 +128,17 @@ def _codes(vocabulary: type[Vocabulary]) -> dict[str | None, int]:
     return {None: UNSET} | {member.value: member.code for member in vocabulary}
 
 
-CHANNEL, KIND, RESULT, RATING, EVALUATION = map(
-    _codes, (Channel, Kind, ClosingResult, Rating, Evaluation)
+CHANNEL, KIND, RESULT, RATING, EVALUATION, OUTCOME = map(
+    _codes, (Channel, Kind, ClosingResult, Rating, Evaluation, MediationOutcome)
 )
+NOTIFIED_COLUMNS = {
+    Decision.ACCEPTED.value: "acceptance_notified_day",
+    Decision.DECLINED.value: "acceptance_notified_day",
+    Decision.MEDIATION_ENDED.value: "mediation_notified_day",
+    Decision.CASE_DECIDED.value: "case_notified_day",
+}
+"""The day fact each decision's notice (告知) sets: accepted or declined, both the acceptance
+decision's."""
 
 
 def _received(row: Row, state: State) -> None:
@@ -139,6 +167,16 @@ def _received(row: Row, state: State) -> None:
         rating=UNSET,
         rating_excluded=False,
         rated_day=NONE,
+        accepted_day=NONE,
+        declined_day=NONE,
+        mediation_day=NONE,
+        mediation_outcome=UNSET,
+        recovered_fen=0,
+        case_day=NONE,
+        case_filed=False,
+        acceptance_notified_day=NONE,
+        mediation_notified_day=NONE,
+        case_notified_day=NONE,
     )
 
 
@@ -177,6 +215,31 @@ def _rated(row: Row, state: State) -> None:
     )
 
 
+def _accepted(row: Row, state: State) -> None:
+    row["accepted_day"] = _day(state["at"])
+
+
+def _declined(row: Row, state: State) -> None:
+    row.update(status=StatusCode.DECLINED, declined_day=_day(state["at"]))
+
+
+def _mediation_ended(row: Row, state: State) -> None:
+    """挽回经济损失 is kept in fen, an exact integer: the stored yuan is a decimal's text."""
+    row.update(
+        mediation_day=_day(state["at"]),
+        mediation_outcome=OUTCOME[state["outcome"]],
+        recovered_fen=int(Decimal(state["recovered"]) * 100),
+    )
+
+
+def _case_decided(row: Row, state: State) -> None:
+    row.update(case_day=_day(state["at"]), case_filed=state["filed"])
+
+
+def _notified(row: Row, state: State) -> None:
+    row[NOTIFIED_COLUMNS[state["of"]]] = _day(state["at"])
+
+
 def _extended(version: int, state: State) -> Extension:
     return Extension(version, _day(state["at"]), date.fromisoformat(state["until"]).toordinal())
 
@@ -204,6 +267,11 @@ ROW_CHANGES: Mapping[str, Callable[[Row, State], None]] = {
     ReturnRejected.name: _return_rejected,
     Closed.name: _closed,
     Rated.name: _rated,
+    Accepted.name: _accepted,
+    Declined.name: _declined,
+    MediationEnded.name: _mediation_ended,
+    CaseDecided.name: _case_decided,
+    Notified.name: _notified,
 }
 """How each event changes its order's row of facts, by the event's domain.md §3 name."""
 DETAILS: Mapping[str, Callable[[int, State], Detail]] = {
@@ -250,7 +318,7 @@ class FactColumns:
     numbers: list[str]
     units: list[str]
     facts: Days
-    """(N, 16): each order's `FACT_COLUMNS`."""
+    """(N, 26): each order's `FACT_COLUMNS`."""
     extensions: Days
     """(E, 3): order row, applied day, until day; each order's oldest first."""
     revisits: Days

@@ -116,6 +116,20 @@ class Timelines:
     extension_order: Days
     extension_applied: Days
     extension_until: Days
+    accepted: Days
+    """受理 (12315, SAMR Order No. 20): the day the complaint was accepted."""
+    declined: Days
+    """不予受理: the day it was declined."""
+    mediation_ended: Days
+    """调解终结: the day mediation ended."""
+    case_decided: Days
+    """立案决定: the day the case was decided (filed or not)."""
+    case_filed: Flags
+    acceptance_notified: Days
+    """告知: the day the complainant was told of the acceptance decision (accepted or
+    declined)."""
+    mediation_notified: Days
+    case_notified: Days
 
     @classmethod
     def of(cls, orders: list[Order]) -> Timelines:
@@ -142,6 +156,14 @@ class Timelines:
             extension_order=extensions[0],
             extension_applied=extensions[1],
             extension_until=extensions[2],
+            accepted=column("accepted_day"),
+            declined=column("declined_day"),
+            mediation_ended=column("mediation_day"),
+            case_decided=column("case_day"),
+            case_filed=column("case_filed").astype(bool),
+            acceptance_notified=column("acceptance_notified_day"),
+            mediation_notified=column("mediation_notified_day"),
+            case_notified=column("case_notified_day"),
         )
 
 
@@ -265,7 +287,12 @@ def evaluate(
         extended_until[chosen[extends]] = until[extends]
         extension_short[chosen[~extends]] = True
     close_status, close_due, close_day = timed(due_ordinal, t.closed)
-    close_status = np.where(t.status == StatusCode.RETURNED, LimitStatus.NOT_REQUIRED, close_status)
+    # A returned order, and a declined one (不予受理: it ends with no close), need no close.
+    close_status = np.where(
+        (t.status == StatusCode.RETURNED) | (t.status == StatusCode.DECLINED),
+        LimitStatus.NOT_REQUIRED,
+        close_status,
+    )
     return Limits(
         contact_status=contact_status.astype(np.int64),
         contact_due=contact_due,
@@ -357,6 +384,8 @@ def _return_note(order: Order) -> str:
 def _close_note(order: Order, limits: Limits, rules: TimeLimitRules) -> str:
     if order.status is OrderStatus.RETURNED:
         return "returned to the hotline"
+    if order.status is OrderStatus.DECLINED:
+        return "declined (不予受理): it needs no close"
     cut = int(limits.feedback_cut[0])
     note = f"{int(limits.close_days[0])} working days"
     if cut:

@@ -90,6 +90,9 @@ class EventRule(BaseModel):
     when: str | None = None
     """The event is made only when this field's cell is given (a rating read from the
     revisit's time is made only when 满意度 is filled in)."""
+    unless: str | None = None
+    """The event is not made when the row gives this `event.field` (not its `at`): a 受理 read
+    from 受理时间 is not made when 不予受理原因 says the complaint was declined."""
 
 
 class Mapping(BaseModel):
@@ -137,6 +140,13 @@ class Mapping(BaseModel):
                 raise ValueError(f"events.{event}: no column gives a field of it")
             if rule.when is not None and f"{event}.{rule.when}" not in targets:
                 raise ValueError(f"events.{event}.when: no column gives {event}.{rule.when}")
+            if rule.unless is not None and (
+                rule.unless not in targets or rule.unless.endswith(".at")
+            ):
+                raise ValueError(
+                    f"events.{event}.unless: no column gives {rule.unless} (an event's field "
+                    "other than at)"
+                )
         return self
 
     @property

@@ -71,6 +71,10 @@ class OrderColumns:
     rating_excluded: Flags
     rated: Days
     """The rating's day."""
+    mediation_outcome: Days
+    """`MediationOutcome` codes (调解结果), -1 where mediation has not ended."""
+    recovered_fen: Days
+    """挽回经济损失 in fen (0.01 yuan), exact."""
     revisits: Revisits = field(default_factory=no_revisits)
     supervisions: Supervisions = field(default_factory=no_supervisions)
 
@@ -90,6 +94,8 @@ class OrderColumns:
             rating=column("rating"),
             rating_excluded=column("rating_excluded").astype(bool),
             rated=column("rated_day"),
+            mediation_outcome=column("mediation_outcome"),
+            recovered_fen=column("recovered_fen"),
             revisits=Revisits(
                 order=revisits[0],
                 day=revisits[1],

@@ -11,11 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import AfterValidator, Field, JsonValue, ValidationError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 
 from hotline.domain import lengths
 from hotline.domain.aggregate import (
@@ -36,13 +44,19 @@ from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
     ContactMethod,
+    Decision,
+    DeclineReason,
     Evaluation,
     Kind,
+    MediationOutcome,
     Rating,
 )
 
 ORDER_NUMBER = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_./-]{{0,{lengths.ORDER_NUMBER - 1}}}")
 PHONE = re.compile(r"\+?[0-9][0-9 -]{2,19}")
+YUAN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+MAX_YUAN = Decimal("21474836.47")
+"""The most a yuan amount may be: its fen must fit the read model's 32-bit facts."""
 ORDER_NAMESPACE = uuid5(NAMESPACE_URL, "https://hotline.invalid/orders")
 
 ShortText = Annotated[str, Field(max_length=lengths.SHORT_TEXT), LINES]
@@ -65,6 +79,13 @@ def _phone(value: str) -> str:
     return value
 
 
+def _yuan(value: Any) -> Any:
+    """An amount is exact: a float (a JSON number with a point) or an exponent is refused."""
+    if isinstance(value, bool | float) or (isinstance(value, str) and not YUAN.fullmatch(value)):
+        raise ValueError(f"an amount in yuan is written like 1234.50, not {value!r}")
+    return value
+
+
 OrderNumber = Annotated[str, AfterValidator(_order_number)]
 Phone = Annotated[str, AfterValidator(_phone)]
 CategoryLevel = Annotated[str, Field(min_length=1, max_length=lengths.CATEGORY_LEVEL)]
@@ -72,6 +93,8 @@ Category = Annotated[list[CategoryLevel], Field(min_length=1, max_length=lengths
 """分类: an order's category, broadest level first (一级, 二级, 三级分类)."""
 PlaceName = Annotated[str, Field(min_length=1, max_length=lengths.PLACE_NAME)]
 CreditCode = Annotated[str, AfterValidator(credit_code)]
+Yuan = Annotated[Decimal, BeforeValidator(_yuan), Field(ge=0, le=MAX_YUAN, decimal_places=2)]
+"""元: a sum of money, exact (a decimal of at most 2 places, never a float), not negative."""
 
 
 def order_id(number: str) -> UUID:
@@ -83,6 +106,8 @@ class OrderStatus(StrEnum):
     OPEN = "open"
     RETURNED = "returned"
     CLOSED = "closed"
+    DECLINED = "declined"
+    """不予受理: a 12315 complaint not accepted; that ends it, with no close."""
 
 
 class Received(CreationEvent):
@@ -199,6 +224,67 @@ class Supervised(DomainEvent):
     at_fault: bool = False
 
 
+class Accepted(DomainEvent):
+    """受理: a 12315 complaint was accepted for handling (SAMR Order No. 20)."""
+
+    name = "accepted"
+
+    def apply(self, order: Order) -> None:
+        order.decision = self
+
+
+class Declined(DomainEvent):
+    """不予受理: a 12315 complaint was not accepted, for one of Order No. 20's reasons; that
+    ends the order, which needs no close."""
+
+    name = "declined"
+    reason: DeclineReason
+
+    def apply(self, order: Order) -> None:
+        order.status = OrderStatus.DECLINED
+        order.decision = self
+
+
+class MediationEnded(DomainEvent):
+    """调解终结: mediation of an accepted complaint ended in an agreement or was terminated
+    (with a reason); `recovered` is the economic loss recovered (挽回经济损失), in yuan."""
+
+    name = "mediation_ended"
+    outcome: MediationOutcome
+    reason: ShortText = ""
+    recovered: Yuan = Decimal(0)
+
+    @model_validator(mode="after")
+    def _terminated_has_reason(self) -> MediationEnded:
+        if self.outcome is MediationOutcome.TERMINATED and not self.reason.strip():
+            raise ValueError("a terminated mediation (终止调解) needs a reason")
+        return self
+
+    def apply(self, order: Order) -> None:
+        order.mediation = self
+
+
+class CaseDecided(DomainEvent):
+    """立案决定: whether a case was opened (立案) on a 12315 report, or on an accepted complaint
+    (诉转案)."""
+
+    name = "case_decided"
+    filed: bool
+
+    def apply(self, order: Order) -> None:
+        order.case = self
+
+
+class Notified(DomainEvent):
+    """告知: the complainant or reporter was told of a decision (`of`, its event's name)."""
+
+    name = "notified"
+    of: Decision
+
+    def apply(self, order: Order) -> None:
+        order.notified.add(self.of)
+
+
 class Corrected(DomainEvent):
     """更正: a mistake in an earlier event (`target`, its version in the order) is corrected.
 
@@ -263,7 +349,7 @@ class Flagged(DomainEvent):
         order.flags.add((self.limit, self.level, self.due))
 
 
-STATUS_EVENTS = (Received, Returned, ReturnRejected, Closed)
+STATUS_EVENTS = (Received, Returned, ReturnRejected, Closed, Declined)
 NOT_FACTS = (Corrected, Revealed)
 """Events about the record rather than the order: left out of its effective events."""
 UNCORRECTABLE = (Flagged, Corrected, Revealed)
@@ -274,6 +360,7 @@ _PAST = {
     "returned": "returned",
     "return_rejected": "sent back by the hotline (二次退回)",
     "closed": "closed",
+    "declined": "declined (不予受理)",
 }
 
 ORDER_EVENTS: dict[str, type[DomainEvent]] = {
@@ -284,13 +371,19 @@ ORDER_EVENTS: dict[str, type[DomainEvent]] = {
         Extended,
         Returned,
         ReturnRejected,
+        Accepted,
+        Declined,
+        MediationEnded,
+        CaseDecided,
+        Notified,
         Closed,
         Revisited,
         Rated,
         Supervised,
     )
 }
-"""Order events by their domain.md §3 name, for the CLI and the bulk format."""
+"""Order events by their domain.md §3 name, for the CLI and the bulk format; an export's row
+gives its events in this order where their times tie (12315's steps before the close)."""
 
 
 class Order(Aggregate):
@@ -313,6 +406,10 @@ class Order(Aggregate):
         self.first_contact: FirstContact | None = None
         self.closed: Closed | None = None
         self.rated: Rated | None = None
+        self.decision: Accepted | Declined | None = None
+        self.mediation: MediationEnded | None = None
+        self.case: CaseDecided | None = None
+        self.notified: set[Decision] = set()
         self.flags: set[tuple[str, FlagLevel, date]] = set()
 
     @property
@@ -396,6 +493,66 @@ class Order(Aggregate):
 
     def supervise(self, at: datetime, **fields: Any) -> None:
         self._record(self._event(Supervised, at, fields))
+
+    def accept(self, at: datetime, **fields: Any) -> None:
+        self._decide(Accepted, "an acceptance (受理)", at, fields)
+
+    def decline(self, at: datetime, **fields: Any) -> None:
+        self._decide(Declined, "a decline (不予受理)", at, fields)
+
+    def end_mediation(self, at: datetime, **fields: Any) -> None:
+        if not isinstance(self.decision, Accepted):
+            raise OrderRuleViolation(
+                f"order {self.number} {self._decided()}: mediation (调解) ends only on an "
+                "accepted 12315 complaint"
+            )
+        if self.mediation is not None:
+            raise OrderRuleViolation(
+                f"order {self.number}: mediation already ended at "
+                f"{self.mediation.at:%Y-%m-%d %H:%M}"
+            )
+        event: MediationEnded = self._event(MediationEnded, at, fields)
+        self._not_before(event, self.decision)
+        self._record(event)
+
+    def decide_case(self, at: datetime, **fields: Any) -> None:
+        report = self.channel is Channel.HOTLINE_12315 and self.kind is Kind.REPORT
+        if not report and not (self._complaint_12315() and isinstance(self.decision, Accepted)):
+            raise OrderRuleViolation(
+                f"order {self.number} is {self._described()}"
+                + ("" if not self._complaint_12315() else f" and {self._decided()}")
+                + ": a case decision (立案决定) is logged only for a 12315 report (举报) or an "
+                "accepted 12315 complaint (诉转案)"
+            )
+        if self.case is not None:
+            raise OrderRuleViolation(
+                f"order {self.number}: the case was already decided at "
+                f"{self.case.at:%Y-%m-%d %H:%M}"
+            )
+        event: CaseDecided = self._event(CaseDecided, at, fields)
+        if isinstance(self.decision, Accepted):
+            self._not_before(event, self.decision)
+        self._record(event)
+
+    def notify(self, at: datetime, **fields: Any) -> None:
+        event: Notified = self._event(Notified, at, fields)
+        decision = {
+            Decision.ACCEPTED: self.decision if isinstance(self.decision, Accepted) else None,
+            Decision.DECLINED: self.decision if isinstance(self.decision, Declined) else None,
+            Decision.MEDIATION_ENDED: self.mediation,
+            Decision.CASE_DECIDED: self.case,
+        }[event.of]
+        if decision is None:
+            raise OrderRuleViolation(
+                f"order {self.number} has no {event.of.value} ({event.of.label}) decision to tell "
+                "of: log the decision first"
+            )
+        if event.of in self.notified:
+            raise OrderRuleViolation(
+                f"order {self.number}: the {event.of.value} decision was already told (告知)"
+            )
+        self._not_before(event, decision)
+        self._record(event)
 
     def flag(self, at: datetime, limit: str, level: FlagLevel, due: date) -> bool:
         """Flag `limit`, falling due on `due`, at `level`; False (and nothing recorded) if it
@@ -522,6 +679,45 @@ class Order(Aggregate):
             )
         return event
 
+    def _complaint_12315(self) -> bool:
+        return self.channel is Channel.HOTLINE_12315 and self.kind is Kind.COMPLAINT
+
+    def _described(self) -> str:
+        return f"a {self.channel.value} {self.kind.value} ({self.kind.label})"
+
+    def _decided(self) -> str:
+        if self.decision is None:
+            return "has not been accepted (受理)"
+        return f"was {self.decision.name} at {self.decision.at:%Y-%m-%d %H:%M}"
+
+    def _decide(
+        self,
+        event_class: type[Accepted | Declined],
+        what: str,
+        at: datetime,
+        fields: dict[str, Any],
+    ) -> None:
+        """受理 or 不予受理: once, while open, only for a 12315 complaint."""
+        if not self._complaint_12315():
+            raise OrderRuleViolation(
+                f"order {self.number} is {self._described()}: {what} is logged only for a "
+                "12315 complaint (SAMR Order No. 20)"
+            )
+        if self.decision is not None:
+            raise OrderRuleViolation(
+                f"order {self.number} {self._decided()}: a complaint is accepted or declined once"
+            )
+        self._require_open(what)
+        self._record(self._event(event_class, at, fields))
+
+    def _not_before(self, event: DomainEvent, decision: DomainEvent) -> None:
+        """Refuse `event` if it happened before `decision`, the decision it follows."""
+        if event.at < decision.at:
+            raise OrderRuleViolation(
+                f"order {self.number}: {event.name} at {event.at:%Y-%m-%d %H:%M} is before "
+                f"{decision.name} ({decision.at:%Y-%m-%d %H:%M}); check --at"
+            )
+
     def _require_open(self, what: str) -> None:
         if self.status is not OrderStatus.OPEN:
             raise OrderRuleViolation(
@@ -578,6 +774,11 @@ ORDER_COMMANDS: dict[str, Callable[..., None]] = {
     "revisited": Order.revisit,
     "rated": Order.rate,
     "supervised": Order.supervise,
+    "accepted": Order.accept,
+    "declined": Order.decline,
+    "mediation_ended": Order.end_mediation,
+    "case_decided": Order.decide_case,
+    "notified": Order.notify,
 }
 """What can happen to a received order, by the event's domain.md §3 name."""
 

@@ -100,3 +100,31 @@ class ContactMethod(Vocabulary):
     VISIT = "visit", "上门"
     IN_PERSON = "in_person", "当面"
     OTHER = "other", "其他"
+
+
+class DeclineReason(Vocabulary):
+    """Why a 12315 complaint is not accepted (不予受理): SAMR Order No. 20, art. 16."""
+
+    NOT_OUR_DUTY = "not_our_duty", "不属于市场监督管理部门职责"
+    BEFORE_COURT = "before_court", "法院或仲裁机构已受理"
+    HANDLED_BEFORE = "handled_before", "已受理或处理过同一争议"
+    NOT_CONSUMPTION = "not_consumption", "非生活消费或无消费争议"
+    TIME_BARRED = "time_barred", "超过三年"
+    NO_CLEAR_CLAIM = "no_clear_claim", "未提供规定材料或无明确诉求"
+    OTHER = "other", "法律法规规章规定的其他情形"
+
+
+class MediationOutcome(Vocabulary):
+    """How mediation of an accepted 12315 complaint ended (调解终结)."""
+
+    AGREEMENT = "agreement", "达成调解协议"
+    TERMINATED = "terminated", "终止调解"
+
+
+class Decision(Vocabulary):
+    """A 12315 decision the complainant or reporter is told of (告知), by its event's name."""
+
+    ACCEPTED = "accepted", "受理"
+    DECLINED = "declined", "不予受理"
+    MEDIATION_ENDED = "mediation_ended", "调解终结"
+    CASE_DECIDED = "case_decided", "立案决定"

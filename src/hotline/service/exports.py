@@ -159,6 +159,10 @@ def _entry(number: int, cells: list[Cell], layout: Layout) -> Entry:
         rule = mapping.events.get(event)
         if rule is not None and rule.when is not None and rule.when not in fields:
             continue
+        if rule is not None and rule.unless is not None:
+            other, _, name = rule.unless.partition(".")
+            if name in given.get(other, {}):
+                continue
         if at is None:
             if fields:
                 header = columns[event, next(iter(fields))]

@@ -58,6 +58,7 @@ STATUS_CODES = {
     OrderStatus.OPEN: StatusCode.OPEN,
     OrderStatus.RETURNED: StatusCode.RETURNED,
     OrderStatus.CLOSED: StatusCode.CLOSED,
+    OrderStatus.DECLINED: StatusCode.DECLINED,
 }
 OUT_OF_JURISDICTION = "非本单位管辖"
 OTHER_RETURN = "其他"
