@@ -428,8 +428,8 @@ def test_the_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:
     ]
     os.mkfifo(tmp_path / "pipe")
     assert file_format(tmp_path / "pipe") == "jsonl"  # not opened: a pipe is read once
-    assert list(read_rows(workbook, "xlsx"))[2][:2] == ["工单编号", "派单时间"]
-    assert list(read_rows(text, "csv"))[3][0] == "2019-000001"
+    assert list(read_rows(workbook, "xlsx"))[2][1][:2] == ["工单编号", "派单时间"]
+    assert list(read_rows(text, "csv"))[3][1][0] == "2019-000001"
 
 
 def test_encoding_and_delimiter_are_found() -> None:
@@ -465,7 +465,8 @@ def test_times_read_in_every_form_the_platforms_write() -> None:
 
 def test_the_header_is_found_below_title_rows_by_its_synonyms() -> None:
     mapping = load_mapping(mapping_path("default"))
-    rows = iter([["某区工单"], [None], ["诉求编号", "交办时间", "办理单位", "诉求类型"], ["1"]])
+    rows = iter(enumerate([["某区工单"], [None], ["诉求编号", "交办时间", "办理单位", "诉求类型"],
+                           ["1"]], start=1))  # fmt: skip
     layout = find_layout(rows, mapping, "f")
     assert layout.header_row == 3
     assert [c.to for _, _, c in layout.columns] == [
@@ -474,11 +475,11 @@ def test_the_header_is_found_below_title_rows_by_its_synonyms() -> None:
         ["received.unit"],
         ["received.kind"],
     ]
-    assert next(rows) == ["1"]  # the rows after it are left to read
+    assert next(rows) == (4, ["1"])  # the rows after it are left to read
     with pytest.raises(
         InvalidInput, match="no header row in its first 30 rows: none names the order number"
     ):
-        find_layout(iter([["诉求内容", "派单时间"]]), mapping, "f")
+        find_layout(iter([(1, ["诉求内容", "派单时间"])]), mapping, "f")
 
 
 def test_an_offices_own_mapping_names_its_units_and_headers(
