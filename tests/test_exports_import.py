@@ -298,6 +298,42 @@ def test_a_row_that_disagrees_with_the_store_is_a_conflict_and_writes_nothing(
     assert shown(capsys, store, "2019-000001")["events"] == before  # the revisit not added either
 
 
+def test_messages_name_the_row_the_user_sees_below_two_title_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
+) -> None:
+    """The sheet's own row (a blank row between orders counted) and the CSV's own line (a
+    summary of three lines counted three times), title rows and the header counted."""
+    orders = [dict(o) for o in ORDERS[:3]]
+    orders[0]["诉求内容"] = "第一行\n第二行\n第三行"
+    orders[2]["是否告知"] = "也许"
+    rows = table(orders)
+    rows.insert(4, [])  # a blank row after the first order
+    for file, line in ((write_xlsx(tmp_path / "titled.xlsx", rows), 7),
+                       (write_csv(tmp_path / "titled.csv", rows, "gb18030"), 9)):  # fmt: skip
+        code, out, err = run(capsys, stores(), "import", str(file))
+        assert code == 1
+        assert err.splitlines() == [
+            f"hotline: {file}: row {line}: order 2019-000003: column 是否告知 '也许': Input "
+            "should be a valid boolean, unable to interpret input"
+        ], err
+        assert "2 rows imported, 0 unchanged, 0 conflicting, 1 rejected (1 bad cell)" in out
+
+
+def test_shuxi_alone_is_no_result_but_bushushi_is_unsubstantiated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
+) -> None:
+    """是否属实 属实 says the complaint was true, not whether it was resolved: refused."""
+    store = stores()
+    rows = [["工单编号", "派单时间", "承办单位", "渠道", "工单类型", "办结时间", "是否属实"]]
+    rows += [[f"2019-00000{n}", "2019-03-04 10:00", MINHANG, "12345", "投诉", "2019-03-05 10:00",
+              value] for n, value in ((1, "属实"), (2, "不属实"))]  # fmt: skip
+    code, out, err = run(capsys, store, "import", str(write_csv(tmp_path / "t.csv", rows, "utf-8")))
+    assert code == 1
+    assert "row 2: order 2019-000001: column 是否属实 '属实': Input should be 'resolved'" in err
+    assert "1 rows imported, 0 unchanged, 0 conflicting, 1 rejected (1 bad cell)" in out
+    assert shown(capsys, store, "2019-000002")["events"][-1]["result"] == "unsubstantiated"
+
+
 def test_a_bad_cell_rejects_its_row_naming_row_column_value_and_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
 ) -> None:
