@@ -1,4 +1,5 @@
-"""Time reading an export's rows: python-calamine against openpyxl's read-only mode.
+"""Time reading an export's rows: hotline's streaming reader (adapters/sheet_xml.py),
+python-calamine and openpyxl's read-only mode.
 
 `scripts/read_speed.py [--rows 240409] [--file PATH]` writes (once) an .xlsx of that many
 rows in the default export layout's 36 columns, then reads every row with each library
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import openpyxl
 from python_calamine import CalamineWorkbook
+
+from hotline.adapters.sheet_xml import sheet_rows
 
 HEADERS = [
     "工单编号", "派单时间", "承办单位", "渠道", "工单类型", "一级分类", "二级分类", "三级分类",
@@ -45,6 +48,11 @@ def write(path: Path, rows: int) -> None:
     book.save(path)
 
 
+def with_sheet_xml(path: Path) -> int:
+    with path.open("rb") as file:
+        return sum(1 for _ in sheet_rows(file))
+
+
 def with_calamine(path: Path) -> int:
     sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
     return sum(1 for _ in sheet.iter_rows())
@@ -58,6 +66,7 @@ def with_openpyxl(path: Path) -> int:
 
 
 READERS: dict[str, Callable[[Path], int]] = {
+    "sheet-xml": with_sheet_xml,
     "python-calamine": with_calamine,
     "openpyxl-read-only": with_openpyxl,
 }

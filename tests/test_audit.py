@@ -144,6 +144,12 @@ def test_a_corrected_unit_moves_the_order(cli: Cli, app: HotlineApplication) -> 
         (("--event", "revisited", "--field", "at", "--value", "2026-03-04 10:00"),
          "has no 'revisited' event"),
         (("--event", "closed", "--field", "unit", "--value", "火星市场监管局"), "火星市场监管局"),
+        (("--event", "received", "--field", "category", *("--value", "市场监管") * 4),
+         "at most 3 items"),
+        (("--event", "received", "--field", "category", "--value", "长" * 101),
+         "at most 100 characters"),
+        (("--event", "closed", "--field", "result", "--value", "resolved", "--value", "explained"),
+         "--value is given 2 times; only --field category takes one per level"),
     ],
 )  # fmt: skip
 def test_a_refused_correction_writes_nothing(
@@ -161,6 +167,20 @@ def test_a_refused_correction_writes_nothing(
     assert message in err
     assert err.startswith("hotline: ") and err.count("\n") == 1
     assert head(app) == written
+
+
+def test_the_category_is_corrected_level_by_level_from_the_cli(cli: Cli) -> None:
+    receive(cli, "C5", "--category", "市场监管", "--category", "价格")
+    code, _, err = cli(
+        "order", "correct", "C5", "--event", "received", "--field", "category",
+        "--value", "消费维权", "--value", "预付卡", "--value", "退费难", "--reason", "分类录错",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = cli("order", "show", "C5", "--format", "json")
+    assert code == 0, err
+    events = json.loads(out)["events"]
+    assert events[0]["category"] == ["消费维权", "预付卡", "退费难"]
+    assert events[-1]["event"] == "corrected"
 
 
 def test_a_correction_of_a_correction_is_refused_and_the_later_one_wins(

@@ -298,6 +298,42 @@ def test_a_row_that_disagrees_with_the_store_is_a_conflict_and_writes_nothing(
     assert shown(capsys, store, "2019-000001")["events"] == before  # the revisit not added either
 
 
+def test_messages_name_the_row_the_user_sees_below_two_title_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
+) -> None:
+    """The sheet's own row (a blank row between orders counted) and the CSV's own line (a
+    summary of three lines counted three times), title rows and the header counted."""
+    orders = [dict(o) for o in ORDERS[:3]]
+    orders[0]["诉求内容"] = "第一行\n第二行\n第三行"
+    orders[2]["是否告知"] = "也许"
+    rows = table(orders)
+    rows.insert(4, [])  # a blank row after the first order
+    for file, line in ((write_xlsx(tmp_path / "titled.xlsx", rows), 7),
+                       (write_csv(tmp_path / "titled.csv", rows, "gb18030"), 9)):  # fmt: skip
+        code, out, err = run(capsys, stores(), "import", str(file))
+        assert code == 1
+        assert err.splitlines() == [
+            f"hotline: {file}: row {line}: order 2019-000003: column 是否告知 '也许': Input "
+            "should be a valid boolean, unable to interpret input"
+        ], err
+        assert "2 rows imported, 0 unchanged, 0 conflicting, 1 rejected (1 bad cell)" in out
+
+
+def test_shuxi_alone_is_no_result_but_bushushi_is_unsubstantiated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
+) -> None:
+    """是否属实 属实 says the complaint was true, not whether it was resolved: refused."""
+    store = stores()
+    rows = [["工单编号", "派单时间", "承办单位", "渠道", "工单类型", "办结时间", "是否属实"]]
+    rows += [[f"2019-00000{n}", "2019-03-04 10:00", MINHANG, "12345", "投诉", "2019-03-05 10:00",
+              value] for n, value in ((1, "属实"), (2, "不属实"))]  # fmt: skip
+    code, out, err = run(capsys, store, "import", str(write_csv(tmp_path / "t.csv", rows, "utf-8")))
+    assert code == 1
+    assert "row 2: order 2019-000001: column 是否属实 '属实': Input should be 'resolved'" in err
+    assert "1 rows imported, 0 unchanged, 0 conflicting, 1 rejected (1 bad cell)" in out
+    assert shown(capsys, store, "2019-000002")["events"][-1]["result"] == "unsubstantiated"
+
+
 def test_a_bad_cell_rejects_its_row_naming_row_column_value_and_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
 ) -> None:
@@ -428,8 +464,8 @@ def test_the_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:
     ]
     os.mkfifo(tmp_path / "pipe")
     assert file_format(tmp_path / "pipe") == "jsonl"  # not opened: a pipe is read once
-    assert list(read_rows(workbook, "xlsx"))[2][:2] == ["工单编号", "派单时间"]
-    assert list(read_rows(text, "csv"))[3][0] == "2019-000001"
+    assert list(read_rows(workbook, "xlsx"))[2][1][:2] == ["工单编号", "派单时间"]
+    assert list(read_rows(text, "csv"))[3][1][0] == "2019-000001"
 
 
 def test_encoding_and_delimiter_are_found() -> None:
@@ -465,7 +501,8 @@ def test_times_read_in_every_form_the_platforms_write() -> None:
 
 def test_the_header_is_found_below_title_rows_by_its_synonyms() -> None:
     mapping = load_mapping(mapping_path("default"))
-    rows = iter([["某区工单"], [None], ["诉求编号", "交办时间", "办理单位", "诉求类型"], ["1"]])
+    rows = iter(enumerate([["某区工单"], [None], ["诉求编号", "交办时间", "办理单位", "诉求类型"],
+                           ["1"]], start=1))  # fmt: skip
     layout = find_layout(rows, mapping, "f")
     assert layout.header_row == 3
     assert [c.to for _, _, c in layout.columns] == [
@@ -474,11 +511,11 @@ def test_the_header_is_found_below_title_rows_by_its_synonyms() -> None:
         ["received.unit"],
         ["received.kind"],
     ]
-    assert next(rows) == ["1"]  # the rows after it are left to read
+    assert next(rows) == (4, ["1"])  # the rows after it are left to read
     with pytest.raises(
         InvalidInput, match="no header row in its first 30 rows: none names the order number"
     ):
-        find_layout(iter([["诉求内容", "派单时间"]]), mapping, "f")
+        find_layout(iter([(1, ["诉求内容", "派单时间"])]), mapping, "f")
 
 
 def test_an_offices_own_mapping_names_its_units_and_headers(

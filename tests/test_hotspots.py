@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import random
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from hotline.cli.main import main
+from hotline.domain.aggregate import now
 
 Cli = Callable[..., tuple[int, str, str]]
 UNITS = ["闵行区市场监管局", "徐汇区市场监管局"]
@@ -291,3 +293,29 @@ def test_a_bad_category_filter_is_one_line(cli: Cli, flags: tuple[str, ...], say
     for report in (("rates",), ("explain", "--unit", UNITS[0])):
         code, out, err = cli("report", *report, "--period", "2026-03", *flags)
         assert (code, out) == (1, "") and says in err and len(err.splitlines()) == 1, err
+
+
+def test_as_of_counts_the_events_recorded_by_then(
+    cli: Cli, made: list[Made], tmp_path: Path
+) -> None:
+    before = hotspots(cli, "--level", "2")
+    time.sleep(0.01)
+    moment = now().strftime("%Y-%m-%d %H:%M:%S.%f")
+    time.sleep(0.01)
+    late = [json.dumps({"order": f"L{n}", "event": "received", "at": "2026-03-10T10:00:00+08:00",
+                        "unit": UNITS[0], "kind": "complaint", "channel": "12345",
+                        "category": ["新类", "新子类"]}, ensure_ascii=False) for n in range(5)]  # fmt: skip
+    write_import(cli, tmp_path / "late.jsonl", late)
+    corrected = next(o for o in in_march(made) if o.category and len(o.category) >= 2)
+    code, _, err = cli("order", "correct", corrected.number, "--event", "received", "--field",
+                       "category", "--value", "新类", "--value", "新子类", "--reason", "分类录错")  # fmt: skip
+    assert code == 0, err
+
+    now_found = hotspots(cli, "--level", "2")
+    assert now_found["orders"] == before["orders"] + 5
+    assert {"category": ["新类", "新子类"], "orders": 6, "repeats": 0,
+            "share": round(6 / now_found["orders"], 4)} in now_found["rows"]  # fmt: skip
+    then = hotspots(cli, "--level", "2", "--as-of", moment)
+    assert then.pop("as_of").startswith(moment[:16].replace(" ", "T"))
+    assert before.pop("as_of") is None
+    assert then == before

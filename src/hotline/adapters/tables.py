@@ -1,22 +1,28 @@
 """Reading a platform export's rows from .xlsx, .xls or CSV, the format found from the
 file's content (an export is often saved under the wrong name).
 
-Workbooks are read with python-calamine (its first sheet, row by row); CSV and text files
-in UTF-8 (with or without BOM) or GB18030 (GBK's superset, what Chinese Excel saves), with
-the delimiter (comma, tab or semicolon) found from the file's start.
+An .xlsx's first sheet is streamed from its XML (adapters/sheet_xml.py: calamine holds
+the whole sheet, 716 MB for a year's export); an .xls, small by nature, is read with
+python-calamine. CSV and text files in UTF-8 (with or without BOM) or GB18030 (GBK's
+superset, what Chinese Excel saves), with the delimiter (comma, tab or semicolon) found
+from the file's start. Each row comes with the number the user sees: the sheet's row, the
+text's line (where a record with a line break in a cell starts).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
+from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
 
+from hotline.adapters.sheet_xml import Row, sheet_rows
 from hotline.domain.errors import DataFileError
 from hotline.domain.mapping import Cell
 
@@ -53,9 +59,12 @@ def file_format(path: Path) -> Format:
     return "jsonl" if not first or first.lstrip().startswith(b"{") else "csv"
 
 
-def read_rows(path: Path, form: Format) -> Iterator[list[Cell]]:
-    """The rows of the workbook's first sheet or of the delimited text, blank cells None."""
-    if form in ("xlsx", "xls"):
+def read_rows(path: Path, form: Format) -> Iterator[Row]:
+    """The rows of the workbook's first sheet or of the delimited text, each with its
+    number, blank cells None."""
+    if form == "xlsx":
+        return _xlsx_rows(path)
+    if form == "xls":
         return _workbook_rows(path)
     return _text_rows(path)
 
@@ -68,12 +77,23 @@ def _sample(path: Path) -> bytes:
         raise DataFileError(f"{path}: cannot read it: {error.strerror}") from None
 
 
-def _workbook_rows(path: Path) -> Iterator[list[Cell]]:
+def _xlsx_rows(path: Path) -> Iterator[Row]:
+    try:
+        with path.open("rb") as file:
+            yield from sheet_rows(file)
+    except OSError as error:
+        raise DataFileError(f"{path}: cannot read it: {error.strerror}") from None
+    except (zipfile.BadZipFile, KeyError, ParseError, ValueError, IndexError) as error:
+        raise DataFileError(f"{path}: not a readable workbook: {error}") from None
+
+
+def _workbook_rows(path: Path) -> Iterator[Row]:
+    """calamine's rows: from the sheet's first row, so numbered from 1."""
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)
-        for row in sheet.iter_rows():
-            yield [_cell(value) for value in row]
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            yield number, [_cell(value) for value in row]
     except CalamineError as error:  # the base of calamine's errors
         raise DataFileError(f"{path}: not a readable workbook: {error}") from None
 
@@ -102,14 +122,17 @@ def delimiter_of(text: str) -> str:
     return max(DELIMITERS, key=text.count)
 
 
-def _text_rows(path: Path) -> Iterator[list[Cell]]:
+def _text_rows(path: Path) -> Iterator[Row]:
     sample = _sample(path)
     encoding = encoding_of(sample)
     delimiter = delimiter_of(sample.decode(encoding, errors="ignore"))
     try:
         with path.open(encoding=encoding, newline="") as file:
-            for row in csv.reader(file, delimiter=delimiter):
-                yield [cell if cell.strip() else None for cell in row]
+            reader = csv.reader(file, delimiter=delimiter)
+            start = 1
+            for row in reader:
+                yield start, [cell if cell.strip() else None for cell in row]
+                start = reader.line_num + 1
     except UnicodeDecodeError as error:
         raise DataFileError(
             f"{path}: not {encoding} text past its start ({error.reason}); save it as UTF-8 "

@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from hotline.cli.options import FromOption, PeriodOption, ToOption, UnitOption, period_of, reports
+from hotline.cli.options import (
+    AsOfOption,
+    FromOption,
+    PeriodOption,
+    ToOption,
+    UnitOption,
+    as_of_moment,
+    period_of,
+    reports,
+)
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.service.reports import Hotspot, HotspotKey, Hotspots
 
@@ -37,31 +46,35 @@ def hotspots(
         ),
     ] = None,
     top: Annotated[int, typer.Option(help="How many keys, the most orders first.")] = 20,
+    as_of: AsOfOption = None,
     output: FormatOption = Format.TABLE,
 ) -> None:
     """Where the orders received in a period concentrate: per key its orders, how many are
     repeats (重复工单) and its share of all orders (of the unit's, with --unit). Orders
     without the key are counted on a line of their own, last."""
     found = reports(ctx).hotspots(
-        period_of(period, start, end), by, unit=unit, level=level, top=top
-    )
+        period_of(period, start, end), by, unit=unit, level=level, top=top,
+        as_of=as_of_moment(as_of),
+    )  # fmt: skip
     rows = [_row(found, spot, output) for spot in found.rows]
     if found.not_given is not None and output is not Format.JSON:
         rows.append(_row(found, found.not_given, output))
     keys = ["category"] if found.by is HotspotKey.CATEGORY else list(found.columns)
     of = f" of {found.unit}" if found.unit else ""
+    when = f", as of {found.as_of:%Y-%m-%d %H:%M}" if found.as_of else ""
     emit(
         rows,
         [*((key, key) for key in keys), ("orders", "orders"), ("repeats", "repeats 重复"),
          ("share", "share")],
         output,
         title=f"{found.period.label} ({found.period.start} … {found.period.end}): "
-        f"{found.orders} orders received{of}, {found.repeats} repeats; by {_by(found)}, "
+        f"{found.orders} orders received{of}{when}, {found.repeats} repeats; by {_by(found)}, "
         f"top {len(found.rows)} of {found.keys}",
         document={
             "period": found.period.label,
             "from": found.period.start.isoformat(),
             "to": found.period.end.isoformat(),
+            "as_of": found.as_of.isoformat() if found.as_of else None,
             "unit": found.unit,
             "by": found.by.value,
             "level": found.level if found.by is HotspotKey.CATEGORY else None,

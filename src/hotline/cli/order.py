@@ -13,6 +13,7 @@ from hotline.cli.output import json_text
 from hotline.cli.parsing import parse_day, parse_moment
 from hotline.cli.renamed import old_switch, renamed, yes_unless_told
 from hotline.cli.render import order_json, print_order, print_recorded
+from hotline.domain.errors import InvalidInput
 from hotline.domain.vocabulary import (
     Channel,
     ClosingResult,
@@ -407,15 +408,31 @@ def correct(
         ),
     ],
     field: Annotated[str, typer.Option(help="The field to correct: at, result, until, unit …")],
-    value: Annotated[str, typer.Option(help="The right value (a time for at: YYYY-MM-DD HH:MM).")],
+    value: Annotated[
+        list[str],
+        typer.Option(
+            help="The right value (a time for at: YYYY-MM-DD HH:MM). For category, one level "
+            "each time, broadest first: --value 市场监管 --value 食品安全."
+        ),
+    ],
     reason: Annotated[str, typer.Option(help="Why (更正理由): kept in the audit trail.")],
 ) -> None:
     """更正: correct a mistake in an earlier event. The original stays in the trail; every
     report uses the corrected value."""
     hotline = application(ctx)
-    new: object = parse_moment(value, "--value") if field == "at" else value
-    hotline.correct(number, event, field, new, reason)
+    hotline.correct(number, event, field, _corrected_value(field, value), reason)
     print_recorded(hotline.view(number), "corrected")
+
+
+def _corrected_value(field: str, values: list[str]) -> object:
+    """The levels for a list field (category), else the one value given (a time for at)."""
+    if field == "category":
+        return values
+    if len(values) != 1:
+        raise InvalidInput(
+            f"--value is given {len(values)} times; only --field category takes one per level"
+        )
+    return parse_moment(values[0], "--value") if field == "at" else values[0]
 
 
 @app.command()

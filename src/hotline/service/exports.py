@@ -12,12 +12,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 
+from hotline.adapters.sheet_xml import Row
 from hotline.adapters.tables import Format, read_rows
 from hotline.domain import lengths
 from hotline.domain.errors import InvalidInput
@@ -75,9 +75,12 @@ def match_header(cells: list[Cell], mapping: Mapping) -> Layout | None:
     return Layout(mapping, 0, columns, unmapped)
 
 
-def find_layout(rows: Iterator[list[Cell]], mapping: Mapping, origin: str) -> Layout:
-    """The layout of the first header row among the first rows (consumed up to it)."""
-    for number, cells in enumerate(islice(rows, HEADER_SEARCH_ROWS), start=1):
+def find_layout(rows: Iterator[Row], mapping: Mapping, origin: str) -> Layout:
+    """The layout of the first header row among the sheet's first rows (the rows consumed
+    up to it)."""
+    for number, cells in rows:
+        if number > HEADER_SEARCH_ROWS:
+            break
         layout = match_header(cells, mapping)
         if layout is not None:
             return Layout(mapping, number, layout.columns, layout.unmapped)
@@ -95,9 +98,10 @@ def open_export(path: Path, form: Format, mapping: Mapping) -> tuple[Layout, Ite
     return layout, export_entries(rows, layout)
 
 
-def export_entries(rows: Iterable[list[Cell]], layout: Layout) -> Iterator[Entry]:
-    """Each order row after the header as an entry (numbered as in the file)."""
-    for number, cells in enumerate(rows, start=layout.header_row + 1):
+def export_entries(rows: Iterable[Row], layout: Layout) -> Iterator[Entry]:
+    """Each order row after the header as an entry, numbered as the file numbers it (the
+    sheet's row, the text's line), so every message names the row the user sees."""
+    for number, cells in rows:
         if _skipped(cells):
             continue
         try:

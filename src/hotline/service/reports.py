@@ -146,6 +146,7 @@ class Hotspots:
     rows: list[Hotspot]
     not_given: Hotspot | None
     """The orders with no such key (None if every order has one)."""
+    as_of: datetime | None = None
 
 
 class Reports:
@@ -255,9 +256,11 @@ class Reports:
         unit: str | None = None,
         level: int | None = None,
         top: int = 20,
+        as_of: datetime | None = None,
     ) -> Hotspots:
         """热点: per key, the orders received in `period` (of `unit`) and their repeats, the
-        `top` keys with the most orders first; for categories, at `level` 1 … 3 (default 1)."""
+        `top` keys with the most orders first; for categories, at `level` 1 … 3 (default 1);
+        as the store stood at `as_of`, if given."""
         if level is not None and by is not HotspotKey.CATEGORY:
             raise InvalidInput("--level is for --by category")
         level = 1 if level is None else level
@@ -267,7 +270,8 @@ class Reports:
             raise InvalidInput(f"--top must be at least 1, not {top}")
         name = self.app.units.canonical(unit)
         columns = by.columns(level)
-        groups = self.current().received_by(period.start, period.end, columns, name)
+        readmodel, _ = self.read_model(as_of)
+        groups = readmodel.received_by(period.start, period.end, columns, name)
         total = sum(orders for _, orders, _ in groups)
         given = [g for g in groups if by.given(g[0])]
         missing = [g for g in groups if not by.given(g[0])]
@@ -283,7 +287,7 @@ class Reports:
         )
         return Hotspots(
             period, by, level, name, columns, total, sum(g[2] for g in groups), len(given),
-            [spot(*g) for g in ranked[:top]], not_given,
+            [spot(*g) for g in ranked[:top]], not_given, as_of,
         )  # fmt: skip
 
     def alerts(self, since: datetime | None = None, unit: str | None = None) -> list[FlagRecord]:
@@ -336,17 +340,21 @@ class Reports:
             raise InvalidInput(
                 f"--category takes 1 to {lengths.CATEGORY_LEVELS} levels, none of them empty"
             )
-        if as_of is None:
-            readmodel, today = self.current(), now().date()
-        else:
-            moment = in_shanghai(as_of)
-            readmodel = ReadModel("sqlite://")
-            self.projection.replay_until(moment, readmodel)
-            today = moment.date()
+        readmodel, today = self.read_model(as_of)
         orders = readmodel.load(period.start, period.end, category)
         limits = evaluate(orders.timelines, self.app.calendar(), self.app.rules, today)
         facts = Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
         return Snapshot(facts, today, readmodel)
+
+    def read_model(self, as_of: datetime | None) -> tuple[ReadModel, date]:
+        """The read model caught up and today; or, as of a recorded time, one replayed in
+        memory up to it and that day."""
+        if as_of is None:
+            return self.current(), now().date()
+        moment = in_shanghai(as_of)
+        readmodel = ReadModel("sqlite://")
+        self.projection.replay_until(moment, readmodel)
+        return readmodel, moment.date()
 
     @staticmethod
     def _row(
