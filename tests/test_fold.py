@@ -126,7 +126,8 @@ def in_memory() -> Target:
 def allowed(order: Order) -> list[str]:
     """The commands the order's state allows (their times may still be refused)."""
     if order.status is OrderStatus.OPEN:
-        found = ["extended", "returned", "closed", "closed", "supervised"]
+        found = ["extended", "closed", "closed", "supervised"]
+        found += [] if order.events_of(ReturnRejected) else ["returned"]
         return found + ([] if order.first_contact else ["first_contact", "first_contact"])
     if order.status is OrderStatus.RETURNED:
         return ["return_rejected", "return_rejected", "supervised"]

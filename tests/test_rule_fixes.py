@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -50,3 +51,37 @@ def test_an_ordinary_order_extended_on_day_eight_still_counts(cli: Cli) -> None:
          "--at", "2026-03-12 09:00")  # fmt: skip
     close = limits(cli, "2026-000003")["close"]
     assert close["due"] == "2026-03-30"
+
+
+def returned_and_rejected(cli: Cli, number: str) -> None:
+    receive(cli, number, "投诉", "2026-03-02 10:00")
+    step(cli, "return", number, "--reason", "非本单位职责", "--out-of-jurisdiction",
+         "--at", "2026-03-03 09:00")  # fmt: skip
+    step(cli, "reject-return", number, "--reason", "属本单位职责", "--at", "2026-03-04 09:00")
+
+
+def test_a_return_after_a_rejected_return_is_refused(cli: Cli) -> None:
+    returned_and_rejected(cli, "2026-000004")
+    code, out, err = cli("order", "return", "2026-000004", "--reason", "非本单位职责",
+                         "--at", "2026-03-05 09:00")  # fmt: skip
+    assert code != 0 and out == ""
+    assert err.count("\n") == 1 and "二次退回" in err and "Traceback" not in err
+    code, out, _ = cli("order", "show", "2026-000004", "--format", "json")
+    shown = json.loads(out)
+    assert shown["status"] == "open"
+    assert [e["event"] for e in shown["events"]][-1] == "return_rejected"
+
+
+def test_an_import_line_returning_a_rejected_return_again_is_rejected(
+    cli: Cli, tmp_path: Path
+) -> None:
+    returned_and_rejected(cli, "2026-000005")
+    again = {"order": "2026-000005", "event": "returned", "at": "2026-03-05T09:00:00+08:00",
+             "reason": "非本单位职责"}  # fmt: skip
+    path = tmp_path / "again.jsonl"
+    path.write_text(json.dumps(again, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, _, err = cli("import", str(path))
+    assert code == 1
+    assert "line 1: order 2026-000005" in err and "二次退回" in err
+    code, out, _ = cli("order", "show", "2026-000005", "--format", "json")
+    assert json.loads(out)["status"] == "open"

@@ -369,6 +369,12 @@ class Order(Aggregate):
 
     def return_(self, at: datetime, **fields: Any) -> None:
         self._require_open("a return (退单)")
+        if rejected := self.events_of(ReturnRejected):
+            raise OrderRuleViolation(
+                f"order {self.number}: its return was rejected (二次退回) at "
+                f"{rejected[-1].at:%Y-%m-%d %H:%M}; the hotline has ruled it the unit's, so it "
+                "cannot be returned again"
+            )
         self._record(self._event(Returned, at, fields))
 
     def reject_return(self, at: datetime, **fields: Any) -> None:
