@@ -85,3 +85,44 @@ def test_an_import_line_returning_a_rejected_return_again_is_rejected(
     assert "line 1: order 2026-000005" in err and "二次退回" in err
     code, out, _ = cli("order", "show", "2026-000005", "--format", "json")
     assert json.loads(out)["status"] == "open"
+
+
+def test_a_tick_as_of_a_past_time_judges_each_order_as_it_stood_then(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A back-filled store: every order is closed now, yet on 2026-02-24 08:00 (the first
+    working day after the Spring Festival) BF1 was open and its first contact overdue."""
+
+    def event(order: str, name: str, at: str, **fields: Any) -> str:
+        found = {"order": order, "event": name, "at": f"{at}+08:00", **fields}
+        return json.dumps(found, ensure_ascii=False)
+
+    def received(order: str, at: str) -> str:
+        return event(order, "received", at, unit=UNIT, kind="complaint", channel="12345")
+
+    closed = {"result": "resolved", "citizen_informed": True}
+    lines = [
+        received("BF1", "2026-02-13T10:00:00"),  # contact due Sat 02-14, made on 02-24 09:00
+        event("BF1", "first_contact", "2026-02-24T09:00:00"),
+        event("BF1", "closed", "2026-03-05T15:00:00", **closed),
+        received("BF2", "2026-02-13T11:00:00"),  # contacted in time; close due 03-10
+        event("BF2", "first_contact", "2026-02-14T09:00:00"),
+        event("BF2", "closed", "2026-03-05T15:00:00", **closed),
+        received("BF3", "2026-02-24T09:30:00"),  # not received yet at 08:00
+        event("BF3", "closed", "2026-02-25T15:00:00", **closed),
+    ]
+    path = tmp_path / "backfill.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = cli("import", str(path))
+    assert code == 0, err
+    code, out, err = cli("scheduler", "tick", "--as-of", "2026-02-24 08:00")
+    assert (code, err) == (0, "")
+    assert out.startswith("2026-02-24: 1 flagged, 0 flagged before\n")
+    assert " BF1 " in out and "first_contact" in out and " BF2 " not in out
+    first_contact = limits(cli, "BF1")["first_contact"]
+    assert [f["level"] for f in first_contact["flags"]] == ["overdue"]
+    code, out, _ = cli("scheduler", "tick", "--as-of", "2026-02-24 08:00")
+    assert out.startswith("2026-02-24: 0 flagged, 1 flagged before\n")
+    # At 10:00 BF1 had been contacted: nothing more is due.
+    code, out, _ = cli("scheduler", "tick", "--as-of", "2026-02-24 10:00")
+    assert out.startswith("2026-02-24: 0 flagged, 0 flagged before\n")
