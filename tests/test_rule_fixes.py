@@ -126,3 +126,17 @@ def test_a_tick_as_of_a_past_time_judges_each_order_as_it_stood_then(
     # At 10:00 BF1 had been contacted: nothing more is due.
     code, out, _ = cli("scheduler", "tick", "--as-of", "2026-02-24 10:00")
     assert out.startswith("2026-02-24: 0 flagged, 0 flagged before\n")
+
+
+def test_a_year_with_no_published_schedule_keeps_its_statutory_holidays(cli: Cli) -> None:
+    code, out, err = cli("calendar", "day", "2027-01-01")
+    assert code == 0 and "元旦" in out and "no published holiday schedule for 2027" in err
+    for day in ("2027-02-05", "2027-02-08"):  # 除夕 and 初三 of 春节 2027
+        code, out, _ = cli("calendar", "day", day)
+        assert code == 0 and "春节" in out
+    # Received Wed 2027-02-03: day 1 is 02-04, 02-05 … 02-08 off, day 13 is Wed 02-24.
+    code, out, err = cli("calendar", "deadline", "2027-02-03", "13")
+    assert code == 0 and "day 13 (the deadline) is 2027-02-24" in out
+    assert "only weekends and statutory holidays are counted there" in err
+    code, out, err = cli("calendar", "deadline", "2027-02-03", "13", "--strict")
+    assert code == 1 and out == "" and err.count("\n") == 1
