@@ -643,7 +643,8 @@ class YearGenerator:
         if unpublished:
             years = ", ".join(str(y) for y in unpublished)
             self.warnings.append(
-                f"no published holiday schedule for {years}: only weekends are off there"
+                f"no published holiday schedule for {years}: only weekends and statutory "
+                "holidays are off there"
             )
         self.working = [calendar.is_working_day(d) for d in days]
         self.ordinal = [calendar.ordinal(d) for d in days]

@@ -77,9 +77,9 @@ is two columns (numerator, denominator), a count one."""
 # Literals written into the SQL below, all from hotline's rules and vocabularies:
 #
 #   rubrics/time-limits.toml: first_contact_days = 1, return_days = 1,
-#     extension_request_days = 13, feedback_allowance_days = 1 (taken off the close limit
-#     of kind revisit_review, and off an extension's promised date), close limit 5 working
-#     days for kind revisit_review, else 13.
+#     feedback_allowance_days = 1 (taken off the close limit of kind revisit_review, and
+#     off an extension's promised date), close limit 5 working days for kind
+#     revisit_review, else 13; an extension counts if applied for within that limit.
 #   Codes (vocabulary `.code`, readmodel): status OPEN 0 / RETURNED 1 / CLOSED 2 /
 #     DECLINED 3 (a 12315 complaint not accepted: no close needed);
 #     kind revisit_review 5; result resolved 0, explained 1, unresolved 2,
@@ -90,12 +90,13 @@ is two columns (numerator, denominator), a count one."""
 #
 # Layers: `o` the orders a period reads (ReadModel.load's filter) with the working-day
 # ordinals of their days and the close limit's due ordinal; `x` each order's latest
-# timely extension (applied within 13 working days of receipt) and `xp` its promised
-# ordinal (cum(until) − 1); `d` the due ordinals (an extension counts only if it moves
-# the limit later); `r` the return status and the due dates; `s` the contact and close
-# statuses; `rv`/`sv` whether an order had a poor / inconsistent revisit, or an at-fault
-# supervision, in the period. The outer query sums per unit; each numerator is counted
-# only over its denominator's orders, as hotline.domain.metrics.compute does.
+# timely extension (applied within its close limit, 5 or 13 working days, of receipt)
+# and `xp` its promised ordinal (cum(until) − 1); `d` the due ordinals (an extension
+# counts only if it moves the limit later); `r` the return status and the due dates; `s`
+# the contact and close statuses; `rv`/`sv` whether an order had a poor / inconsistent
+# revisit, or an at-fault supervision, in the period. The outer query sums per unit;
+# each numerator is counted only over its denominator's orders, as
+# hotline.domain.metrics.compute does.
 RATES_SQL = """
 WITH o AS (
     SELECT o.id, o.unit, o.kind, o.status, o."repeat", o.received_day, o.contact_day,
@@ -120,7 +121,7 @@ x AS (
     JOIN rm_orders eo ON eo.id = e.id
     JOIN hand_calendar erc ON erc.day = eo.received_day
     JOIN hand_calendar eac ON eac.day = e.applied_day
-    WHERE eo.received_day <= :last AND eac.cum - erc.cum <= 13
+    WHERE eo.received_day <= :last AND eac.cum - erc.cum <= CASE WHEN eo.kind = 5 THEN 5 ELSE 13 END
     GROUP BY e.id
 ),
 xp AS (

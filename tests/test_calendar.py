@@ -181,13 +181,14 @@ def test_add_working_days_needs_at_least_one_day(cal: WorkingCalendar) -> None:
 # --- years with no published schedule --------------------------------------------------
 
 
-def test_unpublished_year_knows_only_weekends(cal: WorkingCalendar) -> None:
+def test_unpublished_year_knows_weekends_and_statutory_holidays(cal: WorkingCalendar) -> None:
     assert cal.published_years == tuple(range(2004, 2027))
     assert not cal.is_published(2027) and cal.is_published(2026)
-    new_year = cal.status(date(2027, 1, 1))  # a Friday: 元旦 is not guessed
-    assert (new_year.kind, new_year.is_working, new_year.published) == (
-        DayKind.WORKDAY,
-        True,
+    new_year = cal.status(date(2027, 1, 1))  # a Friday: 元旦 is law, computed
+    assert (new_year.kind, new_year.is_working, new_year.name, new_year.published) == (
+        DayKind.HOLIDAY,
+        False,
+        "元旦",
         False,
     )
     saturday = cal.status(date(2027, 1, 2))
@@ -196,7 +197,14 @@ def test_unpublished_year_knows_only_weekends(cal: WorkingCalendar) -> None:
         False,
         False,
     )
+    # 正月初一 2027 is Sat 02-06: 除夕 Fri 02-05 to 初三 Mon 02-08. 清明 is Mon 04-05, 端午
+    # Wed 06-09, 中秋 Wed 09-15; no make-up workday is guessed.
+    off = {date(2027, 1, 1), *days(date(2027, 2, 5), date(2027, 2, 8)), date(2027, 4, 5),
+           date(2027, 5, 1), date(2027, 5, 2), date(2027, 6, 9), date(2027, 9, 15),
+           *days(date(2027, 10, 1), date(2027, 10, 3))}  # fmt: skip
     for day in days(date(2027, 1, 1), date(2027, 12, 31)):
+        assert cal.is_working_day(day) == (day.weekday() < 5 and day not in off), day
+    for day in days(date(2003, 1, 1), date(2003, 12, 31)):  # before the 2025 rules: weekends
         assert cal.is_working_day(day) == (day.weekday() < 5)
     assert cal.unpublished_years(date(2026, 12, 1), date(2027, 2, 1)) == (2027,)
     assert cal.unpublished_years(date(2026, 1, 1), date(2028, 3, 1)) == (2027, 2028)
@@ -213,9 +221,10 @@ def test_user_schedule_publishes_a_new_year(official: list[YearSchedule]) -> Non
     status = cal.status(date(2027, 1, 1))
     assert (status.kind, status.name, status.published) == (DayKind.HOLIDAY, "元旦", True)
     assert cal.status(date(2027, 1, 31)).kind is DayKind.MAKEUP_WORKDAY
-    # Received Thursday 2026-12-31: 1/1 (Fri) is now off, day 1 is Monday 1/4.
-    assert cal.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
-    assert WorkingCalendar(official).add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 1)
+    # Received Friday 2027-02-05: the published bridge days 02-09 … 02-12 are off, day 1 is
+    # Monday 02-15; the statutory days alone end on 02-08.
+    assert cal.add_working_days(date(2027, 2, 5), 1) == date(2027, 2, 15)
+    assert WorkingCalendar(official).add_working_days(date(2027, 2, 5), 1) == date(2027, 2, 9)
 
 
 def test_user_schedule_replaces_the_package_one(official: list[YearSchedule]) -> None:

@@ -154,7 +154,8 @@ def allowed(order: Order) -> list[str]:
 
 def _allowed(order: Order) -> list[str]:
     if order.status is OrderStatus.OPEN:
-        found = ["extended", "returned", "closed", "closed", "supervised"]
+        found = ["extended", "closed", "closed", "supervised"]
+        found += [] if order.events_of(ReturnRejected) else ["returned"]
         return found + ([] if order.first_contact else ["first_contact", "first_contact"])
     if order.status is OrderStatus.RETURNED:
         return ["return_rejected", "return_rejected", "supervised"]

@@ -109,6 +109,9 @@ EDGES = [
     extended("2019-900006", "2019-03-11", "2019-04-10"), closed("2019-900006", "2019-04-10"),
     received("2019-900007", "2019-03-04"), contacted("2019-900007", "2019-03-05"),
     extended("2019-900007", "2019-03-11", "2019-04-10"), closed("2019-900007", "2019-04-09"),
+    # a revisit review extended on day 8, after its own 5 days: not counted, so late
+    received("2019-900013", "2019-03-04", "revisit_review"), contacted("2019-900013", "2019-03-05"),
+    extended("2019-900013", "2019-03-14", "2019-04-10"), closed("2019-900013", "2019-04-09"),
     # returned out of jurisdiction on day 2 (late), never contacted
     received("2019-900008", "2019-03-04"), returned("2019-900008", "2019-03-06"),
     # returned in time but not out of jurisdiction: contact still needed
@@ -119,10 +122,9 @@ EDGES = [
     # received on Saturday 04-27: day 1 is the make-up Sunday 04-28, so 04-29 is late
     received("2019-900011", "2019-04-27"), contacted("2019-900011", "2019-04-29"),
     closed("2019-900011", "2019-05-06"),
-    # returned, the return rejected, returned again: still a returned order
+    # returned in time, the return rejected (二次退回): the unit's again, never contacted
     received("2019-900012", "2019-03-04"), returned("2019-900012", "2019-03-05"),
     line("2019-900012", "return_rejected", at("2019-03-06"), reason="属本单位职责"),
-    returned("2019-900012", "2019-03-07"),
 ]  # fmt: skip
 
 
@@ -213,7 +215,8 @@ def test_the_hand_sql_gives_report_rates_numbers(
 MUTATIONS = [
     ("o.start + 1 AS contact_due_n", "o.start + 2 AS contact_due_n"),  # contact limit 2
     ("WHEN o.kind = 5 THEN 5 - 1", "WHEN o.kind = 5 THEN 5"),  # no feedback day off
-    ("eac.cum - erc.cum <= 13", "eac.cum - erc.cum <= 100"),  # late extensions counted
+    ("WHEN eo.kind = 5 THEN 5 ELSE 13", "WHEN eo.kind = 5 THEN 100 ELSE 100"),  # late counted
+    ("WHEN eo.kind = 5 THEN 5 ELSE", "WHEN eo.kind = 5 THEN 13 ELSE"),  # 回访复核单 window 13
     ("uc.cum - 1 AS promised", "uc.cum AS promised"),  # no feedback day off extensions
     ("WHEN r.return_status = 1 OR", "WHEN"),  # contact needed after a timely return
     (":first - 90", ":first - 0"),  # no lookback

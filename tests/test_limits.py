@@ -234,8 +234,9 @@ def test_deadlines_in_an_unpublished_year_are_provisional(check: Callable[..., C
     without_2026 = WorkingCalendar(s for s in official_schedules() if s.year != 2026)
     o = order("2026-09-30")
     close = check(o, "2026-09-30", cal=without_2026)[LimitName.CLOSE]
-    # Weekends only: Oct 1-2 and 5-9 are days 1-7, Oct 12-16 days 8-12, Oct 19 day 13.
-    assert (close.due, close.provisional) == (date(2026, 10, 19), True)
+    # The statutory Oct 1-3 only, no 调休: Oct 5-9 are days 1-5, Oct 12-16 days 6-10, Oct
+    # 19-21 days 11-13.
+    assert (close.due, close.provisional) == (date(2026, 10, 21), True)
     close = check(o, "2026-09-30")[LimitName.CLOSE]
     assert (close.due, close.provisional) == (date(2026, 10, 23), False)
 
@@ -255,3 +256,15 @@ def test_a_rejected_return_is_not_a_timely_return(check: Callable[..., Checks]) 
     returned = check(o, "2026-02-24")[LimitName.RETURN]
     assert returned.status is LimitStatus.NOT_REQUIRED
     assert "二次退回" in returned.note
+
+
+def test_a_limit_over_a_computed_spring_festival_is_provisional(
+    check: Callable[..., Checks],
+) -> None:
+    without_2026 = WorkingCalendar(s for s in official_schedules() if s.year != 2026)
+    o = order("2026-02-13")  # computed 春节 2026: 除夕 Mon 02-16 to 初三 Thu 02-19 off, no 调休
+    checks = check(o, "2026-02-13", cal=without_2026)
+    contact, close = checks[LimitName.FIRST_CONTACT], checks[LimitName.CLOSE]
+    assert (contact.due, contact.provisional) == (date(2026, 2, 20), True)
+    # Day 1 is Fri 02-20, days 2-6 are 02-23 … 02-27, 7-11 03-02 … 03-06, 13 Tue 03-10.
+    assert (close.due, close.provisional) == (date(2026, 3, 10), True)

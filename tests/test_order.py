@@ -60,7 +60,7 @@ ALLOWED = {
     "open": {"contact", "extend", "return", "close", "supervise"},
     "contacted": {"extend", "return", "close", "supervise"},
     "returned": {"reject_return", "supervise"},
-    "return_rejected": {"contact", "extend", "return", "close", "supervise"},
+    "return_rejected": {"contact", "extend", "close", "supervise"},
     "closed": {"revisit", "rate", "supervise"},
     "rated": {"revisit", "supervise"},
 }

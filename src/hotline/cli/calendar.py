@@ -47,7 +47,7 @@ def _warn_unpublished(calendar: WorkingCalendar, start: date, end: date, strict:
         listed = ", ".join(str(year) for year in years)
         raise CalendarError(
             f"no published holiday schedule for {listed}; add it with "
-            "`hotline calendar add-year FILE` (or drop --strict to count weekends only)"
+            "`hotline calendar add-year FILE` (or drop --strict to count without its 调休)"
         )
     warn_unpublished(years)
 

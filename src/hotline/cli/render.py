@@ -15,6 +15,7 @@ from hotline.domain.aggregate import BOOKKEEPING, DomainEvent, recorded_by
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
 from hotline.domain.order import Corrected, Flagged, Order
 from hotline.domain.personal_data import PERSONAL_FIELDS, mask
+from hotline.domain.statutory_holidays import STATUTORY_FROM
 from hotline.service.application import OrderView
 
 LIMIT_LABELS = {
@@ -61,8 +62,9 @@ def unpublished_warning(years: tuple[int, ...]) -> str | None:
     if not years:
         return None
     listed = ", ".join(str(year) for year in years)
+    known = "weekends and statutory holidays" if min(years) >= STATUTORY_FROM else "weekends"
     return (
-        f"warning: no published holiday schedule for {listed}: only weekends are counted there, "
+        f"warning: no published holiday schedule for {listed}: only {known} are counted there, "
         "so those dates are provisional. Add the schedule with `hotline calendar add-year FILE`."
     )
 

@@ -127,8 +127,6 @@ def _summary(done: Pass) -> str:
     if not done.working_day:
         return f"{done.day} is not a working day: nothing is due, nothing flagged"
     counts = f"{len(done.flagged)} flagged, {done.already} flagged before"
-    if done.later:
-        counts += f", {len(done.later)} changed after the pass's time (left to the next pass)"
     if done.failed:
         counts += f", {len(done.failed)} could not be flagged (below)"
     return f"{done.day}: {counts}" + "".join(

@@ -3,8 +3,9 @@
 Weekends are off unless they are make-up workdays (调休上班); the days of a statutory
 holiday period (法定节假日) are off; a local closure (e.g. a typhoon day) turns a working
 day off. A year with no published schedule (国务院办公厅 notice, usually out in November)
-knows only its weekends: the calendar never guesses holidays or make-up days, it reports
-`published=False` and the caller decides whether to warn or refuse.
+knows its weekends and, from 2025, its statutory holidays (computed, `statutory_holidays`);
+its bridge days and make-up days are never guessed: it reports `published=False` and the
+caller decides whether to warn or refuse.
 
 Working days are numbered from the epoch (2000-01-01) so that deadline arithmetic is a
 list lookup: `ordinal(d)` is the count of working days up to and including `d`.
@@ -24,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hotline.domain.errors import CalendarError, InvalidInput
+from hotline.domain.statutory_holidays import STATUTORY_FROM, statutory_holidays
 
 Days = npt.NDArray[np.int64]
 """Many days at once, as `date.toordinal()` numbers."""
@@ -127,7 +129,7 @@ class DayStatus:
     kind: DayKind
     is_working: bool
     name: str | None  # holiday name / make-up workday's holiday / closure reason
-    published: bool  # False: the year has no published schedule, only weekends are known
+    published: bool  # False: no published schedule; weekends and statutory holidays only
 
 
 class WorkingCalendar:
@@ -152,6 +154,15 @@ class WorkingCalendar:
             0 if _is_weekend(date.fromordinal(_FIRST_ORD + i)) else 1 for i in range(7)
         )
         working = (week * (_DAYS // 7 + 1))[:_DAYS]
+        # A year with no schedule still has its days off by law (only its 调休 is unknown).
+        self._statutory: dict[date, str] = {
+            day: name
+            for year in range(max(STATUTORY_FROM, FIRST_DAY.year), LAST_DAY.year + 1)
+            if year not in self._schedules
+            for day, name in statutory_holidays(year).items()
+        }
+        for day in self._statutory:
+            working[day.toordinal() - _FIRST_ORD] = 0
         for schedule in self._schedules.values():
             for day in schedule.holidays:
                 working[day.toordinal() - _FIRST_ORD] = 0
@@ -171,7 +182,8 @@ class WorkingCalendar:
         return tuple(sorted(self._schedules))
 
     def is_published(self, year: int) -> bool:
-        """Whether `year` has a published schedule (else only its weekends are known)."""
+        """Whether `year` has a published schedule (else only its weekends and statutory
+        holidays are known)."""
         return year in self._schedules
 
     def status(self, day: date) -> DayStatus:
@@ -184,6 +196,8 @@ class WorkingCalendar:
             kind, name = DayKind.MAKEUP_WORKDAY, schedule.workdays[day]
         elif schedule is not None and day in schedule.holidays:
             kind, name = DayKind.HOLIDAY, schedule.holidays[day]
+        elif day in self._statutory:
+            kind, name = DayKind.HOLIDAY, self._statutory[day]
         elif _is_weekend(day):
             kind = DayKind.WEEKEND
         is_working = kind in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)

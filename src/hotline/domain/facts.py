@@ -302,11 +302,13 @@ class OrderFacts:
             self.details.append(detail(version, state))
 
 
-def fold(order: Order) -> OrderFacts:
-    """The facts of an aggregate: the fold of its effective events (as corrected)."""
+def fold(order: Order, as_of: datetime | None = None) -> OrderFacts:
+    """The facts of an aggregate: the fold of its effective events (as corrected); only of
+    those that happened by `as_of` (`at` no later), if given."""
     facts = OrderFacts()
     for event in order.events:
-        facts.take(event.name, event.originator_version, event.model_dump(mode="json"))
+        if as_of is None or event.at <= as_of:
+            facts.take(event.name, event.originator_version, event.model_dump(mode="json"))
     return facts
 
 

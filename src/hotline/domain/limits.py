@@ -50,8 +50,6 @@ class TimeLimitRules(BaseModel):
     """先行联系: first contact within this many working days."""
     return_days: int = Field(ge=1, le=30)
     """退单: an out-of-jurisdiction order is returned within this many working days."""
-    extension_request_days: int = Field(ge=1, le=365)
-    """延期: an extension counts only if applied for within this many working days."""
     feedback_allowance_days: int = Field(ge=0, le=10)
     """[reading] the 12315 centre's feedback time to the 12345 hotline, in working days."""
     extension_feedback_allowance: bool
@@ -192,7 +190,7 @@ class Limits:
     extended_until: Days
     """The counted extension's promised date, NONE if none counted."""
     extension_late: Flags
-    """An extension was applied for after `extension_request_days`: not counted."""
+    """An extension was applied for after the order's own close limit: not counted."""
     extension_short: Flags
     """The counted extension would not move the limit later: ignored."""
 
@@ -271,7 +269,8 @@ def evaluate(
     if t.extension_order.size:
         owner = t.extension_order
         applied_day = calendar.ordinals(t.extension_applied) - start[owner]
-        timely = applied_day <= rules.extension_request_days
+        # 延期: applied for within the order's own close limit (5 for a 回访复核单, 13 else).
+        timely = applied_day <= close_days[owner]
         extension_late[owner[~timely]] = True
         # The latest timely extension counts (rows are chronological).
         latest = np.full(n, -1, dtype=np.int64)
@@ -397,7 +396,5 @@ def _close_note(order: Order, limits: Limits, rules: TimeLimitRules) -> str:
     elif limits.extension_short[0]:
         note += "; the extension does not extend it"
     if limits.extension_late[0]:
-        note += (
-            f"; an extension applied for after day {rules.extension_request_days} is not counted"
-        )
+        note += f"; an extension applied for after day {int(limits.close_days[0])} is not counted"
     return note

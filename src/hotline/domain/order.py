@@ -355,6 +355,12 @@ NOT_FACTS = (Corrected, Revealed)
 UNCORRECTABLE = (Flagged, Corrected, Revealed)
 """Events a correction cannot target: the scheduler's and the record's own."""
 """The events that change an order's status; nothing logged after one happened before it."""
+_STATUS_AFTER = {
+    "received": OrderStatus.OPEN,
+    "returned": OrderStatus.RETURNED,
+    "return_rejected": OrderStatus.OPEN,
+    "closed": OrderStatus.CLOSED,
+}
 _PAST = {
     "received": "received",
     "returned": "returned",
@@ -466,6 +472,12 @@ class Order(Aggregate):
 
     def return_(self, at: datetime, **fields: Any) -> None:
         self._require_open("a return (退单)")
+        if rejected := self.events_of(ReturnRejected):
+            raise OrderRuleViolation(
+                f"order {self.number}: its return was rejected (二次退回) at "
+                f"{rejected[-1].at:%Y-%m-%d %H:%M}; the hotline has ruled it the unit's, so it "
+                "cannot be returned again"
+            )
         self._record(self._event(Returned, at, fields))
 
     def reject_return(self, at: datetime, **fields: Any) -> None:
@@ -555,12 +567,21 @@ class Order(Aggregate):
         self._record(event)
 
     def flag(self, at: datetime, limit: str, level: FlagLevel, due: date) -> bool:
-        """Flag `limit`, falling due on `due`, at `level`; False (and nothing recorded) if it
-        already is, or if the order is no longer open."""
-        if self.status is not OrderStatus.OPEN or (limit, level, due) in self.flags:
+        """Flag `limit`, falling due on `due`, at `level`, as the order stood at `at` (a pass
+        as of a past time flags a back-filled order that was open then, though closed since);
+        False (and nothing recorded) if it already is, or if it was not open at `at`."""
+        if self.status_at(at) is not OrderStatus.OPEN or (limit, level, due) in self.flags:
             return False
-        self._record(self._event(Flagged, at, {"limit": limit, "level": level, "due": due}))
+        self._record(self._next(Flagged, at=at, limit=limit, level=level, due=due))
         return True
+
+    def status_at(self, at: datetime) -> OrderStatus | None:
+        """The order's status as it stood at `at`; None if it was not received yet."""
+        found = None
+        for event in self.events:
+            if isinstance(event, STATUS_EVENTS) and event.at <= at:
+                found = _STATUS_AFTER[event.name]
+        return found
 
     def correct(self, at: datetime, target: int, field: str, value: Any, reason: str) -> None:
         """Correct `field` of the event with version `target` to `value`; refused, with

@@ -1,17 +1,18 @@
 """Flagging orders before and after their 1·5·13 limits (the overdue scheduler's pass).
 
-A pass looks at every open order on the working-day calendar as it stands, and
-records a `flagged` event on each order whose limit falls due within the warning
-window (`due_soon`) or has passed (`overdue`). The order aggregate flags each
-(limit, level, due date) once, so a repeated pass, or two passes at once, flag nothing twice:
-the second writer of the same order version is refused by the store, reloads the
-order (`save_order`'s retry), and finds it flagged already. A flag the read model already
-shows is skipped without loading the order.
+A pass at a time T looks at every order open at T, as it stood then (its events that
+happened by T: a pass as of a past time over a back-filled store flags what was due then),
+on the working-day calendar, and records a `flagged` event at T on each order whose limit
+falls due within the warning window (`due_soon`) or has passed (`overdue`). The order
+aggregate flags each (limit, level, due date) once, so a repeated pass, or two passes at
+once, flag nothing twice: the second writer of the same order version is refused by the
+store, reloads the order (`save_order`'s retry), and finds it flagged already. A flag the
+read model already shows is skipped without loading the order.
 
-Each order is flagged on its own: an order whose status changed after the pass's time (one
-received a few minutes "in the future", within the clock skew allowed) is left to a later
-pass, and an order that cannot be flagged is reported with its number while the pass goes
-on to the others. Only a store that fails stops a pass.
+Each order is flagged on its own: one received after T (a few minutes "in the future",
+within the clock skew allowed) is not there yet, and an order that cannot be flagged is
+reported with its number while the pass goes on to the others. Only a store that fails
+stops a pass.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
 
 from hotline.adapters.eventstore import store_failure
 from hotline.domain.aggregate import in_shanghai, now
@@ -56,31 +56,23 @@ class Pass:
     flagged: list[Flag]
     already: int
     """Candidates flagged before (by an earlier pass or another scheduler)."""
-    later: list[str] = field(default_factory=list)
-    """Orders whose status changed after the pass's time: a later pass judges them."""
     failed: list[Failure] = field(default_factory=list)
     """Orders that could not be flagged; the pass went on to the others."""
 
 
-class _Outcome(Enum):
-    FLAGGED = "flagged"
-    ALREADY = "already"
-    LATER = "later"
-
-
 def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window: int = 0) -> Pass:
-    """One pass at `at` (default: now): flag open orders due within `window` working days
-    after today (0: by the end of today) or past their limit. Nothing is flagged on a day
-    that is not a working day: no limit falls due then, and nobody is on duty."""
+    """One pass at `at` (default: now): flag orders open then, as they stood then, due within
+    `window` working days after its day (0: by the end of it) or past their limit. Nothing
+    is flagged on a day that is not a working day: no limit falls due then, and nobody is
+    on duty."""
     moment = in_shanghai(at) if at is not None else now()
     today = moment.date()
     if not app.calendar().is_working_day(today):
         return Pass(today, False, [], 0)
     flagged: list[Flag] = []
     already = 0
-    later: list[str] = []
     failed: list[Failure] = []
-    for due in Reports(app).due(today=today, window=window):
+    for due in Reports(app).due(window=window, as_of=moment):
         level = FlagLevel.OVERDUE if due.status is LimitStatus.OVERDUE else FlagLevel.DUE_SOON
         flag = Flag(due.number, due.unit, due.limit.value, level, due.due)
         seen = due.flagged
@@ -88,7 +80,7 @@ def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window:
             already += 1  # the read model shows it: no need to load the order
             continue
         try:
-            outcome = _flag(app, flag, moment)
+            flagged_now = _flag(app, flag, moment)
         except Exception as error:
             if store_failure(error) is not None:
                 raise  # the store fails: no other order can be flagged either
@@ -96,30 +88,25 @@ def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window:
             _log.warning("order %s: not flagged: %s", flag.number, why)
             failed.append(Failure(flag.number, why))
             continue
-        if outcome is _Outcome.FLAGGED:
+        if flagged_now:
             flagged.append(flag)
-        elif outcome is _Outcome.LATER:
-            later.append(flag.number)
         else:
             already += 1
-    return Pass(today, True, flagged, already, later, failed)
+    return Pass(today, True, flagged, already, failed)
 
 
 _log = logging.getLogger(__name__)
 
 
-def _flag(app: HotlineApplication, flag: Flag, at: datetime) -> _Outcome:
-    outcome = _Outcome.ALREADY
+def _flag(app: HotlineApplication, flag: Flag, at: datetime) -> bool:
+    """Whether `flag` was recorded now (False: the order has it already)."""
+    flagged = False
 
     def attempt() -> Order:  # on a fresh load of the order at each attempt
-        nonlocal outcome
-        outcome = _Outcome.ALREADY
+        nonlocal flagged
         order = app.order(flag.number)
-        if order.last_change().at > at:
-            outcome = _Outcome.LATER  # the pass's view of it did not hold yet at `at`
-        elif order.flag(at, flag.limit, flag.level, flag.due):
-            outcome = _Outcome.FLAGGED
+        flagged = order.flag(at, flag.limit, flag.level, flag.due)
         return order
 
     app.save_order(attempt(), retry=attempt)
-    return outcome
+    return flagged

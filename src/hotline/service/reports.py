@@ -22,9 +22,17 @@ from hotline.adapters.rubric_files import load_metrics
 from hotline.domain import lengths
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
-from hotline.domain.facts import CATEGORY_COLUMNS, StatusCode
-from hotline.domain.limits import LimitName, LimitStatus, evaluate
-from hotline.domain.metrics import Facts, Metric, MetricValue, explain, ordered, tally
+from hotline.domain.facts import CATEGORY_COLUMNS, FactColumns, StatusCode, fold
+from hotline.domain.limits import Flags, LimitName, LimitStatus, evaluate
+from hotline.domain.metrics import (
+    Facts,
+    Metric,
+    MetricValue,
+    OrderColumns,
+    explain,
+    ordered,
+    tally,
+)
 from hotline.domain.periods import Period
 from hotline.domain.scoring import chosen_units, one_unit
 from hotline.domain.units import Level
@@ -296,16 +304,52 @@ class Reports:
         return self.current().flags(in_shanghai(since) if since else None, name)
 
     def due(
-        self, unit: str | None = None, today: date | None = None, window: int = 1
+        self,
+        unit: str | None = None,
+        today: date | None = None,
+        window: int = 1,
+        as_of: datetime | None = None,
     ) -> list[DueOrder]:
         """Open orders past a limit, or due within `window` working days after `today` (0: due
-        by the end of today), each with the scheduler's latest flag on it."""
+        by the end of today), each with the scheduler's latest flag on it; or, given `as_of`,
+        each order as it stood then (its events that happened by then), judged on its day."""
         readmodel = self.current()
-        today = today or now().date()
-        calendar = self.app.calendar()
-        soon = calendar.add_working_days(today, window) if window else today
+        moment = in_shanghai(as_of) if as_of is not None else None
+        today = moment.date() if moment is not None else today or now().date()
         orders = readmodel.load(today, today)
         flags = readmodel.open_flags()
+        if moment is None:
+            return self._due(orders, np.ones(len(orders.numbers), bool), flags, unit, today, window)
+        # Facts all dated before the day cannot have changed since `moment`; the orders with
+        # one on or after it (or a rejected return, whose day the read model does not keep)
+        # are folded again from their events that happened by then.
+        t = orders.timelines
+        day = today.toordinal()
+        changed = (t.received >= day) | (t.contact >= day) | (t.returned >= day)
+        changed |= (t.closed >= day) | t.return_rejected
+        changed[t.extension_order[t.extension_applied >= day]] = True
+        stood = [self.app.order(orders.numbers[row]) for row in np.flatnonzero(changed)]
+        then = OrderColumns.of_facts(
+            FactColumns.of([fold(o, moment) for o in stood if o.received_at <= moment])
+        )
+        return sorted(
+            self._due(orders, ~changed, flags, unit, today, window)
+            + self._due(then, np.ones(len(then.numbers), bool), flags, unit, today, window),
+            key=lambda d: (d.due, d.number, d.limit),
+        )
+
+    def _due(
+        self,
+        orders: OrderColumns,
+        chosen: Flags,
+        flags: dict[tuple[str, str], FlagRecord],
+        unit: str | None,
+        today: date,
+        window: int,
+    ) -> list[DueOrder]:
+        """The `chosen` rows of `orders` that are open and due (see `due`), judged on `today`."""
+        calendar = self.app.calendar()
+        soon = calendar.add_working_days(today, window) if window else today
         limits = evaluate(orders.timelines, calendar, self.app.rules, today)
         unit_name = self.app.units.canonical(unit)
         start = calendar.ordinal(today)
@@ -315,7 +359,7 @@ class Reports:
             (LimitName.FIRST_CONTACT, limits.contact_status, limits.contact_due),
             (LimitName.CLOSE, limits.close_status, limits.close_due),
         ]
-        is_open = orders.timelines.status == StatusCode.OPEN
+        is_open = chosen & (orders.timelines.status == StatusCode.OPEN)
         for name, status, due in checks:
             near = (status == LimitStatus.PENDING) & (due <= soon.toordinal())
             rows = np.flatnonzero(is_open & ((status == LimitStatus.OVERDUE) | near))
