@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from hotline.adapters.mapping_files import load_mapping, mapping_path
@@ -200,3 +202,57 @@ def _written(path: Path, rows: list[list[str]]) -> Path:
 
 def _entries(path: Path) -> Iterator[Entry]:
     return open_export(path, "csv", load_mapping(mapping_path("default")))[1]
+
+
+SECONDS_LINES = [
+    {"order": "S-1", "event": "received", "at": "2019-03-04T10:15:42+08:00",
+     "unit": "闵行区市场监管局", "kind": "complaint", "channel": "12345"},
+    {"order": "S-1", "event": "first_contact", "at": "2019-03-05T09:00:07+08:00"},
+    {"order": "S-1", "event": "closed", "at": "2019-03-12T16:00:37+08:00",
+     "result": "resolved", "citizen_informed": True},
+]  # fmt: skip
+
+
+def test_an_export_written_to_the_minute_agrees_with_times_stored_to_the_second(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
+) -> None:
+    """Our own export of an order imported to the second re-imports unchanged, and a
+    time that does differ is a conflict shown to the second; `--correct` then corrects
+    only that time, never cutting the seconds off the others."""
+    store = stores()
+    lines = tmp_path / "events.jsonl"
+    lines.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in SECONDS_LINES))
+    assert run(capsys, store, "import", str(lines))[0] == 0
+    export = tmp_path / "out.xlsx"
+    code, _, err = run(capsys, store, "export", "orders", "--period", "2019-03",
+                       "--output", str(export))  # fmt: skip
+    assert code == 0, err
+    code, out, err = run(capsys, store, "import", str(export))
+    assert (code, err) == (0, "")
+    assert "0 rows imported, 1 unchanged, 0 conflicting" in out
+
+    book = openpyxl.load_workbook(export)
+    sheet = book.active
+    assert sheet is not None
+    header = next(r for r in sheet.iter_rows(values_only=True) if "办结时间" in r)
+    header_row = next(i for i, r in enumerate(sheet.iter_rows(values_only=True), 1) if r == header)
+    sheet.cell(header_row + 1, header.index("办结时间") + 1).value = "2019-03-12 16:05"
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    code, out, err = run(capsys, store, "import", str(edited))
+    assert code == 1
+    assert (
+        f"row {header_row + 1}: order S-1: 办结时间: stored 2019-03-12 16:00:37, the export "
+        "says 2019-03-12 16:05; not written" in err
+    )
+    assert err.count("\n") == 1  # the receipt and the first contact agree
+    code, out, err = run(capsys, store, "import", str(edited), "--correct")
+    assert (code, err) == (0, ""), err
+    assert "1 conflicts corrected" in out
+    events = shown(capsys, store, "S-1")["events"]
+    assert [(e["event"], e["at"]) for e in events if e["event"] != "corrected"] == [
+        ("received", "2019-03-04T10:15:42+08:00"),  # the seconds kept
+        ("first_contact", "2019-03-05T09:00:07+08:00"),
+        ("closed", "2019-03-12T16:05:00+08:00"),  # as corrected
+    ]
+    assert sum(e["event"] == "corrected" for e in events) == 1

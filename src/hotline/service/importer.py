@@ -131,8 +131,22 @@ class Conflict:
 
 def _shown(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        shanghai = in_shanghai(value)
+        return shanghai.strftime("%Y-%m-%d %H:%M" + (":%S" if shanghai.second else ""))
     return repr(value.value if isinstance(value, Enum) else value)
+
+
+def same_time(stored: datetime, exported: datetime) -> bool:
+    """Whether an export's time agrees with the stored one: exactly, or, when the export
+    gives no seconds (its cells are written to the minute, "2019-03-05 14:20"), in the same
+    minute. Without it an order imported to the second from JSON Lines and exported would
+    conflict on every time, and `--correct` would cut its seconds off."""
+    if stored == exported:
+        return True
+    return (
+        exported.second == exported.microsecond == 0
+        and stored.replace(second=0, microsecond=0) == exported
+    )
 
 
 @dataclass
@@ -482,7 +496,7 @@ class Importer:
             Conflict(record.number, record.order, columns.get((record.event, key), key),
                      old.get(key), exported[key], record.event, stored.originator_version, key)
             for key in given
-            if key in exported and old.get(key) != exported[key]
+            if key in exported and not _agrees(key, old.get(key), exported[key])
         ]  # fmt: skip
 
     def _read_stored(self, batch: list[Entry]) -> dict[str, list[StoredEvent]]:
@@ -523,7 +537,7 @@ class Importer:
                     return False
             state = states[nth]
             if any(
-                key not in state or state[key] != to_jsonable_python(value)
+                key not in state or not _agrees_stored(key, state[key], value)
                 for key, value in fields.items()
             ):
                 return False
@@ -594,6 +608,20 @@ class Importer:
             fields["number"] = line.order
         candidate = _payload(ORDER_EVENTS[line.event], order, line.at, fields)
         return any(e.payload() == candidate for e in same_time)
+
+
+def _agrees(key: str, stored: Any, exported: Any) -> bool:
+    """Whether an exported field's value agrees with the stored one (times by `same_time`)."""
+    if key == "at" and isinstance(stored, datetime) and isinstance(exported, datetime):
+        return same_time(stored, exported)
+    return bool(stored == exported)
+
+
+def _agrees_stored(key: str, state: Any, value: Any) -> bool:
+    """`_agrees` on a field as stored (JSON) against the row's value."""
+    if key == "at" and isinstance(state, str) and isinstance(value, datetime):
+        return same_time(datetime.fromisoformat(state), value)
+    return bool(state == to_jsonable_python(value))
 
 
 @cache
