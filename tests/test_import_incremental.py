@@ -256,3 +256,34 @@ def test_an_export_written_to_the_minute_agrees_with_times_stored_to_the_second(
         ("closed", "2019-03-12T16:05:00+08:00"),  # as corrected
     ]
     assert sum(e["event"] == "corrected" for e in events) == 1
+
+
+def test_an_order_in_two_rows_of_one_export_is_read_again_in_a_later_batch(
+    tmp_path: Path, stores: Callable[[], str]
+) -> None:
+    """An export row's order is not kept in memory after its batch: a second row of the
+    same order (its close added, in another batch) finds it in the store."""
+    app = HotlineApplication(db=stores())
+    rows = list(csv.reader(io.StringIO(_generated(tmp_path, "csv").read_bytes().decode("gb18030"))))
+    header = next(i for i, r in enumerate(rows) if r and r[0] == "工单编号")
+    column = {name: i for i, name in enumerate(rows[header])}
+    closed = next(row for row in rows[header + 1 :] if len(row) == len(column)
+                  and row[column["办结时间"]] and not row[column["回访时间"]])  # fmt: skip
+    open_again = list(closed)
+    for name in (
+        "办结时间",
+        "办理结果",
+        "是否告知",
+        "无需回复",
+        "满意度",
+        "是否纳入测评",
+        "测评时间",
+    ):
+        open_again[column[name]] = ""
+    rows.insert(header + 1, open_again)  # the order first as still open, its close later
+    result = Importer(app, batch_lines=1).run_entries(
+        _entries(_written(tmp_path / "twice.csv", rows))
+    )
+    assert not result.problems, result.problems
+    assert result.rows_imported == 401  # the second row adds the close
+    assert len(app.order(closed[0]).events_of(Closed)) == 1

@@ -417,8 +417,12 @@ class Importer:
                 self._cache.pop(key, None)  # holds events that were not saved
             raise
         # Oldest last event first, so that what `_forget_before` drops first is the oldest.
+        # An export row's order is not kept: a row gives its order whole, so a later row of
+        # it (rare) is found by the batch's read of the store.
+        rows = {entry.order for entry in batch if entry.columns is not None}
         for order in sorted(changed.values(), key=lambda o: o.history[-1].at):
-            self._remember(order)
+            if order.number not in rows:
+                self._remember(order)
         if newest is not None:
             self._forget_before(newest)
         return outcome
