@@ -799,14 +799,14 @@ def test_explain_market_office_2017(app: HotlineApplication, cli: Cli) -> None:
 def test_explain_shanghai_12345_2019(app: HotlineApplication, cli: Cli) -> None:
     explain_cases(app)
     add_finding(cli, "data_standard", MINHANG, "2026-03-05")  # another rubric's: not here
-    # On time: E1 E2 E3 late of 4 counted (every channel): 30/4 = 7.5 each.
+    # On time: E1 E2 late of the 3 counted (12345 only, the rubric's coverage: the 12315
+    # complaint E3 is not): 30/3 = 10 each.
     # 诉求解决: E4's at-fault supervision, 2.
     # 满意度: 3 ratings; 不满意 E4 costs 35·(100 − 0)/(100·3) = 11.6667,
     # 基本满意 E2 costs 35·(100 − 80)/(100·3) = 2.3333; 满意 E1 nothing.
     assert explained(cli, "shanghai-12345-2019") == sorted([
-        ("按时办结", "按时办结率", "E1", 7.5),
-        ("按时办结", "按时办结率", "E2", 7.5),
-        ("按时办结", "按时办结率", "E3", 7.5),
+        ("按时办结", "按时办结率", "E1", 10.0),
+        ("按时办结", "按时办结率", "E2", 10.0),
         ("诉求解决", "督办认定处理部门有责", "E4", 2.0),
         ("满意度", "满意度测评", "E4", 11.6667),
         ("满意度", "满意度测评", "E2", 2.3333),
@@ -873,7 +873,7 @@ def test_units_shown_with_equal_scores_share_a_rank(
     thin = tmp_path / "thin.toml"
     thin.write_text(
         'kind = "deductions"\nname = "thin"\ntitle = "thin"\n'
-        '[[part]]\nkey = "all"\nlabel = "all"\npoints = 30\n'
+        '[[part]]\nkey = "all"\nlabel = "all"\npoints = 30\norders = {}\n'
         '[[part.section]]\nkey = "closing"\nlabel = "办结情况"\npoints = 30\n'
         '[[part.section.items]]\nkind = "per_order"\nkey = "late"\nlabel = "未按时办结"\n'
         'metric = "on_time_rate"\npoints = 0.004\n',
