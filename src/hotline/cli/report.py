@@ -41,6 +41,8 @@ from hotline.domain.units import Level
 def _shown(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:
     if value.value is None:
         return None
+    if (exact := metric.exact(value)) is not None:
+        return f"{exact}" if output is Format.TABLE else float(exact)
     if output is Format.TABLE:
         return f"{value.value:.{metric.decimals}f}"
     return round(value.value, metric.decimals) if metric.decimals else round(value.value)

@@ -400,4 +400,5 @@ class Assessment:
 
 def _measure(metric: Metric, value: MetricValue) -> Measure:
     """A metric's value for the scoring: the exact numerator, the denominator, the scale."""
-    return Measure(Fraction(value.numerator), value.denominator, int(metric.scale))
+    numerator = Fraction(value.numerator) / metric.minor_units
+    return Measure(numerator, value.denominator, int(metric.scale))
