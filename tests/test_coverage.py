@@ -104,7 +104,7 @@ def test_a_12315_complaint_leaves_the_12345_tables_alone(app: HotlineApplication
     after = document(cli, *scores), document(cli, *kpi)
     assert after[0]["groups"] == before[0]["groups"]
     assert after[1]["rows"] == before[1]["rows"]
-    assert after[0]["orders"] == {"channel": ["12345"], "kind": None}
+    assert after[0]["orders"] == {"shanghai-12345-2019": {"channel": ["12345"], "kind": None}}
     assert after[1]["orders"] == {"kpi-2023": {"channel": ["12345"], "kind": None}}
     # Over every order it counts: 1 不满意 of 2 ratings.
     rates_after = unit_row(document(cli, "report", "rates", *Q2, "--unit", MINHANG))
@@ -191,7 +191,7 @@ def test_a_channel_against_a_parts_coverage_counts_none(app: HotlineApplication,
     assert "vi_8_1: channel none, kind complaint" in " ".join(out.split())
     scores = document(cli, "report", "scores", "--rubric", "shanghai-12345-2019", *MARCH,
                       "--group", "district", "--channel", "12315")  # fmt: skip
-    assert scores["orders"] == {"channel": [], "kind": None}
+    assert scores["orders"] == {"shanghai-12345-2019": {"channel": [], "kind": None}}
     (minhang,) = [r for r in scores["groups"][0]["rows"] if r["unit"] == MINHANG]
     assert minhang["components"]["volume"] is None  # no order counted: no share
 

@@ -26,6 +26,8 @@ from hotline.cli.options import (
     as_of_moment,
     assessment,
     order_filter,
+    orders_document,
+    orders_line,
     period_document,
     period_of,
 )
@@ -124,7 +126,7 @@ def _print_scores(board: Scoreboard) -> None:
         shown(
             f"rubric {board.rubric.name}; limits judged on {board.today}"
             + (f"; as of {board.as_of}" if board.as_of else "")
-            + f"; orders: {board.orders.label}"
+            + f"; orders: {orders_line({board.rubric.name: board.orders})}"
         )
     )
 
@@ -136,7 +138,7 @@ def _scores_json(board: Scoreboard) -> dict[str, Any]:
     return {
         "rubric": board.rubric.name,
         **period_document(board.period, board.today, board.as_of),
-        "orders": board.orders.document(),
+        **orders_document({board.rubric.name: board.orders}),
         "groups": [
             {
                 "key": group.spec.key,
