@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The per-unit rates of `hotline report rates`, written by hand as one SQL query.
 
-A second, independent implementation of the 15 metrics (issue 6): the yardstick for
+A second, independent implementation of the 18 metrics (issue 6, issue 17): the yardstick for
 `report rates`'s speed (its time ÷ this query's time, goal ≤ 1.5), and, in
 tests/test_hand_rates.py, a differential check of its numbers. It reads only the read
 model's tables (`rm_orders`, `rm_extensions`, `rm_revisits`, `rm_supervisions`) and two
@@ -70,9 +70,16 @@ METRICS: tuple[tuple[str, bool], ...] = (
     ("citizen_not_informed", False),
     ("revisit_inconsistent", False),
     ("revisit_poor", False),
+    ("mediation_success", True),
+    ("complaint_to_case", True),
+    ("recovered_loss", False),
 )
 """The metrics in RATES_SQL's column order after `unit`: (key, has a denominator). A rate
 is two columns (numerator, denominator), a count one."""
+
+MINOR_UNITS = {"recovered_loss": 100}
+"""Counts the query sums in minor units (fen) and `report rates` shows in yuan: the sum
+÷ 100, correctly rounded, is the float of the report's exact decimal."""
 
 # Literals written into the SQL below, all from hotline's rules and vocabularies:
 #
@@ -84,7 +91,8 @@ is two columns (numerator, denominator), a count one."""
 #     DECLINED 3 (a 12315 complaint not accepted: no close needed);
 #     kind revisit_review 5; result resolved 0, explained 1, unresolved 2,
 #     unsubstantiated 3; rating satisfied 0 (100 points), basically satisfied 1 (80),
-#     average 2 (60), dissatisfied 3 (0), UNSET -1; evaluation poor 3; day 0 = no event.
+#     average 2 (60), dissatisfied 3 (0), UNSET -1; evaluation poor 3; day 0 = no event;
+#     kind complaint 0; mediation outcome agreement 0; recovered in fen.
 #   Limit statuses (LimitStatus): PENDING 0, MET 1, MISSED 2, OVERDUE 3, NOT_REQUIRED 4.
 #   The LOOKBACK of ReadModel.load: 90 days.
 #
@@ -102,7 +110,8 @@ WITH o AS (
     SELECT o.id, o.unit, o.kind, o.status, o."repeat", o.received_day, o.contact_day,
            o.returned_day, o.out_of_jurisdiction, o.return_rejected, o.closed_day,
            o.result, o.citizen_informed, o.no_reply_requested, o.rating,
-           o.rating_excluded, o.rated_day,
+           o.rating_excluded, o.rated_day, o.accepted_day, o.mediation_day,
+           o.mediation_outcome, o.recovered_fen, o.case_filed,
            rc.cum AS start, cc.cum AS contact_cum, tc.cum AS returned_cum,
            xc.cum AS closed_cum,
            rc.cum + CASE WHEN o.kind = 5 THEN 5 - 1 ELSE 13 END AS close_limit_n
@@ -227,7 +236,15 @@ SELECT s.unit,
                   AND NOT s.no_reply_requested
              THEN 1 ELSE 0 END),
     SUM(CASE WHEN rv.inconsistent = 1 THEN 1 ELSE 0 END),
-    SUM(CASE WHEN rv.poor = 1 THEN 1 ELSE 0 END)
+    SUM(CASE WHEN rv.poor = 1 THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.mediation_day BETWEEN :first AND :last AND s.mediation_outcome = 0
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.mediation_day BETWEEN :first AND :last THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.accepted_day BETWEEN :first AND :last AND s.kind = 0 AND s.case_filed
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.accepted_day BETWEEN :first AND :last AND s.kind = 0
+             THEN 1 ELSE 0 END),
+    SUM(CASE WHEN s.mediation_day BETWEEN :first AND :last THEN s.recovered_fen ELSE 0 END)
 FROM s
 LEFT JOIN rv ON rv.id = s.id
 LEFT JOIN sv ON sv.id = s.id
@@ -306,7 +323,7 @@ def as_rates(rows: list[Sequence[Any]]) -> Rates:
                 values[key] = (float(row[column]), int(row[column + 1]))
                 column += 2
             else:
-                values[key] = (float(row[column]), None)
+                values[key] = (float(row[column]) / MINOR_UNITS.get(key, 1), None)
                 column += 1
         found[str(row[0])] = values
     return found
@@ -315,7 +332,7 @@ def as_rates(rows: list[Sequence[Any]]) -> Rates:
 def hand_rates(
     connection: Any, first: date, last: date, today: date, sql: str = RATES_SQL
 ) -> Rates:
-    """The 15 metrics per unit of the orders in `connection`'s read model (a sqlite3 or
+    """The 18 metrics per unit of the orders in `connection`'s read model (a sqlite3 or
     psycopg connection whose calendar tables are installed), period `first` … `last`,
     limits judged on `today`. `sql`: a variant of RATES_SQL (tests check that a wrong one
     is caught)."""

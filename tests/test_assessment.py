@@ -543,26 +543,34 @@ def deduction_cases(app: HotlineApplication) -> None:
     late(app, "JC", JIADING, channel="12315")
     late(app, "JR", JIADING, channel="12315", kind="report")
     late(app, "JH", JIADING)
-    # 12315 complaints, closed on time, for the resolution-rate floor:
-    # 青浦 7 resolved of 10 (70%), and two 12345 orders closed as explained (not 12315).
+    # 12315 complaints mediated, for the 调解成功率 floor (all closed resolved: 实际解决率
+    # would be 100% and cost nothing):
+    # 青浦 7 agreements of 10 (70%), and two 12345 orders closed as explained (not 12315).
     for i in range(10):
-        receive(app, f"QR{i}", unit=QINGPU, channel="12315")
-        close(app, f"QR{i}", "2026-03-10 16:00", "resolved" if i < 7 else "explained")
+        mediated(app, f"QR{i}", QINGPU, "agreement" if i < 7 else "terminated")
     for i in range(2):
         receive(app, f"QH{i}", unit=QINGPU)
         close(app, f"QH{i}", "2026-03-10 16:00", "explained")
-    # 崇明 37 resolved of 50 (74%).
+    # 崇明 37 of 50 (74%).
     for i in range(50):
-        receive(app, f"CR{i}", unit=CHONGMING, channel="12315")
-        close(app, f"CR{i}", "2026-03-10 16:00", "resolved" if i < 37 else "unresolved")
+        mediated(app, f"CR{i}", CHONGMING, "agreement" if i < 37 else "terminated")
     # 普陀 1 of 2 (50%).
-    for i, result in enumerate(("resolved", "unresolved")):
-        receive(app, f"PR{i}", unit=PUTUO, channel="12315")
-        close(app, f"PR{i}", "2026-03-10 16:00", result)
+    for i, outcome in enumerate(("agreement", "terminated")):
+        mediated(app, f"PR{i}", PUTUO, outcome)
     # 杨浦 3 of 4 (75%: not below 75).
     for i in range(4):
-        receive(app, f"YR{i}", unit=YANGPU, channel="12315")
-        close(app, f"YR{i}", "2026-03-10 16:00", "resolved" if i < 3 else "explained")
+        mediated(app, f"YR{i}", YANGPU, "agreement" if i < 3 else "terminated")
+
+
+def mediated(app: HotlineApplication, number: str, unit: str, outcome: str) -> None:
+    """A 12315 complaint received Mon 03-02, accepted 03-03, mediation ended 03-10 with
+    `outcome`, closed resolved the same day (on time), a case filed (诉转案: no floor)."""
+    receive(app, number, unit=unit, channel="12315")
+    log(app, number, "accepted", "2026-03-03 10:00")
+    log(app, number, "case_decided", "2026-03-04 10:00", filed=True)
+    reason = {"reason": "未能达成调解协议"} if outcome == "terminated" else {}
+    log(app, number, "mediation_ended", "2026-03-10 15:00", outcome=outcome, **reason)
+    close(app, number, "2026-03-10 16:00")
 
 
 def _unit(found: dict[str, Any], unit: str) -> dict[str, Any]:
@@ -619,9 +627,8 @@ def test_report_deductions(app: HotlineApplication, cli: Cli) -> None:
         "count": 1, "lost": 1.0
     }  # fmt: skip
     assert (_part(jiading, "vi_8_5")["score"], _part(jiading, "vi_8_1")["score"]) == (18.5, 9.0)
-    # The resolution-rate floor (12315 complaints only):
-    #   青浦 70%: 1 + floor((75−70)/5) = 1 step × 0.4 → 1.4 (the 12345 'explained' orders
-    #        would make it 7/12 = 58.3% → 2.2 → capped 2 if counted)
+    # The 调解成功率 floor (12315 complaints only):
+    #   青浦 70%: 1 + floor((75−70)/5) = 1 step × 0.4 → 1.4
     #   崇明 74%: 1 + floor(1/5) = 0 steps → 1
     #   普陀 50%: 1 + 5 steps × 0.4 = 3 → capped 2
     #   杨浦 75%: not below 75 → 0
@@ -636,10 +643,10 @@ def test_report_deductions(app: HotlineApplication, cli: Cli) -> None:
         YANGPU: {"count": None, "lost": 0.0},
     }
     assert _part(_unit(found, QINGPU), "vi_8_1")["score"] == 8.6
-    # explain names the rate, not orders: 实际解决率 70.00 < 75 costs 1.4.
+    # explain names the rate, not orders: 调解成功率 70.00 < 75 costs 1.4.
     why = document(cli, "report", "explain", "--unit", QINGPU, *OFFICE_RUBRIC, *Q2)["rows"]
     assert [(r["item"], r["source"], r["reason"], r["points"]) for r in why] == [
-        ("实际解决率低于75% (at most 2)", "rate", "实际解决率 70.00 < 75", 1.4)
+        ("调解成功率低于75% (at most 2)", "rate", "调解成功率 70.00 < 75", 1.4)
     ]
     # A unit with nothing: 30 of 30.
     assert (_unit(found, HUANGPU)["score"], _unit(found, HUANGPU)["lost"]) == (30.0, 0.0)
@@ -799,14 +806,14 @@ def test_explain_market_office_2017(app: HotlineApplication, cli: Cli) -> None:
 def test_explain_shanghai_12345_2019(app: HotlineApplication, cli: Cli) -> None:
     explain_cases(app)
     add_finding(cli, "data_standard", MINHANG, "2026-03-05")  # another rubric's: not here
-    # On time: E1 E2 E3 late of 4 counted (every channel): 30/4 = 7.5 each.
+    # On time: E1 E2 late of the 3 counted (12345 only, the rubric's coverage: the 12315
+    # complaint E3 is not): 30/3 = 10 each.
     # 诉求解决: E4's at-fault supervision, 2.
     # 满意度: 3 ratings; 不满意 E4 costs 35·(100 − 0)/(100·3) = 11.6667,
     # 基本满意 E2 costs 35·(100 − 80)/(100·3) = 2.3333; 满意 E1 nothing.
     assert explained(cli, "shanghai-12345-2019") == sorted([
-        ("按时办结", "按时办结率", "E1", 7.5),
-        ("按时办结", "按时办结率", "E2", 7.5),
-        ("按时办结", "按时办结率", "E3", 7.5),
+        ("按时办结", "按时办结率", "E1", 10.0),
+        ("按时办结", "按时办结率", "E2", 10.0),
         ("诉求解决", "督办认定处理部门有责", "E4", 2.0),
         ("满意度", "满意度测评", "E4", 11.6667),
         ("满意度", "满意度测评", "E2", 2.3333),
@@ -873,7 +880,7 @@ def test_units_shown_with_equal_scores_share_a_rank(
     thin = tmp_path / "thin.toml"
     thin.write_text(
         'kind = "deductions"\nname = "thin"\ntitle = "thin"\n'
-        '[[part]]\nkey = "all"\nlabel = "all"\npoints = 30\n'
+        '[[part]]\nkey = "all"\nlabel = "all"\npoints = 30\norders = {}\n'
         '[[part.section]]\nkey = "closing"\nlabel = "办结情况"\npoints = 30\n'
         '[[part.section.items]]\nkind = "per_order"\nkey = "late"\nlabel = "未按时办结"\n'
         'metric = "on_time_rate"\npoints = 0.004\n',

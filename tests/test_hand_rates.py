@@ -56,9 +56,9 @@ def line(order: str, event: str, at: str, **fields: Any) -> str:
     return json.dumps({"order": order, "event": event, "at": at, **fields}, ensure_ascii=False)
 
 
-def received(order: str, day: str, kind: str = "complaint") -> str:
+def received(order: str, day: str, kind: str = "complaint", channel: str = "12345") -> str:
     return line(order, "received", f"{day}T10:00:00+08:00", unit=MINHANG, kind=kind,
-                channel="12345", summary="边界用例")  # fmt: skip
+                channel=channel, summary="边界用例")  # fmt: skip
 
 
 def at(day: str) -> str:
@@ -125,6 +125,27 @@ EDGES = [
     # returned in time, the return rejected (二次退回): the unit's again, never contacted
     received("2019-900012", "2019-03-04"), returned("2019-900012", "2019-03-05"),
     line("2019-900012", "return_rejected", at("2019-03-06"), reason="属本单位职责"),
+    # 12315 complaints (the generated year has none): an agreement with 88.80 yuan recovered
+    # and a case filed (诉转案); a terminated mediation with 0.05 recovered, no case; an
+    # accepted complaint with no decision yet; a mediation ended in April (2019Q2's)
+    received("2019-900013", "2019-03-04", channel="12315"),
+    line("2019-900013", "accepted", at("2019-03-05")),
+    line("2019-900013", "mediation_ended", at("2019-03-12"), outcome="agreement",
+         recovered="88.80"),
+    line("2019-900013", "case_decided", at("2019-03-13"), filed=True),
+    closed("2019-900013", "2019-03-20"),
+    received("2019-900014", "2019-03-04", channel="12315"),
+    line("2019-900014", "accepted", at("2019-03-05")),
+    line("2019-900014", "mediation_ended", at("2019-03-12"), outcome="terminated",
+         reason="被投诉人拒绝调解", recovered="0.05"),
+    line("2019-900014", "case_decided", at("2019-03-13"), filed=False),
+    closed("2019-900014", "2019-03-20"),
+    received("2019-900015", "2019-03-04", channel="12315"),
+    line("2019-900015", "accepted", at("2019-03-06")),
+    received("2019-900016", "2019-03-25", channel="12315"),
+    line("2019-900016", "accepted", at("2019-03-26")),
+    line("2019-900016", "mediation_ended", at("2019-04-10"), outcome="agreement",
+         recovered="1234567.89"),
 ]  # fmt: skip
 
 
@@ -222,6 +243,8 @@ MUTATIONS = [
     (":first - 90", ":first - 0"),  # no lookback
     ("WHEN :today > r.close_due THEN 3", "WHEN 1 = 1 THEN 3"),  # nothing PENDING
     ("WHEN d.return_rejected OR", "WHEN"),  # a rejected return judged for time
+    ("AND s.mediation_outcome = 0", "AND s.mediation_outcome >= 0"),  # terminated = agreed
+    ("THEN s.recovered_fen ELSE 0", "THEN s.recovered_fen / 100 ELSE 0"),  # yuan, not fen
 ]
 
 

@@ -11,8 +11,10 @@ import typer
 
 from hotline.cli.options import (
     AsOfOption,
+    ChannelOption,
     FromOption,
     GroupOption,
+    KindOption,
     LevelOption,
     PeriodOption,
     RubricOption,
@@ -20,13 +22,16 @@ from hotline.cli.options import (
     WorkbookOption,
     as_of_moment,
     assessment,
+    order_filter,
+    orders_document,
+    orders_line,
     period_document,
     period_of,
 )
 from hotline.cli.output import Format, FormatOption, emit, points
 from hotline.cli.rubrics import expect
 from hotline.cli.workbook import Sheet, write_workbook
-from hotline.domain.rubric import DeductionRubric
+from hotline.domain.rubric import DeductionRubric, OrderFilter, coverage
 from hotline.domain.scoring import shown_points
 from hotline.domain.units import Level
 from hotline.service.assessment import DeductionBoard
@@ -42,19 +47,23 @@ def deductions(
     end: ToOption = None,
     as_of: AsOfOption = None,
     level: LevelOption = Level.BUREAU,
+    channel: ChannelOption = None,
+    kind: KindOption = None,
     output: FormatOption = Format.TABLE,
     workbook: WorkbookOption = None,
 ) -> None:
     """Points lost per unit under a deduction rubric (market-office-2017: Ⅵ-8-5, Ⅵ-8-1;
-    `--level office` scores the offices it is written for)."""
+    `--level office` scores the offices it is written for); each part over the orders it
+    covers, narrowed by --channel and --kind."""
     service = assessment(ctx)
     chosen = expect(service.rubric(rubric), DeductionRubric, "deductions")
+    asked = order_filter(channel, kind)
     board = service.deductions(
         chosen, period_of(period, start, end), unit=unit, group=group,
-        as_of=as_of_moment(as_of), level=level,
+        as_of=as_of_moment(as_of), level=level, orders=asked,
     )  # fmt: skip
     if unit is not None and len(board.rows) == 1:
-        _deduction_items(board, output, workbook)
+        _deduction_items(board, output, workbook, asked)
         return
     columns = [("unit", "承办部门"), ("group", "group")]
     for part in chosen.part:
@@ -77,16 +86,25 @@ def deductions(
 
     if workbook is not None:
         write_workbook(workbook, [_flat_sheet(chosen.name, board, columns, rows(Format.JSON))])
-    document = {"rubric": chosen.name, **period_document(board.period, board.today, board.as_of)}
+    counted = coverage(chosen, asked)
+    document = {
+        "rubric": chosen.name,
+        **period_document(board.period, board.today, board.as_of),
+        **orders_document(counted),
+    }
     if output is Format.JSON:
         document["units"] = [_deduction_json(row) for row in board.rows]
         emit([], [], output, document=document)
     else:
-        emit(rows(output), columns, output, title=f"{chosen.title}, {board.period.label}")
+        title = f"{chosen.title}, {board.period.label} (orders: {orders_line(counted)})"
+        emit(rows(output), columns, output, title=title)
 
 
-def _deduction_items(board: DeductionBoard, output: Format, workbook: Path | None) -> None:
+def _deduction_items(
+    board: DeductionBoard, output: Format, workbook: Path | None, asked: OrderFilter
+) -> None:
     (row,) = board.rows
+    counted = coverage(board.rubric, asked)
 
     def rows(shape: Format) -> list[dict[str, Any]]:
         return [
@@ -108,11 +126,13 @@ def _deduction_items(board: DeductionBoard, output: Format, workbook: Path | Non
         columns,
         output,
         title=f"{row.unit}, {board.rubric.name}, {board.period.label}: "
-        f"{points(row.score, Format.TABLE)} of {points(row.points, Format.TABLE)}",
+        f"{points(row.score, Format.TABLE)} of {points(row.points, Format.TABLE)} "
+        f"(orders: {orders_line(counted)})",
         document={
             "rubric": board.rubric.name,
             "unit": row.unit,
             **period_document(board.period, board.today, board.as_of),
+            **orders_document(counted),
             "score": float(shown_points(row.score)),
         },
     )

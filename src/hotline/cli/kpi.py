@@ -9,18 +9,23 @@ import typer
 
 from hotline.cli.options import (
     AsOfOption,
+    ChannelOption,
     FromOption,
     GroupOption,
+    KindOption,
     PeriodOption,
     ToOption,
     as_of_moment,
     assessment,
+    order_filter,
+    orders_document,
+    orders_line,
     period_document,
     period_of,
 )
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.cli.rubrics import expect
-from hotline.domain.rubric import TargetRubric
+from hotline.domain.rubric import OrderFilter, TargetRubric, coverage
 from hotline.domain.scoring import half_up
 from hotline.service.assessment import TargetBoard
 
@@ -34,19 +39,25 @@ def kpi(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    channel: ChannelOption = None,
+    kind: KindOption = None,
     output: FormatOption = Format.TABLE,
 ) -> None:
     """Targets met or not met (kpi-2023: on-time ≥ 95%, first contact ≥ 95%,
-    dissatisfaction ≤ 10%), per unit, group and system."""
+    dissatisfaction ≤ 10%), per unit, group and system, over the orders the rubric covers
+    (kpi-2023: 12345), narrowed by --channel and --kind."""
     service = assessment(ctx)
     chosen = expect(service.rubric(rubric), TargetRubric, "kpi")
+    asked = order_filter(channel, kind)
     board = service.targets(
-        chosen, period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of)
-    )
-    _print_targets(board, output)
+        chosen, period_of(period, start, end), unit=unit, group=group,
+        as_of=as_of_moment(as_of), orders=asked,
+    )  # fmt: skip
+    _print_targets(board, output, asked)
 
 
-def _print_targets(board: TargetBoard, output: Format) -> None:
+def _print_targets(board: TargetBoard, output: Format, asked: OrderFilter) -> None:
+    counted = coverage(board.rubric, asked)
     columns = [("name", "name"), ("level", "level")]
     for target in board.rubric.target:
         columns.append((target.metric, f"{target.label} {target.threshold}"))
@@ -68,9 +79,10 @@ def _print_targets(board: TargetBoard, output: Format) -> None:
         rows,
         columns,
         output,
-        title=f"{board.rubric.title}, {board.period.label}",
+        title=f"{board.rubric.title}, {board.period.label} (orders: {orders_line(counted)})",
         document={
             "rubric": board.rubric.name,
             **period_document(board.period, board.today, board.as_of),
+            **orders_document(counted),
         },
     )

@@ -13,7 +13,9 @@ from hotline.cli.context import application
 from hotline.cli.parsing import parse_day, parse_moment
 from hotline.domain.errors import InvalidInput
 from hotline.domain.periods import Period, date_range, parse_period
+from hotline.domain.rubric import OrderFilter
 from hotline.domain.units import Level
+from hotline.domain.vocabulary import Channel, Kind
 from hotline.service.assessment import Assessment
 from hotline.service.reports import Reports
 
@@ -53,6 +55,22 @@ CategoryOption = Annotated[
     typer.Option(
         help="Only the orders of this category (分类): its first level, then once more per "
         "level below, as `order receive` takes it: --category 市场监管 --category 食品安全.",
+        show_default=False,
+    ),
+]
+ChannelOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Only the orders from this channel (来源渠道): 12345 or 12315; a rubric part "
+        "that covers other channels then counts none. Repeat for more.",
+        show_default=False,
+    ),
+]
+KindOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Only the orders of this kind (工单类型), as `order receive` takes it: complaint "
+        "(投诉), report (举报) …; repeat for more.",
         show_default=False,
     ),
 ]
@@ -96,6 +114,15 @@ def period_of(period: str | None, start: str | None, end: str | None) -> Period:
     raise InvalidInput("give --period (2019, 2019Q1, 2019-03) or both --from and --to")
 
 
+def order_filter(channel: list[str] | None, kind: list[str] | None) -> OrderFilter:
+    """The orders --channel and --kind ask for (every order without them); a value not in
+    the vocabulary refused in one line naming the valid ones."""
+    return OrderFilter(
+        channels=None if not channel else tuple(dict.fromkeys(map(Channel.parse, channel))),
+        kinds=None if not kind else tuple(dict.fromkeys(map(Kind.parse, kind))),
+    )
+
+
 def as_of_moment(text: str | None) -> datetime | None:
     return parse_moment(text, "--as-of") if text is not None else None
 
@@ -108,6 +135,16 @@ def reports(ctx: typer.Context) -> Reports:
 def assessment(ctx: typer.Context) -> Assessment:
     """The rubrics applied to the command's store."""
     return Assessment(reports(ctx))
+
+
+def orders_document(coverage: dict[str, OrderFilter]) -> dict[str, Any]:
+    """The orders each part counted, as a JSON document says it (`channel`, `kind`)."""
+    return {"orders": {part: counted.document() for part, counted in coverage.items()}}
+
+
+def orders_line(coverage: dict[str, OrderFilter]) -> str:
+    """The orders each part counted, for a table's title."""
+    return "; ".join(f"{part}: {counted.label}" for part, counted in coverage.items())
 
 
 def period_document(period: Period, today: date, as_of: datetime | None) -> dict[str, Any]:

@@ -12,14 +12,19 @@ import typer
 from hotline.cli.options import (
     AsOfOption,
     CategoryOption,
+    ChannelOption,
     FromOption,
     GroupOption,
+    KindOption,
     LevelOption,
     PeriodOption,
     ToOption,
     UnitOption,
     as_of_moment,
     assessment,
+    order_filter,
+    orders_document,
+    orders_line,
     period_document,
     period_of,
     reports,
@@ -28,6 +33,7 @@ from hotline.cli.output import Format, FormatOption, emit
 from hotline.domain.errors import InvalidInput
 from hotline.domain.metrics import Metric, MetricValue
 from hotline.domain.periods import Period
+from hotline.domain.rubric import OrderFilter, coverage
 from hotline.domain.scoring import COST_DECIMALS, half_up
 from hotline.domain.units import Level
 
@@ -35,6 +41,8 @@ from hotline.domain.units import Level
 def _shown(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:
     if value.value is None:
         return None
+    if (exact := metric.exact(value)) is not None:
+        return f"{exact}" if output is Format.TABLE else float(exact)
     if output is Format.TABLE:
         return f"{value.value:.{metric.decimals}f}"
     return round(value.value, metric.decimals) if metric.decimals else round(value.value)
@@ -50,12 +58,15 @@ def rates(
     as_of: AsOfOption = None,
     category: CategoryOption = None,
     level: LevelOption = Level.BUREAU,
+    channel: ChannelOption = None,
+    kind: KindOption = None,
     output: FormatOption = Format.TABLE,
 ) -> None:
-    """Volume, first-contact, on-time, return, resolution and satisfaction per unit."""
+    """Volume, first-contact, on-time, return, resolution and satisfaction per unit (of the
+    orders of --channel and --kind, if given)."""
     found = reports(ctx).rates(
         period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of),
-        category=category or (), level=level,
+        category=category or (), level=level, orders=order_filter(channel, kind),
     )  # fmt: skip
     rows: list[dict[str, Any]] = []
     for row in found.rows:
@@ -78,8 +89,11 @@ def rates(
         columns,
         output,
         title=f"{found.period.label} ({found.period.start} … {found.period.end}), "
-        f"limits judged on {found.today}",
-        document=period_document(found.period, found.today, found.as_of),
+        f"limits judged on {found.today}, orders: {found.orders.label}",
+        document={
+            **period_document(found.period, found.today, found.as_of),
+            "orders": found.orders.document(),
+        },
     )
 
 
@@ -99,19 +113,25 @@ def explain(
     as_of: AsOfOption = None,
     category: CategoryOption = None,
     level: LevelOption = Level.BUREAU,
+    channel: ChannelOption = None,
+    kind: KindOption = None,
     output: FormatOption = Format.TABLE,
 ) -> None:
     """The orders behind a unit's numbers: late, not contacted in time, returned late,
-    rated 不满意 … With --rubric: what cost the unit its points, and how many."""
+    rated 不满意 … With --rubric: what cost the unit its points, and how many (each part
+    over the orders it covers). --channel and --kind narrow the orders."""
     chosen = period_of(period, start, end)
+    asked = order_filter(channel, kind)
     if rubric is not None:
         if metric is not None:
             raise InvalidInput("give either --metric or --rubric, not both")
         if category:
             raise InvalidInput("--category is for the metrics' orders, not with --rubric")
-        _explain_points(ctx, rubric, unit, chosen, as_of_moment(as_of), level, output)
+        _explain_points(ctx, rubric, unit, chosen, as_of_moment(as_of), level, asked, output)
         return
-    missed = reports(ctx).explain(chosen, unit, metric, as_of_moment(as_of), category or (), level)
+    missed = reports(ctx).explain(
+        chosen, unit, metric, as_of_moment(as_of), category or (), level, asked
+    )
     rows = [
         {"metric": f.metric.key, "label": f.metric.label, "order": f.number, "reason": f.reason}
         for f in missed
@@ -120,8 +140,9 @@ def explain(
         rows,
         [("label", "metric"), ("order", "order"), ("reason", "why")],
         output,
-        title=f"{unit}, {chosen.label}: {len(rows)} orders behind the numbers",
-        document={"unit": unit, "period": chosen.label},
+        title=f"{unit}, {chosen.label}: {len(rows)} orders behind the numbers "
+        f"(orders: {asked.label})",
+        document={"unit": unit, "period": chosen.label, "orders": asked.document()},
     )
 
 
@@ -132,11 +153,13 @@ def _explain_points(
     period: Period,
     as_of: datetime | None,
     level: Level,
+    asked: OrderFilter,
     output: Format,
 ) -> None:
     service = assessment(ctx)
     rubric = service.rubric(name)
-    costs = service.explain(rubric, period, unit, as_of, level)
+    costs = service.explain(rubric, period, unit, as_of, level, asked)
+    counted = coverage(rubric, asked)
     rows = [
         {"where": c.where, "item": c.item, "source": c.source, "reason": c.reason,
          "points": _points(c.points, output)}
@@ -153,8 +176,14 @@ def _explain_points(
         ],
         output,
         title=f"{service.units.get(unit).name}, {rubric.name}, {period.label}: "
-        f"{len(rows)} orders and findings that cost points (before caps)",
-        document={"unit": unit, "rubric": rubric.name, "period": period.label},
+        f"{len(rows)} orders and findings that cost points (before caps; orders: "
+        f"{orders_line(counted)})",
+        document={
+            "unit": unit,
+            "rubric": rubric.name,
+            "period": period.label,
+            **orders_document(counted),
+        },
     )
 
 

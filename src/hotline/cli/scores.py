@@ -15,20 +15,26 @@ from rich.table import Column, Table
 
 from hotline.cli.options import (
     AsOfOption,
+    ChannelOption,
     FromOption,
     GroupOption,
+    KindOption,
     PeriodOption,
     RubricOption,
     ToOption,
     WorkbookOption,
     as_of_moment,
     assessment,
+    order_filter,
+    orders_document,
+    orders_line,
     period_document,
     period_of,
 )
 from hotline.cli.output import WIDE, Format, FormatOption, emit, points, shown
 from hotline.cli.rubrics import expect
 from hotline.cli.workbook import Sheet, write_workbook
+from hotline.domain.errors import InvalidInput
 from hotline.domain.periods import Period
 from hotline.domain.rubric import Rubric, WeightedRubric
 from hotline.domain.scoring import (
@@ -120,6 +126,7 @@ def _print_scores(board: Scoreboard) -> None:
         shown(
             f"rubric {board.rubric.name}; limits judged on {board.today}"
             + (f"; as of {board.as_of}" if board.as_of else "")
+            + f"; orders: {orders_line({board.rubric.name: board.orders})}"
         )
     )
 
@@ -131,6 +138,7 @@ def _scores_json(board: Scoreboard) -> dict[str, Any]:
     return {
         "rubric": board.rubric.name,
         **period_document(board.period, board.today, board.as_of),
+        **orders_document({board.rubric.name: board.orders}),
         "groups": [
             {
                 "key": group.spec.key,
@@ -206,18 +214,27 @@ def scores(
     compare: Annotated[
         str | None, typer.Option(help="A second rubric, side by side with the first.")
     ] = None,
+    channel: ChannelOption = None,
+    kind: KindOption = None,
     output: FormatOption = Format.TABLE,
     workbook: WorkbookOption = None,
 ) -> None:
-    """Per unit the components, total, rank and grade, as the official tables (附件1–3)."""
+    """Per unit the components, total, rank and grade, as the official tables (附件1–3),
+    over the orders the rubric covers (shanghai-12345-2019: 12345), narrowed by --channel
+    and --kind."""
     service = assessment(ctx)
     chosen = period_of(period, start, end)
     first = service.rubric(rubric)
     moment = as_of_moment(as_of)
+    asked = order_filter(channel, kind)
     if compare is not None:
+        if channel or kind:
+            raise InvalidInput("--channel and --kind are for one rubric, not with --compare")
         _compare(service, first, service.rubric(compare), chosen, group, moment, output, workbook)
         return
-    board = service.scores(expect(first, WeightedRubric, "scores"), chosen, group, moment)
+    board = service.scores(
+        expect(first, WeightedRubric, "scores"), chosen, group, moment, orders=asked
+    )
     if workbook is not None:
         write_workbook(workbook, _score_sheets(board))
     if output is Format.TABLE:

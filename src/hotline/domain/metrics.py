@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
@@ -173,7 +174,19 @@ class Metric:
     scale: float = 100.0
     unit: str = "%"
     decimals: int = 2
+    minor_units: int = 1
+    """How many of a count's numerator make one of what is shown (100: fen summed, shown
+    in yuan): money is summed in whole fen (exact) and shown through `exact`, never as a
+    float of yuan."""
     shortfalls: tuple[Shortfall, ...] = ()
+
+    def exact(self, value: MetricValue) -> Decimal | None:
+        """A count of minor units as the decimal shown (fen → yuan, to the fen); None for
+        a metric without minor units."""
+        if self.minor_units == 1 or value.denominator is not None:
+            return None
+        step = Decimal(1).scaleb(-self.decimals)
+        return (Decimal(round(value.numerator)) / self.minor_units).quantize(step)
 
 
 @dataclass(frozen=True)

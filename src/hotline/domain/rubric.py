@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hotline.domain.limits import Flags, Timelines
 from hotline.domain.vocabulary import Channel, Kind, Rating
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
@@ -25,6 +27,7 @@ Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=60)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Positive = Annotated[Decimal, Field(gt=0, le=1000)]
 NonNegative = Annotated[Decimal, Field(ge=0, le=1000)]
+V = TypeVar("V", Channel, Kind)
 
 
 class _Model(BaseModel):
@@ -80,10 +83,53 @@ Item = Annotated[PerOrder | PerFinding | BelowRate, Field(discriminator="kind")]
 
 
 class OrderFilter(_Model):
-    """Which orders a part looks at: by channel and kind (all if empty)."""
+    """Which orders a rubric part counts (its coverage), by channel (来源渠道) and kind
+    (工单类型): a list names the ones counted, no list counts every one, an empty list none
+    (what is left when a `--channel` contradicts a part's coverage)."""
 
-    channels: tuple[Channel, ...] = ()
-    kinds: tuple[Kind, ...] = ()
+    channels: tuple[Channel, ...] | None = None
+    kinds: tuple[Kind, ...] | None = None
+
+    def narrowed(self, other: OrderFilter) -> OrderFilter:
+        """The orders both filters let through (a part's coverage and what was asked)."""
+        return OrderFilter(
+            channels=_both(self.channels, other.channels), kinds=_both(self.kinds, other.kinds)
+        )
+
+    def chosen(self, t: Timelines) -> Flags:
+        """Which orders of `t` the filter lets through."""
+        found: Flags = np.ones(len(t.channel), dtype=bool)
+        if self.channels is not None:
+            found &= np.isin(t.channel, [c.code for c in self.channels])
+        if self.kinds is not None:
+            found &= np.isin(t.kind, [k.code for k in self.kinds])
+        return found
+
+    @property
+    def label(self) -> str:
+        """What it counts, for a report's heading: "channel 12315, kind complaint"."""
+        shown = [
+            f"{name} {'/'.join(v.value for v in values) if values else 'none'}"
+            for name, values in (("channel", self.channels), ("kind", self.kinds))
+            if values is not None
+        ]
+        return ", ".join(shown) or "every order"
+
+    def document(self) -> dict[str, list[str] | None]:
+        """As a JSON document says it, with the import's names (None: every one)."""
+        return {
+            "channel": None if self.channels is None else [c.value for c in self.channels],
+            "kind": None if self.kinds is None else [k.value for k in self.kinds],
+        }
+
+
+EVERY_ORDER = OrderFilter()
+
+
+def _both(first: tuple[V, ...] | None, second: tuple[V, ...] | None) -> tuple[V, ...] | None:
+    if first is None or second is None:
+        return second if first is None else first
+    return tuple(v for v in first if v in second)
 
 
 # --- weighted ---------------------------------------------------------------------------------
@@ -175,6 +221,8 @@ class WeightedRubric(_Model):
     name: Name
     title: Text
     source: str = ""
+    orders: OrderFilter
+    """The orders every component counts (required, as a deduction part's)."""
     total_decimals: int = Field(default=2, ge=0, le=6)
     component: tuple[Component, ...] = Field(min_length=1)
     bonus: tuple[PerFinding, ...] = ()
@@ -210,7 +258,9 @@ class Part(_Model):
     key: Key
     label: Text
     points: Positive
-    orders: OrderFilter = OrderFilter()
+    orders: OrderFilter
+    """Required: a part that counted every order by default is how 12315 complaints came to
+    cost points in 12345 tables (issue 17); `orders = {}` counts every order."""
     section: tuple[Section, ...] = Field(min_length=1)
 
 
@@ -264,6 +314,8 @@ class TargetRubric(_Model):
     name: Name
     title: Text
     source: str = ""
+    orders: OrderFilter
+    """The orders every target counts (required, as a deduction part's)."""
     target: tuple[Target, ...] = Field(min_length=1)
 
 
@@ -285,6 +337,14 @@ def finding_items(rubric: Rubric) -> dict[str, PerFinding]:
     else:
         items = []
     return {i.key: i for i in items if isinstance(i, PerFinding)}
+
+
+def coverage(rubric: Rubric, asked: OrderFilter = EVERY_ORDER) -> dict[str, OrderFilter]:
+    """The orders each part of `rubric` counts (keyed by part; a weighted or targets rubric
+    is one part, keyed by its name), narrowed to those `asked` for."""
+    if isinstance(rubric, DeductionRubric):
+        return {part.key: part.orders.narrowed(asked) for part in rubric.part}
+    return {rubric.name: rubric.orders.narrowed(asked)}
 
 
 def metric_keys(rubric: Rubric) -> list[tuple[str, str]]:

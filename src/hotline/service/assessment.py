@@ -23,6 +23,7 @@ from hotline.domain.errors import InvalidInput
 from hotline.domain.metrics import Facts, Flags, Metric, MetricValue, compute, explain
 from hotline.domain.periods import Period
 from hotline.domain.rubric import (
+    EVERY_ORDER,
     DeductionRubric,
     Deductions,
     Item,
@@ -64,6 +65,8 @@ class Scoreboard:
     today: date
     as_of: datetime | None
     groups: list[GroupScores]
+    orders: OrderFilter
+    """The orders counted: the rubric's coverage, narrowed to those asked for."""
 
 
 @dataclass(frozen=True)
@@ -136,18 +139,20 @@ class Assessment:
         period: Period,
         group: str | None = None,
         as_of: datetime | None = None,
+        orders: OrderFilter = EVERY_ORDER,
     ) -> Scoreboard:
-        """Every unit's components, total, rank and grade, group by group."""
+        """Every unit's components, total, rank and grade, group by group, over the orders
+        the rubric covers (narrowed to `orders`)."""
         specs = {spec.key: spec for spec in rubric.group}
         chosen = chosen_units(self.units, group=group, rubric=rubric, period=period)
         snapshot = self.reports.snapshot(period, as_of)
         findings = self._findings(snapshot, period, rubric.name)
         reporting = self.units.reporting(period.start, period.end)
-        tallies = self._tallies(snapshot.facts, OrderFilter(), findings, reporting)
+        counted = rubric.orders.narrowed(orders)
+        tallies = self._tallies(snapshot.facts, counted, findings, reporting)
         groups = [(specs[key], self.units.group(key).name, units) for key, units in chosen.items()]
-        return Scoreboard(
-            rubric, period, snapshot.today, as_of, score_weighted(rubric, groups, tallies)
-        )
+        scored = score_weighted(rubric, groups, tallies)
+        return Scoreboard(rubric, period, snapshot.today, as_of, scored, counted)
 
     def deductions(
         self,
@@ -158,16 +163,18 @@ class Assessment:
         group: str | None = None,
         as_of: datetime | None = None,
         level: Level = Level.BUREAU,
+        orders: OrderFilter = EVERY_ORDER,
     ) -> DeductionBoard:
         """Every unit's points lost, part by part and section by section: a bureau's with
         its offices' orders, or at the office level each office's own (market-office-2017
-        scores offices)."""
+        scores offices); each part over the orders it covers, narrowed to `orders`."""
         chosen = chosen_units(self.units, unit, group, rubric, period=period, level=level)
         snapshot = self.reports.snapshot(period, as_of)
         findings = self._findings(snapshot, period, rubric.name)
         reporting = self.units.reporting(period.start, period.end, level)
         by_part = {
-            p.key: self._tallies(snapshot.facts, p.orders, findings, reporting) for p in rubric.part
+            p.key: self._tallies(snapshot.facts, p.orders.narrowed(orders), findings, reporting)
+            for p in rubric.part
         }
         rows = [
             score_deductions(rubric, name, key, {k: t[name] for k, t in by_part.items()})
@@ -210,9 +217,13 @@ class Assessment:
         unit: str | None = None,
         group: str | None = None,
         as_of: datetime | None = None,
+        orders: OrderFilter = EVERY_ORDER,
     ) -> TargetBoard:
-        """Each target met or not, per unit, per group and for the whole system."""
-        rates = self.reports.rates(period, unit=unit, group=group, as_of=as_of)
+        """Each target met or not, per unit, per group and for the whole system, over the
+        orders the rubric covers (narrowed to `orders`)."""
+        rates = self.reports.rates(
+            period, unit=unit, group=group, as_of=as_of, orders=rubric.orders.narrowed(orders)
+        )
         rows = [
             TargetRow(row.name, row.level, check_targets(rubric, Tally(
                 {m.key: _measure(m, row.values[m.key]) for m in rates.metrics}
@@ -228,9 +239,11 @@ class Assessment:
         unit: str,
         as_of: datetime | None = None,
         level: Level = Level.BUREAU,
+        orders: OrderFilter = EVERY_ORDER,
     ) -> list[Cost]:
         """The orders and findings that cost `unit` points under `rubric`, and how much each
-        (at the office level `unit` is an office, its own orders only)."""
+        (at the office level `unit` is an office, its own orders only), over the orders
+        each part covers, narrowed to `orders`."""
         chosen = chosen_units(self.units, unit, rubric=rubric, period=period, level=level)
         name = one_unit(chosen, unit)
         snapshot = self.reports.snapshot(period, as_of)
@@ -244,7 +257,9 @@ class Assessment:
         ]
         costs: list[Cost] = []
         if isinstance(rubric, WeightedRubric):
-            tally = self._tallies(facts, OrderFilter(), findings, reporting)[name]
+            counted = rubric.orders.narrowed(orders)
+            tally = self._tallies(facts, counted, findings, reporting)[name]
+            mine = mine & counted.chosen(facts.t)
             for component in rubric.component:
                 where = component.label
                 weight = Fraction(component.weight)
@@ -273,8 +288,9 @@ class Assessment:
             costs += self._item_costs("加分", rubric.bonus, facts, mine, findings, tally)
         elif isinstance(rubric, DeductionRubric):
             for part in rubric.part:
-                selected = mine & self._filtered(facts, part.orders)
-                tally = self._tallies(facts, part.orders, findings, reporting)[name]
+                counted = part.orders.narrowed(orders)
+                selected = mine & counted.chosen(facts.t)
+                tally = self._tallies(facts, counted, findings, reporting)[name]
                 for section in part.section:
                     where = f"{part.label} {section.label}"
                     costs += self._item_costs(
@@ -291,15 +307,6 @@ class Assessment:
     def _findings(self, snapshot: Snapshot, period: Period, rubric: str) -> list[FindingRecord]:
         return snapshot.readmodel.findings(period.start, period.end, rubric=rubric)
 
-    @staticmethod
-    def _filtered(facts: Facts, orders: OrderFilter) -> Flags:
-        chosen = np.ones(len(facts.orders.numbers), dtype=bool)
-        if orders.channels:
-            chosen &= np.isin(facts.t.channel, [c.code for c in orders.channels])
-        if orders.kinds:
-            chosen &= np.isin(facts.t.kind, [k.code for k in orders.kinds])
-        return chosen
-
     def _tallies(
         self,
         facts: Facts,
@@ -310,7 +317,7 @@ class Assessment:
         """Every reported unit's tally over the orders `orders` lets through."""
         names = list(reporting.names)
         keys = reporting.keys(facts.orders.units)
-        keys[~self._filtered(facts, orders)] = -1
+        keys[~orders.chosen(facts.t)] = -1
         measures = {
             m.key: [_measure(m, v) for v in compute(m, facts, keys, len(names))]
             for m in self.reports.metrics
@@ -393,4 +400,5 @@ class Assessment:
 
 def _measure(metric: Metric, value: MetricValue) -> Measure:
     """A metric's value for the scoring: the exact numerator, the denominator, the scale."""
-    return Measure(Fraction(value.numerator), value.denominator, int(metric.scale))
+    numerator = Fraction(value.numerator) / metric.minor_units
+    return Measure(numerator, value.denominator, int(metric.scale))

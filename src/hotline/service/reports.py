@@ -34,6 +34,7 @@ from hotline.domain.metrics import (
     tally,
 )
 from hotline.domain.periods import Period
+from hotline.domain.rubric import EVERY_ORDER, OrderFilter
 from hotline.domain.scoring import chosen_units, one_unit
 from hotline.domain.units import Level
 from hotline.service.application import HotlineApplication
@@ -61,6 +62,8 @@ class Rates:
     as_of: datetime | None
     metrics: list[Metric]
     rows: list[RatesRow]
+    orders: OrderFilter
+    """The orders counted (by channel and kind)."""
 
 
 @dataclass(frozen=True)
@@ -192,10 +195,12 @@ class Reports:
         as_of: datetime | None = None,
         category: Sequence[str] = (),
         level: Level = Level.BUREAU,
+        orders: OrderFilter = EVERY_ORDER,
     ) -> Rates:
         """Every metric per unit (all, a group's, or one), per group and system-wide; of the
-        orders of `category` (its first levels), if given. A bureau counts its offices'
-        orders; at the office level the rows are the offices (of `unit`, if a bureau)."""
+        orders of `category` (its first levels), if given, and of those `orders` lets
+        through. A bureau counts its offices' orders; at the office level the rows are the
+        offices (of `unit`, if a bureau)."""
         registry = self.app.units
         chosen = chosen_units(registry, unit, group, period=period, level=level)
         snapshot = self.snapshot(period, as_of, category)
@@ -206,16 +211,19 @@ class Reports:
             if level is Level.BUREAU
             else registry.reporting(period.start, period.end, level)
         )
+        left_out = ~orders.chosen(facts.t)
         keys = reporting.keys(facts.orders.units)
+        keys[left_out] = -1
         groups = list(registry.groups)
         position = {g.key: i for i, g in enumerate(groups)}
         bureau_keys = bureaux.keys(facts.orders.units)
+        bureau_keys[left_out] = -1
         group_of_bureau = np.asarray([position[key] for key in bureaux.groups], dtype=np.int64)
         tallies = {m.key: tally(m, facts) for m in self.metrics}
         by_unit = {key: t.by(keys, len(reporting.names)) for key, t in tallies.items()}
         group_keys = np.where(bureau_keys >= 0, group_of_bureau[np.maximum(bureau_keys, 0)], -1)
         by_group = {key: t.by(group_keys, len(groups)) for key, t in tallies.items()}
-        system = {key: t.by(np.zeros_like(keys), 1)[0] for key, t in tallies.items()}
+        system = {key: t.by(np.where(left_out, -1, 0), 1)[0] for key, t in tallies.items()}
 
         row_of = {name: i for i, name in enumerate(reporting.names)}
         shown = "office" if level is Level.OFFICE else "unit"
@@ -229,7 +237,7 @@ class Reports:
                 )
         if unit is None and group is None:
             rows.append(RatesRow(SYSTEM, "system", "", system))
-        return Rates(period, today, as_of, self.metrics, rows)
+        return Rates(period, today, as_of, self.metrics, rows, orders)
 
     def explain(
         self,
@@ -239,15 +247,17 @@ class Reports:
         as_of: datetime | None = None,
         category: Sequence[str] = (),
         level: Level = Level.BUREAU,
+        orders: OrderFilter = EVERY_ORDER,
     ) -> list[MissedOrder]:
         """The orders behind `unit`'s numbers: those that cost each metric, and why; of
-        `category`'s orders, if given; a bureau's include its offices' unless the level is
-        offices (then `unit` names an office)."""
+        `category`'s orders and those `orders` lets through, if given; a bureau's include its
+        offices' unless the level is offices (then `unit` names an office)."""
         registry = self.app.units
         name = one_unit(chosen_units(registry, unit, period=period, level=level), unit)
         facts = self.snapshot(period, as_of, category).facts
         reporting = registry.reporting(period.start, period.end, level)
         selected = reporting.keys(facts.orders.units) == reporting.names.index(name)
+        selected &= orders.chosen(facts.t)
         metrics = [self.metric(metric)] if metric else self.metrics
         found = [
             MissedOrder(m, facts.orders.numbers[row], name, reason)
