@@ -232,10 +232,18 @@ def test_a_part_loses_at_most_its_points() -> None:
     [(75, 100, 0), (749, 1000, 1), (71, 100, 1), (70, 100, Fraction(14, 10)),
      (66, 100, Fraction(14, 10)), (65, 100, Fraction(18, 10)), (50, 100, 2), (0, 0, 0)],
 )  # fmt: skip
-def test_the_resolution_rate_floor(resolved: int, judged: int, points: Fraction) -> None:
-    """Below 75%: 1, plus 0.4 per full further 5%, at most 2; no judged order: nothing."""
-    result = deductions(vi_8_1={"resolution_rate": Measure(Fraction(resolved), judged)})
+def test_the_mediation_success_floor(resolved: int, judged: int, points: Fraction) -> None:
+    """调解成功率 below 75%: 1, plus 0.4 per full further 5%, at most 2; no mediation ended:
+    nothing."""
+    result = deductions(vi_8_1={"mediation_success": Measure(Fraction(resolved), judged)})
     assert lost(result, "vi_8_1", "resolution") == points
+
+
+@pytest.mark.parametrize(("filed", "accepted", "points"), [(1, 17, 1), (1, 16, 0), (0, 0, 0)])
+def test_the_case_conversion_floor(filed: int, accepted: int, points: int) -> None:
+    """诉转案率 below 6%: 1 point (1 of 17 is 5.88%, 1 of 16 6.25%); none accepted: nothing."""
+    result = deductions(vi_8_1={"complaint_to_case": Measure(Fraction(filed), accepted)})
+    assert lost(result, "vi_8_1", "case_conversion") == points
 
 
 def test_targets_compare_exactly() -> None:
