@@ -21,8 +21,9 @@ from rich.text import Text
 from hotline.cli.export import csv_cell
 from hotline.domain.scoring import POINTS_DECIMALS, shown_points, shown_text
 
-WIDE = 240
-"""Output that is not a terminal (a file, a pipe) is not squeezed to 80 columns."""
+WIDE = 1000
+"""Output that is not a terminal (a file, a pipe) is not squeezed to 80 columns (a table
+takes only the width it needs)."""
 
 
 class Format(StrEnum):
