@@ -84,6 +84,12 @@ def on_time(app: HotlineApplication, number: str, unit: str, **kw: Any) -> None:
     close(app, number, "2026-03-10 16:00")
 
 
+def accepted_complaint(app: HotlineApplication, number: str, unit: str) -> None:
+    """A 12315 complaint received Mon 03-02 and accepted Tue 03-03 (Order 20: in time)."""
+    receive(app, number, unit=unit, channel="12315")
+    log(app, number, "accepted", "2026-03-03 10:00")
+
+
 def late(app: HotlineApplication, number: str, unit: str, **kw: Any) -> None:
     """Received Mon 03-02, closed Fri 03-20 (day 14, due 03-19): late."""
     receive(app, number, unit=unit, **kw)
@@ -543,25 +549,25 @@ def deduction_cases(app: HotlineApplication) -> None:
     late(app, "JC", JIADING, channel="12315")
     late(app, "JR", JIADING, channel="12315", kind="report")
     late(app, "JH", JIADING)
-    # 12315 complaints, closed on time, for the resolution-rate floor:
+    # 12315 complaints, accepted and closed on time, for the resolution-rate floor:
     # 青浦 7 resolved of 10 (70%), and two 12345 orders closed as explained (not 12315).
     for i in range(10):
-        receive(app, f"QR{i}", unit=QINGPU, channel="12315")
+        accepted_complaint(app, f"QR{i}", QINGPU)
         close(app, f"QR{i}", "2026-03-10 16:00", "resolved" if i < 7 else "explained")
     for i in range(2):
         receive(app, f"QH{i}", unit=QINGPU)
         close(app, f"QH{i}", "2026-03-10 16:00", "explained")
     # 崇明 37 resolved of 50 (74%).
     for i in range(50):
-        receive(app, f"CR{i}", unit=CHONGMING, channel="12315")
+        accepted_complaint(app, f"CR{i}", CHONGMING)
         close(app, f"CR{i}", "2026-03-10 16:00", "resolved" if i < 37 else "unresolved")
     # 普陀 1 of 2 (50%).
     for i, result in enumerate(("resolved", "unresolved")):
-        receive(app, f"PR{i}", unit=PUTUO, channel="12315")
+        accepted_complaint(app, f"PR{i}", PUTUO)
         close(app, f"PR{i}", "2026-03-10 16:00", result)
     # 杨浦 3 of 4 (75%: not below 75).
     for i in range(4):
-        receive(app, f"YR{i}", unit=YANGPU, channel="12315")
+        accepted_complaint(app, f"YR{i}", YANGPU)
         close(app, f"YR{i}", "2026-03-10 16:00", "resolved" if i < 3 else "explained")
 
 
@@ -611,13 +617,16 @@ def test_report_deductions(app: HotlineApplication, cli: Cli) -> None:
         "count": 4, "lost": 3.0
     }  # fmt: skip
     assert (_part(songjiang, "vi_8_5")["lost"], songjiang["score"]) == (4.5, 25.5)
-    # 嘉定: Ⅵ-8-5 counts the late 12345 complaint only (1.5); Ⅵ-8-1 the late 12315
-    # complaint only (1), not the 12315 report; resolution 1/1: no floor.
+    # 嘉定: Ⅵ-8-5 counts the late 12345 complaint only (1.5); Ⅵ-8-1 the 12315 complaint
+    # only (1), not the 12315 report: closed without ever being accepted, it missed Order
+    # 20's acceptance limit (day 7), not its close (the mediation limit, 45 working days on);
+    # resolution 1/1: no floor.
     jiading = _unit(found, JIADING)
     assert _section(jiading, "vi_8_5", "closing")["items"]["late"] == {"count": 1, "lost": 1.5}
-    assert _section(jiading, "vi_8_1", "time_limits")["items"]["closed_late"] == {
-        "count": 1, "lost": 1.0
-    }  # fmt: skip
+    items = _section(jiading, "vi_8_1", "time_limits")["items"]
+    assert (items["acceptance_late"], items["closed_late"]) == (
+        {"count": 1, "lost": 1.0}, {"count": 0, "lost": 0.0},
+    )  # fmt: skip
     assert (_part(jiading, "vi_8_5")["score"], _part(jiading, "vi_8_1")["score"]) == (18.5, 9.0)
     # The resolution-rate floor (12315 complaints only):
     #   青浦 70%: 1 + floor((75−70)/5) = 1 step × 0.4 → 1.4 (the 12345 'explained' orders
@@ -786,8 +795,9 @@ def test_explain_market_office_2017(app: HotlineApplication, cli: Cli) -> None:
         ("Ⅵ-8-5 12345市民服务热线承办工作情况 诉求解决情况", "督办认定处理部门有责", "E4", 2.0),
         ("Ⅵ-8-5 12345市民服务热线承办工作情况 满意度测评",
          "不满意件（不纳入测评、客观件除外） (at most 3)", "E4", 1.0),
-        # Ⅵ-8-1: the 12315 complaint only; resolved, so no resolution-rate floor.
-        ("Ⅵ-8-1 消费者投诉举报处理情况 受理或办结超出规定期限", "办结超出规定期限", "E3", 1.0),
+        # Ⅵ-8-1: the 12315 complaint only, never accepted (Order 20: by day 7); resolved, so
+        # no resolution-rate floor.
+        ("Ⅵ-8-1 消费者投诉举报处理情况 受理或办结超出规定期限", "受理超出规定期限", "E3", 1.0),
     ])  # fmt: skip
     found = document(cli, "report", "explain", "--unit", MINHANG, *OFFICE_RUBRIC, *Q2)
     (row,) = [r for r in found["rows"] if r["source"] == "E1"]
@@ -799,14 +809,14 @@ def test_explain_market_office_2017(app: HotlineApplication, cli: Cli) -> None:
 def test_explain_shanghai_12345_2019(app: HotlineApplication, cli: Cli) -> None:
     explain_cases(app)
     add_finding(cli, "data_standard", MINHANG, "2026-03-05")  # another rubric's: not here
-    # On time: E1 E2 E3 late of 4 counted (every channel): 30/4 = 7.5 each.
+    # On time: E1 E2 late of 4 counted (every channel; E3, a 12315 complaint, is on time by
+    # its mediation limit): 30/4 = 7.5 each.
     # 诉求解决: E4's at-fault supervision, 2.
     # 满意度: 3 ratings; 不满意 E4 costs 35·(100 − 0)/(100·3) = 11.6667,
     # 基本满意 E2 costs 35·(100 − 80)/(100·3) = 2.3333; 满意 E1 nothing.
     assert explained(cli, "shanghai-12345-2019") == sorted([
         ("按时办结", "按时办结率", "E1", 7.5),
         ("按时办结", "按时办结率", "E2", 7.5),
-        ("按时办结", "按时办结率", "E3", 7.5),
         ("诉求解决", "督办认定处理部门有责", "E4", 2.0),
         ("满意度", "满意度测评", "E4", 11.6667),
         ("满意度", "满意度测评", "E2", 2.3333),
