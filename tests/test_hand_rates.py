@@ -56,9 +56,9 @@ def line(order: str, event: str, at: str, **fields: Any) -> str:
     return json.dumps({"order": order, "event": event, "at": at, **fields}, ensure_ascii=False)
 
 
-def received(order: str, day: str, kind: str = "complaint") -> str:
+def received(order: str, day: str, kind: str = "complaint", channel: str = "12345") -> str:
     return line(order, "received", f"{day}T10:00:00+08:00", unit=MINHANG, kind=kind,
-                channel="12345", summary="边界用例")  # fmt: skip
+                channel=channel, summary="边界用例")  # fmt: skip
 
 
 def at(day: str) -> str:
@@ -125,6 +125,17 @@ EDGES = [
     # returned in time, the return rejected (二次退回): the unit's again, never contacted
     received("2019-900012", "2019-03-04"), returned("2019-900012", "2019-03-05"),
     line("2019-900012", "return_rejected", at("2019-03-06"), reason="属本单位职责"),
+    # Order 20: a 12315 complaint accepted on day 1 (03-05) is due 45 working days later
+    # (05-09: 清明 04-05 and 05-01 … 05-04 off, 04-28 and 05-05 make-up workdays), six
+    # earlier than from the acceptance limit (day 7): closing on 05-14 is late
+    received("2019-900014", "2019-03-04", channel="12315"),
+    line("2019-900014", "accepted", at("2019-03-05")), closed("2019-900014", "2019-05-14"),
+    # a 12315 report extended on day 4 has 30 working days (04-16), else 15 (03-25)
+    received("2019-900015", "2019-03-04", "report", "12315"),
+    extended("2019-900015", "2019-03-08", "2019-04-30"), closed("2019-900015", "2019-04-10"),
+    received("2019-900016", "2019-03-04", "report", "12315"), closed("2019-900016", "2019-03-22"),
+    # open on 10-25, due on day 13 (10-31): pending, not yet late
+    received("2019-900017", "2019-10-14"), contacted("2019-900017", "2019-10-15"),
 ]  # fmt: skip
 
 
@@ -222,6 +233,11 @@ MUTATIONS = [
     (":first - 90", ":first - 0"),  # no lookback
     ("WHEN :today > r.close_due THEN 3", "WHEN 1 = 1 THEN 3"),  # nothing PENDING
     ("WHEN d.return_rejected OR", "WHEN"),  # a rejected return judged for time
+    ("WHEN r.dset <> 0 THEN 4", "WHEN 1 = 0 THEN 4"),  # a 12315 order judged for contact
+    ("WHEN o.kind = 0 THEN COALESCE(ac.cum, rc.cum + 7) + 45", "WHEN 1 = 0 THEN 0"),  # 1·5·13
+    ("ELSE rc.cum + 15", "ELSE rc.cum + 13"),  # a 12315 report closed by 13 days
+    ("THEN o.start + 30", "THEN o.start + 15"),  # a report's extension not counted
+    ("COALESCE(ac.cum, rc.cum + 7)", "(rc.cum + 7)"),  # mediation not from acceptance
 ]
 
 
@@ -244,4 +260,4 @@ def test_a_wrong_rule_in_the_hand_sql_is_caught(
             caught = caught or differences(expected, found) != []
         if not caught:
             missed.append(new)
-    assert missed == []
+    assert missed == [], missed
