@@ -256,7 +256,8 @@ def _returns(order: Order) -> list[Returned]:
 
 @dataclass(frozen=True)
 class Limits:
-    """The three checks of N orders, column-wise. Due columns are day numbers."""
+    """Every limit of N orders, column-wise (one not required of an order where its set has
+    no such limit). Due columns are day numbers."""
 
     contact_status: Days
     contact_due: Days
