@@ -87,9 +87,14 @@ MINOR_UNITS = {"recovered_loss": 100}
 #     feedback_allowance_days = 1 (taken off the close limit of kind revisit_review, and
 #     off an extension's promised date), close limit 5 working days for kind
 #     revisit_review, else 13; an extension counts if applied for within that limit.
+#     [[governs]]: 1·5·13 for channel 12345; Order 20 for 12315 complaints and reports, none
+#     for other 12315 kinds. [order_20]: a complaint's close limit is mediation_days = 45
+#     from acceptance (from the acceptance limit, acceptance_days = 7, until accepted); a
+#     report's is report_check_days = 15, or 30 with an extension applied for within 15.
 #   Codes (vocabulary `.code`, readmodel): status OPEN 0 / RETURNED 1 / CLOSED 2 /
 #     DECLINED 3 (a 12315 complaint not accepted: no close needed);
-#     kind revisit_review 5; result resolved 0, explained 1, unresolved 2,
+#     channel 12345 0 / 12315 1; kind complaint 0, report 1, revisit_review 5;
+#     result resolved 0, explained 1, unresolved 2,
 #     unsubstantiated 3; rating satisfied 0 (100 points), basically satisfied 1 (80),
 #     average 2 (60), dissatisfied 3 (0), UNSET -1; evaluation poor 3; day 0 = no event;
 #     kind complaint 0; mediation outcome agreement 0; recovered in fen.
@@ -97,7 +102,8 @@ MINOR_UNITS = {"recovered_loss": 100}
 #   The LOOKBACK of ReadModel.load: 90 days.
 #
 # Layers: `o` the orders a period reads (ReadModel.load's filter) with the working-day
-# ordinals of their days and the close limit's due ordinal; `x` each order's latest
+# ordinals of their days, its deadline set (`dset`: 0 1·5·13, 1 Order 20, 2 none) and the
+# close limit's due ordinal; `xr` the reports extended in time; `x` each 1·5·13 order's latest
 # timely extension (applied within its close limit, 5 or 13 working days, of receipt)
 # and `xp` its promised ordinal (cum(until) − 1); `d` the due ordinals (an extension
 # counts only if it moves the limit later); `r` the return status and the due dates; `s`
@@ -109,14 +115,20 @@ RATES_SQL = """
 WITH o AS (
     SELECT o.id, o.unit, o.kind, o.status, o."repeat", o.received_day, o.contact_day,
            o.returned_day, o.out_of_jurisdiction, o.return_rejected, o.closed_day,
-           o.result, o.citizen_informed, o.no_reply_requested, o.rating,
+           o.channel, o.result, o.citizen_informed, o.no_reply_requested, o.rating,
            o.rating_excluded, o.rated_day, o.accepted_day, o.mediation_day,
            o.mediation_outcome, o.recovered_fen, o.case_filed,
            rc.cum AS start, cc.cum AS contact_cum, tc.cum AS returned_cum,
            xc.cum AS closed_cum,
-           rc.cum + CASE WHEN o.kind = 5 THEN 5 - 1 ELSE 13 END AS close_limit_n
+           CASE WHEN o.channel = 0 THEN 0 WHEN o.kind IN (0, 1) THEN 1 ELSE 2 END AS dset,
+           CASE WHEN o.channel = 0
+                THEN rc.cum + CASE WHEN o.kind = 5 THEN 5 - 1 ELSE 13 END
+                WHEN o.kind = 0 THEN COALESCE(ac.cum, rc.cum + 7) + 45
+                ELSE rc.cum + 15
+           END AS close_limit_n
     FROM rm_orders o
     JOIN hand_calendar rc ON rc.day = o.received_day
+    LEFT JOIN hand_calendar ac ON ac.day = o.accepted_day
     LEFT JOIN hand_calendar cc ON cc.day = o.contact_day
     LEFT JOIN hand_calendar tc ON tc.day = o.returned_day
     LEFT JOIN hand_calendar xc ON xc.day = o.closed_day
@@ -124,13 +136,23 @@ WITH o AS (
       AND (o.received_day >= :first - 90 OR o.closed_day >= :first OR o.closed_day = 0
            OR o.rated_day >= :first)
 ),
+xr AS (
+    SELECT DISTINCT e.id
+    FROM rm_extensions e
+    JOIN rm_orders eo ON eo.id = e.id
+    JOIN hand_calendar erc ON erc.day = eo.received_day
+    JOIN hand_calendar eac ON eac.day = e.applied_day
+    WHERE eo.received_day <= :last AND eo.channel = 1 AND eo.kind = 1
+      AND eac.cum - erc.cum <= 15
+),
 x AS (
     SELECT e.id, MAX(e.version) AS version
     FROM rm_extensions e
     JOIN rm_orders eo ON eo.id = e.id
     JOIN hand_calendar erc ON erc.day = eo.received_day
     JOIN hand_calendar eac ON eac.day = e.applied_day
-    WHERE eo.received_day <= :last AND eac.cum - erc.cum <= CASE WHEN eo.kind = 5 THEN 5 ELSE 13 END
+    WHERE eo.received_day <= :last AND eo.channel = 0
+      AND eac.cum - erc.cum <= CASE WHEN eo.kind = 5 THEN 5 ELSE 13 END
     GROUP BY e.id
 ),
 xp AS (
@@ -142,13 +164,15 @@ xp AS (
 d AS (
     SELECT o.*,
            o.start + 1 AS contact_due_n,
-           CASE WHEN xp.promised > o.close_limit_n THEN xp.promised ELSE o.close_limit_n
+           CASE WHEN xr.id IS NOT NULL THEN o.start + 30
+                WHEN xp.promised > o.close_limit_n THEN xp.promised ELSE o.close_limit_n
            END AS close_due_n
-    FROM o LEFT JOIN xp ON xp.id = o.id
+    FROM o LEFT JOIN xp ON xp.id = o.id LEFT JOIN xr ON xr.id = o.id
 ),
 r AS (
     SELECT d.*, cw.day AS contact_due, kw.day AS close_due,
-           CASE WHEN d.returned_day = 0
+           CASE WHEN d.dset <> 0 THEN 4
+                WHEN d.returned_day = 0
                 THEN CASE WHEN d.status = 0 AND :today <= cw.day THEN 0 ELSE 4 END
                 WHEN d.return_rejected OR NOT d.out_of_jurisdiction THEN 4
                 WHEN d.returned_cum <= d.start + 1 THEN 1
@@ -160,14 +184,15 @@ r AS (
 ),
 s AS (
     SELECT r.*,
-           CASE WHEN r.return_status = 1 OR (r.status = 2 AND r.no_reply_requested) THEN 4
+           CASE WHEN r.dset <> 0 THEN 4
+                WHEN r.return_status = 1 OR (r.status = 2 AND r.no_reply_requested) THEN 4
                 WHEN r.contact_day <> 0
                 THEN CASE WHEN r.contact_cum <= r.contact_due_n THEN 1 ELSE 2 END
                 WHEN r.status <> 0 THEN 2
                 WHEN :today > r.contact_due THEN 3
                 ELSE 0
            END AS contact_status,
-           CASE WHEN r.status IN (1, 3) THEN 4
+           CASE WHEN r.status IN (1, 3) OR r.dset = 2 THEN 4
                 WHEN r.closed_day <> 0
                 THEN CASE WHEN r.closed_cum <= r.close_due_n THEN 1 ELSE 2 END
                 WHEN r.status <> 0 THEN 2

@@ -84,6 +84,12 @@ def on_time(app: HotlineApplication, number: str, unit: str, **kw: Any) -> None:
     close(app, number, "2026-03-10 16:00")
 
 
+def accepted_complaint(app: HotlineApplication, number: str, unit: str) -> None:
+    """A 12315 complaint received Mon 03-02 and accepted Tue 03-03 (Order 20: in time)."""
+    receive(app, number, unit=unit, channel="12315")
+    log(app, number, "accepted", "2026-03-03 10:00")
+
+
 def late(app: HotlineApplication, number: str, unit: str, **kw: Any) -> None:
     """Received Mon 03-02, closed Fri 03-20 (day 14, due 03-19): late."""
     receive(app, number, unit=unit, **kw)
@@ -619,13 +625,16 @@ def test_report_deductions(app: HotlineApplication, cli: Cli) -> None:
         "count": 4, "lost": 3.0
     }  # fmt: skip
     assert (_part(songjiang, "vi_8_5")["lost"], songjiang["score"]) == (4.5, 25.5)
-    # 嘉定: Ⅵ-8-5 counts the late 12345 complaint only (1.5); Ⅵ-8-1 the late 12315
-    # complaint only (1), not the 12315 report; resolution 1/1: no floor.
+    # 嘉定: Ⅵ-8-5 counts the late 12345 complaint only (1.5); Ⅵ-8-1 the 12315 complaint
+    # only (1), not the 12315 report: closed without ever being accepted, it missed Order
+    # 20's acceptance limit (day 7), not its close (the mediation limit, 45 working days on);
+    # resolution 1/1: no floor.
     jiading = _unit(found, JIADING)
     assert _section(jiading, "vi_8_5", "closing")["items"]["late"] == {"count": 1, "lost": 1.5}
-    assert _section(jiading, "vi_8_1", "time_limits")["items"]["closed_late"] == {
-        "count": 1, "lost": 1.0
-    }  # fmt: skip
+    items = _section(jiading, "vi_8_1", "time_limits")["items"]
+    assert (items["acceptance_late"], items["closed_late"]) == (
+        {"count": 1, "lost": 1.0}, {"count": 0, "lost": 0.0},
+    )  # fmt: skip
     assert (_part(jiading, "vi_8_5")["score"], _part(jiading, "vi_8_1")["score"]) == (18.5, 9.0)
     # The 调解成功率 floor (12315 complaints only):
     #   青浦 70%: 1 + floor((75−70)/5) = 1 step × 0.4 → 1.4
@@ -793,8 +802,9 @@ def test_explain_market_office_2017(app: HotlineApplication, cli: Cli) -> None:
         ("Ⅵ-8-5 12345市民服务热线承办工作情况 诉求解决情况", "督办认定处理部门有责", "E4", 2.0),
         ("Ⅵ-8-5 12345市民服务热线承办工作情况 满意度测评",
          "不满意件（不纳入测评、客观件除外） (at most 3)", "E4", 1.0),
-        # Ⅵ-8-1: the 12315 complaint only; resolved, so no resolution-rate floor.
-        ("Ⅵ-8-1 消费者投诉举报处理情况 受理或办结超出规定期限", "办结超出规定期限", "E3", 1.0),
+        # Ⅵ-8-1: the 12315 complaint only, never accepted (Order 20: by day 7); resolved, so
+        # no resolution-rate floor.
+        ("Ⅵ-8-1 消费者投诉举报处理情况 受理或办结超出规定期限", "受理超出规定期限", "E3", 1.0),
     ])  # fmt: skip
     found = document(cli, "report", "explain", "--unit", MINHANG, *OFFICE_RUBRIC, *Q2)
     (row,) = [r for r in found["rows"] if r["source"] == "E1"]

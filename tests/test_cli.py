@@ -108,7 +108,7 @@ def test_national_day_deadlines(cli: Cli) -> None:
         "--kind",
         "report",
         "--channel",
-        "12315",
+        "12345",
         "--at",
         "2026-10-02 11:30",
     )

@@ -42,6 +42,8 @@ from hotline.domain.limits import (
     Timelines,
     check_limits,
     evaluate,
+    limit_columns,
+    shown_limits,
 )
 from hotline.domain.metrics import OrderColumns
 from hotline.domain.order import (
@@ -76,7 +78,7 @@ START = datetime(2025, 1, 2, 9, tzinfo=SHANGHAI)
 """Histories start in 2025, on the official calendar, and stay in the past."""
 CORRECTED_AT = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
 UNITS = ("闵行区市场监管局", "松江区市场监管局")
-TODAYS = (0, 1, 2, 4, 7, 12, 20, 35, 60)
+TODAYS = (0, 1, 2, 4, 7, 12, 20, 35, 60, 90)
 """Days after receipt on which both views are compared."""
 LIFECYCLE = {"accepted", "declined", "mediation_ended", "case_decided", "notified"}
 """The 12315 steps (SAMR Order No. 20)."""
@@ -267,6 +269,7 @@ def history(data: st.DataObject, target: Target) -> str:
             "category": data.draw(CATEGORIES),
             "district": data.draw(DISTRICTS),
             "entity_code": data.draw(st.none() | st.just("91310000132149237G")),
+            "citizen_phone": data.draw(st.none() | st.just("13812345678")),
         },
     )
     for _ in range(data.draw(st.integers(1, 12))):
@@ -285,7 +288,7 @@ def history(data: st.DataObject, target: Target) -> str:
 
 def checks_of(limits: Limits, timelines: Timelines, row: int) -> list[tuple[Any, ...]]:
     """Row `row` of column-wise checks as (limit, status, due, done, day), as `check_limits`
-    says them (no due date where a limit is not required)."""
+    says them: the limits of the order's deadline set, no due date where one is not required."""
 
     def check(name: LimitName, status: Any, due: Any, done: Any, day: Any) -> tuple[Any, ...]:
         state = LimitStatus(int(status[row]))
@@ -297,12 +300,9 @@ def checks_of(limits: Limits, timelines: Timelines, row: int) -> list[tuple[Any,
             None if day[row] < 0 else int(day[row]),
         )
 
-    t, c = timelines, limits
-    return [
-        check(LimitName.FIRST_CONTACT, c.contact_status, c.contact_due, t.contact, c.contact_day),
-        check(LimitName.RETURN, c.return_status, c.return_due, t.returned, c.return_day),
-        check(LimitName.CLOSE, c.close_status, c.close_due, t.closed, c.close_day),
-    ]
+    columns = limit_columns(limits, timelines)
+    names = shown_limits(int(limits.deadline_set[row]), int(timelines.kind[row]))
+    return [check(name, *columns[name]) for name in names]
 
 
 def facts_by_order(columns: OrderColumns, row: int) -> dict[str, Any]:
@@ -314,7 +314,8 @@ def facts_by_order(columns: OrderColumns, row: int) -> dict[str, Any]:
                       ("channel", "kind", "status", "received", "contact", "returned",
                        "out_of_jurisdiction", "return_rejected", "closed", "no_reply_requested",
                        "accepted", "declined", "mediation_ended", "case_decided", "case_filed",
-                       "acceptance_notified", "mediation_notified", "case_notified")],
+                       "acceptance_notified", "mediation_notified", "case_notified",
+                       "mediation_terminated", "contact_given")],
         "rest": [int(getattr(columns, name)[row]) for name in
                  ("repeat", "result", "citizen_informed", "rating", "rating_excluded", "rated",
                   "mediation_outcome", "recovered_fen")],

@@ -146,6 +146,17 @@ EDGES = [
     line("2019-900116", "accepted", at("2019-03-26")),
     line("2019-900116", "mediation_ended", at("2019-04-10"), outcome="agreement",
          recovered="1234567.89"),
+    # Order 20: a 12315 complaint accepted on day 1 (03-05) is due 45 working days later
+    # (05-09: 清明 04-05 and 05-01 … 05-04 off, 04-28 and 05-05 make-up workdays), six
+    # earlier than from the acceptance limit (day 7): closing on 05-14 is late
+    received("2019-900214", "2019-03-04", channel="12315"),
+    line("2019-900214", "accepted", at("2019-03-05")), closed("2019-900214", "2019-05-14"),
+    # a 12315 report extended on day 4 has 30 working days (04-16), else 15 (03-25)
+    received("2019-900215", "2019-03-04", "report", "12315"),
+    extended("2019-900215", "2019-03-08", "2019-04-30"), closed("2019-900215", "2019-04-10"),
+    received("2019-900216", "2019-03-04", "report", "12315"), closed("2019-900216", "2019-03-22"),
+    # open on 10-25, due on day 13 (10-31): pending, not yet late
+    received("2019-900217", "2019-10-14"), contacted("2019-900217", "2019-10-15"),
 ]  # fmt: skip
 
 
@@ -245,6 +256,11 @@ MUTATIONS = [
     ("WHEN d.return_rejected OR", "WHEN"),  # a rejected return judged for time
     ("AND s.mediation_outcome = 0", "AND s.mediation_outcome >= 0"),  # terminated = agreed
     ("THEN s.recovered_fen ELSE 0", "THEN s.recovered_fen / 100 ELSE 0"),  # yuan, not fen
+    ("WHEN r.dset <> 0 THEN 4", "WHEN 1 = 0 THEN 4"),  # a 12315 order judged for contact
+    ("WHEN o.kind = 0 THEN COALESCE(ac.cum, rc.cum + 7) + 45", "WHEN 1 = 0 THEN 0"),  # 1·5·13
+    ("ELSE rc.cum + 15", "ELSE rc.cum + 13"),  # a 12315 report closed by 13 days
+    ("THEN o.start + 30", "THEN o.start + 15"),  # a report's extension not counted
+    ("COALESCE(ac.cum, rc.cum + 7)", "(rc.cum + 7)"),  # mediation not from acceptance
 ]
 
 
@@ -267,4 +283,4 @@ def test_a_wrong_rule_in_the_hand_sql_is_caught(
             caught = caught or differences(expected, found) != []
         if not caught:
             missed.append(new)
-    assert missed == []
+    assert missed == [], missed

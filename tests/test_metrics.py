@@ -461,7 +461,7 @@ def test_a_unit_with_no_orders_shows_no_rates(app: HotlineApplication, cli: Cli)
     code, out, err = cli("report", "rates", "--unit", JIADING, "--period", "2026-03")
     assert code == 0, err
     (line,) = [line for line in out.splitlines() if JIADING in line]
-    assert line.count("—") == 10  # the 10 rates and scores; the counts shown as 0
+    assert line.count("—") == 13  # the 13 rates and scores; the counts shown as 0
     code, out, _ = cli("report", "rates", "--unit", JIADING, "--period", "2026-03",
                        "--format", "json")  # fmt: skip
     (row,) = json.loads(out)["rows"]

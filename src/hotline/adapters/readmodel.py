@@ -117,6 +117,7 @@ orders = Table(
     Column("acceptance_notified_day", Integer, nullable=False),
     Column("mediation_notified_day", Integer, nullable=False),
     Column("case_notified_day", Integer, nullable=False),
+    Column("contact_given", Boolean, nullable=False),
     Column("facts", LargeBinary, nullable=False),
     # What reports group orders by (`hotline.domain.facts.GROUP_COLUMNS`); NULL: not given.
     *(Column(name, String(lengths.CATEGORY_LEVEL)) for name in CATEGORY_COLUMNS),
@@ -202,7 +203,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v6"
+TRACKING_NAME = "orders-v7"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 DETAIL_TABLES: dict[type[Detail], Table] = {
     Extension: extensions,

@@ -452,7 +452,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
 ) -> None:
     """The order's timeline (happened and recorded times, who recorded each event) and its
-    1·5·13 limits as of today. Personal data shows masked unless --reveal."""
+    limits (1·5·13, or Order 20's for a 12315 complaint or report) as of today. Personal
+    data shows masked unless --reveal."""
     shown = renamed(output, old_switch(as_json, ShowFormat.JSON), "--format json", "--json")
     hotline = application(ctx)
     if (shown_for := reveal_reason(reveal, reason)) is not None:

@@ -22,6 +22,11 @@ LIMIT_LABELS = {
     LimitName.FIRST_CONTACT: "first contact 先行联系",
     LimitName.RETURN: "return 退单",
     LimitName.CLOSE: "close 办结",
+    LimitName.ACCEPTANCE: "acceptance 受理",
+    LimitName.ACCEPTANCE_NOTICE: "acceptance notice 受理告知",
+    LimitName.TERMINATION_NOTICE: "termination notice 终止调解告知",
+    LimitName.REPORT_CHECK: "report check 举报核查",
+    LimitName.REPORT_NOTICE: "report notice 举报告知",
 }
 STATUS_STYLES = {
     LimitStatus.MET: "green",

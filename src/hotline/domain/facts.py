@@ -60,7 +60,7 @@ FACT_COLUMNS = (
     "result", "citizen_informed", "rating", "rating_excluded", "rated_day",
     "accepted_day", "declined_day", "mediation_day", "mediation_outcome", "recovered_fen",
     "case_day", "case_filed", "acceptance_notified_day", "mediation_notified_day",
-    "case_notified_day",
+    "case_notified_day", "contact_given",
 )  # fmt: skip
 """An order's facts, in the order its fact columns (and the read model's packed facts) keep."""
 FACT_INDEX = {name: index for index, name in enumerate(FACT_COLUMNS)}
@@ -154,6 +154,7 @@ def _received(row: Row, state: State) -> None:
         channel=CHANNEL[state["channel"]],
         kind=KIND[state["kind"]],
         repeat=state.get("repeat_of") is not None,
+        contact_given=state.get("citizen_phone") is not None,
         status=StatusCode.OPEN,
         received_day=_day(state["at"]),
         contact_day=NONE,
@@ -320,7 +321,7 @@ class FactColumns:
     numbers: list[str]
     units: list[str]
     facts: Days
-    """(N, 26): each order's `FACT_COLUMNS`."""
+    """(N, 27): each order's `FACT_COLUMNS`."""
     extensions: Days
     """(E, 3): order row, applied day, until day; each order's oldest first."""
     revisits: Days

@@ -377,7 +377,7 @@ class HotlineApplication(Application[UUID]):
         return order
 
     def view(self, number: str, today: date | None = None) -> OrderView:
-        """The order and its 1·5·13 checks as of `today` (default: today in Shanghai)."""
+        """The order and its deadline set's checks as of `today` (default: today in Shanghai)."""
         order = self.order(number)
         calendar = self.calendar()
         today = today or now().date()

@@ -174,9 +174,9 @@ def order_row(order: Order, checks: Sequence[LimitCheck], reveal: bool) -> list[
     _milestones(order, cells)
     by_limit = {check.limit: check for check in checks}
     for limit, due_heading, status_heading in LIMIT_COLUMNS:
-        check = by_limit[limit]
-        cells[due_heading] = check.due.isoformat() if check.due else ""
-        cells[status_heading] = check.status.label
+        check = by_limit.get(limit)  # none where the order's deadline set has no such limit
+        cells[due_heading] = check.due.isoformat() if check and check.due else ""
+        cells[status_heading] = check.status.label if check else ""
     return [cells[heading] for heading in HEADERS]
 
 

@@ -23,7 +23,7 @@ from hotline.domain import lengths
 from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
 from hotline.domain.facts import CATEGORY_COLUMNS, FactColumns, StatusCode, fold
-from hotline.domain.limits import Flags, LimitName, LimitStatus, evaluate
+from hotline.domain.limits import Flags, LimitName, LimitStatus, evaluate, limit_columns
 from hotline.domain.metrics import (
     Facts,
     Metric,
@@ -337,6 +337,16 @@ class Reports:
         day = today.toordinal()
         changed = (t.received >= day) | (t.contact >= day) | (t.returned >= day)
         changed |= (t.closed >= day) | t.return_rejected
+        for later in (
+            t.accepted,
+            t.declined,
+            t.mediation_ended,
+            t.case_decided,
+            t.acceptance_notified,
+            t.mediation_notified,
+            t.case_notified,
+        ):
+            changed |= later >= day
         changed[t.extension_order[t.extension_applied >= day]] = True
         stood = [self.app.order(orders.numbers[row]) for row in np.flatnonzero(changed)]
         then = OrderColumns.of_facts(
@@ -365,9 +375,11 @@ class Reports:
         start = calendar.ordinal(today)
         found: list[DueOrder] = []
         # A return is due only if the order is out of jurisdiction, which only the unit knows.
+        # A limit of a set that does not govern an order is not required of it.
         checks = [
-            (LimitName.FIRST_CONTACT, limits.contact_status, limits.contact_due),
-            (LimitName.CLOSE, limits.close_status, limits.close_due),
+            (name, status, due)
+            for name, (status, due, _, _) in limit_columns(limits, orders.timelines).items()
+            if name is not LimitName.RETURN
         ]
         is_open = chosen & (orders.timelines.status == StatusCode.OPEN)
         for name, status, due in checks:
