@@ -128,15 +128,22 @@ class Conflict:
     def __str__(self) -> str:
         outcome = f"not corrected: {self.refused}" if self.refused else "not written"
         return (
-            f"row {self.row}: order {self.order}: {self.column}: stored {_shown(self.stored)}, "
-            f"the export says {_shown(self.exported)}; {outcome}"
+            f"row {self.row}: order {self.order}: {self.column}: stored "
+            f"{_shown(self.stored, self.exported)}, the export says "
+            f"{_shown(self.exported, self.stored)}; {outcome}"
         )
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, other: Any) -> str:
+    """A value as a conflict shows it: a time to the minute, with its seconds if it has
+    any or if `other` is in the same minute (both then to the second, where they differ)."""
     if isinstance(value, datetime):
         shanghai = in_shanghai(value)
-        return shanghai.strftime("%Y-%m-%d %H:%M" + (":%S" if shanghai.second else ""))
+        same_minute = isinstance(other, datetime) and shanghai.replace(
+            second=0, microsecond=0
+        ) == in_shanghai(other).replace(second=0, microsecond=0)
+        seconds = shanghai.second or same_minute
+        return shanghai.strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
     return repr(value.value if isinstance(value, Enum) else value)
 
 
