@@ -220,3 +220,30 @@ def test_an_importer_role_keeps_the_ledger_and_a_reader_does_not_see_it(
             assert connection.scalar(select(func.count()).select_from(ledger)) == 5
     finally:
         app.close()
+
+
+def test_another_mapping_or_column_order_is_compared_again(
+    tmp_path: Path, stores: Callable[[], str]
+) -> None:
+    store = stores()
+    export = write_xlsx(tmp_path / "a.xlsx", table(ORDERS))
+    app = HotlineApplication(db=store)
+    try:
+        imported(app, export)
+        mapping = load_mapping(mapping_path("default"))
+        other = mapping.model_copy(update={"description": "a copy"})
+        entries = open_export(export, "xlsx", other)[1]
+        result = Importer(app).run_entries(entries)
+        assert (result.rows_unchanged, result.rows_known) == (5, 0)
+        rows = table(ORDERS)
+        header = next(i for i, row in enumerate(rows) if "工单编号" in row)
+        swapped = [
+            [row[1], row[0], *row[2:]] if i >= header and len(row) > 1 else row
+            for i, row in enumerate(rows)
+        ]  # the first two columns swapped
+        result, parsed = imported(app, write_xlsx(tmp_path / "b.xlsx", swapped))
+        assert (result.rows_unchanged, result.rows_known, parsed) == (5, 0, 5)
+        result, parsed = imported(app, export)  # the ledger now has the swapped file's rows
+        assert (result.rows_unchanged, result.rows_known, parsed) == (5, 0, 5)
+    finally:
+        app.close()
