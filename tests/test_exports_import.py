@@ -260,7 +260,10 @@ def test_importing_the_same_export_again_adds_nothing_and_a_later_one_only_what_
     before = shown(capsys, store, "2019-000001")["events"]
     code, out, err = run(capsys, store, "import", str(first))
     assert (code, err) == (0, "")
-    assert "0 rows imported, 5 unchanged, 0 conflicting, 0 rejected; 0 events written" in out
+    assert (
+        "0 rows imported, 5 unchanged (5 known from the import ledger), 0 conflicting, "
+        "0 rejected; 0 events written" in out
+    )
     later = write_csv(tmp_path / "week2.csv", table(ORDERS), "utf-8-sig")
     code, out, err = run(capsys, store, "import", str(later))
     assert (code, err) == (0, "")
@@ -294,7 +297,10 @@ def test_a_row_that_disagrees_with_the_store_is_a_conflict_and_writes_nothing(
         in lines[0]
     )
     assert "办理结果: stored 'resolved', the export says 'unresolved'" in lines[1]
-    assert "0 rows imported, 1 unchanged, 1 conflicting, 0 rejected; 0 events written" in out
+    assert (
+        "0 rows imported, 1 unchanged (1 known from the import ledger), 1 conflicting, "
+        "0 rejected; 0 events written" in out
+    )
     assert shown(capsys, store, "2019-000001")["events"] == before  # the revisit not added either
 
 

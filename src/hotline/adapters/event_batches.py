@@ -1,5 +1,5 @@
-"""Many aggregates' stored events in one query: what an import compares a batch of export
-rows with (one read per batch instead of one per order)."""
+"""Many aggregates' stored events, or their versions, in one query: what an import compares a
+batch of export rows with (one read per batch instead of one per order)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,33 @@ CHUNK = 5_000
 
 def select_many(recorder: AggregateRecorder, ids: Iterable[UUID]) -> dict[UUID, list[StoredEvent]]:
     """The stored events of each of `ids` that has any, in version order."""
-    wanted = list(dict.fromkeys(ids))
     found: dict[UUID, list[StoredEvent]] = {}
+    columns = "originator_id, originator_version, topic, state"
+    for row in _rows(recorder, ids, columns, "ORDER BY originator_id, originator_version"):
+        key = _uuid(row["originator_id"])
+        found.setdefault(key, []).append(
+            StoredEvent(key, row["originator_version"], row["topic"], bytes(row["state"]))
+        )
+    return found
+
+
+def latest_versions(recorder: AggregateRecorder, ids: Iterable[UUID]) -> dict[UUID, int]:
+    """The version of the newest stored event of each of `ids` that has any (read from the
+    primary key's index, no state)."""
+    columns = "originator_id, MAX(originator_version) AS originator_version"
+    rows = _rows(recorder, ids, columns, "GROUP BY originator_id")
+    return {_uuid(row["originator_id"]): row["originator_version"] for row in rows}
+
+
+def _uuid(key: UUID | str) -> UUID:
+    """An id as read: PostgreSQL gives a UUID, SQLite its 32 hex digits."""
+    return key if isinstance(key, UUID) else UUID(key)
+
+
+def _rows(recorder: AggregateRecorder, ids: Iterable[UUID], columns: str, tail: str) -> list[Any]:
+    """`SELECT columns` of the event table's rows of `ids`, `tail` after the WHERE."""
+    wanted = list(dict.fromkeys(ids))
+    rows: list[Any] = []
     table = recorder.events_table_name  # type: ignore[attr-defined]
     datastore: Any = recorder.datastore  # type: ignore[attr-defined]
     postgres = hasattr(datastore, "schema")
@@ -26,25 +51,15 @@ def select_many(recorder: AggregateRecorder, ids: Iterable[UUID]) -> dict[UUID, 
             from psycopg.sql import SQL, Identifier
 
             statement: Any = SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {}.{} "
-                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+                f"SELECT {columns} FROM {{}}.{{}} WHERE originator_id = ANY(%s) {tail}"
             ).format(Identifier(datastore.schema), Identifier(table))
             with datastore.get_connection() as connection, connection.cursor() as cursor:
                 cursor.execute(statement, [chunk])
-                rows = cursor.fetchall()
+                rows += cursor.fetchall()
         else:  # SQLite keeps the id as 32 hex digits
             marks = ",".join("?" * len(chunk))
-            statement = (
-                f"SELECT originator_id, originator_version, topic, state FROM {table} "
-                f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
-            )
+            statement = f"SELECT {columns} FROM {table} WHERE originator_id IN ({marks}) {tail}"
             with datastore.transaction(commit=False) as cursor:
                 cursor.execute(statement, [i.hex for i in chunk])
-                rows = cursor.fetchall()
-        for row in rows:
-            key = row["originator_id"]
-            key = key if isinstance(key, UUID) else UUID(key)
-            found.setdefault(key, []).append(
-                StoredEvent(key, row["originator_version"], row["topic"], bytes(row["state"]))
-            )
-    return found
+                rows += cursor.fetchall()
+    return rows

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from hotline.adapters.eventstore import INIT, UPGRADE, SchemaError, StoreError
+from hotline.adapters.import_ledger import LEDGER_TABLE
 from hotline.adapters.readmodel import metadata, older_layout, tracking
 from hotline.domain.errors import one_line
 
@@ -192,8 +193,9 @@ def grant_statements(
 ) -> list[sql.Composed]:
     """What gives `role` exactly the rights of `part` (taking back any others first): SELECT on
     the event table and the owner's tables; appending events through the append function
-    (not the reader); reading and writing the read model (catching up writes it); writing the
-    scheduler's job (the scheduler). Never UPDATE, DELETE or TRUNCATE of the events."""
+    and keeping the import ledger (not the reader, who does not see the ledger); reading and
+    writing the read model (catching up writes it); writing the scheduler's job (the
+    scheduler). Never UPDATE, DELETE or TRUNCATE of the events."""
     from psycopg import sql
 
     who = sql.Identifier(role)
@@ -203,16 +205,20 @@ def grant_statements(
     owner_tables = sql.SQL(", ").join([events, *(sql.Identifier(name) for name in (ACTORS, ROLES))])
     read_model = sql.SQL(", ").join(sql.Identifier(name) for name in metadata.tables)
     job = sql.Identifier(JOB_TABLE)
+    ledger = sql.Identifier(LEDGER_TABLE)
     statements = [
-        sql.SQL("REVOKE ALL ON {}, {}, {} FROM {}").format(owner_tables, read_model, job, who),
+        sql.SQL("REVOKE ALL ON {}, {}, {}, {} FROM {}").format(
+            owner_tables, read_model, job, ledger, who
+        ),
         sql.SQL("REVOKE ALL ON FUNCTION {} FROM {}").format(_append_function(recorder), who),
         sql.SQL("GRANT SELECT ON {}, {} TO {}").format(owner_tables, job, who),
         sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(read_model, who),
     ]
     if part is not Part.READER:
-        statements.append(
-            sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(_append_function(recorder), who)
-        )
+        statements += [
+            sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(_append_function(recorder), who),
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(ledger, who),
+        ]
     if part is Part.SCHEDULER:
         statements.append(
             sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(job, who)

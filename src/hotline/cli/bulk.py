@@ -144,7 +144,9 @@ def _report(
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(result.rows_rejected.items()))
         typer.echo(
             f"{printable(str(file))}: {result.rows_imported} rows imported, "
-            f"{result.rows_unchanged} unchanged, {result.rows_conflicting} conflicting, "
+            f"{result.rows_unchanged} unchanged"
+            + (f" ({result.rows_known} known from the import ledger)" if result.rows_known else "")
+            + f", {result.rows_conflicting} conflicting, "
             f"{rejected} rejected" + (f" ({reasons})" if reasons else "")
             + f"; {result.written} {written}, {result.already_present} already present"
             + (f", {result.corrected} conflicts {'would be ' if check else ''}corrected"

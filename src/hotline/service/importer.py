@@ -5,7 +5,9 @@ A source yields entries: a JSON line's one event, or an export row's events of o
 the order aggregate (so every order rule applies) and are saved in one transaction. The
 batch's orders not in memory are read from the store in one query; an export row whose
 events are all stored as it gives them (corrections applied) is found unchanged from the
-stored states, without making its order, so a re-import is mostly reading the file.
+stored states, without making its order; one whose cells and order are as the import
+ledger last saw them (adapters/import_ledger.py) is unchanged without even being parsed, so
+a re-import is mostly reading the file.
 An event already in the store (same order, event, time and fields) is skipped,
 so loading a file twice changes nothing. A bad line is reported with its line
 number; its order's events from that batch on are not written (events of the
@@ -23,16 +25,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from functools import cache
+from functools import cache, cached_property
 from itertools import islice
 from typing import Any, BinaryIO, cast
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.utils import resolve_topic
 from pydantic_core import to_jsonable_python
 
-from hotline.adapters.event_batches import select_many
+from hotline.adapters.event_batches import latest_versions, select_many
+from hotline.adapters.import_ledger import ImportLedger, LedgerEntry, row_hasher
 from hotline.domain import lengths
 from hotline.domain.aggregate import DomainEvent, in_shanghai, now
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY
@@ -124,15 +128,22 @@ class Conflict:
     def __str__(self) -> str:
         outcome = f"not corrected: {self.refused}" if self.refused else "not written"
         return (
-            f"row {self.row}: order {self.order}: {self.column}: stored {_shown(self.stored)}, "
-            f"the export says {_shown(self.exported)}; {outcome}"
+            f"row {self.row}: order {self.order}: {self.column}: stored "
+            f"{_shown(self.stored, self.exported)}, the export says "
+            f"{_shown(self.exported, self.stored)}; {outcome}"
         )
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, other: Any) -> str:
+    """A value as a conflict shows it: a time to the minute, with its seconds if it has
+    any or if `other` is in the same minute (both then to the second, where they differ)."""
     if isinstance(value, datetime):
         shanghai = in_shanghai(value)
-        return shanghai.strftime("%Y-%m-%d %H:%M" + (":%S" if shanghai.second else ""))
+        same_minute = isinstance(other, datetime) and shanghai.replace(
+            second=0, microsecond=0
+        ) == in_shanghai(other).replace(second=0, microsecond=0)
+        seconds = shanghai.second or same_minute
+        return shanghai.strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
     return repr(value.value if isinstance(value, Enum) else value)
 
 
@@ -164,6 +175,8 @@ class ImportResult:
     """Export rows that added events."""
     rows_unchanged: int = 0
     """Export rows whose events the store already had, all of them."""
+    rows_known: int = 0
+    """Of those, the rows the import ledger knew unchanged: not parsed nor compared."""
     conflicts: list[Conflict] = field(default_factory=list)
     """Conflicts not corrected."""
     rows_conflicting: int = 0
@@ -188,10 +201,14 @@ class _Outcome:
     rejected: set[str] = field(default_factory=set)
     rows_imported: int = 0
     rows_unchanged: int = 0
+    rows_known: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
     rows_conflicting: int = 0
     corrected: int = 0
     rows_rejected: Counter[str] = field(default_factory=Counter)
+    settled: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """Order number → (row, its events, the order's version) of each export row imported or
+    found unchanged by comparison: what the import ledger records once the batch is saved."""
 
     def reject(self, order: str | None, problem: LineProblem, changed: dict[str, Order]) -> None:
         """Report `problem`; none of `order`'s events from this batch on are written."""
@@ -199,6 +216,7 @@ class _Outcome:
         if order is None:
             return
         self.rejected.add(order)
+        self.settled.pop(order, None)
         dropped = changed.pop(order, None)
         if dropped is not None:
             self.not_written += len(dropped.collect_events())
@@ -229,6 +247,10 @@ class Entry:
     order: str | None = None
     columns: dict[tuple[str, str], str] | None = None
     """Export rows only: (event, field) → the column's header; None for a JSON line."""
+    row: bytes | None = None
+    """An export row not parsed yet: its cells as read (what the import ledger's digest
+    covers); `parse` gives its entry."""
+    parse: Callable[[], Entry] | None = None
 
 
 REJECTION_REASONS: dict[type[HotlineError], str] = {
@@ -263,6 +285,8 @@ class Importer:
         self._stored: dict[str, list[StoredEvent]] = {}
         """The batch's orders not in memory, read from the store in one query at the batch's
         start; an order not there is an empty list."""
+        self._digests: dict[int, bytes] = {}
+        """The batch's unparsed export rows' digests, by row."""
 
     def run(
         self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None
@@ -305,6 +329,7 @@ class Importer:
         result.problems.extend(outcome.problems)
         result.rows_imported += outcome.rows_imported
         result.rows_unchanged += outcome.rows_unchanged
+        result.rows_known += outcome.rows_known
         result.conflicts.extend(outcome.conflicts)
         result.rows_conflicting += outcome.rows_conflicting
         result.rows_rejected.update(outcome.rows_rejected)
@@ -336,6 +361,7 @@ class Importer:
         outcome.already_present += again.already_present
         outcome.rows_imported += again.rows_imported
         outcome.rows_unchanged += again.rows_unchanged
+        outcome.rows_known += again.rows_known
         outcome.problems += again.problems
         outcome.rejected |= again.rejected
         outcome.rows_rejected.update(again.rows_rejected)
@@ -376,8 +402,18 @@ class Importer:
         outcome = _Outcome()
         changed: dict[str, Order] = {}
         newest: datetime | None = None
+        known = self._known_unchanged(batch)
+        batch = [e if e.parse is None or e.number in known else e.parse() for e in batch]
         self._stored = self._read_stored(batch)
         for entry in batch:
+            if entry.parse is not None:  # known unchanged
+                number = entry.order
+                if number not in changed and number not in self._rejected | outcome.rejected:
+                    outcome.already_present += known[entry.number]
+                    outcome.rows_unchanged += 1
+                    outcome.rows_known += 1
+                    continue
+                entry = entry.parse()  # an earlier row of the batch changed its order
             if entry.problem is not None:
                 where = "line" if entry.columns is None else "row"
                 problem = LineProblem(entry.number, entry.order, entry.problem, where)
@@ -425,7 +461,59 @@ class Importer:
                 self._remember(order)
         if newest is not None:
             self._forget_before(newest)
+        self._record(outcome, changed)
         return outcome
+
+    @cached_property
+    def _ledger(self) -> ImportLedger:
+        return ImportLedger(self.app.readmodel.engine)
+
+    @cached_property
+    def _hasher(self) -> Any:
+        """The rows' keyed hash, fed the unit registry (a row's unit reads through it)."""
+        units = (self.app.rubrics / "units.toml").read_bytes()
+        changes = repr(self.app.unit_additions().changes).encode()
+        return row_hasher(self.app.env.get("CIPHER_KEY") or None, units + changes)
+
+    def _known_unchanged(self, batch: list[Entry]) -> dict[int, int]:
+        """The batch's unparsed rows whose digest and order's version are the ledger's (row →
+        its events), read in two queries; each unparsed row's digest kept for `_record`."""
+        self._digests = {}
+        numbers: dict[int, str] = {}
+        for entry in batch:
+            if entry.row is not None and entry.order is not None:
+                hasher = self._hasher.copy()
+                hasher.update(entry.row)
+                self._digests[entry.number] = hasher.digest()
+                numbers[entry.number] = entry.order
+        if not numbers:
+            return {}
+        ids = {number: order_id(number) for number in numbers.values()}
+        entries = self._ledger.entries(ids.values())
+        matching = {
+            row: entries[ids[number]]
+            for row, number in numbers.items()
+            if ids[number] in entries and entries[ids[number]].digest == self._digests[row]
+        }
+        if not matching:
+            return {}
+        versions = latest_versions(self.app.recorder, (ids[numbers[row]] for row in matching))
+        return {
+            row: entry.events
+            for row, entry in matching.items()
+            if versions.get(ids[numbers[row]]) == entry.version
+        }
+
+    def _record(self, outcome: _Outcome, changed: dict[str, Order]) -> None:
+        """Keep the settled rows in the ledger (after their events are committed)."""
+        entries: dict[UUID, LedgerEntry] = {}
+        for number, (row, events, version) in outcome.settled.items():
+            digest = self._digests.get(row)
+            if digest is not None:
+                order = changed.get(number)
+                final = order.version if order is not None else version
+                entries[order_id(number)] = LedgerEntry(digest, final, events)
+        self._ledger.record(entries)
 
     def _import_row(
         self,
@@ -445,6 +533,8 @@ class Importer:
         if number not in changed and number in self._stored and self._unchanged(number, entry):
             outcome.already_present += len(entry.records)
             outcome.rows_unchanged += 1
+            version = self._stored[number][-1].originator_version
+            outcome.settled[number] = (entry.number, len(entry.records), version)
             return
         try:
             found = changed.get(number) or self._cached(number)
@@ -465,7 +555,9 @@ class Importer:
                 return
             outcome.already_present += len(entry.records) - len(new)
             if not new:
+                assert found is not None  # the row's events are its
                 outcome.rows_unchanged += 1
+                outcome.settled[number] = (entry.number, len(entry.records), found.version)
                 return
             order = found
             for record in new:
@@ -473,6 +565,7 @@ class Importer:
             assert order is not None  # _apply gives the order or raises
             changed[number] = order
             outcome.rows_imported += 1
+            outcome.settled[number] = (entry.number, len(entry.records), order.version)
         except HotlineError as error:
             problem = LineProblem(entry.number, number, str(error), "row")
             outcome.reject(number, problem, changed)
