@@ -147,7 +147,7 @@ def _shown(value: Any, other: Any) -> str:
     return repr(value.value if isinstance(value, Enum) else value)
 
 
-def same_time(stored: datetime, exported: datetime) -> bool:
+def _times_agree(stored: datetime, exported: datetime) -> bool:
     """Whether an export's time agrees with the stored one: exactly, or, when the export
     gives no seconds (its cells are written to the minute, "2019-03-05 14:20"), in the same
     minute. Without it an order imported to the second from JSON Lines and exported would
@@ -376,7 +376,7 @@ class Importer:
                 order = self.app.order(conflict.order)
                 value = conflict.exported
                 if conflict.field == "unit":
-                    value = self.app.units.get(str(value)).name
+                    value = self._unit_name(value)
                 order.correct(now(), conflict.version, conflict.field, value, reason)
             else:
                 self.app.correct(conflict.order, target, conflict.field, conflict.exported, reason)
@@ -577,7 +577,7 @@ class Importer:
         """The fields the row gives (and its time) on which `stored` says otherwise."""
         fields = dict(record.fields)
         if record.event == "received":
-            fields["unit"] = self.app.units.get(str(fields.get("unit", ""))).name
+            fields["unit"] = self._unit_name(fields.get("unit", ""))
             fields["number"] = record.order
         given = {**fields, "at": record.at}
         try:
@@ -629,7 +629,7 @@ class Importer:
             fields = {**record.fields, "at": record.at}
             if record.event == "received":
                 try:
-                    fields["unit"] = self.app.units.get(str(fields.get("unit", ""))).name
+                    fields["unit"] = self._unit_name(fields.get("unit", ""))
                 except HotlineError:
                     return False
             state = states[nth]
@@ -639,6 +639,11 @@ class Importer:
             ):
                 return False
         return True
+
+    def _unit_name(self, value: Any) -> str:
+        """The registry's name of a unit a row or line gives (an alias read as its unit),
+        as the stored `received` has it."""
+        return self.app.units.get(str(value)).name
 
     def _cached(self, number: str) -> Order | None:
         """The order as stored (None if it is not), from memory if recently used."""
@@ -701,23 +706,23 @@ class Importer:
             return False
         fields = dict(line.fields)
         if line.event == "received":
-            fields["unit"] = self.app.units.get(str(fields.get("unit", ""))).name
+            fields["unit"] = self._unit_name(fields.get("unit", ""))
             fields["number"] = line.order
         candidate = _payload(ORDER_EVENTS[line.event], order, line.at, fields)
         return any(e.payload() == candidate for e in same_time)
 
 
 def _agrees(key: str, stored: Any, exported: Any) -> bool:
-    """Whether an exported field's value agrees with the stored one (times by `same_time`)."""
+    """Whether an exported field's value agrees with the stored one (times by `_times_agree`)."""
     if key == "at" and isinstance(stored, datetime) and isinstance(exported, datetime):
-        return same_time(stored, exported)
+        return _times_agree(stored, exported)
     return bool(stored == exported)
 
 
 def _agrees_stored(key: str, state: Any, value: Any) -> bool:
     """`_agrees` on a field as stored (JSON) against the row's value."""
     if key == "at" and isinstance(state, str) and isinstance(value, datetime):
-        return same_time(datetime.fromisoformat(state), value)
+        return _times_agree(datetime.fromisoformat(state), value)
     return bool(state == to_jsonable_python(value))
 
 
