@@ -37,6 +37,7 @@ from sqlalchemy import (
     Connection,
     Dialect,
     Engine,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -51,12 +52,14 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal_column,
     select,
+    union_all,
     update,
 )
 from sqlalchemy import table as sql_table
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, ColumnElement, CompoundSelect, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnClause
 
@@ -118,6 +121,9 @@ orders = Table(
     Column("mediation_notified_day", Integer, nullable=False),
     Column("case_notified_day", Integer, nullable=False),
     Column("contact_given", Boolean, nullable=False),
+    # The last day a period's report may need the order for (`settled_day`); the
+    # lingering index holds the few settled long after they were received, or still open.
+    Column("settled_day", Integer, nullable=False),
     Column("facts", LargeBinary, nullable=False),
     # What reports group orders by (`hotline.domain.facts.GROUP_COLUMNS`); NULL: not given.
     *(Column(name, String(lengths.CATEGORY_LEVEL)) for name in CATEGORY_COLUMNS),
@@ -128,6 +134,17 @@ orders = Table(
 )
 FACTS = struct.Struct(f"<{len(FACT_COLUMNS)}i")
 """An order's `FACT_COLUMNS` as packed, in that order, into `facts`."""
+LOOKBACK_DAYS = 90
+"""How long before a period an order received may still have a limit falling in it (13
+working days with holidays, or an extension's promised date, is well inside)."""
+STILL_OPEN = date.max.toordinal()
+"""The `settled_day` of an order neither closed nor declined: every later period needs it."""
+LINGERING = orders.c.settled_day > orders.c.received_day + literal_column(str(LOOKBACK_DAYS))
+"""Orders settled more than `LOOKBACK_DAYS` after they were received, or still open: the only
+ones received before a period's lookback that it may need. Literal, so that a query
+repeating it matches the partial index's condition on both backends."""
+Index("ix_rm_orders_lingering", orders.c.settled_day, orders.c.received_day,
+      sqlite_where=LINGERING, postgresql_where=LINGERING)  # fmt: skip
 extensions = Table(
     "rm_extensions",
     metadata,
@@ -141,7 +158,7 @@ revisits = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("day", Integer, nullable=False),
+    Column("day", Integer, nullable=False, index=True),
     Column("contacted", Boolean, nullable=False),
     Column("consistent", Boolean, nullable=False),
     Column("evaluation", Integer, nullable=False),
@@ -151,7 +168,7 @@ supervisions = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("day", Integer, nullable=False),
+    Column("day", Integer, nullable=False, index=True),
     Column("at_fault", Boolean, nullable=False),
 )
 findings = Table(
@@ -203,7 +220,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v7"
+TRACKING_NAME = "orders-v8"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 DETAIL_TABLES: dict[type[Detail], Table] = {
     Extension: extensions,
@@ -217,10 +234,6 @@ FLAG_COLUMNS = (orders.c.number, orders.c.unit, flags.c.limit_name, flags.c.leve
 
 
 Row = dict[str, Any]
-
-LOOKBACK_DAYS = 90
-"""How long before a period an order received may still have a limit falling in it (13
-working days with holidays, or an extension's promised date, is well inside)."""
 
 
 @dataclass(frozen=True)
@@ -253,6 +266,15 @@ class AuditRecord:
     finding: str | None
     unit: str | None
     detail: str
+
+
+def settled_day(row: Row) -> int:
+    """The last day an order's facts change a period's figures: its latest close, decline or
+    rating (0: none), `STILL_OPEN` if neither closed nor declined. A period starting after it
+    needs the order only if it was received in the period or its `LOOKBACK_DAYS`."""
+    if row["closed_day"] == NONE and row["declined_day"] == NONE:
+        return STILL_OPEN
+    return int(max(row["closed_day"], row["declined_day"], row["rated_day"]))
 
 
 def _recorded_text(moment: datetime) -> str:
@@ -492,6 +514,7 @@ class ReadModel:
         if rows:
             for row in rows.values():
                 row["facts"] = FACTS.pack(*(row[name] for name in FACT_COLUMNS))
+                row["settled_day"] = settled_day(row)
             for chunk in _chunks(list(rows), 500):
                 connection.execute(delete(orders).where(orders.c.id.in_(chunk)))
             self._insert_many(connection, orders, list(rows.values()))
@@ -664,20 +687,21 @@ class ReadModel:
         in it, or still open; only those whose category starts with the levels `category`, if
         given."""
         first, last = start.toordinal(), end.toordinal()
-        query = (
-            select(orders.c.number, orders.c.unit, orders.c.facts)
-            .where(orders.c.received_day <= last)
-            .where(
-                (orders.c.received_day >= first - LOOKBACK_DAYS)
-                | (orders.c.closed_day >= first)
-                | ((orders.c.closed_day == NONE) & (orders.c.declined_day == NONE))
-                | (orders.c.declined_day >= first)
-                | (orders.c.rated_day >= first)
-            )
-            .where(*(orders.c[f"category{n}"] == level for n, level in enumerate(category, 1)))
-        )
+        chosen = [orders.c[f"category{n}"] == level for n, level in enumerate(category, 1)]
+
+        def period_of(query: Select[Any]) -> CompoundSelect[Any]:
+            """`query` of the orders the period needs, each part by its own index."""
+            return union_all(*(query.where(*part, *chosen) for part in _needed(first, last)))
+
+        their_extensions = period_of(
+            select(orders.c.number, extensions.c.applied_day, extensions.c.until_day,
+                   extensions.c.id, extensions.c.version)
+            .join(orders, orders.c.id == extensions.c.id)
+        ).subquery()  # fmt: skip
         with self.engine.connect() as connection:
-            rows = self._fetch(connection, query)
+            rows = self._fetch(
+                connection, period_of(select(orders.c.number, orders.c.unit, orders.c.facts))
+            )
             found_revisits = self._fetch(
                 connection,
                 select(orders.c.number, revisits.c.day, revisits.c.contacted,
@@ -695,11 +719,10 @@ class ReadModel:
             )
             found_extensions = self._fetch(
                 connection,
-                select(orders.c.number, extensions.c.applied_day, extensions.c.until_day)
-                .join(orders, orders.c.id == extensions.c.id)
-                .where(orders.c.received_day <= last)
-                .order_by(extensions.c.id, extensions.c.version),
-            )
+                select(their_extensions.c.number, their_extensions.c.applied_day,
+                       their_extensions.c.until_day)
+                .order_by(their_extensions.c.id, their_extensions.c.version),
+            )  # fmt: skip
         numbers = [row[0] for row in rows]
         units = [row[1] for row in rows]
         packed = np.frombuffer(b"".join(row[2] for row in rows), dtype=np.dtype("<i4"))
@@ -756,6 +779,19 @@ class _DriverSQL:
         """`values` (default: the statement's own) as the driver takes them."""
         values = self.values if values is None else values
         return dict(values) if self.order is None else tuple(values[name] for name in self.order)
+
+
+def _needed(first: int, last: int) -> tuple[tuple[ColumnElement[bool], ...], ...]:
+    """The orders a period `first` … `last` needs, in two disjoint parts a B-tree can each
+    read as a range: received by its end, and received in it or its `LOOKBACK_DAYS` (a limit
+    may fall in the period); or received before that and closed, declined or rated in it or
+    later, or still open (`settled_day`), which only `LINGERING` orders can be. So a report
+    reads its own period's orders, not every year of the store."""
+    received = orders.c.received_day
+    return (
+        (received >= first - LOOKBACK_DAYS, received <= last),
+        (received < first - LOOKBACK_DAYS, orders.c.settled_day >= first, LINGERING),
+    )
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
