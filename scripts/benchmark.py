@@ -18,14 +18,19 @@ process's peak memory (max RSS):
    market-office-2017` for all units (`--skip scores`);
 7. `hotline scheduler tick` on the morning of the year's last working day, twice: the first
    pass flags every limit of the orders still open, the second finds them all flagged
-   (`--skip tick`).
+   (`--skip tick`);
+8. with `--years N` (N ≥ 2), the history: the N consecutive generated years up to YEAR
+   imported into one store, and YEAR alone into another; `report rates --period YEAR` on
+   each, 3 runs alternating, the ratio of their medians in time and in peak memory.
 
 PostgreSQL: `--postgres URL` names a server by one of its databases (a fresh database
 `hotline_bench` is made in it); without it, scripts/postgres starts one in WORKDIR/pg with
-PostgreSQL's own durability settings (fsync on). A summary table of both backends ends the output.
+PostgreSQL's own durability settings (fsync on). Two tables end the output: every phase on
+both backends, then every target of issue 19 with its figure, met or not (`Target`).
 
-Usage: scripts/benchmark.py [--orders 240409] [--year 2019] [--backends sqlite,postgresql]
-                            [--postgres URL] [--skip again,scores,tick] [--workdir DIR]
+Usage: scripts/benchmark.py [--orders 240409] [--year 2019] [--years N]
+                            [--backends sqlite,postgresql] [--postgres URL]
+                            [--skip again,scores,tick] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -34,12 +39,15 @@ import argparse
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -55,7 +63,7 @@ HOTLINE = ROOT / ".venv" / "bin" / "hotline"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 BACKENDS = ("sqlite", "postgresql")
 SKIPPABLE = ("again", "scores", "tick")
-BENCH_DATABASE = "hotline_bench"
+BENCH_STORE = "bench"
 
 
 def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
@@ -86,41 +94,86 @@ def best_of(times: int, args: list[str]) -> float:
     return min(run(args)[0] for _ in range(times))
 
 
+@dataclass(frozen=True)
+class Target:
+    """One line of issue 19's table: a figure against its goal, at most or at least."""
+
+    what: str
+    figure: float
+    goal: float
+    unit: str = ""
+    at_most: bool = True
+
+    def met(self) -> bool:
+        return self.figure <= self.goal if self.at_most else self.figure >= self.goal
+
+    def goal_text(self) -> str:
+        return f"{'≤' if self.at_most else '≥'} {self.goal:,g}{self.unit}"
+
+    def cell(self) -> str:
+        shown = f"{self.figure:,.2f}" if abs(self.figure) < 10 else f"{self.figure:,.0f}"
+        return f"{shown}{self.unit} {'✓' if self.met() else '✗'}"
+
+
 @dataclass
 class Figures:
-    """What one backend measured, for the summary."""
+    """What one backend measured, for the summaries."""
 
     backend: str
     rows: dict[str, str] = field(default_factory=dict)
+    targets: list[Target] = field(default_factory=list)
 
     def add(self, phase: str, figure: str) -> None:
         self.rows[phase] = figure
         print(f"  {phase + ':':30} {figure}", flush=True)
 
+    def target(self, target: Target) -> None:
+        self.targets.append(target)
+        print(f"  {'target: ' + target.what:30} {target.cell()} ({target.goal_text()})", flush=True)
 
-def sqlite_store(workdir: Path) -> tuple[str, str]:
+
+def generated(workdir: Path, year: int, orders: int) -> Path:
+    """The JSON Lines of assessment year `year` in `workdir`, generated the first time."""
+    events_file = workdir / f"year{year}-{orders}.jsonl"
+    if not events_file.exists():
+        seconds, _, _ = run(
+            [str(PYTHON), str(ROOT / "scripts" / "generate_year.py"), "--year", str(year),
+             "--orders", str(orders), "--output", str(events_file)]
+        )  # fmt: skip
+        print(f"generated {year} in {seconds:.1f} s")
+    return events_file
+
+
+Store = Callable[[str], tuple[str, str]]
+"""Makes a fresh store of a name on one backend: (its --db, a description)."""
+
+
+def sqlite_store(workdir: Path, name: str) -> tuple[str, str]:
     """A fresh SQLite store in `workdir`: (its --db, a description)."""
-    db = workdir / "bench.db"
-    for leftover in workdir.glob("bench.db*"):
+    db = workdir / f"{name}.db"
+    for leftover in workdir.glob(f"{name}.db*"):
         leftover.unlink()
     return str(db), "SQLite"
 
 
-def postgres_store(server: str | None, workdir: Path) -> tuple[str, str]:
-    """A fresh database on `server`, or on a durable server started in WORKDIR/pg."""
-    if server is None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        environment = os.environ | {"PGPORT": str(port), "PG_DURABLE": "1"}
-        server = run([str(ROOT / "scripts" / "postgres"), str(workdir / "pg")], environment)[2]
-        server = server.strip()
+def postgres_server(workdir: Path) -> str:
+    """A durable PostgreSQL server started in WORKDIR/pg: its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = os.environ | {"PGPORT": str(port), "PG_DURABLE": "1"}
+    return run([str(ROOT / "scripts" / "postgres"), str(workdir / "pg")], environment)[2].strip()
+
+
+def postgres_store(server: str, name: str) -> tuple[str, str]:
+    """A fresh database `hotline_NAME` on `server`."""
+    database = f"hotline_{name}"
     with postgres_connection(store_environment(read_settings().given(db=server))) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+        connection.execute(f"DROP DATABASE IF EXISTS {database}")
+        connection.execute(f"CREATE DATABASE {database}")
         version = connection.execute("SHOW server_version").fetchone()
         fsync = connection.execute("SHOW fsync").fetchone()
-    store = make_url(server).set(drivername="postgresql", database=BENCH_DATABASE)
+    store = make_url(server).set(drivername="postgresql", database=database)
     name = f"PostgreSQL {version[0] if version else '?'} (fsync {fsync[0] if fsync else '?'})"
     url = store.render_as_string(hide_password=False)
     prepare(url)  # `hotline db init`, as the server URL's role (the tables' owner)
@@ -130,7 +183,7 @@ def postgres_store(server: str | None, workdir: Path) -> tuple[str, str]:
 def store_size(store: str) -> float:
     """The store's size in MB: the SQLite file with its WAL, or the PostgreSQL database."""
     if "://" not in store:
-        return sum(p.stat().st_size for p in Path(store).parent.glob("bench.db*")) / 1e6
+        return sum(p.stat().st_size for p in Path(store).parent.glob(f"{BENCH_STORE}.db*")) / 1e6
     with postgres_connection(store_environment(read_settings().given(db=store))) as connection:
         found = connection.execute("SELECT pg_database_size(current_database())").fetchone()
     return int(found[0] if found else 0) / 1e6
@@ -151,19 +204,31 @@ def bench(store: str, backend: str, events_file: Path, events: int, year: int,
     rate = events / seconds
     figures.add("import", f"{seconds:7.1f} s  {rate:9,.0f} events/s  peak {peak:5.0f} MB")
     figures.add("import ÷ raw", f"{rate / raw_rate:.2f} (goal ≥ 0.5)")
+    figures.target(Target("`import` ÷ raw parse+insert", rate / raw_rate, 0.5, at_most=False))
+    figures.target(Target("peak memory of `import`", peak, 500, " MB"))
     if "again" not in skip:
         seconds, peak, _ = run([*hotline, "import", str(events_file)])
         lines = f"{events / seconds:9,.0f} lines/s "
         figures.add("import again (nothing new)", f"{seconds:7.1f} s  {lines}  peak {peak:5.0f} MB")
+        figures.target(Target("re-import of an unchanged file", events / seconds, 50_000,
+                              " lines/s", at_most=False))  # fmt: skip
     seconds, peak, _ = run([*hotline, "projections", "rebuild"])
     speed = f"{events / seconds:9,.0f} events/s"
     figures.add("projection rebuild", f"{seconds:7.1f} s  {speed}  peak {peak:5.0f} MB")
+    rebuild_goal = 50_000 if backend == "SQLite" else 25_000
+    figures.target(Target("`projections rebuild`", events / seconds, rebuild_goal, " events/s",
+                          at_most=False))  # fmt: skip
+    figures.target(Target("peak memory of `projections rebuild`", peak, 500, " MB"))
     startup = best_of(3, [*hotline, "--help"])
     report = [*hotline, "report", "rates", "--period", str(year), "--format", "json"]
     _, peak, _ = run(report)
     rates = best_of(3, report)
     figures.add(f"report rates {year}", f"{rates:7.2f} s  (start-up {startup:.2f} s)  "
                 f"peak {peak:5.0f} MB")  # fmt: skip
+    if backend == "SQLite":
+        figures.target(Target("`report rates` annual, 66 units, whole command", rates, 1.0, " s"))
+    figures.target(Target("peak memory of `report rates`", peak, 500, " MB"))
+    figures.target(Target("start-up of `hotline --help`", startup, 0.3, " s"))
     _, _, printed = run(
         [str(PYTHON), str(ROOT / "scripts" / "hand_rates.py"), "--db", store,
          "--period-start", f"{year - 1}-11-01", "--period-end", f"{year}-10-31", "--repeat", "3"]
@@ -185,17 +250,51 @@ def bench(store: str, backend: str, events_file: Path, events: int, year: int,
             figures.add(f"{name} {year}", f"{seconds:7.2f} s  (best of 3)")
     if "tick" not in skip:
         year_end = f"{last_working_day(year)} 08:00"
+        passes = []
         for label in ("scheduler tick at year end", "the same tick again"):
             seconds, peak, _ = run([*hotline, "scheduler", "tick", "--as-of", year_end])
             figures.add(label, f"{seconds:7.2f} s  peak {peak:5.0f} MB")
+            passes.append((seconds, peak))
         flags = run([*hotline, "alerts", "--format", "jsonl"])[2].count("\n")
         figures.add("limits flagged", f"{flags:,} (every limit of the orders still open)")
+        figures.target(Target(f"first scheduler pass ({flags:,} limits)", passes[0][0], 10, " s"))
+        figures.target(Target("peak memory of `scheduler tick`", passes[0][1], 500, " MB"))
     figures.add("store size", f"{store_size(store):7.0f} MB")
     return figures
 
 
+RUNS = 3
+"""Runs of each report in the history phase, alternating between the two stores."""
+
+
+def history(figures: Figures, new_store: Store, workdir: Path, year: int, years: int,
+            orders: int) -> None:  # fmt: skip
+    """The latest year's report on a store of `years` years against a store of it alone."""
+    files = [generated(workdir, y, orders) for y in range(year - years + 1, year + 1)]
+    many, _ = new_store(f"years{years}")
+    one, _ = new_store("year1")
+    started = time.perf_counter()
+    for events_file in files:
+        run([str(HOTLINE), "--db", many, "import", str(events_file)])
+    run([str(HOTLINE), "--db", one, "import", str(files[-1])])
+    figures.add(f"import of {years} years + 1", f"{time.perf_counter() - started:7.1f} s")
+    measured: dict[str, list[tuple[float, float]]] = {many: [], one: []}
+    for _ in range(RUNS):
+        for store in measured:
+            report = ["report", "rates", "--period", str(year), "--format", "json"]
+            measured[store].append(run([str(HOTLINE), "--db", store, *report])[:2])
+    seconds = {store: statistics.median(s for s, _ in runs) for store, runs in measured.items()}
+    peaks = {store: statistics.median(p for _, p in runs) for store, runs in measured.items()}
+    for store, label in ((many, f"{years}-year store"), (one, "1-year store")):
+        figure = f"{seconds[store]:7.2f} s  peak {peaks[store]:5.0f} MB (median of {RUNS})"
+        figures.add(f"report rates {year}, {label}", figure)
+    what = f"latest year's `report rates`, {years}-year store ÷ 1-year store"
+    figures.target(Target(f"{what}, time", seconds[many] / seconds[one], 1.1))
+    figures.target(Target(f"{what}, peak memory", peaks[many] / peaks[one], 1.1))
+
+
 def summary(results: list[Figures]) -> None:
-    """Both backends side by side, as a Markdown table."""
+    """Both backends side by side, as Markdown tables: the phases, then the targets."""
     phases = list(dict.fromkeys(phase for figures in results for phase in figures.rows))
     print()
     print("| phase | " + " | ".join(f.backend for f in results) + " |")
@@ -203,12 +302,29 @@ def summary(results: list[Figures]) -> None:
     for phase in phases:
         cells = (" ".join(f.rows.get(phase, "—").split()) for f in results)
         print(f"| {phase} | " + " | ".join(cells) + " |")
+    goals: dict[str, dict[str, list[str]]] = {}  # what: goal: the backends it is theirs
+    for figures in results:
+        for t in figures.targets:
+            goals.setdefault(t.what, {}).setdefault(t.goal_text(), []).append(figures.backend)
+    found = {(f.backend, t.what): t.cell() for f in results for t in f.targets}
+    print()
+    print("| what | target | " + " | ".join(f.backend for f in results) + " |")
+    print("|---|---|" + "---|" * len(results))
+    for what, theirs in goals.items():
+        goal = (
+            next(iter(theirs))
+            if len(theirs) == 1
+            else " / ".join(f"{goal} ({', '.join(backends)})" for goal, backends in theirs.items())
+        )
+        cells = (found.get((f.backend, what), "—") for f in results)
+        print(f"| {what} | {goal} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=240_409)
     parser.add_argument("--year", type=int, default=2019)
+    parser.add_argument("--years", type=int, default=0, help="history phase: N years (N ≥ 2)")
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--postgres", help="a PostgreSQL server's URL (default: start one)")
     parser.add_argument("--skip", default="", help=f"phases to leave out: {','.join(SKIPPABLE)}")
@@ -218,16 +334,11 @@ def main() -> None:
     skip = {s for s in options.skip.split(",") if s}
     if unknown := [b for b in backends if b not in BACKENDS] + sorted(skip - set(SKIPPABLE)):
         parser.error(f"unknown backend or phase: {', '.join(unknown)}")
+    if options.years == 1 or options.years < 0:
+        parser.error("--years takes 2 or more (0: no history phase)")
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    events_file = workdir / f"year{options.year}-{options.orders}.jsonl"
-
-    if not events_file.exists():
-        seconds, _, _ = run(
-            [str(PYTHON), str(ROOT / "scripts" / "generate_year.py"), "--year",
-             str(options.year), "--orders", str(options.orders), "--output", str(events_file)]
-        )  # fmt: skip
-        print(f"generated in {seconds:.1f} s")
+    events_file = generated(workdir, options.year, options.orders)
     with events_file.open("rb") as lines:
         events = sum(1 for _ in lines)
     size = events_file.stat().st_size / 1e6
@@ -235,13 +346,19 @@ def main() -> None:
           f"{size:.0f} MB of JSON Lines ({events_file})")  # fmt: skip
 
     results = []
+    server = options.postgres
     try:
         for backend in backends:
             if backend == "sqlite":
-                store, name = sqlite_store(workdir)
+                new_store: Store = partial(sqlite_store, workdir)
             else:
-                store, name = postgres_store(options.postgres, workdir)
-            results.append(bench(store, name, events_file, events, options.year, skip))
+                server = server or postgres_server(workdir)
+                new_store = partial(postgres_store, server)
+            store, name = new_store(BENCH_STORE)
+            figures = bench(store, name, events_file, events, options.year, skip)
+            if options.years:
+                history(figures, new_store, workdir, options.year, options.years, options.orders)
+            results.append(figures)
     finally:
         if "postgresql" in backends and options.postgres is None:
             run([str(ROOT / "scripts" / "postgres"), "stop", str(workdir / "pg")])
