@@ -1,0 +1,157 @@
+"""Reports on a store of many years (issue 19): a period reads only the orders it needs, by
+index, and gives what a store of that year alone (plus the orders still open from before)
+gives."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from hotline.adapters.readmodel import LOOKBACK_DAYS, ReadModel
+from hotline.cli.main import main
+from hotline.service.application import HotlineApplication
+from hotline.service.reports import Reports
+
+GENERATOR = Path(__file__).resolve().parents[1] / "scripts" / "generate_year.py"
+YEARS = (2017, 2018, 2019)
+SETTLING = {"closed", "declined"}
+"""The events after which an order is no longer open (closed, or 不予受理)."""
+PERIOD_START = date(2018, 11, 1)
+"""The first day of assessment year 2019, the period compared."""
+LINGERING = "2017-900001"
+"""An order received long before the period and closed in it."""
+LINGERING_LINES = [
+    json.dumps(line, ensure_ascii=False)
+    for line in (
+        {"order": LINGERING, "event": "received", "at": "2017-12-04T10:00:00+08:00",
+         "unit": "闵行区市场监管局", "kind": "complaint", "channel": "12345", "summary": "久拖未结"},
+        {"order": LINGERING, "event": "first_contact", "at": "2017-12-05T15:00:00+08:00",
+         "method": "phone"},
+        {"order": LINGERING, "event": "closed", "at": "2018-12-10T15:00:00+08:00",
+         "result": "resolved", "citizen_informed": True},
+    )
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def year_files(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    folder = tmp_path_factory.mktemp("history")
+    files = {}
+    for year in YEARS:
+        files[year] = folder / f"year-{year}.jsonl"
+        done = subprocess.run(
+            [sys.executable, str(GENERATOR), "--year", str(year), "--orders", "1500",
+             "--seed", str(year), "--output", str(files[year])],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    files[0] = folder / "lingering.jsonl"
+    files[0].write_text("\n".join(LINGERING_LINES) + "\n", encoding="utf-8")
+    return files
+
+
+def needed_by_the_period(path: Path) -> list[str]:
+    """The lines of the orders of an earlier year that the period still needs: received in
+    its lookback (a limit may fall in the period), or not closed nor declined before it."""
+    events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    lookback = PERIOD_START - timedelta(days=LOOKBACK_DAYS)
+    recent = {
+        e["order"]
+        for e in events
+        if e["event"] == "received" and date.fromisoformat(e["at"][:10]) >= lookback
+    }
+    settled = {
+        e["order"]
+        for e in events
+        if e["event"] in SETTLING and date.fromisoformat(e["at"][:10]) < PERIOD_START
+    }
+    orders = {e["order"] for e in events}
+    return [json.dumps(e, ensure_ascii=False) for e in events
+            if e["order"] in recent | (orders - settled)]  # fmt: skip
+
+
+def hotline(store: str, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    code = main(["--db", store, *args])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out
+
+
+REPORTS = [
+    ("rates", "--period", "2019"),
+    ("rates", "--period", "2019Q1", "--group", "district"),
+    ("rates", "--period", "2019-10"),
+    ("scores", "--rubric", "shanghai-12345-2019", "--period", "2019"),
+]
+
+
+def test_a_year_on_a_store_of_many_equals_the_year_alone(
+    store: str,
+    other_store: str,
+    year_files: dict[int, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for year in (0, *YEARS):
+        hotline(store, capsys, "import", str(year_files[year]))
+    earlier = [line for year in (0, *YEARS[:-1]) for line in needed_by_the_period(year_files[year])]
+    # Some orders of the earlier years are still open: the report counts them, on both.
+    assert len({json.loads(line)["order"] for line in earlier}) > 1
+    alone = tmp_path / "alone.jsonl"
+    alone.write_text("\n".join(earlier) + "\n", encoding="utf-8")
+    hotline(other_store, capsys, "import", str(alone))
+    hotline(other_store, capsys, "import", str(year_files[YEARS[-1]]))
+    for report in REPORTS:
+        many = json.loads(hotline(store, capsys, "report", *report, "--format", "json"))
+        one = json.loads(hotline(other_store, capsys, "report", *report, "--format", "json"))
+        assert many == one, report
+    # The order closed a year after it was received is read, from its lingering index.
+    app = HotlineApplication(db=store)
+    try:
+        year = Reports(app).current().load(PERIOD_START, date(2019, 10, 31))
+    finally:
+        app.close()
+    assert LINGERING in year.numbers
+    # And the earlier years are there to read: their own reports are not those of the other.
+    earlier_year = ("report", "rates", "--period", "2018", "--format", "json")
+    assert hotline(store, capsys, *earlier_year) != hotline(other_store, capsys, *earlier_year)
+
+
+@pytest.fixture
+def statements(tmp_path: Path) -> Iterator[tuple[ReadModel, list[str]]]:
+    """A SQLite read model and the statements it runs, as SQLite saw them."""
+    readmodel = ReadModel(f"sqlite:///{tmp_path / 'plan.db'}")
+    readmodel.engine.dispose()  # the connection that made the tables, untraced
+    seen: list[str] = []
+
+    def trace(connection: sqlite3.Connection, _: object) -> None:
+        connection.set_trace_callback(seen.append)
+
+    event.listen(readmodel.engine, "connect", trace)
+    yield readmodel, seen
+    readmodel.engine.dispose()
+
+
+def test_a_period_reads_the_orders_by_index_not_by_scanning(
+    statements: tuple[ReadModel, list[str]],
+) -> None:
+    readmodel, seen = statements
+    readmodel.load(date(2018, 11, 1), date(2019, 10, 31))
+    reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 4  # the orders, their revisits, supervisions and extensions
+    plan = sqlite3.connect(readmodel.engine.url.database or "")
+    try:
+        steps = [row[3] for s in reads for row in plan.execute(f"EXPLAIN QUERY PLAN {s}")]
+    finally:
+        plan.close()
+    scans = [step for step in steps if step.startswith("SCAN rm_")]
+    assert scans == []
+    assert any("ix_rm_orders_lingering" in step for step in steps)
