@@ -113,12 +113,14 @@ def test_a_year_on_a_store_of_many_equals_the_year_alone(
         many = json.loads(hotline(store, capsys, "report", *report, "--format", "json"))
         one = json.loads(hotline(other_store, capsys, "report", *report, "--format", "json"))
         assert many == one, report
-    # The order closed a year after it was received is read, from its lingering index.
+    # Every earlier order the period needs is read (the lingering index): the still open,
+    # and the one closed in the period a year after it was received.
     app = HotlineApplication(db=store)
     try:
         year = Reports(app).current().load(PERIOD_START, date(2019, 10, 31))
     finally:
         app.close()
+    assert {json.loads(line)["order"] for line in earlier} <= set(year.numbers)
     assert LINGERING in year.numbers
     # And the earlier years are there to read: their own reports are not those of the other.
     earlier_year = ("report", "rates", "--period", "2018", "--format", "json")
