@@ -148,7 +148,7 @@ Store = Callable[[str], tuple[str, str]]
 """Makes a fresh store of a name on one backend: (its --db, a description)."""
 
 
-def sqlite_store(workdir: Path, name: str) -> tuple[str, str]:
+def sqlite_store(workdir: Path, name: str = BENCH_STORE) -> tuple[str, str]:
     """A fresh SQLite store in `workdir`: (its --db, a description)."""
     db = workdir / f"{name}.db"
     for leftover in workdir.glob(f"{name}.db*"):
