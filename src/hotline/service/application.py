@@ -38,8 +38,6 @@ from hotline.adapters.eventstore import (
     store_name,
 )
 from hotline.adapters.official_calendar import official_schedules
-from hotline.adapters.postgres import check_schema, may_record_as, refusing, session_role
-from hotline.adapters.readmodel import ReadModel
 from hotline.adapters.rubric_files import load_time_limit_rules
 from hotline.adapters.settings import Settings, read_settings
 from hotline.adapters.unit_file import load_unit_registry
@@ -66,6 +64,8 @@ from hotline.domain.units import AddedUnit, Rename, Unit, UnitRegistry
 
 if TYPE_CHECKING:
     import psycopg
+
+    from hotline.adapters.readmodel import ReadModel
 
 
 class ConcurrentChange(HotlineError):
@@ -151,6 +151,8 @@ class HotlineApplication(Application[UUID]):
         checked first."""
         if connection is None:
             return None, actor_name(actor) if actor is not None else default_actor()
+        from hotline.adapters.postgres import check_schema, may_record_as, refusing, session_role
+
         with refusing(f"cannot open the store {store_name(self.env)}"):
             role = session_role(connection)
             if self.creates_schema:
@@ -271,6 +273,8 @@ class HotlineApplication(Application[UUID]):
     @cached_property
     def readmodel(self) -> ReadModel:
         """The read-model tables, in the same database as the events."""
+        from hotline.adapters.readmodel import ReadModel  # SQLAlchemy: not for `order show`
+
         return ReadModel(self.env["READ_MODEL_URL"], self.mapper.cipher)
 
     @cached_property
