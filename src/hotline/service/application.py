@@ -573,13 +573,26 @@ class HotlineApplication(Application[UUID]):
     def _exists(self, number: str) -> bool:
         return bool(self.recorder.select_events(order_id(number), limit=1))
 
+    def save_orders(self, orders: list[Order]) -> None:
+        """Save what was recorded on `orders` in one transaction (the scheduler's batches):
+        ConcurrentChange, and none saved, if someone else saved any of them since it was
+        loaded."""
+        if orders:
+            self._save_all(orders, "orders were changed by someone else; run the command again")
+
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
-        """Save `aggregate`'s new events in one transaction: ConcurrentChange(`conflict`) if
-        someone else saved it since it was loaded, StoreError if the store cannot write."""
-        others = [] if isinstance(aggregate, StoreKey) else self._first_key_record()
-        self._sign(aggregate, *others)
+        """Save `aggregate`'s new events in one transaction (`_save_all`)."""
+        self._save_all([aggregate], conflict)
+
+    def _save_all(self, aggregates: list[Aggregate] | list[Order], conflict: str) -> None:
+        """Save the new events of `aggregates` in one transaction: ConcurrentChange(`conflict`)
+        if someone else saved one of them since it was loaded, StoreError if the store cannot
+        write."""
+        keys = any(isinstance(aggregate, StoreKey) for aggregate in aggregates)
+        others = [] if keys else self._first_key_record()
+        self._sign(*aggregates, *others)
         try:
-            self.save(aggregate, *others)
+            self.save(*aggregates, *others)
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
         except PersistenceError as error:
