@@ -13,7 +13,8 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, cached_property
@@ -25,6 +26,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 from eventsourcing.utils import Environment, EnvType
 
+from hotline.adapters.event_batches import select_many
 from hotline.adapters.eventstore import (
     ENCRYPTED,
     KEY_SOURCE,
@@ -41,7 +43,7 @@ from hotline.adapters.official_calendar import official_schedules
 from hotline.adapters.rubric_files import load_time_limit_rules
 from hotline.adapters.settings import Settings, read_settings
 from hotline.adapters.unit_file import load_unit_registry
-from hotline.domain.aggregate import Aggregate, in_shanghai, now
+from hotline.domain.aggregate import Aggregate, DomainEvent, in_shanghai, now
 from hotline.domain.calendar import DayKind, WorkingCalendar, YearSchedule
 from hotline.domain.calendar_amendments import CALENDAR_ID, CalendarAmendments
 from hotline.domain.errors import (
@@ -380,6 +382,19 @@ class HotlineApplication(Application[UUID]):
             ) from None
         return order
 
+    def orders(self, numbers: Iterable[str]) -> dict[str, Order]:
+        """The orders with these numbers, as they stand now, read in one query (the
+        scheduler's batches); a number never received is left out."""
+        found = select_many(self.recorder, map(order_id, numbers))
+        orders: dict[str, Order] = {}
+        for stored in found.values():
+            order: Aggregate | None = None
+            for event in stored:
+                order = cast(DomainEvent, self.mapper.to_domain_event(event)).mutate(order)
+            if isinstance(order, Order):
+                orders[order.number] = order
+        return orders
+
     def view(self, number: str, today: date | None = None) -> OrderView:
         """The order and its deadline set's checks as of `today` (default: today in Shanghai)."""
         order = self.order(number)
@@ -577,22 +592,23 @@ class HotlineApplication(Application[UUID]):
         """Save what was recorded on `orders` in one transaction (the scheduler's batches):
         ConcurrentChange, and none saved, if someone else saved any of them since it was
         loaded."""
-        if orders:
-            self._save_all(orders, "orders were changed by someone else; run the command again")
+        with self._writing("orders were changed by someone else; run the command again"):
+            self.save_many(orders)
 
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
-        """Save `aggregate`'s new events in one transaction (`_save_all`)."""
-        self._save_all([aggregate], conflict)
+        """Save `aggregate`'s new events in one transaction: ConcurrentChange(`conflict`) if
+        someone else saved it since it was loaded, StoreError if the store cannot write."""
+        others = [] if isinstance(aggregate, StoreKey) else self._first_key_record()
+        self._sign(aggregate, *others)
+        with self._writing(conflict):
+            self.save(aggregate, *others)
 
-    def _save_all(self, aggregates: list[Aggregate] | list[Order], conflict: str) -> None:
-        """Save the new events of `aggregates` in one transaction: ConcurrentChange(`conflict`)
-        if someone else saved one of them since it was loaded, StoreError if the store cannot
-        write."""
-        keys = any(isinstance(aggregate, StoreKey) for aggregate in aggregates)
-        others = [] if keys else self._first_key_record()
-        self._sign(*aggregates, *others)
+    @contextmanager
+    def _writing(self, conflict: str) -> Iterator[None]:
+        """Around a write: ConcurrentChange(`conflict`) if the store refuses it as another
+        writer's version, StoreError if it cannot write."""
         try:
-            self.save(*aggregates, *others)
+            yield
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
         except PersistenceError as error:

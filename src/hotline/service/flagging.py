@@ -33,7 +33,7 @@ from hotline.service.application import ConcurrentChange, HotlineApplication
 from hotline.service.reports import Reports
 
 BATCH = 200
-"""Orders flagged per transaction."""
+"""Orders flagged per transaction, each with all its flags of the pass."""
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,19 @@ def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window:
             already += 1  # the read model shows it: no need to load the order
             continue
         candidates.append(Flag(due.number, due.unit, due.limit.value, level, due.due))
-    outcomes: list[bool | Failure] = []
-    for start in range(0, len(candidates), BATCH):
-        outcomes.extend(_flag_batch(app, candidates[start : start + BATCH], moment))
-    flagged = [flag for flag, done in zip(candidates, outcomes, strict=True) if done is True]
-    failed = [done for done in outcomes if isinstance(done, Failure)]
-    already += sum(done is False for done in outcomes)
+    of_order: dict[str, list[int]] = {}  # each order's candidates, orders as first listed
+    for index, flag in enumerate(candidates):
+        of_order.setdefault(flag.number, []).append(index)
+    numbers = list(of_order)
+    outcomes: dict[int, bool | Failure] = {}
+    for start in range(0, len(numbers), BATCH):
+        batch = [index for number in numbers[start : start + BATCH] for index in of_order[number]]
+        done = _flag_batch(app, [candidates[index] for index in batch], moment)
+        outcomes.update(zip(batch, done, strict=True))
+    outcomes = dict(sorted(outcomes.items()))
+    flagged = [candidates[index] for index, done in outcomes.items() if done is True]
+    failed = [done for done in outcomes.values() if isinstance(done, Failure)]
+    already += sum(done is False for done in outcomes.values())
     return Pass(today, True, flagged, already, failed)
 
 
@@ -100,26 +107,28 @@ def _flag_batch(app: HotlineApplication, flags: list[Flag], at: datetime) -> lis
     """Record `flags` in one transaction; for each, whether it was recorded now (False: the
     order has it already) or why it could not be. An order whose flagging fails, and every
     order of a batch someone else wrote to first, is flagged on its own (`_flag_alone`)."""
-    orders: dict[str, Order] = {}
-    alone: set[str] = set()
+    try:
+        orders = app.orders(flag.number for flag in flags)
+    except Exception as error:
+        if store_failure(error) is not None:
+            raise
+        return [_flag_alone(app, flag, at) for flag in flags]  # to find the order that fails
+    alone = {flag.number for flag in flags} - set(orders)  # left to `app.order` to refuse
     recorded: list[bool | None] = []
     for flag in flags:
         if flag.number in alone:
             recorded.append(None)
             continue
         try:
-            order = orders.get(flag.number) or orders.setdefault(
-                flag.number, app.order(flag.number)
-            )
-            recorded.append(order.flag(at, flag.limit, flag.level, flag.due))
+            recorded.append(orders[flag.number].flag(at, flag.limit, flag.level, flag.due))
         except Exception as error:
             if store_failure(error) is not None:
                 raise  # the store fails: no other order can be flagged either
             alone.add(flag.number)
             orders.pop(flag.number, None)
             recorded.append(None)
+    changed = {flag.number for flag, done in zip(flags, recorded, strict=True) if done}
     try:
-        changed = {flag.number for flag, done in zip(flags, recorded, strict=True) if done}
         app.save_orders([order for number, order in orders.items() if number in changed])
     except ConcurrentChange:
         return [_flag_alone(app, flag, at) for flag in flags]
