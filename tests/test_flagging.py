@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ import pytest
 
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.order import Flagged, FlagLevel, Order
+from hotline.service import flagging
 from hotline.service.application import HotlineApplication
 from hotline.service.flagging import flag_due_orders
 from hotline.service.reports import Reports
@@ -71,8 +72,14 @@ def test_a_repeated_pass_skips_what_the_read_model_shows_flagged(
     receive(app, "F2", "2026-02-13 11:00")
     flag_due_orders(app, at("2026-02-14 08:00"))  # both due soon
     loaded: list[str] = []
-    load = app.order
+    load, load_many = app.order, app.orders
+
+    def orders(numbers: Iterable[str]) -> dict[str, Order]:
+        loaded.extend(numbers := list(numbers))
+        return load_many(numbers)
+
     monkeypatch.setattr(app, "order", lambda number: loaded.append(number) or load(number))
+    monkeypatch.setattr(app, "orders", orders)  # the pass's batches
     again = flag_due_orders(app, at("2026-02-14 15:00"))
     assert (again.flagged, again.already, loaded) == ([], 2, [])
     # Overdue is a new level: those orders are loaded and flagged.
@@ -259,3 +266,35 @@ def test_an_order_that_cannot_be_flagged_is_reported_and_the_pass_goes_on(
     monkeypatch.setattr(Order, "flag", flag)
     code, out, _ = cli("scheduler", "tick", "--window", "1", "--as-of", "2026-02-14 08:10")
     assert code == 0 and "1 flagged, 2 flagged before" in out and " A " in out
+
+
+def test_a_batch_another_writer_got_to_first_is_flagged_order_by_order(
+    store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flags are saved a batch to a transaction; when another writer saved one of its orders
+    meanwhile, the store refuses the whole batch, and its orders are flagged one by one."""
+    app, other = HotlineApplication(db=store), HotlineApplication(db=store)
+    numbers = [f"P{i}" for i in range(5)]
+    for number in numbers:
+        receive(app, number, "2026-02-13 10:00")
+    monkeypatch.setattr(flagging, "BATCH", 2)
+    save = app.save_orders
+    batches: list[list[str]] = []
+
+    def meanwhile(orders: list[Order]) -> None:
+        batches.append(sorted(order.number for order in orders))
+        if len(batches) == 2:  # the second batch: another pass flags one of its orders first
+            first = other.order("P2")
+            first.flag(
+                at("2026-02-24 09:00"), "first_contact", FlagLevel.OVERDUE, date(2026, 2, 14)
+            )
+            other.save_order(first)
+        save(orders)
+
+    monkeypatch.setattr(app, "save_orders", meanwhile)
+    done = flag_due_orders(app, at("2026-02-24 09:00"))
+    assert batches == [["P0", "P1"], ["P2", "P3"], ["P4"]]
+    assert [flag.number for flag in done.flagged] == ["P0", "P1", "P3", "P4"]
+    assert (done.already, done.failed) == (1, [])
+    for number in numbers:
+        assert flags_of(other, number) == [("first_contact", FlagLevel.OVERDUE)]

@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from hotline.adapters.settings import DB_ENV, KEY_ENV, KEY_FILE_ENV, Settings
 from hotline.domain.aggregate import STORED, DomainEvent, link
@@ -34,6 +32,7 @@ from hotline.domain.store_key import STORE_KEY_ID
 
 if TYPE_CHECKING:
     import psycopg
+    from sqlalchemy.engine import URL
 
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 KEY_SOURCE = "KEY_SOURCE"
@@ -337,6 +336,9 @@ def _wal_mode(env: dict[str, str]) -> None:
 
 
 def _postgres_environment(location: str) -> dict[str, str]:
+    from sqlalchemy.engine import make_url  # for PostgreSQL stores: a SQLite one needs none
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = make_url(location)
     except ArgumentError:
@@ -384,14 +386,21 @@ def libpq_password() -> str | None:
 
 def password_in(location: str) -> bool:
     """Whether the store `location` names carries a password (a PostgreSQL URL's)."""
+    if "://" not in location:
+        return False
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
-        return "://" in location and make_url(location).password is not None
+        return make_url(location).password is not None
     except ArgumentError:
         return False
 
 
 def _postgres_url(env: dict[str, str]) -> URL:
     """The SQLAlchemy URL (psycopg 3) of the PostgreSQL database `env` configures."""
+    from sqlalchemy.engine import URL
+
     return URL.create(
         "postgresql+psycopg",
         username=env["POSTGRES_USER"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hotline.adapters.rubric_files import shipped
+from hotline.adapters.shipped import shipped
 from hotline.adapters.toml_file import load_toml
 from hotline.domain.errors import InvalidInput
 from hotline.domain.mapping import Mapping

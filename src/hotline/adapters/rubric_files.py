@@ -1,4 +1,4 @@
-"""Where the shipped data lives (`rubrics/`, `projections/`), and loading it."""
+"""Loading the shipped data (`rubrics/`, `projections/`; where it lives: `shipped`)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,15 @@ import os
 from collections.abc import Collection
 from pathlib import Path
 
+# Re-exported: where the shipped rubrics and metrics are, beside loading them.
+from hotline.adapters.shipped import projections_dir as projections_dir
+from hotline.adapters.shipped import rubrics_dir as rubrics_dir
 from hotline.adapters.toml_file import load_toml, read_toml, validate
 from hotline.domain.errors import DataFileError, InvalidInput
 from hotline.domain.limits import TimeLimitRules
 from hotline.domain.metrics import Metric
 from hotline.domain.rubric import KINDS, GroupSpec, Rubric, WeightedRubric, metric_keys
 from hotline.domain.units import UnitRegistry
-
-
-def shipped(name: str) -> Path:
-    """The copy installed with the package, else the source tree's."""
-    installed = Path(__file__).resolve().parents[1] / name
-    return installed if installed.is_dir() else Path(__file__).resolve().parents[3] / name
-
-
-def rubrics_dir() -> Path:
-    """The rubrics shipped with hotline (the default of `--rubrics`)."""
-    return shipped("rubrics")
-
-
-def projections_dir() -> Path:
-    """The metric definitions shipped with hotline (the default of `--projections`)."""
-    return shipped("projections")
 
 
 def load_time_limit_rules(path: Path) -> TimeLimitRules:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.adapters.rubric_files import projections_dir, rubrics_dir
+from hotline.adapters.shipped import projections_dir, rubrics_dir
 
 DB_ENV = "HOTLINE_DB"
 RUBRICS_ENV = "HOTLINE_RUBRICS"

@@ -13,34 +13,93 @@ from typing import Annotated
 
 import typer
 
-from hotline.adapters.eventstore import password_in, store_failure
 from hotline.adapters.settings import Settings, read_settings
-from hotline.cli import (
-    audit,
-    bulk,
-    calendar,
-    db,
-    deductions,
-    finding,
-    hotspots,
-    key,
-    kpi,
-    order,
-    order_export,
-    orders,
-    projections,
-    report,
-    rubrics,
-    scheduler,
-    scores,
-    units,
-    verify,
-)
-from hotline.cli.output import printable
+from hotline.cli.lazy import Lazy, lazy, lazy_group
 from hotline.domain.errors import HotlineError
 
 EXIT_REFUSED = 1
 EXIT_INTERNAL = 70
+
+REPORTS_HELP = "Rates and scores per unit for a period, and the orders behind them."
+
+
+def reports() -> typer.Typer:
+    """`hotline report ...`: commands of several modules."""
+    from hotline.cli import deductions, hotspots, kpi, report, scores
+
+    group = typer.Typer(help=REPORTS_HELP, no_args_is_help=True)
+    group.command("rates")(report.rates)
+    group.command("explain")(report.explain)
+    group.command("hotspots")(hotspots.hotspots)
+    group.command("scores")(scores.scores)
+    group.command("deductions")(deductions.deductions)
+    group.command("kpi")(kpi.kpi)
+    return group
+
+
+COMMANDS: dict[str, Lazy] = {
+    "import": lazy(
+        "hotline.cli.bulk:import_file",
+        "Import order events from JSON Lines or a platform export (.xlsx, .xls, CSV), the "
+        "format found from the content; loading it twice changes nothing.",
+    ),
+    "mappings": lazy(
+        "hotline.cli.bulk:list_mappings",
+        "The shipped export mappings: name, file, columns known, what it is for.",
+    ),
+    "rubrics": lazy(
+        "hotline.cli.rubrics:list_rubrics",
+        "The rubrics shipped (or in --rubrics): name, kind and title.",
+    ),
+    "alerts": lazy(
+        "hotline.cli.scheduler:alerts",
+        "The alert feed: every flag the scheduler recorded, oldest first.",
+    ),
+    "audit": lazy(
+        "hotline.cli.audit:audit",
+        "The audit trail: every event with when it was recorded and by whom, oldest first; "
+        "corrections show what they changed.",
+    ),
+    "verify": lazy(
+        "hotline.cli.verify:verify_store",
+        "Check every stored event against its order's hash chain and the read model's audit "
+        "trail: one line for each event altered, moved or removed (docs/verify.md).",
+    ),
+    "order": lazy(
+        "hotline.cli.order:app", "Log a work order's events and show its timeline and limits."
+    ),
+    "orders": lazy("hotline.cli.orders:app", "Orders that need attention."),
+    "report": Lazy(reports, REPORTS_HELP),
+    "calendar": lazy(
+        "hotline.cli.calendar:app",
+        "Working days: a date's status, counts, deadlines; add a published year or a closure.",
+    ),
+    "projections": lazy(
+        "hotline.cli.projections:app",
+        "The read model: where it stands, rebuilding it, following the store.",
+    ),
+    "finding": lazy(
+        "hotline.cli.finding:app",
+        "Findings: an inspector's judgements that rubric items count (data-standard errors, "
+        "document quality, 三方转接 …).",
+    ),
+    "scheduler": lazy(
+        "hotline.cli.scheduler:app", "The overdue scheduler: flag orders near or past a limit."
+    ),
+    "key": lazy(
+        "hotline.cli.key:app", "The store's encryption key (HOTLINE_KEY, HOTLINE_KEY_FILE)."
+    ),
+    "db": lazy(
+        "hotline.cli.db:app", "The store's tables and roles (PostgreSQL), run as the tables' owner."
+    ),
+    "export": lazy("hotline.cli.order_export:app", "An office's data out, as files."),
+    "units": lazy(
+        "hotline.cli.units:app",
+        "The handling units (承办单位): list them; add a unit or an office, rename one.",
+    ),
+}
+"""Every command, in the order the list of commands shows them, each loaded when used
+(`hotline.cli.lazy`); the summary is the first sentence of the command's help."""
 
 app = typer.Typer(
     name="hotline",
@@ -50,34 +109,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=lazy_group(COMMANDS),
 )
-reports = typer.Typer(
-    help="Rates and scores per unit for a period, and the orders behind them.", no_args_is_help=True
-)
-reports.command("rates")(report.rates)
-reports.command("explain")(report.explain)
-reports.command("hotspots")(hotspots.hotspots)
-reports.command("scores")(scores.scores)
-reports.command("deductions")(deductions.deductions)
-reports.command("kpi")(kpi.kpi)
-
-app.add_typer(order.app, name="order")
-app.add_typer(orders.app, name="orders")
-app.add_typer(reports, name="report")
-app.add_typer(calendar.app, name="calendar")
-app.add_typer(projections.app, name="projections")
-app.add_typer(finding.app, name="finding")
-app.add_typer(scheduler.app, name="scheduler")
-app.add_typer(key.app, name="key")
-app.add_typer(db.app, name="db")
-app.add_typer(order_export.app, name="export")
-app.add_typer(units.app, name="units")
-app.command("import")(bulk.import_file)
-app.command("mappings")(bulk.list_mappings)
-app.command("rubrics")(rubrics.list_rubrics)
-app.command("alerts")(scheduler.alerts)
-app.command("audit")(audit.audit)
-app.command("verify")(verify.verify_store)
 
 
 @app.callback()
@@ -115,12 +148,15 @@ def root(
         ),
     ] = None,
 ) -> None:
-    if db is not None and password_in(db):
-        typer.echo(
-            "hotline: warning: a password in --db is shown to every user of this machine "
-            "(ps); leave it out of the URL and set PGPASSWORD or use ~/.pgpass",
-            err=True,
-        )
+    if db is not None:
+        from hotline.adapters.eventstore import password_in  # with the store, not for --help
+
+        if password_in(db):
+            typer.echo(
+                "hotline: warning: a password in --db is shown to every user of this machine "
+                "(ps); leave it out of the URL and set PGPASSWORD or use ~/.pgpass",
+                err=True,
+            )
     environment: Settings = ctx.obj  # read by `main`, once
     ctx.obj = environment.given(db=db, rubrics=rubrics, projections=projections, actor=actor)
 
@@ -134,9 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # Typer's own ending, usage errors included
         return stop.code if isinstance(stop.code, int) else int(stop.code is not None)
     except HotlineError as error:
+        from hotline.cli.output import printable  # not for --help: it loads the scoring rules
+
         print("hotline:", *printable(str(error)).split(), file=sys.stderr)  # one line, as text
         return EXIT_REFUSED
     except Exception as error:
+        from hotline.adapters.eventstore import store_failure
+        from hotline.cli.output import printable
+
         if (failure := store_failure(error)) is not None:  # read-only, full, locked, lost
             print("hotline:", *printable(str(failure)).split(), file=sys.stderr)
             return EXIT_REFUSED

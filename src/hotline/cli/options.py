@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,8 +16,10 @@ from hotline.domain.periods import Period, date_range, parse_period
 from hotline.domain.rubric import OrderFilter
 from hotline.domain.units import Level
 from hotline.domain.vocabulary import Channel, Kind
-from hotline.service.assessment import Assessment
-from hotline.service.reports import Reports
+
+if TYPE_CHECKING:  # loaded by the commands that read: `order show` needs neither
+    from hotline.service.assessment import Assessment
+    from hotline.service.reports import Reports
 
 PeriodOption = Annotated[
     str | None,
@@ -129,11 +131,15 @@ def as_of_moment(text: str | None) -> datetime | None:
 
 def reports(ctx: typer.Context) -> Reports:
     """The read side of the command's store."""
+    from hotline.service.reports import Reports
+
     return Reports(application(ctx))
 
 
 def assessment(ctx: typer.Context) -> Assessment:
     """The rubrics applied to the command's store."""
+    from hotline.service.assessment import Assessment
+
     return Assessment(reports(ctx))
 
 

@@ -146,7 +146,9 @@ class DomainEvent(BaseModel):
     role, or a person the role may record as); None on SQLite. `chain` binds the event to the
     one before it (see `link`); None only on events recorded before hotline kept it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True
+    )
     __slots__ = ("_link", "_state")
     """Not fields: the state as it is about to be stored (`Seal`), and the event's `link`
     as it was read from the store."""

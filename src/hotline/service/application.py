@@ -13,7 +13,8 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache, cached_property
@@ -25,6 +26,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 from eventsourcing.utils import Environment, EnvType
 
+from hotline.adapters.event_batches import select_many
 from hotline.adapters.eventstore import (
     ENCRYPTED,
     KEY_SOURCE,
@@ -38,12 +40,10 @@ from hotline.adapters.eventstore import (
     store_name,
 )
 from hotline.adapters.official_calendar import official_schedules
-from hotline.adapters.postgres import check_schema, may_record_as, refusing, session_role
-from hotline.adapters.readmodel import ReadModel
 from hotline.adapters.rubric_files import load_time_limit_rules
 from hotline.adapters.settings import Settings, read_settings
 from hotline.adapters.unit_file import load_unit_registry
-from hotline.domain.aggregate import Aggregate, in_shanghai, now
+from hotline.domain.aggregate import Aggregate, DomainEvent, in_shanghai, now
 from hotline.domain.calendar import DayKind, WorkingCalendar, YearSchedule
 from hotline.domain.calendar_amendments import CALENDAR_ID, CalendarAmendments
 from hotline.domain.errors import (
@@ -66,6 +66,8 @@ from hotline.domain.units import AddedUnit, Rename, Unit, UnitRegistry
 
 if TYPE_CHECKING:
     import psycopg
+
+    from hotline.adapters.readmodel import ReadModel
 
 
 class ConcurrentChange(HotlineError):
@@ -151,6 +153,8 @@ class HotlineApplication(Application[UUID]):
         checked first."""
         if connection is None:
             return None, actor_name(actor) if actor is not None else default_actor()
+        from hotline.adapters.postgres import check_schema, may_record_as, refusing, session_role
+
         with refusing(f"cannot open the store {store_name(self.env)}"):
             role = session_role(connection)
             if self.creates_schema:
@@ -271,6 +275,8 @@ class HotlineApplication(Application[UUID]):
     @cached_property
     def readmodel(self) -> ReadModel:
         """The read-model tables, in the same database as the events."""
+        from hotline.adapters.readmodel import ReadModel  # SQLAlchemy: not for `order show`
+
         return ReadModel(self.env["READ_MODEL_URL"], self.mapper.cipher)
 
     @cached_property
@@ -375,6 +381,19 @@ class HotlineApplication(Application[UUID]):
                 f"no order {number} has been received; log it with `hotline order receive`"
             ) from None
         return order
+
+    def orders(self, numbers: Iterable[str]) -> dict[str, Order]:
+        """The orders with these numbers, as they stand now, read in one query (the
+        scheduler's batches); a number never received is left out."""
+        found = select_many(self.recorder, map(order_id, numbers))
+        orders: dict[str, Order] = {}
+        for stored in found.values():
+            order: Aggregate | None = None
+            for event in stored:
+                order = cast(DomainEvent, self.mapper.to_domain_event(event)).mutate(order)
+            if isinstance(order, Order):
+                orders[order.number] = order
+        return orders
 
     def view(self, number: str, today: date | None = None) -> OrderView:
         """The order and its deadline set's checks as of `today` (default: today in Shanghai)."""
@@ -569,13 +588,27 @@ class HotlineApplication(Application[UUID]):
     def _exists(self, number: str) -> bool:
         return bool(self.recorder.select_events(order_id(number), limit=1))
 
+    def save_orders(self, orders: list[Order]) -> None:
+        """Save what was recorded on `orders` in one transaction (the scheduler's batches):
+        ConcurrentChange, and none saved, if someone else saved any of them since it was
+        loaded."""
+        with self._writing("orders were changed by someone else; run the command again"):
+            self.save_many(orders)
+
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
         """Save `aggregate`'s new events in one transaction: ConcurrentChange(`conflict`) if
         someone else saved it since it was loaded, StoreError if the store cannot write."""
         others = [] if isinstance(aggregate, StoreKey) else self._first_key_record()
         self._sign(aggregate, *others)
-        try:
+        with self._writing(conflict):
             self.save(aggregate, *others)
+
+    @contextmanager
+    def _writing(self, conflict: str) -> Iterator[None]:
+        """Around a write: ConcurrentChange(`conflict`) if the store refuses it as another
+        writer's version, StoreError if it cannot write."""
+        try:
+            yield
         except IntegrityError:
             raise ConcurrentChange(conflict) from None
         except PersistenceError as error:

@@ -1,0 +1,66 @@
+"""Start-up: each command loads only the modules it uses (hotline.cli.lazy), and the list of
+commands shows what the commands themselves say."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from hotline.cli.main import COMMANDS, app, main
+
+HEAVY = ("sqlalchemy", "numpy", "openpyxl", "eventsourcing", "psycopg", "apscheduler")
+
+
+def loaded_after(*args: str) -> set[str]:
+    """The top-level packages of `HEAVY` a fresh process has imported after `hotline ARGS`."""
+    probe = (
+        "import sys\n"
+        "from hotline.cli.main import main\n"
+        f"code = main({list(args)!r})\n"
+        f"print(code, *sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    code, *modules = done.stdout.split("\n")[-2].split()
+    assert code == "0", done.stderr
+    return set(modules)
+
+
+def test_the_list_of_commands_loads_none_of_them() -> None:
+    assert loaded_after("--help") == set()
+
+
+def test_showing_an_order_on_sqlite_needs_neither_sqlalchemy_nor_openpyxl(db: Path) -> None:
+    assert main(["--db", str(db), "order", "receive", "W-1", "--unit", "闵行区市场监管局",
+                 "--kind", "complaint", "--channel", "12345"]) == 0  # fmt: skip
+    loaded = loaded_after("--db", str(db), "order", "show", "W-1")
+    assert "eventsourcing" in loaded
+    assert not loaded & {"sqlalchemy", "openpyxl", "psycopg", "apscheduler"}
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_summary_is_the_first_sentence_of_the_commands_own_help(name: str) -> None:
+    command = typer.main.get_group(app).commands[name]
+    assert command.get_short_help_str(limit=1_000) == COMMANDS[name].summary
+
+
+def test_the_list_of_commands_is_as_the_loaded_commands_make_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    group = typer.main.get_group(app)
+    loaded = typer.core.TyperGroup(commands={name: group.commands[name] for name in COMMANDS})
+    context = group.make_context("hotline", ["--help"], resilient_parsing=True)
+    formatter = context.make_formatter()
+    typer.core.TyperGroup.format_commands(loaded, context, formatter)
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out.endswith(formatter.getvalue())
+
+
+def test_a_mistyped_command_is_still_told_the_near_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ordr", "show", "W-1"]) == 2
+    assert "Did you mean 'order'" in capsys.readouterr().err
