@@ -33,6 +33,7 @@ from hotline.cli import (
     rubrics,
     scheduler,
     scores,
+    trend,
     units,
     verify,
 )
@@ -60,6 +61,7 @@ reports.command("hotspots")(hotspots.hotspots)
 reports.command("scores")(scores.scores)
 reports.command("deductions")(deductions.deductions)
 reports.command("kpi")(kpi.kpi)
+reports.command("trend")(trend.trend)
 
 app.add_typer(order.app, name="order")
 app.add_typer(orders.app, name="orders")
