@@ -5,6 +5,7 @@ set-up read back from the workbooks with openpyxl."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -295,6 +296,35 @@ def test_the_scores_workbook_charts_each_annexs_totals_and_the_months(
                             "12345")["rows"])[MINHANG, "unit"]  # fmt: skip
     march = [cells(trend, s.val.numRef.f)[1] for s in minhang.series]
     assert march == [rates["on_time_rate"], rates["first_contact_rate"], rates["satisfaction"]]
+
+
+def test_the_scores_workbooks_months_are_as_the_store_stood_at_its_moment(
+    app: HotlineApplication, cli: Cli, tmp_path: Path
+) -> None:
+    half_year(app)
+    time.sleep(0.01)
+    moment = datetime.now(SHANGHAI)
+    time.sleep(0.01)
+    # Recorded after the moment: a March order of 闵行, contacted and closed late.
+    app.receive("T900", unit=MINHANG, at=at(date(2026, 3, 5)), kind="complaint", channel="12345")
+    app.record("T900", "first_contact", at=at(date(2026, 3, 20)), method="电话")
+    app.record("T900", "closed", at=at(date(2026, 4, 30)), result="resolved")
+    as_of = ("--as-of", moment.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    path = tmp_path / "scores.xlsx"
+    code, _, err = cli("report", "scores", *RUBRIC, "--period", "2026Q2", *as_of,
+                       "--output", str(path))  # fmt: skip
+    assert code == 0, err
+    trend = load_workbook(path)["trend"]
+    minhang = next(c for c in trend._charts if c.title.tx.rich.p[0].r[0].t == MINHANG)
+    march = [cells(trend, s.val.numRef.f)[1] for s in minhang.series]
+
+    def rates(*args: str) -> list[Any]:
+        found = by_row(document(cli, "report", "rates", "--period", "2026-03", "--channel",
+                                "12345", *args)["rows"])[MINHANG, "unit"]  # fmt: skip
+        return [found[key] for key in ("on_time_rate", "first_contact_rate", "satisfaction")]
+
+    assert march == rates(*as_of)
+    assert march != rates()
 
 
 def test_annexes_2_and_3_print_no_rank(app: HotlineApplication, cli: Cli, tmp_path: Path) -> None:

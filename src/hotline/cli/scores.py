@@ -218,12 +218,15 @@ def _score_sheets(board: Scoreboard) -> list[Sheet]:
     return sheets
 
 
-def _trend_sheets(service: Assessment, board: Scoreboard, group: str | None) -> list[Sheet]:
+def _trend_sheets(
+    service: Assessment, board: Scoreboard, group: str | None, as_of: datetime | None
+) -> list[Sheet]:
     """The scored units' on-time, first-contact and satisfaction month by month, charted,
-    over the orders the rubric counted."""
+    over the orders the rubric counted, as the store stood when the board was scored."""
     found = Trends(service).trend(
-        steps(board.period, Step.MONTH), group=group, metrics=TREND_METRICS, orders=board.orders
-    )
+        steps(board.period, Step.MONTH), group=group, metrics=TREND_METRICS,
+        orders=board.orders, as_of=as_of,
+    )  # fmt: skip
     return trend_sheets(found)
 
 
@@ -260,7 +263,8 @@ def scores(
         expect(first, WeightedRubric, "scores"), chosen, group, moment, orders=asked
     )
     if workbook is not None:
-        write_workbook(workbook, _score_sheets(board) + _trend_sheets(service, board, group))
+        sheets = _score_sheets(board) + _trend_sheets(service, board, group, moment)
+        write_workbook(workbook, sheets)
     if output is Format.TABLE:
         _print_scores(board)
     elif output is Format.JSON:

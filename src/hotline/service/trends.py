@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from hotline.domain.metrics import Metric, MetricValue
 from hotline.domain.periods import Period
@@ -70,17 +70,18 @@ class Trends:
         metrics: Sequence[str] = (),
         rubric: Rubric | None = None,
         orders: OrderFilter = EVERY_ORDER,
+        as_of: datetime | None = None,
     ) -> Trend:
         """`metrics` (every one, if none is named) per unit (all, a group's, or one), group
         and system for each of `periods`; with `rubric`, each unit's score and rank in each
-        period (ranked within its group, as the rubric ranks)."""
+        period (ranked within its group, as the rubric ranks); `as_of`, as the reports'."""
         chosen = [self.reports.metric(key) for key in dict.fromkeys(metrics)]
         chosen = chosen or self.reports.metrics
         values: dict[tuple[str, str], dict[str, list[MetricValue | None]]] = {}
         groups: dict[tuple[str, str], str] = {}
         today = date.min
         for index, period in enumerate(periods):
-            found = self.reports.rates(period, unit=unit, group=group, orders=orders)
+            found = self.reports.rates(period, unit=unit, group=group, as_of=as_of, orders=orders)
             today = found.today
             for row in found.rows:
                 groups[row.name, row.level] = row.group
@@ -94,15 +95,20 @@ class Trends:
             for (name, level), mine in values.items()
             for metric in chosen
         ]
-        ranks = [] if rubric is None else self._ranks(periods, rubric, unit, group)
+        ranks = [] if rubric is None else self._ranks(periods, rubric, unit, group, as_of)
         return Trend(
             list(periods), today, chosen, trend_rows, rubric.name if rubric else None, ranks, orders
         )
 
     def _ranks(
-        self, periods: Sequence[Period], rubric: Rubric, unit: str | None, group: str | None
+        self,
+        periods: Sequence[Period],
+        rubric: Rubric,
+        unit: str | None,
+        group: str | None,
+        as_of: datetime | None,
     ) -> list[RankRow]:
-        standings = [self.assessment.standings(rubric, period, group) for period in periods]
+        standings = [self.assessment.standings(rubric, p, group, as_of) for p in periods]
         name = self.assessment.units.get(unit).name if unit is not None else None
         units = dict.fromkeys(u for found in standings for u in found if name in (None, u))
         return [
