@@ -156,7 +156,7 @@ def _add(book: Workbook, sheet: Sheet) -> None:
 def _bars(ws: Worksheet, spec: Bars, heading_row: int, last_row: int) -> BarChart:
     chart = BarChart()
     chart.type = "col"
-    chart.title = spec.title
+    chart.title = printable(spec.title)
     chart.legend = None
     chart.width, chart.height = 24, 7.5
     values = Reference(ws, min_col=spec.values + 1, min_row=heading_row, max_row=last_row)
@@ -169,7 +169,7 @@ def _bars(ws: Worksheet, spec: Bars, heading_row: int, last_row: int) -> BarChar
 
 def _lines(ws: Worksheet, spec: Lines, heading_row: int) -> LineChart:
     chart = LineChart()
-    chart.title = spec.title
+    chart.title = printable(spec.title)
     chart.width, chart.height = 24, 7.5
     first, last = spec.first + 1, spec.last + 1
     for index in spec.rows:
