@@ -464,7 +464,9 @@ def test_the_workbook_has_one_sheet_per_group(
     code, _, err = cli("report", "scores", *SHANGHAI_RUBRIC, *Q2, "--output", str(path))
     assert code == 0, err
     book = load_workbook(path)
-    assert book.sheetnames == ["附件1 district", "附件2 municipal", "附件3 consumer_council"]
+    assert book.sheetnames == [
+        "附件1 district", "附件2 municipal", "附件3 consumer_council", "trend"
+    ]  # fmt: skip
     ws = book["附件1 district"]
     values = [list(row) for row in ws.iter_rows(values_only=True)]
     assert values[0][0] == "附件1"
@@ -510,7 +512,7 @@ def test_one_group_one_sheet(app: HotlineApplication, cli: Cli, tmp_path: Path) 
     code, _, err = cli("report", "scores", *SHANGHAI_RUBRIC, *Q2, "--group", "district",
                        "--output", str(path))  # fmt: skip
     assert code == 0, err
-    assert load_workbook(path).sheetnames == ["附件1 district"]
+    assert load_workbook(path).sheetnames == ["附件1 district", "trend"]
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from hotline.cli.options import (
     KindOption,
     PeriodOption,
     ToOption,
+    WorkbookOption,
     as_of_moment,
     assessment,
     order_filter,
@@ -25,6 +26,7 @@ from hotline.cli.options import (
 )
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.cli.rubrics import expect
+from hotline.cli.workbook import Highlight, Sheet, write_workbook
 from hotline.domain.rubric import OrderFilter, TargetRubric, coverage
 from hotline.domain.scoring import half_up
 from hotline.service.assessment import TargetBoard
@@ -42,6 +44,7 @@ def kpi(
     channel: ChannelOption = None,
     kind: KindOption = None,
     output: FormatOption = Format.TABLE,
+    workbook: WorkbookOption = None,
 ) -> None:
     """Targets met or not met (kpi-2023: on-time ≥ 95%, first contact ≥ 95%,
     dissatisfaction ≤ 10%), per unit, group and system, over the orders the rubric covers
@@ -53,7 +56,41 @@ def kpi(
         chosen, period_of(period, start, end), unit=unit, group=group,
         as_of=as_of_moment(as_of), orders=asked,
     )  # fmt: skip
+    if workbook is not None:
+        write_workbook(workbook, [_target_sheet(board, asked)])
     _print_targets(board, output, asked)
+
+
+VERDICTS = {True: "达标", False: "未达标", None: ""}
+
+
+def _target_sheet(board: TargetBoard, asked: OrderFilter) -> Sheet:
+    """A value column and a verdict column per target; a conditional format fills the
+    未达标 ones, so the highlight is the verdict's, not a value compared again."""
+    headings = ["name", "level"]
+    highlights = []
+    for target in board.rubric.target:
+        column = len(headings)
+        headings += [f"{target.label} {target.threshold}", "达标"]
+        highlights += [Highlight(column, column + 1, VERDICTS[False]),
+                       Highlight(column + 1, column + 1, VERDICTS[False])]  # fmt: skip
+    rows = []
+    for row in board.rows:
+        cells: list[str | float | None] = [row.name, row.level]
+        for result in row.results:
+            value = None if result.value is None else float(half_up(result.value, 2))
+            cells += [value, VERDICTS[result.met] or None]
+        rows.append(cells)
+    return Sheet(
+        name=board.rubric.name,
+        titles=[board.rubric.title, board.period.label,
+                f"orders: {orders_line(coverage(board.rubric, asked))}"],
+        headings=headings,
+        rows=rows,
+        formats=[None, None, *(["0.00", None] * len(board.rubric.target))],
+        highlights=highlights,
+        frozen_columns=1,
+    )  # fmt: skip
 
 
 def _print_targets(board: TargetBoard, output: Format, asked: OrderFilter) -> None:
@@ -70,7 +107,7 @@ def _print_targets(board: TargetBoard, output: Format, asked: OrderFilter) -> No
             key = result.target.metric
             value = None if result.value is None else float(half_up(result.value, 2))
             if output is Format.TABLE:
-                verdict = {True: "达标", False: "未达标", None: ""}[result.met]
+                verdict = VERDICTS[result.met]
                 shown[key] = None if value is None else f"{value:.2f} {verdict}"
             else:
                 shown[key], shown[f"{key}_met"] = value, result.met

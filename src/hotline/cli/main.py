@@ -25,7 +25,7 @@ REPORTS_HELP = "Rates and scores per unit for a period, and the orders behind th
 
 def reports() -> typer.Typer:
     """`hotline report ...`: commands of several modules."""
-    from hotline.cli import deductions, hotspots, kpi, report, scores
+    from hotline.cli import deductions, hotspots, kpi, report, scores, trend
 
     group = typer.Typer(help=REPORTS_HELP, no_args_is_help=True)
     group.command("rates")(report.rates)
@@ -34,6 +34,7 @@ def reports() -> typer.Typer:
     group.command("scores")(scores.scores)
     group.command("deductions")(deductions.deductions)
     group.command("kpi")(kpi.kpi)
+    group.command("trend")(trend.trend)
     return group
 
 

@@ -38,7 +38,8 @@ from hotline.domain.scoring import COST_DECIMALS, half_up
 from hotline.domain.units import Level
 
 
-def _shown(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:
+def shown_value(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:
+    """A metric's value as `report rates` shows it (and `report trend`, so they agree)."""
     if value.value is None:
         return None
     if (exact := metric.exact(value)) is not None:
@@ -73,7 +74,7 @@ def rates(
         shown: dict[str, Any] = {"name": row.name, "level": row.level, "group": row.group}
         for metric in found.metrics:
             value = row.values[metric.key]
-            shown[metric.key] = _shown(metric, value, output)
+            shown[metric.key] = shown_value(metric, value, output)
             if output is not Format.TABLE and value.denominator is not None:
                 shown[f"{metric.key}_numerator"] = round(value.numerator, 2)
                 shown[f"{metric.key}_denominator"] = value.denominator

@@ -33,9 +33,10 @@ from hotline.cli.options import (
 )
 from hotline.cli.output import WIDE, Format, FormatOption, emit, points, shown
 from hotline.cli.rubrics import expect
-from hotline.cli.workbook import Sheet, write_workbook
+from hotline.cli.trend import trend_sheets
+from hotline.cli.workbook import Bars, Sheet, write_workbook
 from hotline.domain.errors import InvalidInput
-from hotline.domain.periods import Period
+from hotline.domain.periods import Period, Step, steps
 from hotline.domain.rubric import Rubric, WeightedRubric
 from hotline.domain.scoring import (
     POINTS_DECIMALS,
@@ -46,6 +47,7 @@ from hotline.domain.scoring import (
     shown_text,
 )
 from hotline.service.assessment import Assessment, Scoreboard, Standing
+from hotline.service.trends import Trends
 
 
 def period_title(period: Period) -> tuple[str, str]:
@@ -75,6 +77,12 @@ def _columns(board: Scoreboard) -> list[tuple[str, str]]:
         columns.append(("bonus", "加分"))
     columns += [("total", "总分值"), ("rank", "名次"), ("grade", "等次")]
     return columns
+
+
+def _printed(board: Scoreboard, group: GroupScores) -> list[tuple[str, str]]:
+    """The columns a group's table prints: 名次 and 等次 only where it is graded (附件1);
+    附件2 and 附件3 print neither, as the notice's tables (CSV and JSON keep the ranks)."""
+    return [c for c in _columns(board) if group.spec.grades or c[0] not in {"rank", "grade"}]
 
 
 def _row(board: Scoreboard, row: UnitScore) -> dict[str, Any]:
@@ -107,7 +115,7 @@ def _print_scores(board: Scoreboard) -> None:
     if not console.is_terminal:
         console = Console(highlight=False, width=WIDE)
     for group in board.groups:
-        columns_here = [c for c in _columns(board) if group.spec.grades or c[0] != "grade"]
+        columns_here = _printed(board, group)
         annex, title, span = _titles(board, group)
         table = Table(
             *(Column(shown(h)) for _, h in columns_here),
@@ -166,12 +174,16 @@ def _scores_json(board: Scoreboard) -> dict[str, Any]:
     }
 
 
+TREND_METRICS = ("on_time_rate", "first_contact_rate", "satisfaction")
+"""The trend sheet's lines: the rates the managers follow month by month."""
+
+
 def _score_sheets(board: Scoreboard) -> list[Sheet]:
     decimals = {c.key: c.decimals for c in board.rubric.component}
     decimals |= {"bonus": 2, "total": board.rubric.total_decimals}
     sheets = []
     for group in board.groups:
-        columns = [c for c in _columns(board) if group.spec.grades or c[0] != "grade"]
+        columns = _printed(board, group)
         formats = [
             None
             if key in {"unit", "grade"}
@@ -186,6 +198,7 @@ def _score_sheets(board: Scoreboard) -> list[Sheet]:
             values |= {"rank": row.rank, "grade": row.grade}
             rows.append([values[key] for key, _ in columns])
         annex, title, span = _titles(board, group)
+        keys = [key for key, _ in columns]
         sheets.append(
             Sheet(
                 name=f"{annex} {group.spec.key}".strip(),
@@ -198,9 +211,23 @@ def _score_sheets(board: Scoreboard) -> list[Sheet]:
                     "注：标记“—”，未测评到满意度或不适用。",
                     f"rubric {board.rubric.name}",
                 ],
+                charts=[Bars(f"{annex} {group.name} 总分值", 1, keys.index("total"))],
+                frozen_columns=2,
             )
         )
     return sheets
+
+
+def _trend_sheets(
+    service: Assessment, board: Scoreboard, group: str | None, as_of: datetime | None
+) -> list[Sheet]:
+    """The scored units' on-time, first-contact and satisfaction month by month, charted,
+    over the orders the rubric counted, as the store stood when the board was scored."""
+    found = Trends(service).trend(
+        steps(board.period, Step.MONTH), group=group, metrics=TREND_METRICS,
+        orders=board.orders, as_of=as_of,
+    )  # fmt: skip
+    return trend_sheets(found)
 
 
 def scores(
@@ -236,7 +263,8 @@ def scores(
         expect(first, WeightedRubric, "scores"), chosen, group, moment, orders=asked
     )
     if workbook is not None:
-        write_workbook(workbook, _score_sheets(board))
+        sheets = _score_sheets(board) + _trend_sheets(service, board, group, moment)
+        write_workbook(workbook, sheets)
     if output is Format.TABLE:
         _print_scores(board)
     elif output is Format.JSON:

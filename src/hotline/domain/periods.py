@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from hotline.domain.errors import InvalidInput
 
@@ -65,3 +66,56 @@ def parse_period(text: str) -> Period:
 def date_range(start: date, end: date) -> Period:
     """Any range of days, both included."""
     return Period(start, end, f"{start} … {end}")
+
+
+class Step(StrEnum):
+    """What a trend steps by: calendar months, or the assessment year's quarters."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+
+
+def _step_of(day: date, step: Step) -> Period:
+    """The month or quarter `day` falls in."""
+    if step is Step.MONTH:
+        return parse_period(f"{day:%Y-%m}")
+    year = day.year + (day.month >= 11)
+    return parse_period(f"{year}Q{(day.month - 11) % 12 // 3 + 1}")
+
+
+def steps(period: Period, step: Step) -> list[Period]:
+    """`period` cut into months or quarters, in order; one it only partly covers is cut to
+    the days it covers, and named by them (`2019-03-05 … 2019-03-31`)."""
+    found: list[Period] = []
+    day = period.start
+    while day <= period.end:
+        whole = _step_of(day, step)
+        if whole.start < period.start or whole.end > period.end:
+            whole = date_range(max(whole.start, period.start), min(whole.end, period.end))
+        found.append(whole)
+        day = whole.end + timedelta(days=1)
+    return found
+
+
+def month_span(first: str, last: str, step: Step = Step.MONTH) -> list[Period]:
+    """The months (or quarters) from month `first` to month `last` (`2018-11`, `2019-10`),
+    both included; with quarters, `first` must begin one and `last` end one."""
+    start, end = (_month(text, flag) for text, flag in ((first, "--from"), (last, "--to")))
+    if end.start < start.start:
+        raise InvalidInput(f"--to {last} is before --from {first}")
+    found = steps(Period(start.start, end.end, f"{first} … {last}"), step)
+    if any(_step_of(p.start, step) != p for p in found):
+        raise InvalidInput(
+            f"--by quarter needs whole quarters: --from a quarter's first month (11, 2, 5, 8) "
+            f"and --to its last (1, 4, 7, 10), not {first} … {last}"
+        )
+    return found
+
+
+def _month(text: str, flag: str) -> Period:
+    try:
+        if _MONTH.fullmatch(text.strip()):
+            return parse_period(text)
+    except InvalidInput:
+        pass
+    raise InvalidInput(f"{flag} {text!r}: give a month, YYYY-MM (2018-11)")
