@@ -14,7 +14,7 @@ from hotline.cli.output import printable, shown
 from hotline.domain.aggregate import BOOKKEEPING, DomainEvent, recorded_by
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
 from hotline.domain.order import Corrected, Flagged, Order
-from hotline.domain.personal_data import PERSONAL_FIELDS, mask
+from hotline.domain.personal_data import mask, masks
 from hotline.domain.statutory_holidays import STATUTORY_FROM
 from hotline.service.application import OrderView
 
@@ -42,14 +42,14 @@ def _time(moment: datetime) -> str:
 
 
 def _payload(event: DomainEvent, reveal: bool = False) -> dict[str, Any]:
-    """The event's own fields, JSON-ready, with personal data masked (unless `reveal`) and
-    empty ones left out."""
+    """The event's own fields, JSON-ready, with personal data and the phone and ID numbers
+    in free texts masked (unless `reveal`) and empty ones left out."""
     fields = event.model_dump(mode="json", exclude=BOOKKEEPING)
     if not reveal:
-        for name in PERSONAL_FIELDS:
-            if fields.get(name):
-                fields[name] = mask(name, fields[name])
-        if isinstance(event, Corrected) and event.field in PERSONAL_FIELDS:
+        for name, value in fields.items():
+            if value and masks(name):
+                fields[name] = mask(name, value)
+        if isinstance(event, Corrected) and masks(event.field):
             for name in ("value", "previous"):  # what it corrected, and to what
                 if isinstance(fields[name], str):
                     fields[name] = mask(event.field, fields[name])

@@ -34,7 +34,7 @@ from hotline.domain.order import (
     Supervised,
 )
 from hotline.domain.periods import Period
-from hotline.domain.personal_data import mask
+from hotline.domain.personal_data import mask, mask_numbers
 from hotline.service.reports import Reports
 
 LAYOUT = (
@@ -161,7 +161,7 @@ def order_row(order: Order, checks: Sequence[LimitCheck], reveal: bool) -> list[
             "承办单位": order.unit,
             "渠道": received.channel.value,
             "工单类型": received.kind.label,
-            "诉求内容": fields.get("summary") or "",
+            "诉求内容": shown("summary"),
             "诉求人": shown("citizen_name"),
             "来电号码": shown("citizen_phone"),
             "关联工单号": fields.get("repeat_of") or "",
@@ -171,7 +171,7 @@ def order_row(order: Order, checks: Sequence[LimitCheck], reveal: bool) -> list[
         cells[heading] = str(level)
     for heading, field in RECEIVED_TEXTS.items():
         cells[heading] = shown(field)
-    _milestones(order, cells)
+    _milestones(order, cells, reveal)
     by_limit = {check.limit: check for check in checks}
     for limit, due_heading, status_heading in LIMIT_COLUMNS:
         check = by_limit.get(limit)  # none where the order's deadline set has no such limit
@@ -180,21 +180,26 @@ def order_row(order: Order, checks: Sequence[LimitCheck], reveal: bool) -> list[
     return [cells[heading] for heading in HEADERS]
 
 
-def _milestones(order: Order, cells: dict[str, str]) -> None:
-    """The cells of what happened to the order after it was received."""
+def _milestones(order: Order, cells: dict[str, str], reveal: bool) -> None:
+    """The cells of what happened to the order after it was received (the numbers in free
+    texts masked unless `reveal`)."""
+
+    def text(value: str) -> str:
+        return value if reveal else mask_numbers(value)
+
     for contact in order.events_of(FirstContact):
         cells["先行联系时间"] = moment_text(contact.at)
         cells["联系方式"] = contact.method.label if contact.method else ""
     for extension in order.events_of(Extended):
         cells["延期申请时间"] = moment_text(extension.at)
         cells["延期至"] = extension.until.isoformat()
-        cells["延期原因"] = extension.reason
+        cells["延期原因"] = text(extension.reason)
     returns: list[Returned] = order.events_of(Returned)
     if returns:
         first = returns[0]
         cells["退单时间"] = moment_text(first.at)
         cells["退单类型"] = OUT_OF_JURISDICTION if first.out_of_jurisdiction else OTHER_RETURN
-        cells["退单原因"] = first.reason
+        cells["退单原因"] = text(first.reason)
     rejections: list[ReturnRejected] = order.events_of(ReturnRejected)
     if rejections:
         cells["二次退回时间"] = moment_text(rejections[0].at)
