@@ -21,9 +21,13 @@ from hotline.domain.errors import InvalidInput
 from hotline.domain.facts import StatusCode
 from hotline.domain.limits import LimitCheck, LimitName, check_limits
 from hotline.domain.order import (
+    Accepted,
+    CaseDecided,
     Closed,
+    Declined,
     Extended,
     FirstContact,
+    MediationEnded,
     Order,
     OrderStatus,
     Rated,
@@ -52,8 +56,16 @@ LIMIT_COLUMNS = (
     (LimitName.RETURN, "退单时限", "退单状态"),
     (LimitName.CLOSE, "办结时限", "办结状态"),
 )
-"""Each limit's due date and status (`order show`'s), after the layout's columns."""
-HEADERS = LAYOUT + tuple(heading for _, *headings in LIMIT_COLUMNS for heading in headings)
+"""Each limit's due date and status (`order show`'s), the last columns."""
+ORDER_20_COLUMNS = (
+    "受理决定时间", "不予受理原因", "调解终结时间", "调解结果", "终止调解原因",
+    "挽回经济损失（元）", "立案决定时间", "是否立案",
+)  # fmt: skip
+"""A 12315 order's steps (SAMR Order No. 20), after the layout's columns: the acceptance
+decision (受理 or 不予受理, with its reason), the end of mediation (its outcome, the reason
+of a termination, the loss recovered in yuan) and the case decision (立案 or not); blank on
+other orders. The default mapping reads them back."""
+HEADERS = LAYOUT + ORDER_20_COLUMNS + tuple(h for _, *headings in LIMIT_COLUMNS for h in headings)
 STATUS_CODES = {
     OrderStatus.OPEN: StatusCode.OPEN,
     OrderStatus.RETURNED: StatusCode.RETURNED,
@@ -220,3 +232,15 @@ def _milestones(order: Order, cells: dict[str, str], reveal: bool) -> None:
     for supervision in order.events_of(Supervised):
         cells["督办时间"] = moment_text(supervision.at)
         cells["督办有责"] = yes_no(supervision.at_fault)
+    for decision in (*order.events_of(Accepted), *order.events_of(Declined)):
+        cells["受理决定时间"] = moment_text(decision.at)
+        if isinstance(decision, Declined):
+            cells["不予受理原因"] = decision.reason.label
+    for mediation in order.events_of(MediationEnded):
+        cells["调解终结时间"] = moment_text(mediation.at)
+        cells["调解结果"] = mediation.outcome.label
+        cells["终止调解原因"] = text(mediation.reason)
+        cells["挽回经济损失（元）"] = str(mediation.recovered)  # exact: 120.50, never a float
+    for case in order.events_of(CaseDecided):
+        cells["立案决定时间"] = moment_text(case.at)
+        cells["是否立案"] = yes_no(case.filed)
