@@ -73,5 +73,8 @@ def test_no_date_is_cut_at_80_columns_or_wider(
     for moment in times:
         assert moment in table, (moment, table)
     assert "…" not in table  # nothing cut short
+    words = " ".join(table.split())
+    for check in document["limits"]:  # each note whole, wrapped at spaces only
+        assert " ".join(check["note"].split()) in words, (check["note"], table)
     assert max(len(line) for line in table.splitlines()) <= columns
     assert "(provisional)" in table or channel == "12315"

@@ -217,8 +217,7 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
     limits = Table(
         Column("limit", overflow="fold"), Column("status", overflow="fold"),
         Column("due", no_wrap=True), Column("done", no_wrap=True), Column("day", no_wrap=True),
-        Column("flagged", no_wrap=True), Column("note", overflow="fold"),
-        title=f"limits as of {view.today}",
+        Column("flagged", no_wrap=True), title=f"limits as of {view.today}",
     )  # fmt: skip
     for check in view.checks:
         style = STATUS_STYLES[check.status]
@@ -233,7 +232,11 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
             str(check.day) if check.day is not None else "—",
             "\n".join(f"{f.level.value}\n{f.at:%m-%d %H:%M}" for f in _flags_on(order, check))
             or "—",
-            check.note,
         )
     console.print(limits)
+    # The notes under the table, wrapped at spaces: in a column of their own at 80 columns
+    # they would be squeezed until a date in them ("extended to 2027-01-29") is cut.
+    for check in view.checks:
+        if check.note:
+            console.print(shown(f"{LIMIT_LABELS[check.limit]}: {check.note}"))
     warn_unpublished(view.unpublished_years)
