@@ -99,7 +99,8 @@ MINOR_UNITS = {"recovered_loss": 100}
 #     average 2 (60), dissatisfied 3 (0), UNSET -1; evaluation poor 3; day 0 = no event;
 #     kind complaint 0; mediation outcome agreement 0; recovered in fen.
 #   Limit statuses (LimitStatus): PENDING 0, MET 1, MISSED 2, OVERDUE 3, NOT_REQUIRED 4.
-#   The LOOKBACK of ReadModel.load: 90 days.
+#   The LOOKBACK of ReadModel.load: 90 days; an order neither closed nor declined (不予受理)
+#     is still open, so read whatever its days.
 #
 # Layers: `o` the orders a period reads (ReadModel.load's filter) with the working-day
 # ordinals of their days, its deadline set (`dset`: 0 1·5·13, 1 Order 20, 2 none) and the
@@ -133,7 +134,8 @@ WITH o AS (
     LEFT JOIN hand_calendar tc ON tc.day = o.returned_day
     LEFT JOIN hand_calendar xc ON xc.day = o.closed_day
     WHERE o.received_day <= :last
-      AND (o.received_day >= :first - 90 OR o.closed_day >= :first OR o.closed_day = 0
+      AND (o.received_day >= :first - 90 OR o.closed_day >= :first
+           OR (o.closed_day = 0 AND o.declined_day = 0) OR o.declined_day >= :first
            OR o.rated_day >= :first)
 ),
 xr AS (

@@ -398,3 +398,92 @@ def test_a_generated_year_as_the_platform_export_gives_the_jsonl_years_reports(
         code = main(["--db", other_store, *command, "--format", "json"])
         theirs = capsys.readouterr()
         assert mine == (code, theirs.out, theirs.err), command
+
+
+def lifecycle_orders(app: HotlineApplication) -> None:
+    """12315 complaints (SAMR Order No. 20): G accepted, mediation terminated with a loss
+    recovered, filed as a case (诉转案), closed; H declined; I accepted, an agreement, no
+    case, closed."""
+    app.receive("G-7", unit=MINHANG, kind="complaint", channel="12315", at=at("2019-03-04"),
+                summary="购买的电热水器漏水，商家拒绝维修，联系电话13812345678",
+                citizen_name="王五", citizen_phone="13812345678")  # fmt: skip
+    app.record("G-7", "accepted", at=at("2019-03-05"))
+    app.record("G-7", "mediation_ended", at=at("2019-03-12"), outcome="terminated",
+               reason="被投诉人拒绝调解，其电话021-64781234无人接听", recovered="88.80")  # fmt: skip
+    app.record("G-7", "case_decided", at=at("2019-03-13"), filed=True)
+    app.record("G-7", "closed", at=at("2019-03-20"), result="unresolved")
+    app.receive("H-8", unit=MINHANG, kind="complaint", channel="12315", at=at("2019-03-05"))
+    app.record("H-8", "declined", at=at("2019-03-06"), reason="not_our_duty")
+    app.receive("I-9", unit=MINHANG, kind="complaint", channel="12315", at=at("2019-03-06"))
+    app.record("I-9", "accepted", at=at("2019-03-07"))
+    app.record("I-9", "mediation_ended", at=at("2019-03-15"), outcome="agreement",
+               recovered="1234.50")  # fmt: skip
+    app.record("I-9", "case_decided", at=at("2019-03-18"), filed=False)
+    app.record("I-9", "closed", at=at("2019-03-19"), result="resolved")
+
+
+def test_the_order_20_columns_are_the_events(
+    app: HotlineApplication, cli: Cli, tmp_path: Path
+) -> None:
+    lifecycle_orders(app)
+    out = tmp_path / "orders.csv"
+    assert cli("export", "orders", "--period", "2019-03", "--output", str(out))[0] == 0
+    rows = {r["工单编号"]: r for r in csv_rows(out)[1]}
+    g, h, i = rows["G-7"], rows["H-8"], rows["I-9"]
+    assert (g["受理决定时间"], g["不予受理原因"]) == ("2019-03-05 10:00", "")
+    assert (g["调解终结时间"], g["调解结果"], g["挽回经济损失（元）"]) == (
+        "2019-03-12 10:00", "终止调解", "88.80")  # fmt: skip
+    assert g["终止调解原因"] == "被投诉人拒绝调解，其电话021****1234无人接听"  # masked
+    assert (g["立案决定时间"], g["是否立案"]) == ("2019-03-13 10:00", "是")
+    assert (h["受理决定时间"], h["不予受理原因"]) == (
+        "2019-03-06 10:00",
+        "不属于市场监督管理部门职责",
+    )
+    assert h["调解终结时间"] == h["立案决定时间"] == ""
+    assert (i["调解结果"], i["挽回经济损失（元）"], i["是否立案"]) == (
+        "达成调解协议",
+        "1234.50",
+        "否",
+    )
+
+
+def _events(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """An order's events as `order show --format json` has them, less who recorded them
+    when, and the reveals (a record of the export, not of the order)."""
+    return [
+        {k: v for k, v in e.items() if k not in ("version", "recorded", "actor", "role")}
+        for e in document["events"]
+        if e["event"] != "revealed"
+    ]
+
+
+def test_a_12315_lifecycle_goes_out_and_back_unchanged(
+    app: HotlineApplication,
+    cli: Cli,
+    other_store: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lifecycle_orders(app)
+    three_orders(app)
+    out = tmp_path / "orders.xlsx"
+    code, _, err = cli("export", "orders", "--period", "2019", "--output", str(out),
+                       "--reveal", "--reason", "迁移")  # fmt: skip
+    assert code == 0, err
+    assert main(["--db", other_store, "import", str(out)]) == 0
+    code, again, err = cli("import", str(out))  # into the store it came from: nothing new
+    assert code == 0, err
+    assert "0 rows imported, 9 unchanged, 0 conflicting, 0 rejected; 0 events written" in again
+    capsys.readouterr()
+    for number in ("G-7", "H-8", "I-9"):
+        show = ("order", "show", number, "--format", "json", "--reveal", "--reason", "核对")
+        code, mine, err = cli(*show)
+        assert code == 0, err
+        assert main(["--db", other_store, *show]) == 0
+        theirs = capsys.readouterr().out
+        assert _events(json.loads(theirs)) == _events(json.loads(mine)), number
+    for command in (("report", "rates", "--period", "2019"), ("orders", "overdue")):
+        mine = cli(*command, "--format", "json")
+        code = main(["--db", other_store, *command, "--format", "json"])
+        theirs = capsys.readouterr()
+        assert mine == (code, theirs.out, theirs.err), command

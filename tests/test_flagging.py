@@ -149,6 +149,9 @@ def test_tick_and_the_alert_feed_through_the_cli(
         {"at": "2026-02-24T09:00:00+08:00", "order": "F1", "unit": "闵行区市场监管局",
          "limit": "first_contact", "level": "overdue", "due": "2026-02-14"}
     ]  # fmt: skip
+    code, out, err = cli("alerts")
+    assert code == 0, err
+    assert out.splitlines()[0].strip() == "1 alert"  # the count in the singular for 1
     code, out, err = cli("scheduler", "tick", "--as-of", "2026-02-30 09:00")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
@@ -173,10 +176,13 @@ def test_order_show_lists_the_flags_under_their_limit(
         "return": [],
         "close": [],
     }
-    monkeypatch.setenv("COLUMNS", "200")  # a flag on one line
+    monkeypatch.setenv("COLUMNS", "200")
     code, out, err = cli("order", "show", "F1")
     assert code == 0, err
-    assert "due_soon 02-14 08:00" in out and "overdue 02-24 09:00" in out
+    cells = [[cell.strip() for cell in line.split("│")] for line in out.splitlines()]
+    flagged = [row[-2] for row in cells if len(row) > 2]  # a flag's level, its time under it
+    assert flagged[flagged.index("due_soon") :][:4] == ["due_soon", "02-14 08:00", "overdue",
+                                                        "02-24 09:00"]  # fmt: skip
 
 
 def test_orders_overdue_shows_the_latest_flag_on_each_limit(
@@ -198,6 +204,20 @@ def test_orders_overdue_shows_the_latest_flag_on_each_limit(
         (row["order"], row["limit"]): row["flagged"] for row in csv.DictReader(out.splitlines())
     }
     assert rows == {("F1", "first_contact"): "overdue 2026-02-24 09:00", ("F1", "close"): ""}
+
+
+def test_orders_overdue_counts_one_limit_in_the_singular(
+    app: HotlineApplication, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    receive(app, "F1", "2026-02-13 10:00")
+    app.record("F1", "first_contact", at=at("2026-02-14 09:00"))  # only the close is left
+    code, out, err = cli("orders", "overdue")
+    assert code == 0, err
+    assert out.splitlines()[0].strip() == "1 limit past or due soon"
+    receive(app, "F2", "2026-02-13 10:00")
+    code, out, err = cli("orders", "overdue")
+    assert code == 0, err
+    assert out.splitlines()[0].strip() == "3 limits past or due soon"
 
 
 def test_an_extension_is_flagged_afresh_on_its_new_date(app: HotlineApplication) -> None:

@@ -155,6 +155,14 @@ EDGES = [
     received("2019-900215", "2019-03-04", "report", "12315"),
     extended("2019-900215", "2019-03-08", "2019-04-30"), closed("2019-900215", "2019-04-10"),
     received("2019-900216", "2019-03-04", "report", "12315"), closed("2019-900216", "2019-03-22"),
+    # 12315 complaints declined (不予受理) long before the period: done with, so not read,
+    # and a supervision at fault in March not counted; one declined in March is read
+    received("2019-900218", "2018-06-04", channel="12315"),
+    line("2019-900218", "declined", at("2018-06-05"), reason="not_our_duty"),
+    line("2019-900218", "supervised", at("2019-03-06"), at_fault=True),
+    received("2019-900219", "2018-06-04", channel="12315"),
+    line("2019-900219", "declined", at("2019-03-05"), reason="not_our_duty"),
+    line("2019-900219", "supervised", at("2019-03-06"), at_fault=True),
     # open on 10-25, due on day 13 (10-31): pending, not yet late
     received("2019-900217", "2019-10-14"), contacted("2019-900217", "2019-10-15"),
 ]  # fmt: skip
@@ -261,6 +269,8 @@ MUTATIONS = [
     ("ELSE rc.cum + 15", "ELSE rc.cum + 13"),  # a 12315 report closed by 13 days
     ("THEN o.start + 30", "THEN o.start + 15"),  # a report's extension not counted
     ("COALESCE(ac.cum, rc.cum + 7)", "(rc.cum + 7)"),  # mediation not from acceptance
+    ("(o.closed_day = 0 AND o.declined_day = 0)", "o.closed_day = 0"),  # a decline as open
+    ("OR o.declined_day >= :first", "OR 1 = 0"),  # a decline in the period not read
 ]
 
 

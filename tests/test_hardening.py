@@ -129,5 +129,5 @@ def test_input_with_sql_in_it_is_data(cli: Cli, store: str) -> None:
     assert [row["note"] for row in json.loads(out)["rows"]] == [INJECTION]
     code, out, err = cli("projections", "rebuild")
     assert code == 0, err
-    assert out.strip() == "read model rebuilt from 2 events; 1 orders"
+    assert out.strip() == "read model rebuilt from 2 events; 1 order"
     assert stored_events(store) == 2

@@ -202,7 +202,7 @@ def test_a_bad_line_is_reported_and_its_order_not_written(
     app = HotlineApplication(db=store)
     assert versions(app, A, B, C) == [3, 0, 1]
     assert stored_events(store) == 4
-    assert "1 orders rejected" in flat(out) and "fix the lines above" in flat(out)
+    assert "1 order rejected" in flat(out) and "fix the lines above" in flat(out)
 
 
 def test_a_truncated_last_line(cli: Cli, store: str, tmp_path: Path) -> None:
@@ -233,7 +233,7 @@ def test_a_truncated_last_line_is_reported_and_the_rest_imported(
     write(path, lines)
     code, out, err = cli("import", str(path))
     assert code == 0, err
-    assert "1 events written, 7 already present" in out
+    assert "1 event written, 7 already present" in out
     assert versions(app, A, B, C) == [3, 3, 2]
 
 

@@ -88,7 +88,7 @@ def test_correct_records_each_conflict_as_a_correction_naming_the_file_and_row(
     assert code == 1  # the refused one
     assert err.count("\n") == 1 and "not corrected: the correction would not stand" in err
     assert "3 conflicts corrected" in out
-    assert "1 rows imported, 3 unchanged, 1 conflicting" in out and "2 events written" in out
+    assert "1 row imported, 3 unchanged, 1 conflicting" in out and "2 events written" in out
     first = shown(capsys, store, "2019-000001")
     corrections = [e for e in first["events"] if e["event"] == "corrected"]
     assert len(corrections) == 2
@@ -250,7 +250,7 @@ def test_an_export_written_to_the_minute_agrees_with_times_stored_to_the_second(
     assert err.count("\n") == 1  # the receipt and the first contact agree
     code, out, err = run(capsys, store, "import", str(edited), "--correct")
     assert (code, err) == (0, ""), err
-    assert "1 conflicts corrected" in out
+    assert "1 conflict corrected" in out
     events = shown(capsys, store, "S-1")["events"]
     assert [(e["event"], e["at"]) for e in events if e["event"] != "corrected"] == [
         ("received", "2019-03-04T10:15:42+08:00"),  # the seconds kept

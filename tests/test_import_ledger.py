@@ -102,8 +102,8 @@ def test_an_edited_row_and_a_corrected_order_are_compared_again(
         "'explained', the export says 'resolved'; not written\n"
     )
     assert (
-        "1 rows imported, 3 unchanged (3 known from the import ledger), 1 conflicting, "
-        "0 rejected; 1 events written" in out
+        "1 row imported, 3 unchanged (3 known from the import ledger), 1 conflicting, "
+        "0 rejected; 1 event written" in out
     )
     # 2019-000003 corrected: the same file's row is no longer trusted, its conflict shown
     code, _, err = run(capsys, store, "order", "correct", "2019-000003", "--event", "closed",

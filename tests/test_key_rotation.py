@@ -282,7 +282,7 @@ def test_an_unfinished_rotation_is_refused_until_it_is_run_again(
     )
     code, out, err = run(store, "key", "rotate", "--new-key-file", str(new_file), key=old)
     assert code == 0, err
-    assert "1 events re-encrypted (2 done by an earlier run)" in out
+    assert "1 event re-encrypted (2 done by an earlier run)" in out
     code, _, err = run(store, "order", "show", "2026-000003", key=new)
     assert code == 0, err
     refused(
@@ -312,9 +312,9 @@ def test_an_event_of_another_key_is_left_as_it_was_and_named(
         store, "key", "rotate", "--new-key-file", str(key_file(tmp_path, "new.key", new)), key=old
     )
     assert code == 0
-    assert "1 events re-encrypted" in out
+    assert "1 event re-encrypted" in out
     assert err.strip() == (
-        "hotline: 1 events were encrypted with neither key and are left as they were "
+        "hotline: 1 event was encrypted with neither key and is left as it was "
         f"(aggregate id #version: {order_id('W-2')} #1)"
     )
     assert stored_rows(store)[(order_id("W-2").hex, 1)] == left

@@ -140,11 +140,11 @@ def test_a_read_model_of_an_older_layout_needs_db_upgrade(
 
     code, out, err = cli("db", "upgrade")
     assert (code, err) == (0, "")
-    assert out.endswith(": tables ready; read model rebuilt in the new layout (1 events)\n")
+    assert out.endswith(": tables ready; read model rebuilt in the new layout (1 event)\n")
     code, out, _ = cli("projections", "status")
     assert (code, out) == (
         0,
-        "read model at notification 1 of 1: 1 events stored, 0 not yet applied; 1 orders\n",
+        "read model at notification 1 of 1: 1 event stored, 0 not yet applied; 1 order\n",
     )
     assert cli("db", "upgrade")[1].endswith(": tables ready\n")  # nothing more to do
 
@@ -286,7 +286,7 @@ def test_grant_print_writes_nothing_and_an_upgrade_keeps_the_grants(
     code, out, err = run(ops, capsys, "projections", "status")
     assert (code, out, err) == (
         0,
-        "read model at notification 1 of 1: 1 events stored, 0 not yet applied; 1 orders\n",
+        "read model at notification 1 of 1: 1 event stored, 0 not yet applied; 1 order\n",
         "",
     )
 

@@ -311,7 +311,7 @@ def test_an_export_row_of_an_unknown_or_ended_unit_is_rejected_naming_close_name
     assert f"row 3: order F2: unknown unit '莘庄市场监督所'; did you mean {XINZHUANG}" in lines[0]
     assert f"row 4: order F3: unit '{AIRPORT}' ended (撤销) on 2020-07-01" in lines[1]
     assert f"use its successor '{RENAMED}'" in lines[1]
-    assert "1 rows imported, 0 unchanged, 0 conflicting, 2 rejected (2 unknown unit)" in out
+    assert "1 row imported, 0 unchanged, 0 conflicting, 2 rejected (2 unknown unit)" in out
     assert "a unit the registry lacks is added by `hotline units add NAME --group G" in out
     assert rates(hotline, "--period", "2019Q2", "--unit", MINHANG)[MINHANG]["volume"] == 1
     for number in ("F2", "F3"):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import application
-from hotline.cli.output import Format, FormatOption, emit
+from hotline.cli.output import Format, FormatOption, counted, emit
 from hotline.cli.parsing import parse_day
 from hotline.cli.renamed import renamed
 from hotline.domain.aggregate import recorded_by
@@ -74,7 +74,7 @@ def audit(
         columns = [("version", "#"), ("recorded", "recorded"), *_actor_columns(output),
                    ("event", "event"), ("at", "happened"), ("detail", "as recorded"),
                    ("corrected_by", "corrected by")]  # fmt: skip
-        emit(rows, columns, output, title=f"order {order.number}: {len(rows)} events",
+        emit(rows, columns, output, title=f"order {order.number}: {counted(len(rows), 'event')}",
              document={"order": order.number, "unit": order.unit})  # fmt: skip
         return
     since = parse_day(start, "--from") if start is not None else None
@@ -92,4 +92,4 @@ def audit(
     columns = [("recorded", "recorded"), *_actor_columns(output), ("event", "event"),
                ("order", "order"), ("unit", "unit"), ("version", "#"),
                ("detail", "detail")]  # fmt: skip
-    emit(rows, columns, output, title=f"{len(rows)} events recorded")
+    emit(rows, columns, output, title=f"{counted(len(rows), 'event')} recorded")

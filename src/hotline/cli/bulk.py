@@ -22,7 +22,7 @@ from hotline.adapters.mapping_files import (
 )
 from hotline.adapters.tables import file_format
 from hotline.cli.context import application
-from hotline.cli.output import printable
+from hotline.cli.output import counted, printable
 from hotline.domain.errors import DataFileError, InvalidInput, UnknownUnit
 from hotline.service.exports import Layout, open_export
 from hotline.service.importer import (
@@ -124,15 +124,16 @@ def _report(
         print("hotline:", *printable(f"{file}: {line}").split(), file=sys.stderr)  # one line
     if len(said) > MAX_PROBLEMS_SHOWN:
         more = len(said) - MAX_PROBLEMS_SHOWN
-        what = "problems" if layout is not None else "bad lines"
-        print(f"hotline: … and {more} more {what}", file=sys.stderr)
-    written = "events would be written" if check else "events written"
+        what = "problem" if layout is not None else "bad line"
+        print(f"hotline: … and {counted(more, 'more ' + what)}", file=sys.stderr)
+    written = f"{counted(result.written, 'event')} {'would be ' if check else ''}written"
     if layout is None:
         typer.echo(
-            f"{printable(str(file))}: {result.lines} lines, {result.written} {written}, "
+            f"{printable(str(file))}: {counted(result.lines, 'line')}, {written}, "
             f"{result.already_present} already present"
             + (
-                f"; {len(result.problems)} bad lines, {result.rejected_orders} orders rejected "
+                f"; {counted(len(result.problems), 'bad line')}, "
+                f"{counted(result.rejected_orders, 'order')} rejected "
                 f"({result.not_written} of their events not written): fix the lines above and "
                 "import the file again"
                 if result.problems
@@ -143,13 +144,13 @@ def _report(
         rejected = sum(result.rows_rejected.values())
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(result.rows_rejected.items()))
         typer.echo(
-            f"{printable(str(file))}: {result.rows_imported} rows imported, "
+            f"{printable(str(file))}: {counted(result.rows_imported, 'row')} imported, "
             f"{result.rows_unchanged} unchanged"
             + (f" ({result.rows_known} known from the import ledger)" if result.rows_known else "")
             + f", {result.rows_conflicting} conflicting, "
             f"{rejected} rejected" + (f" ({reasons})" if reasons else "")
-            + f"; {result.written} {written}, {result.already_present} already present"
-            + (f", {result.corrected} conflicts {'would be ' if check else ''}corrected"
+            + f"; {written}, {result.already_present} already present"
+            + (f", {counted(result.corrected, 'conflict')} {'would be ' if check else ''}corrected"
                if correct else "")
             + (_MISSING_UNIT if result.rows_rejected.get(REJECTION_REASONS[UnknownUnit]) else "")
         )  # fmt: skip

@@ -10,6 +10,7 @@ import typer
 from hotline.adapters.postgres import Part
 from hotline.adapters.settings import Settings
 from hotline.cli.context import settings
+from hotline.cli.output import counted
 from hotline.service.database import Prepared, grant, permit, prepare
 
 app = typer.Typer(
@@ -39,9 +40,8 @@ def upgrade(ctx: typer.Context) -> None:
 def _said(done: Prepared) -> str:
     if done.rebuilt is None:
         return f"{done.store}: tables ready"
-    return (
-        f"{done.store}: tables ready; read model rebuilt in the new layout ({done.rebuilt} events)"
-    )
+    rebuilt = counted(done.rebuilt, "event")
+    return f"{done.store}: tables ready; read model rebuilt in the new layout ({rebuilt})"
 
 
 RoleArgument = Annotated[str, typer.Argument(help="A PostgreSQL role (login).")]

@@ -14,6 +14,7 @@ from hotline.cli.options import FromOption, PeriodOption, ToOption, period_of
 from hotline.cli.output import Format, FormatOption, emit, printable
 from hotline.cli.parsing import parse_day
 from hotline.domain.errors import InvalidInput
+from hotline.domain.personal_data import mask_numbers
 from hotline.domain.rubric import Rubric
 from hotline.service.application import HotlineApplication
 from hotline.service.assessment import Assessment
@@ -118,7 +119,7 @@ def list_findings(
             "unit": f.unit,
             "count": f.count,
             "order": f.order,
-            "note": f.note,
+            "note": mask_numbers(f.note),
         }
         for f in found
     ]

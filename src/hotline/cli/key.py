@@ -9,6 +9,7 @@ import typer
 
 from hotline.adapters.eventstore import key_from_file
 from hotline.cli.context import settings
+from hotline.cli.output import counted
 from hotline.domain.store_key import short
 from hotline.service.application import HotlineApplication
 
@@ -55,15 +56,18 @@ def rotate(
     finally:
         hotline.close()
     typer.echo(
-        f"key rotated from {short(done.old)} to {short(done.new)}: {done.rewritten} events "
-        f"re-encrypted ({done.already} done by an earlier run); use the new key from now on "
-        "(the read model is rebuilt by the next report)"
+        f"key rotated from {short(done.old)} to {short(done.new)}: "
+        f"{counted(done.rewritten, 'event')} re-encrypted ({done.already} done by an earlier "
+        "run); use the new key from now on (the read model is rebuilt by the next report)"
     )
     if done.unreadable:
         events = ", ".join(f"{id} #{version}" for id, version in done.unreadable[:10])
         more = f" and {len(done.unreadable) - 10} more" if len(done.unreadable) > 10 else ""
+        left = "was encrypted with neither key and is left as it was"
+        if len(done.unreadable) > 1:
+            left = "were encrypted with neither key and are left as they were"
         typer.echo(
-            f"hotline: {len(done.unreadable)} events were encrypted with neither key and are "
-            f"left as they were (aggregate id #version: {events}{more})",
+            f"hotline: {counted(len(done.unreadable), 'event')} {left} "
+            f"(aggregate id #version: {events}{more})",
             err=True,
         )

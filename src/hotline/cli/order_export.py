@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.options import ReasonOption, RevealOption, reports, reveal_reason
+from hotline.cli.output import counted
 from hotline.cli.table_file import check_table_path, write_table
 from hotline.domain.aggregate import now
 from hotline.domain.order import OrderStatus
@@ -54,4 +55,4 @@ def export_orders(
     titles = [[TITLE], [f"{selection.period.label}（{selection.period.start} … "
                         f"{selection.period.end}），导出时间 {made:%Y-%m-%d %H:%M}"]]  # fmt: skip
     write_table(output, "工单", [*titles, list(HEADERS), *rows])
-    typer.echo(f"{len(rows)} orders → {output}")
+    typer.echo(f"{counted(len(rows), 'order')} → {output}")

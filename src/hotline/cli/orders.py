@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.options import reports
-from hotline.cli.output import Format, FormatOption, emit
+from hotline.cli.output import Format, FormatOption, counted, emit
 
 app = typer.Typer(help="Orders that need attention.", no_args_is_help=True)
 
@@ -36,4 +36,4 @@ def overdue(
     columns = [("order", "order"), ("unit", "unit"), ("limit", "limit"), ("status", "status"),
                ("due", "due"), ("working_days_left", "working days left"),
                ("flagged", "flagged")]  # fmt: skip
-    emit(rows, columns, output, title=f"{len(rows)} limits past or due soon")
+    emit(rows, columns, output, title=f"{counted(len(rows), 'limit')} past or due soon")

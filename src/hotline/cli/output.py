@@ -66,6 +66,11 @@ def printable(text: str) -> str:
     return text.translate(CONTROL_PICTURES)
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """`number` of `noun` in a message: "1 row", "0 rows", "2 bad lines"."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def shown(value: object) -> Text:
     """A value for a rich table or line: printable, and never read as markup."""
     return Text(printable(str(value)))

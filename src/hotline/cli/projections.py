@@ -11,7 +11,7 @@ import typer
 
 from hotline.cli.context import application
 from hotline.cli.options import reports
-from hotline.cli.output import printable
+from hotline.cli.output import counted, printable
 from hotline.cli.verify import Tampered, checked
 from hotline.domain.aggregate import now
 from hotline.service.projection import (
@@ -33,8 +33,9 @@ def status(ctx: typer.Context) -> None:
     """How far the read model has followed the event store."""
     found = reports(ctx).projection.status()
     typer.echo(
-        f"read model at notification {found.position} of {found.head}: {found.stored} events "
-        f"stored, {found.lag} not yet applied; {found.orders} orders"
+        f"read model at notification {found.position} of {found.head}: "
+        f"{counted(found.stored, 'event')} stored, {found.lag} not yet applied; "
+        f"{counted(found.orders, 'order')}"
     )
 
 
@@ -62,7 +63,10 @@ def rebuild(
             "docs/verify.md"
         )
     applied = projection.rebuild()
-    typer.echo(f"read model rebuilt from {applied} events; {projection.status().orders} orders")
+    typer.echo(
+        f"read model rebuilt from {counted(applied, 'event')}; "
+        f"{counted(projection.status().orders, 'order')}"
+    )
 
 
 @app.command("follow")

@@ -14,7 +14,7 @@ from hotline.cli.output import printable, shown
 from hotline.domain.aggregate import BOOKKEEPING, DomainEvent, recorded_by
 from hotline.domain.limits import LimitCheck, LimitName, LimitStatus
 from hotline.domain.order import Corrected, Flagged, Order
-from hotline.domain.personal_data import PERSONAL_FIELDS, mask
+from hotline.domain.personal_data import mask, masks
 from hotline.domain.statutory_holidays import STATUTORY_FROM
 from hotline.service.application import OrderView
 
@@ -42,14 +42,14 @@ def _time(moment: datetime) -> str:
 
 
 def _payload(event: DomainEvent, reveal: bool = False) -> dict[str, Any]:
-    """The event's own fields, JSON-ready, with personal data masked (unless `reveal`) and
-    empty ones left out."""
+    """The event's own fields, JSON-ready, with personal data and the phone and ID numbers
+    in free texts masked (unless `reveal`) and empty ones left out."""
     fields = event.model_dump(mode="json", exclude=BOOKKEEPING)
     if not reveal:
-        for name in PERSONAL_FIELDS:
-            if fields.get(name):
-                fields[name] = mask(name, fields[name])
-        if isinstance(event, Corrected) and event.field in PERSONAL_FIELDS:
+        for name, value in fields.items():
+            if value and masks(name):
+                fields[name] = mask(name, value)
+        if isinstance(event, Corrected) and masks(event.field):
             for name in ("value", "previous"):  # what it corrected, and to what
                 if isinstance(fields[name], str):
                     fields[name] = mask(event.field, fields[name])
@@ -193,9 +193,11 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
         f"{order.channel.value} · {escape(printable(order.unit))} · status "
         f"[bold]{order.status.value}[/]" + (f" · citizen {escape(printable(who))}" if who else "")
     )
+    # At 80 columns nothing of a date or time is cut: they never wrap, the recorded time
+    # goes under the happened one, and the texts (details, actors, notes) wrap instead.
     timeline = Table(
-        "#", Column("event", no_wrap=True), Column("happened", no_wrap=True),
-        Column("recorded", no_wrap=True), "actor", "details", title="timeline",
+        "#", Column("event", no_wrap=True), Column("happened\nrecorded", no_wrap=True),
+        Column("actor", overflow="fold"), Column("details", overflow="fold"), title="timeline",
     )  # fmt: skip
     for event in order.history:
         version = event.originator_version
@@ -204,8 +206,7 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
         timeline.add_row(
             str(version),
             event.name,
-            _time(as_corrected.at),
-            _time(event.timestamp),
+            f"{_time(as_corrected.at)}\n[dim]{_time(event.timestamp)}[/]",
             shown(recorded_by(event.actor, event.role) or "—"),
             shown(
                 _details(as_corrected, reveal)
@@ -214,21 +215,28 @@ def print_order(view: OrderView, reveal: bool = False) -> None:
         )
     console.print(timeline)
     limits = Table(
-        "limit", "status", "due", "done", "day", "flagged", "note",
-        title=f"limits as of {view.today}",
+        Column("limit", overflow="fold"), Column("status", overflow="fold"),
+        Column("due", no_wrap=True), Column("done", no_wrap=True), Column("day", no_wrap=True),
+        Column("flagged", no_wrap=True), title=f"limits as of {view.today}",
     )  # fmt: skip
     for check in view.checks:
         style = STATUS_STYLES[check.status]
-        due = f"{check.due}{' (provisional)' if check.provisional else ''}" if check.due else "—"
+        due = str(check.due) if check.due else "—"
+        if check.due and check.provisional:  # under the date, not after it: never cut
+            due += "\n(provisional)"
         limits.add_row(
             LIMIT_LABELS[check.limit],
             f"[{style}]{check.status.label}[/]",
             due,
             str(check.done) if check.done else "—",
             str(check.day) if check.day is not None else "—",
-            "\n".join(f"{f.level.value} {f.at:%m-%d %H:%M}" for f in _flags_on(order, check))
+            "\n".join(f"{f.level.value}\n{f.at:%m-%d %H:%M}" for f in _flags_on(order, check))
             or "—",
-            check.note,
         )
     console.print(limits)
+    # The notes under the table, wrapped at spaces: in a column of their own at 80 columns
+    # they would be squeezed until a date in them ("extended to 2027-01-29") is cut.
+    for check in view.checks:
+        if check.note:
+            console.print(shown(f"{LIMIT_LABELS[check.limit]}: {check.note}"))
     warn_unpublished(view.unpublished_years)

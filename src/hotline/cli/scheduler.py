@@ -14,7 +14,7 @@ import typer
 
 from hotline.cli.context import application
 from hotline.cli.options import reports
-from hotline.cli.output import Format, emit, json_text, printable
+from hotline.cli.output import Format, counted, emit, json_text, printable
 from hotline.cli.parsing import parse_moment
 from hotline.domain.aggregate import now
 from hotline.domain.errors import InvalidInput
@@ -183,4 +183,4 @@ def alerts(
         return
     columns = [("at", "flagged at"), ("level", "level"), ("limit", "limit"), ("order", "order"),
                ("unit", "unit"), ("due", "due")]  # fmt: skip
-    emit(rows, columns, Format.TABLE, title=f"{len(rows)} alerts")
+    emit(rows, columns, Format.TABLE, title=counted(len(rows), "alert"))

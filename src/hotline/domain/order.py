@@ -309,12 +309,13 @@ class Corrected(DomainEvent):
 
 
 def correction_summary(correction: Mapping[str, Any]) -> str:
-    """What a correction (its stored fields) changed, in one line; personal data masked."""
+    """What a correction (its stored fields) changed, in one line; personal data (and the
+    numbers in free texts) masked."""
     field = correction["field"]
     before, after = (mask(field, correction[key]) for key in ("previous", "value"))
     return (
         f"#{correction['target']} {correction['target_event']}.{field}: {before} → {after} "
-        f"({correction['reason']})"
+        f"({mask('reason', correction['reason'])})"
     )
 
 

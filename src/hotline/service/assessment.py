@@ -22,6 +22,7 @@ from hotline.adapters.rubric_files import load_rubric
 from hotline.domain.errors import InvalidInput
 from hotline.domain.metrics import Facts, Flags, Metric, MetricValue, compute, explain
 from hotline.domain.periods import Period
+from hotline.domain.personal_data import mask_numbers
 from hotline.domain.rubric import (
     EVERY_ORDER,
     DeductionRubric,
@@ -383,7 +384,8 @@ class Assessment:
             elif isinstance(item, PerFinding):
                 costs += [
                     Cost(where, item.label + cap, f"finding {f.id}",
-                         f"{f.day}: {f.note}" + (f" (order {f.order})" if f.order else ""),
+                         f"{f.day}: {mask_numbers(f.note)}"
+                         + (f" (order {f.order})" if f.order else ""),
                          Fraction(item.points) * f.count)
                     for f in findings
                     if f.item == item.key

@@ -3,19 +3,19 @@
 An order's trail is read from the store itself: each event as recorded, with its
 recorder, and which later corrections changed it. A trail across orders (a unit's,
 an actor's, a period's) is read from the read model's index of every event.
-Personal data shows masked in both.
+Personal data, and the phone and ID numbers typed into free texts, show masked in both.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from hotline.adapters.postgres import stored_roles_of
 from hotline.adapters.readmodel import AuditRecord
 from hotline.domain.aggregate import BOOKKEEPING, SHANGHAI, DomainEvent
 from hotline.domain.order import Corrected, Order
-from hotline.domain.personal_data import mask
+from hotline.domain.personal_data import mask, mask_numbers
 from hotline.service.application import HotlineApplication
 from hotline.service.reports import Reports
 
@@ -72,8 +72,10 @@ def trail(
     last: date | None = None,
 ) -> list[AuditRecord]:
     """Every event recorded from day `first` to day `last` (Asia/Shanghai), of `unit`'s
-    orders and findings, by `actor`, oldest first (the read model caught up first)."""
+    orders and findings, by `actor`, oldest first (the read model caught up first), the
+    numbers in its details masked (a reason is free text)."""
     name = app.units.canonical(unit)
     since = datetime.combine(first, time(), SHANGHAI) if first else None
     until = datetime.combine(last + timedelta(days=1), time(), SHANGHAI) if last else None
-    return Reports(app).current().trail(name, actor, since, until)
+    found = Reports(app).current().trail(name, actor, since, until)
+    return [replace(record, detail=mask_numbers(record.detail)) for record in found]

@@ -57,6 +57,7 @@ from hotline.domain.order import (
     effective_states,
     order_id,
 )
+from hotline.domain.personal_data import shows
 from hotline.service.application import ConcurrentChange, HotlineApplication
 
 BATCH_LINES = 5_000
@@ -713,17 +714,18 @@ class Importer:
 
 
 def _agrees(key: str, stored: Any, exported: Any) -> bool:
-    """Whether an exported field's value agrees with the stored one (times by `_times_agree`)."""
+    """Whether an exported field's value agrees with the stored one (times by `_times_agree`;
+    a free text as a masked export shows it, by `shows`)."""
     if key == "at" and isinstance(stored, datetime) and isinstance(exported, datetime):
         return _times_agree(stored, exported)
-    return bool(stored == exported)
+    return shows(key, stored, exported)  # a masked export's free text agrees
 
 
 def _agrees_stored(key: str, state: Any, value: Any) -> bool:
     """`_agrees` on a field as stored (JSON) against the row's value."""
     if key == "at" and isinstance(state, str) and isinstance(value, datetime):
         return _times_agree(datetime.fromisoformat(state), value)
-    return bool(state == to_jsonable_python(value))
+    return shows(key, state, to_jsonable_python(value))
 
 
 @cache

@@ -21,9 +21,13 @@ from hotline.domain.errors import InvalidInput
 from hotline.domain.facts import StatusCode
 from hotline.domain.limits import LimitCheck, LimitName, check_limits
 from hotline.domain.order import (
+    Accepted,
+    CaseDecided,
     Closed,
+    Declined,
     Extended,
     FirstContact,
+    MediationEnded,
     Order,
     OrderStatus,
     Rated,
@@ -34,7 +38,7 @@ from hotline.domain.order import (
     Supervised,
 )
 from hotline.domain.periods import Period
-from hotline.domain.personal_data import mask
+from hotline.domain.personal_data import mask, mask_numbers
 from hotline.service.reports import Reports
 
 LAYOUT = (
@@ -52,8 +56,16 @@ LIMIT_COLUMNS = (
     (LimitName.RETURN, "退单时限", "退单状态"),
     (LimitName.CLOSE, "办结时限", "办结状态"),
 )
-"""Each limit's due date and status (`order show`'s), after the layout's columns."""
-HEADERS = LAYOUT + tuple(heading for _, *headings in LIMIT_COLUMNS for heading in headings)
+"""Each limit's due date and status (`order show`'s), the last columns."""
+ORDER_20_COLUMNS = (
+    "受理决定时间", "不予受理原因", "调解终结时间", "调解结果", "终止调解原因",
+    "挽回经济损失（元）", "立案决定时间", "是否立案",
+)  # fmt: skip
+"""A 12315 order's steps (SAMR Order No. 20), after the layout's columns: the acceptance
+decision (受理 or 不予受理, with its reason), the end of mediation (its outcome, the reason
+of a termination, the loss recovered in yuan) and the case decision (立案 or not); blank on
+other orders. The default mapping reads them back."""
+HEADERS = LAYOUT + ORDER_20_COLUMNS + tuple(h for _, *headings in LIMIT_COLUMNS for h in headings)
 STATUS_CODES = {
     OrderStatus.OPEN: StatusCode.OPEN,
     OrderStatus.RETURNED: StatusCode.RETURNED,
@@ -161,7 +173,7 @@ def order_row(order: Order, checks: Sequence[LimitCheck], reveal: bool) -> list[
             "承办单位": order.unit,
             "渠道": received.channel.value,
             "工单类型": received.kind.label,
-            "诉求内容": fields.get("summary") or "",
+            "诉求内容": shown("summary"),
             "诉求人": shown("citizen_name"),
             "来电号码": shown("citizen_phone"),
             "关联工单号": fields.get("repeat_of") or "",
@@ -171,7 +183,7 @@ def order_row(order: Order, checks: Sequence[LimitCheck], reveal: bool) -> list[
         cells[heading] = str(level)
     for heading, field in RECEIVED_TEXTS.items():
         cells[heading] = shown(field)
-    _milestones(order, cells)
+    _milestones(order, cells, reveal)
     by_limit = {check.limit: check for check in checks}
     for limit, due_heading, status_heading in LIMIT_COLUMNS:
         check = by_limit.get(limit)  # none where the order's deadline set has no such limit
@@ -180,21 +192,26 @@ def order_row(order: Order, checks: Sequence[LimitCheck], reveal: bool) -> list[
     return [cells[heading] for heading in HEADERS]
 
 
-def _milestones(order: Order, cells: dict[str, str]) -> None:
-    """The cells of what happened to the order after it was received."""
+def _milestones(order: Order, cells: dict[str, str], reveal: bool) -> None:
+    """The cells of what happened to the order after it was received (the numbers in free
+    texts masked unless `reveal`)."""
+
+    def text(value: str) -> str:
+        return value if reveal else mask_numbers(value)
+
     for contact in order.events_of(FirstContact):
         cells["先行联系时间"] = moment_text(contact.at)
         cells["联系方式"] = contact.method.label if contact.method else ""
     for extension in order.events_of(Extended):
         cells["延期申请时间"] = moment_text(extension.at)
         cells["延期至"] = extension.until.isoformat()
-        cells["延期原因"] = extension.reason
+        cells["延期原因"] = text(extension.reason)
     returns: list[Returned] = order.events_of(Returned)
     if returns:
         first = returns[0]
         cells["退单时间"] = moment_text(first.at)
         cells["退单类型"] = OUT_OF_JURISDICTION if first.out_of_jurisdiction else OTHER_RETURN
-        cells["退单原因"] = first.reason
+        cells["退单原因"] = text(first.reason)
     rejections: list[ReturnRejected] = order.events_of(ReturnRejected)
     if rejections:
         cells["二次退回时间"] = moment_text(rejections[0].at)
@@ -215,3 +232,15 @@ def _milestones(order: Order, cells: dict[str, str]) -> None:
     for supervision in order.events_of(Supervised):
         cells["督办时间"] = moment_text(supervision.at)
         cells["督办有责"] = yes_no(supervision.at_fault)
+    for decision in (*order.events_of(Accepted), *order.events_of(Declined)):
+        cells["受理决定时间"] = moment_text(decision.at)
+        if isinstance(decision, Declined):
+            cells["不予受理原因"] = decision.reason.label
+    for mediation in order.events_of(MediationEnded):
+        cells["调解终结时间"] = moment_text(mediation.at)
+        cells["调解结果"] = mediation.outcome.label
+        cells["终止调解原因"] = text(mediation.reason)
+        cells["挽回经济损失（元）"] = str(mediation.recovered)  # exact: 120.50, never a float
+    for case in order.events_of(CaseDecided):
+        cells["立案决定时间"] = moment_text(case.at)
+        cells["是否立案"] = yes_no(case.filed)
