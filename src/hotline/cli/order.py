@@ -10,7 +10,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.options import ReasonOption, RevealOption, reveal_reason
 from hotline.cli.output import json_text
-from hotline.cli.parsing import parse_day, parse_moment
+from hotline.cli.parsing import parse_at, parse_day
 from hotline.cli.renamed import old_switch, renamed, yes_unless_told
 from hotline.cli.render import order_json, print_order, print_recorded
 from hotline.domain.errors import InvalidInput
@@ -43,7 +43,8 @@ At = Annotated[
     str | None,
     typer.Option(
         "--at",
-        help="When it happened, YYYY-MM-DD HH:MM in Asia/Shanghai (default: now).",
+        help="When it happened, YYYY-MM-DD HH:MM in Asia/Shanghai (default: now; a date alone "
+        "is taken as 00:00, and said so).",
         show_default=False,
     ),
 ]
@@ -51,7 +52,7 @@ At = Annotated[
 
 def _log(ctx: typer.Context, number: str, event: str, at: str | None, **fields: Any) -> None:
     hotline = application(ctx)
-    hotline.record(number, event, at=parse_moment(at) if at is not None else None, **fields)
+    hotline.record(number, event, at=parse_at(at), **fields)
     print_recorded(hotline.view(number), event)
 
 
@@ -105,7 +106,7 @@ def receive(
         unit=unit,
         kind=Kind.parse(kind),
         channel=Channel.parse(channel),
-        at=parse_moment(at) if at is not None else None,
+        at=parse_at(at),
         summary=summary,
         repeat_of=repeat_of,
         citizen_name=citizen_name,
@@ -432,7 +433,7 @@ def _corrected_value(field: str, values: list[str]) -> object:
         raise InvalidInput(
             f"--value is given {len(values)} times; only --field category takes one per level"
         )
-    return parse_moment(values[0], "--value") if field == "at" else values[0]
+    return parse_at(values[0], "--value") if field == "at" else values[0]
 
 
 @app.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import typer
+
 from hotline.domain.aggregate import in_shanghai
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY
 from hotline.domain.errors import CalendarError, InvalidInput
@@ -22,6 +24,35 @@ def parse_moment(text: str, option: str = "--at") -> datetime:
     moment = in_shanghai(written)
     _check_in_calendar(moment.date(), option)
     return moment
+
+
+def parse_at(text: str | None, option: str = "--at") -> datetime | None:
+    """When an event happened, as `--at` gives it (None: not given, so now). Empty is
+    refused rather than read as now; a date alone is taken at 00:00, and stderr says so,
+    since an event logged at midnight moves every limit counted from it."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise InvalidInput(
+            f"{option} is empty; leave it out for now, or write YYYY-MM-DD HH:MM "
+            "(Asia/Shanghai), e.g. 2026-02-13 10:00"
+        )
+    moment = parse_moment(text, option)
+    if _date_only(text):
+        typer.echo(
+            f"hotline: {option} {text.strip()} has no time of day; taken as {moment:%Y-%m-%d} "
+            "00:00 (Asia/Shanghai)",
+            err=True,
+        )
+    return moment
+
+
+def _date_only(text: str) -> bool:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def parse_day(text: str, option: str = "date") -> date:

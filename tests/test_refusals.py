@@ -1,0 +1,45 @@
+"""The small refusals and hints of issue 21, through the CLI: what a new user trips on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from stores import stored_events
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def receive(cli: Cli, number: str = "2026-000001", *extra: str) -> tuple[int, str, str]:
+    return cli(
+        "order", "receive", number, "--unit", "闵行区市场监管局", "--kind", "投诉",
+        "--channel", "12345", *(extra or ("--at", "2026-02-13 10:00")),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("empty", ["", "  "])
+def test_an_empty_at_is_refused_not_taken_as_now(cli: Cli, store: str, empty: str) -> None:
+    code, out, err = receive(cli, "2026-000001", "--at", empty)
+    assert code == 1 and out == ""
+    assert "--at is empty" in err and err.count("\n") == 1
+    assert stored_events(store) == 0
+    assert receive(cli)[0] == 0
+    code, _, err = cli("order", "first-contact", "2026-000001", "--at", empty)
+    assert code == 1 and "--at is empty" in err
+
+
+def test_a_date_only_at_says_the_time_it_assumed(cli: Cli) -> None:
+    code, _, err = receive(cli, "2026-000001", "--at", "2026-02-13")
+    assert code == 0
+    assert "--at 2026-02-13 has no time of day; taken as 2026-02-13 00:00" in err
+    code, out, _ = cli("order", "show", "2026-000001", "--format", "json")
+    assert json.loads(out)["events"][0]["at"].startswith("2026-02-13T00:00")
+    code, _, err = cli("order", "first-contact", "2026-000001", "--at", "2026-02-14 09:00")
+    assert code == 0 and "taken as" not in err
+    code, _, err = cli(
+        "order", "correct", "2026-000001", "--event", "first_contact", "--field", "at",
+        "--value", "2026-02-14", "--reason", "typo",
+    )  # fmt: skip
+    assert code == 0 and "--value 2026-02-14 has no time of day" in err
