@@ -43,3 +43,24 @@ def test_a_date_only_at_says_the_time_it_assumed(cli: Cli) -> None:
         "--value", "2026-02-14", "--reason", "typo",
     )  # fmt: skip
     assert code == 0 and "--value 2026-02-14 has no time of day" in err
+
+
+def test_an_order_cannot_repeat_itself(cli: Cli, store: str) -> None:
+    code, out, err = receive(
+        cli, "2026-000001", "--at", "2026-02-13 10:00", "--repeat-of", " 2026-000001"
+    )
+    assert code == 1 and out == ""
+    assert "cannot repeat itself" in err and err.count("\n") == 1
+    assert stored_events(store) == 0
+
+
+def test_an_unknown_repeat_of_is_recorded_with_a_warning(cli: Cli) -> None:
+    code, _, err = receive(cli, "2026-000002", "--at", "2026-02-13 10:00", "--repeat-of", "X-9")
+    assert code == 0
+    assert "warning: order X-9 (--repeat-of) is not in this store" in err
+    code, out, _ = cli("order", "show", "2026-000002", "--format", "json")
+    assert json.loads(out)["events"][0]["repeat_of"] == "X-9"
+    code, _, err = receive(
+        cli, "2026-000003", "--at", "2026-02-13 11:00", "--repeat-of", "2026-000002"
+    )
+    assert code == 0 and "warning" not in err

@@ -119,6 +119,12 @@ def receive(
         entity_code=entity_code,
     )
     print_recorded(hotline.view(number), "received")
+    if repeat_of is not None and not hotline.exists(repeat_of.strip()):
+        typer.echo(
+            f"hotline: warning: order {repeat_of.strip()} (--repeat-of) is not in this store; "
+            "recorded as given, since it may be in another system",
+            err=True,
+        )
 
 
 @app.command("first-contact")

@@ -295,7 +295,7 @@ class HotlineApplication(Application[UUID]):
         unit_name = self.units.at(unit, in_shanghai(when).date()).name
 
         def receive_new() -> Order:
-            if self._exists(number):
+            if self.exists(number):
                 raise OrderAlreadyReceived(
                     f"order {number} was already received; an order number is received once"
                 )
@@ -566,7 +566,8 @@ class HotlineApplication(Application[UUID]):
         for aggregate in aggregates:
             aggregate.attribute_to(self.actor, self.store_mapper.seal, self.role)
 
-    def _exists(self, number: str) -> bool:
+    def exists(self, number: str) -> bool:
+        """Whether an order with this number was received in this store."""
         return bool(self.recorder.select_events(order_id(number), limit=1))
 
     def _save(self, aggregate: Aggregate, conflict: str) -> None:
