@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -64,3 +65,20 @@ def test_an_unknown_repeat_of_is_recorded_with_a_warning(cli: Cli) -> None:
         cli, "2026-000003", "--at", "2026-02-13 11:00", "--repeat-of", "2026-000002"
     )
     assert code == 0 and "warning" not in err
+
+
+def test_calendar_count_refuses_reversed_dates(cli: Cli) -> None:
+    code, out, err = cli("calendar", "count", "2027-01-04", "2026-12-31")
+    assert code == 1 and out == ""
+    assert "the dates are reversed" in err and "calendar count 2026-12-31 2027-01-04" in err
+    code, out, _ = cli("calendar", "count", "2026-12-31", "2027-01-04")
+    assert code == 0
+    assert re.fullmatch(r"1 working day after 2026-12-31 up to and including 2027-01-04\n", out)
+    code, out, _ = cli("calendar", "count", "2026-12-31", "2026-12-31")
+    assert code == 0 and out.startswith("0 working days")
+
+
+def test_a_refused_date_only_at_is_one_line(cli: Cli) -> None:
+    assert receive(cli)[0] == 0
+    code, _, err = cli("order", "first-contact", "2026-000001", "--at", "2026-02-12")
+    assert code == 1 and err.count("\n") == 1 and "taken as" not in err

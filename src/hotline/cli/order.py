@@ -10,7 +10,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.options import ReasonOption, RevealOption, reveal_reason
 from hotline.cli.output import json_text
-from hotline.cli.parsing import parse_at, parse_day
+from hotline.cli.parsing import parse_at, parse_day, say_assumed_time
 from hotline.cli.renamed import old_switch, renamed, yes_unless_told
 from hotline.cli.render import order_json, print_order, print_recorded
 from hotline.domain.errors import InvalidInput
@@ -54,6 +54,7 @@ def _log(ctx: typer.Context, number: str, event: str, at: str | None, **fields: 
     hotline = application(ctx)
     hotline.record(number, event, at=parse_at(at), **fields)
     print_recorded(hotline.view(number), event)
+    say_assumed_time(at)
 
 
 @app.command()
@@ -119,6 +120,7 @@ def receive(
         entity_code=entity_code,
     )
     print_recorded(hotline.view(number), "received")
+    say_assumed_time(at)
     if repeat_of is not None and not hotline.exists(repeat_of.strip()):
         typer.echo(
             f"hotline: warning: order {repeat_of.strip()} (--repeat-of) is not in this store; "
@@ -429,6 +431,8 @@ def correct(
     hotline = application(ctx)
     hotline.correct(number, event, field, _corrected_value(field, value), reason)
     print_recorded(hotline.view(number), "corrected")
+    if field == "at":
+        say_assumed_time(value[0], "--value")
 
 
 def _corrected_value(field: str, values: list[str]) -> object:

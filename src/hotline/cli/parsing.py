@@ -27,9 +27,8 @@ def parse_moment(text: str, option: str = "--at") -> datetime:
 
 
 def parse_at(text: str | None, option: str = "--at") -> datetime | None:
-    """When an event happened, as `--at` gives it (None: not given, so now). Empty is
-    refused rather than read as now; a date alone is taken at 00:00, and stderr says so,
-    since an event logged at midnight moves every limit counted from it."""
+    """When an event happened, as `--at` gives it (None: not given, so now); empty is
+    refused rather than read as now."""
     if text is None:
         return None
     if not text.strip():
@@ -37,22 +36,22 @@ def parse_at(text: str | None, option: str = "--at") -> datetime | None:
             f"{option} is empty; leave it out for now, or write YYYY-MM-DD HH:MM "
             "(Asia/Shanghai), e.g. 2026-02-13 10:00"
         )
-    moment = parse_moment(text, option)
-    if _date_only(text):
-        typer.echo(
-            f"hotline: {option} {text.strip()} has no time of day; taken as {moment:%Y-%m-%d} "
-            "00:00 (Asia/Shanghai)",
-            err=True,
-        )
-    return moment
+    return parse_moment(text, option)
 
 
-def _date_only(text: str) -> bool:
+def say_assumed_time(text: str | None, option: str = "--at") -> None:
+    """After an event given a date alone was recorded: say on stderr that it was taken at
+    00:00, since a time of day moves the limits counted from it."""
+    if text is None:
+        return
     try:
-        date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
-        return False
-    return True
+        return
+    typer.echo(
+        f"hotline: {option} {day} has no time of day; taken as {day} 00:00 (Asia/Shanghai)",
+        err=True,
+    )
 
 
 def parse_day(text: str, option: str = "date") -> date:
