@@ -89,11 +89,12 @@ def _row(board: Scoreboard, row: UnitScore) -> dict[str, Any]:
 
 
 def _grade_lines(group: GroupScores) -> list[str]:
-    """The grades as the notice lists them: 优秀（9个）：闵行区市场监管局、…；"""
-    last = len(group.grades) - 1
+    """The grades as the notice lists them: 优秀（9个）：闵行区市场监管局、…； a grade no unit
+    got is left out (not 良好（0个）：；), and the last line listed ends the sentence."""
+    listed = [(grade, units) for grade, units in group.grades if units]
     return [
-        f"{grade}（{len(units)}个）：{'、'.join(units)}{'。' if i == last else '；'}"
-        for i, (grade, units) in enumerate(group.grades)
+        f"{grade}（{len(units)}个）：{'、'.join(units)}{'。' if i == len(listed) - 1 else '；'}"
+        for i, (grade, units) in enumerate(listed)
     ]
 
 
