@@ -268,3 +268,14 @@ def test_a_limit_over_a_computed_spring_festival_is_provisional(
     assert (contact.due, contact.provisional) == (date(2026, 2, 20), True)
     # Day 1 is Fri 02-20, days 2-6 are 02-23 … 02-27, 7-11 03-02 … 03-06, 13 Tue 03-10.
     assert (close.due, close.provisional) == (date(2026, 3, 10), True)
+
+
+def test_the_return_row_has_one_state_and_one_message(check: Callable[..., Checks]) -> None:
+    """Issue 21 item 4: not "not_required" beside "return by then"."""
+    o = order("2026-02-13")
+    pending = check(o, "2026-02-13")[LimitName.RETURN]
+    assert pending.status is LimitStatus.PENDING
+    assert pending.note == "if out of jurisdiction, return by then"
+    passed = check(o, "2026-03-02")[LimitName.RETURN]
+    assert passed.status is LimitStatus.NOT_REQUIRED
+    assert "return by then" not in passed.note and "the unit handles it" in passed.note

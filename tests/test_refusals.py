@@ -82,3 +82,11 @@ def test_a_refused_date_only_at_is_one_line(cli: Cli) -> None:
     assert receive(cli)[0] == 0
     code, _, err = cli("order", "first-contact", "2026-000001", "--at", "2026-02-12")
     assert code == 1 and err.count("\n") == 1 and "taken as" not in err
+
+
+def test_order_show_s_return_row_says_one_thing(cli: Cli) -> None:
+    assert receive(cli)[0] == 0
+    code, out, _ = cli("order", "show", "2026-000001", "--format", "json")
+    row = next(limit for limit in json.loads(out)["limits"] if limit["limit"] == "return")
+    assert row["status"] == "not_required"
+    assert "return by then" not in row["note"] and "the unit handles it" in row["note"]

@@ -564,7 +564,7 @@ def check_limits(
     columns = limit_columns(limits, timelines)
     notes = {
         LimitName.FIRST_CONTACT: _contact_note(limits),
-        LimitName.RETURN: _return_note(order),
+        LimitName.RETURN: _return_note(order, limits, rules),
         LimitName.CLOSE: _close_note(order, limits, rules),
         LimitName.ACCEPTANCE: f"{rules.order_20.acceptance_days} working days (Order 20)",
         LimitName.ACCEPTANCE_NOTICE: "the complainant told of the acceptance decision",
@@ -622,14 +622,19 @@ def _contact_note(limits: Limits) -> str:
     return "citizen asked for no reply"
 
 
-def _return_note(order: Order) -> str:
+def _return_note(order: Order, limits: Limits, rules: TimeLimitRules) -> str:
+    """One message for the return row's one state: while the return window is open, how to
+    use it; once it has passed unused, that the order stays the unit's."""
     returns = _returns(order)
     if not returns:
-        return (
-            "if out of jurisdiction, return by then"
-            if order.status is OrderStatus.OPEN
-            else "not returned"
-        )
+        if order.status is not OrderStatus.OPEN:
+            return "not returned"
+        if limits.return_status[0] == LimitStatus.NOT_REQUIRED:
+            return (
+                f"not returned within {rules.return_days} working "
+                f"{'day' if rules.return_days == 1 else 'days'}: the unit handles it"
+            )
+        return "if out of jurisdiction, return by then"
     if order.events_of(ReturnRejected):
         return "return rejected (二次退回): the order was the unit's"
     if returns[0].out_of_jurisdiction:
