@@ -456,9 +456,7 @@ def test_a_broken_rubric_file_is_one_line_naming_file_key_and_problem(
 # 5. the workbook ---------------------------------------------------------------------------
 
 
-def test_the_score_table_lists_only_the_grades_units_got(
-    app: HotlineApplication, cli: Cli
-) -> None:
+def test_the_score_table_lists_only_the_grades_units_got(app: HotlineApplication, cli: Cli) -> None:
     """Issue 21 item 8: no "合格（0个）：。" line for a grade no unit of the group got."""
     small_district(app)
     code, out, err = cli("report", "scores", *SHANGHAI_RUBRIC, *Q2)

@@ -17,6 +17,7 @@ from hotline.domain.limits import (
     LimitStatus,
     TimeLimitRules,
     check_limits,
+    short_extension,
 )
 from hotline.domain.order import Order
 from hotline.domain.vocabulary import Channel, Kind
@@ -279,3 +280,18 @@ def test_the_return_row_has_one_state_and_one_message(check: Callable[..., Check
     passed = check(o, "2026-03-02")[LimitName.RETURN]
     assert passed.status is LimitStatus.NOT_REQUIRED
     assert "return by then" not in passed.note and "the unit handles it" in passed.note
+
+
+def test_a_short_extension_is_found_a_long_one_is_not(
+    calendar: WorkingCalendar, rules: TimeLimitRules
+) -> None:
+    short = order("2026-02-13")
+    short.extend(at=t("2026-02-25"), until=date(2026, 2, 27), reason="x")
+    assert short_extension(short, calendar, rules) == date(2026, 3, 10)
+    long = order("2026-02-13")
+    long.extend(at=t("2026-02-25"), until=date(2026, 3, 20), reason="x")
+    assert short_extension(long, calendar, rules) is None
+    late = order("2026-02-13")  # applied for after day 13: not counted, so not refused
+    late.extend(at=t("2026-03-12"), until=date(2026, 3, 13), reason="x")
+    assert short_extension(late, calendar, rules) is None
+    assert short_extension(order("2026-02-13"), calendar, rules) is None

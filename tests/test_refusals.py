@@ -35,7 +35,7 @@ def test_a_date_only_at_says_the_time_it_assumed(cli: Cli) -> None:
     code, _, err = receive(cli, "2026-000001", "--at", "2026-02-13")
     assert code == 0
     assert "--at 2026-02-13 has no time of day; taken as 2026-02-13 00:00" in err
-    code, out, _ = cli("order", "show", "2026-000001", "--format", "json")
+    _, out, _ = cli("order", "show", "2026-000001", "--format", "json")
     assert json.loads(out)["events"][0]["at"].startswith("2026-02-13T00:00")
     code, _, err = cli("order", "first-contact", "2026-000001", "--at", "2026-02-14 09:00")
     assert code == 0 and "taken as" not in err
@@ -86,7 +86,24 @@ def test_a_refused_date_only_at_is_one_line(cli: Cli) -> None:
 
 def test_order_show_s_return_row_says_one_thing(cli: Cli) -> None:
     assert receive(cli)[0] == 0
-    code, out, _ = cli("order", "show", "2026-000001", "--format", "json")
+    _, out, _ = cli("order", "show", "2026-000001", "--format", "json")
     row = next(limit for limit in json.loads(out)["limits"] if limit["limit"] == "return")
     assert row["status"] == "not_required"
     assert "return by then" not in row["note"] and "the unit handles it" in row["note"]
+
+
+def test_an_extension_that_does_not_extend_is_refused(cli: Cli, store: str) -> None:
+    assert receive(cli)[0] == 0
+    before = stored_events(store)
+    code, out, err = cli(
+        "order", "extend", "2026-000001", "--until", "2026-02-27", "--reason", "核查",
+        "--at", "2026-02-25 10:00",
+    )  # fmt: skip
+    assert code == 1 and out == ""
+    assert "does not extend the close limit (due 2026-03-10)" in err and err.count("\n") == 1
+    assert stored_events(store) == before
+    code, _, err = cli(
+        "order", "extend", "2026-000001", "--until", "2026-03-20", "--reason", "核查",
+        "--at", "2026-02-25 10:00",
+    )  # fmt: skip
+    assert code == 0, err

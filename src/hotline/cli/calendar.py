@@ -80,8 +80,7 @@ def count(
     _warn_unpublished(calendar, first, last, strict)
     days = calendar.working_days_between(first, last)
     typer.echo(
-        f"{days} working {'day' if days == 1 else 'days'} after {first} "
-        f"up to and including {last}"
+        f"{days} working {'day' if days == 1 else 'days'} after {first} up to and including {last}"
     )
 
 

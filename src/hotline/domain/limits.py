@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.domain.calendar import Days, WorkingCalendar
 from hotline.domain.facts import NONE, FactColumns, StatusCode, fold
-from hotline.domain.order import Order, OrderStatus, Returned, ReturnRejected
+from hotline.domain.order import Extended, Order, OrderStatus, Returned, ReturnRejected
 from hotline.domain.vocabulary import Channel, Kind, MediationOutcome
 
 Flags = npt.NDArray[np.bool_]
@@ -552,6 +552,21 @@ def limit_columns(limits: Limits, t: Timelines) -> dict[LimitName, tuple[Days, D
         LimitName.REPORT_NOTICE: (c.report_notice_status, c.report_notice_due, t.case_notified,
                                   c.report_notice_day),
     }  # fmt: skip
+
+
+def short_extension(order: Order, calendar: WorkingCalendar, rules: TimeLimitRules) -> date | None:
+    """The close limit's due date if the order's latest extension (延期) is counted (applied
+    for within the close limit) yet does not move that date later, None else: an extension
+    extends, so the service refuses one that would only be shown as "does not extend it"."""
+    extensions = order.events_of(Extended)
+    if not extensions:
+        return None
+    applied = extensions[-1].at.date()
+    limits = evaluate(Timelines.of([order]), calendar, rules, applied)
+    applied_day = calendar.ordinal(applied) - calendar.ordinal(order.received_at.date())
+    if limits.extension_short[0] and applied_day <= limits.close_days[0]:
+        return date.fromordinal(int(limits.close_due[0]))
+    return None
 
 
 def check_limits(

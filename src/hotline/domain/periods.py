@@ -47,7 +47,7 @@ def parse_period(text: str) -> Period:
     """`2019`, `2019Q3` or `2019-03`; anything else is refused with the forms allowed, and
     so is a period with a day the working-day calendar cannot count (as a date would be)."""
     period = _parsed(text.strip())
-    if not (FIRST_DAY <= period.start and period.end <= LAST_DAY):
+    if period.start < FIRST_DAY or period.end > LAST_DAY:
         raise CalendarError(
             f"period {period.label} ({period.start} … {period.end}) is outside the working-day "
             f"calendar ({FIRST_DAY} … {LAST_DAY})"

@@ -53,11 +53,18 @@ from hotline.domain.errors import (
     InvalidInput,
     OrderAlreadyReceived,
     OrderNotFound,
+    OrderRuleViolation,
     one_line,
 )
 from hotline.domain.finding import Finding
 from hotline.domain.lengths import PERSON_NAME
-from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
+from hotline.domain.limits import (
+    LimitCheck,
+    LimitStatus,
+    TimeLimitRules,
+    check_limits,
+    short_extension,
+)
 from hotline.domain.order import ORDER_COMMANDS, Order, order_id
 from hotline.domain.rubric import Rubric, finding_items
 from hotline.domain.store_key import STORE_KEY_ID, StoreKey, short
@@ -310,6 +317,11 @@ class HotlineApplication(Application[UUID]):
         def act() -> Order:
             order = self.order(number)
             ORDER_COMMANDS[event](order, at=when, **fields)
+            if event == "extended" and (due := short_extension(order, self.calendar(), self.rules)):
+                raise OrderRuleViolation(
+                    f"order {number}: the promised date {fields['until']} does not extend the "
+                    f"close limit (due {due}); an extension extends: promise a later date"
+                )
             return order
 
         return self.save_order(act(), retry=act)
