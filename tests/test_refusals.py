@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 
+from hotline.domain.aggregate import SHANGHAI
 from stores import stored_events
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -107,3 +109,19 @@ def test_an_extension_that_does_not_extend_is_refused(cli: Cli, store: str) -> N
         "--at", "2026-02-25 10:00",
     )  # fmt: skip
     assert code == 0, err
+
+
+def test_a_report_as_of_before_anything_was_recorded_says_so(cli: Cli) -> None:
+    code, _, err = cli("report", "rates", "--period", "2026Q2", "--as-of", "2026-04-30 23:59")
+    assert code == 0 and "nothing was recorded before 2026-04-30 23:59 (none yet)" in err
+    assert receive(cli, "2026-000001", "--at", "2026-03-02 10:00")[0] == 0  # back-filled
+    for command in (("report", "rates"), ("report", "scores", "--rubric", "shanghai-12345-2019")):
+        code, _, err = cli(*command, "--period", "2026Q2", "--as-of", "2026-04-30 23:59")
+        assert code == 0
+        assert "nothing was recorded before 2026-04-30 23:59 (the first was recorded at" in err
+        assert "--as-of uses recorded time" in err
+    later = (datetime.now(SHANGHAI) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    code, _, err = cli("report", "rates", "--period", "2026Q2", "--as-of", later)
+    assert code == 0 and "nothing was recorded" not in err
+    code, _, err = cli("report", "rates", "--period", "2026Q2")
+    assert code == 0 and "nothing was recorded" not in err

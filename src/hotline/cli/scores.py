@@ -30,6 +30,7 @@ from hotline.cli.options import (
     orders_line,
     period_document,
     period_of,
+    say_if_nothing_recorded,
 )
 from hotline.cli.output import WIDE, Format, FormatOption, emit, points, shown
 from hotline.cli.rubrics import expect
@@ -236,6 +237,7 @@ def scores(
     board = service.scores(
         expect(first, WeightedRubric, "scores"), chosen, group, moment, orders=asked
     )
+    say_if_nothing_recorded(ctx, moment)
     if workbook is not None:
         write_workbook(workbook, _score_sheets(board))
     if output is Format.TABLE:
