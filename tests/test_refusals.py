@@ -7,8 +7,6 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import pytest
-
 from hotline.domain.aggregate import SHANGHAI
 from stores import stored_events
 
@@ -20,17 +18,6 @@ def receive(cli: Cli, number: str = "2026-000001", *extra: str) -> tuple[int, st
         "order", "receive", number, "--unit", "闵行区市场监管局", "--kind", "投诉",
         "--channel", "12345", *(extra or ("--at", "2026-02-13 10:00")),
     )  # fmt: skip
-
-
-@pytest.mark.parametrize("empty", ["", "  "])
-def test_an_empty_at_is_refused_not_taken_as_now(cli: Cli, store: str, empty: str) -> None:
-    code, out, err = receive(cli, "2026-000001", "--at", empty)
-    assert code == 1 and out == ""
-    assert "--at is empty" in err and err.count("\n") == 1
-    assert stored_events(store) == 0
-    assert receive(cli)[0] == 0
-    code, _, err = cli("order", "first-contact", "2026-000001", "--at", empty)
-    assert code == 1 and "--at is empty" in err
 
 
 def test_a_date_only_at_says_the_time_it_assumed(cli: Cli) -> None:

@@ -33,7 +33,7 @@ def parse_at(text: str | None, option: str = "--at") -> datetime | None:
         return None
     if not text.strip():
         raise InvalidInput(
-            f"{option} is empty; leave it out for now, or write YYYY-MM-DD HH:MM "
+            f"{option} {text!r} is empty; leave it out for now, or write YYYY-MM-DD HH:MM "
             "(Asia/Shanghai), e.g. 2026-02-13 10:00"
         )
     return parse_moment(text, option)
