@@ -456,6 +456,17 @@ def test_a_broken_rubric_file_is_one_line_naming_file_key_and_problem(
 # 5. the workbook ---------------------------------------------------------------------------
 
 
+def test_the_score_table_lists_only_the_grades_units_got(app: HotlineApplication, cli: Cli) -> None:
+    """Issue 21 item 8: no "合格（0个）：。" line for a grade no unit of the group got."""
+    small_district(app)
+    code, out, err = cli("report", "scores", *SHANGHAI_RUBRIC, *Q2)
+    assert code == 0, err
+    lines = [line.strip() for line in out.splitlines()]
+    assert "优秀（1个）：青浦区市场监管局；" in lines
+    assert "良好（1个）：闵行区市场监管局。" in lines
+    assert not [line for line in lines if "（0个）" in line]
+
+
 def test_the_workbook_has_one_sheet_per_group(
     app: HotlineApplication, cli: Cli, tmp_path: Path
 ) -> None:
@@ -493,10 +504,11 @@ def test_the_workbook_has_one_sheet_per_group(
     # Below the table, a blank row, then the grade lines.
     below = [row[0] for row in values[21:] if row[0] is not None]
     assert values[21][0] is None
+    # A grade no unit got (合格, 不合格 here) is not listed (issue 21 item 8).
     assert below[:3] == [
         "优秀（1个）：青浦区市场监管局；",
-        "良好（1个）：闵行区市场监管局；",
-        "合格（0个）：。",
+        "良好（1个）：闵行区市场监管局。",
+        "注：标记“—”，未测评到满意度或不适用。",
     ]
     # 附件3: the council group scored within itself: 闵行区消保委 10 + 30 + 25 + 35 = 100.
     council = [list(r) for r in book["附件3 consumer_council"].iter_rows(values_only=True)]

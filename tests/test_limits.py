@@ -17,6 +17,7 @@ from hotline.domain.limits import (
     LimitStatus,
     TimeLimitRules,
     check_limits,
+    short_extension,
 )
 from hotline.domain.order import Order
 from hotline.domain.vocabulary import Channel, Kind
@@ -268,3 +269,29 @@ def test_a_limit_over_a_computed_spring_festival_is_provisional(
     assert (contact.due, contact.provisional) == (date(2026, 2, 20), True)
     # Day 1 is Fri 02-20, days 2-6 are 02-23 … 02-27, 7-11 03-02 … 03-06, 13 Tue 03-10.
     assert (close.due, close.provisional) == (date(2026, 3, 10), True)
+
+
+def test_the_return_row_has_one_state_and_one_message(check: Callable[..., Checks]) -> None:
+    """Issue 21 item 4: not "not_required" beside "return by then"."""
+    o = order("2026-02-13")
+    pending = check(o, "2026-02-13")[LimitName.RETURN]
+    assert pending.status is LimitStatus.PENDING
+    assert pending.note == "if out of jurisdiction, return by then"
+    passed = check(o, "2026-03-02")[LimitName.RETURN]
+    assert passed.status is LimitStatus.NOT_REQUIRED
+    assert "return by then" not in passed.note and "the unit handles it" in passed.note
+
+
+def test_a_short_extension_is_found_a_long_one_is_not(
+    calendar: WorkingCalendar, rules: TimeLimitRules
+) -> None:
+    short = order("2026-02-13")
+    short.extend(at=t("2026-02-25"), until=date(2026, 2, 27), reason="x")
+    assert short_extension(short, calendar, rules) == date(2026, 3, 10)
+    long = order("2026-02-13")
+    long.extend(at=t("2026-02-25"), until=date(2026, 3, 20), reason="x")
+    assert short_extension(long, calendar, rules) is None
+    late = order("2026-02-13")  # applied for after day 13: not counted, so not refused
+    late.extend(at=t("2026-03-12"), until=date(2026, 3, 13), reason="x")
+    assert short_extension(late, calendar, rules) is None
+    assert short_extension(order("2026-02-13"), calendar, rules) is None

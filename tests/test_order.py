@@ -216,3 +216,11 @@ def test_validation_messages_name_the_rule_not_a_regex() -> None:
         Order.receive("a b", at=T0, unit="u", kind="complaint", channel="12345")
     assert "letters, digits and - _ . /" in str(refused.value)
     assert "[A-Za-z" not in str(refused.value)
+
+
+def test_an_order_cannot_be_received_as_a_repeat_of_itself() -> None:
+    with pytest.raises(OrderRuleViolation, match="cannot repeat itself"):
+        Order.receive(
+            "A-1", at=datetime(2026, 2, 13, 10, tzinfo=SHANGHAI), unit="u",
+            kind=Kind.COMPLAINT, channel=Channel.HOTLINE_12345, repeat_of="A-1",
+        )  # fmt: skip

@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from hotline.domain.errors import InvalidInput
+from hotline.domain.errors import CalendarError, InvalidInput
 from hotline.domain.periods import Period, assessment_year, date_range, parse_period
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -84,3 +84,23 @@ def test_the_cli_refuses_bad_periods_in_one_line(cli: Cli, store: str) -> None:
     assert code == 1 and "not both" in err
     code, _, err = cli("report", "rates", "--from", "2019-01-01")
     assert code == 1 and "both --from and --to" in err
+
+
+@pytest.mark.parametrize("text", ["1999", "2000", "2000Q1", "1999-12", "2100", "2100Q1", "2100-01"])
+def test_a_period_outside_the_calendar_is_refused(text: str) -> None:
+    with pytest.raises(CalendarError, match=r"outside the working-day calendar \(2000-01-01"):
+        parse_period(text)
+
+
+@pytest.mark.parametrize("text", ["2000-01", "2000Q2", "2099", "2099-12"])
+def test_the_calendar_s_first_and_last_periods_are_taken(text: str) -> None:
+    period = parse_period(text)
+    assert date(2000, 1, 1) <= period.start and period.end <= date(2099, 12, 31)
+
+
+def test_the_cli_refuses_a_period_outside_the_calendar(cli: Cli, store: str) -> None:
+    for text in ("1999", "2100"):
+        code, out, err = cli("report", "rates", "--period", text)
+        assert code == 1 and out == ""
+        assert f"period {text} (" in err and "outside the working-day calendar" in err
+        assert err.count("\n") == 1

@@ -55,14 +55,18 @@ class Heard:
             self.passes.get(timeout=QUIET)
 
 
-def daemon(app: HotlineApplication, heard: Heard, *times: time, window: int = 0) -> Daemon:
+def daemon(
+    app: HotlineApplication, heard: Heard, *times: time, window: int = 0, at: datetime = PASS_TIME
+) -> Daemon:
+    """A daemon whose clock says `at`; its default pass time, 10:00, is still to come then
+    (a time already past would be made at once on a first start)."""
     return Daemon(
         app,
-        times or (time(8, 0),),
+        times or (time(10, 0),),
         window,
         on_pass=heard.passes.put,
         on_error=heard.errors.put,
-        clock=lambda: PASS_TIME,
+        clock=lambda: at,
     )
 
 
@@ -95,14 +99,14 @@ def receive(app: HotlineApplication, number: str) -> None:
 
 def test_the_job_lives_in_the_store_and_a_restart_keeps_it(app: HotlineApplication) -> None:
     assert stored_job(app) is None
-    first = run_once(app, time(8, 0), time(12, 30))
+    first = run_once(app, time(10, 0), time(12, 30))
     assert (first.kept, first.catch_up) == (False, None)
     kept = stored_job(app)
     assert kept is not None
-    assert kept.times == (time(8, 0), time(12, 30)) and kept.window == 0
+    assert kept.times == (time(10, 0), time(12, 30)) and kept.window == 0
     assert kept.next_run is not None and kept.next_run > datetime.now(SHANGHAI)
-    assert (kept.next_run.hour, kept.next_run.minute) in ((8, 0), (12, 30))
-    again = run_once(app, time(12, 30), time(8, 0))
+    assert (kept.next_run.hour, kept.next_run.minute) in ((10, 0), (12, 30))
+    again = run_once(app, time(12, 30), time(10, 0))
     assert again.kept and again.catch_up is None and again.job.next_run == kept.next_run
 
 
@@ -140,10 +144,10 @@ def test_a_missed_pass_is_caught_up_and_a_restart_reflags_nothing(
 
 def test_passes_missed_over_a_holiday_week_are_caught_up_once(app: HotlineApplication) -> None:
     receive(app, "S1")
-    run_once(app, time(8, 0), time(12, 0))
+    run_once(app, time(10, 0), time(12, 0))
     down_since(app, days_ago(8))  # 16 passes missed
     heard = Heard()
-    running = daemon(app, heard, time(8, 0), time(12, 0))
+    running = daemon(app, heard, time(10, 0), time(12, 0))
     running.start()
     try:
         assert len(heard.next_pass().flagged) == 1
@@ -155,7 +159,7 @@ def test_passes_missed_over_a_holiday_week_are_caught_up_once(app: HotlineApplic
 
 
 def test_new_times_reschedule_the_job_but_still_catch_up(app: HotlineApplication) -> None:
-    run_once(app, time(8, 0))
+    run_once(app, time(10, 0))
     moved = run_once(app, time(9, 30))
     assert not moved.kept and moved.job.next_run is not None
     assert (moved.job.next_run.hour, moved.job.next_run.minute) == (9, 30)
@@ -219,10 +223,9 @@ def test_scheduler_run_stops_cleanly_and_keeps_its_job(store: str, stop: signal.
     process = start_cli_daemon(store, "--at", "07:30,13:00", "--window", "1")
     assert process.stdout is not None
     first = process.stdout.readline()
-    assert first.startswith(
-        "scheduler running: passes at 07:30, 13:00 Asia/Shanghai, window 1; job scheduled; "
-        "next pass "
-    ), first
+    start = "scheduler running: passes at 07:30, 13:00 Asia/Shanghai, window 1; job scheduled; "
+    # Real time: started after 07:30 on a working day, today's pass is made at once.
+    assert first.startswith((start + "next pass ", start + "catching up today's ")), first
     process.send_signal(stop)
     out, err = process.communicate(timeout=60)
     assert (process.returncode, err) == (0, "")
@@ -249,3 +252,35 @@ def test_scheduler_run_refuses_bad_times(store: str) -> None:
 def test_scheduler_status_before_any_run(cli: Callable[..., tuple[int, str, str]]) -> None:
     code, out, _ = cli("scheduler", "status")
     assert code == 0 and "no scheduler has run on this store" in out
+
+
+def test_a_first_start_after_today_s_pass_time_makes_that_pass_once(
+    app: HotlineApplication,
+) -> None:
+    """Issue 21 item 6: started at 09:00, the 08:00 pass is made at once, not tomorrow."""
+    receive(app, "S1")
+    heard = Heard()
+    running = daemon(app, heard, time(8, 0), time(12, 0))
+    started = running.start()
+    try:
+        assert not started.kept
+        assert started.catch_up == PASS_TIME.replace(hour=8)
+        made = heard.next_pass()
+        heard.assert_quiet()
+        upcoming = running.job().next_run
+    finally:
+        running.stop()
+    assert made.day == PASS_TIME.date() and [f.number for f in made.flagged] == ["S1"]
+    assert upcoming is not None and upcoming > datetime.now(SHANGHAI)
+    again = run_once(app, time(8, 0), time(12, 0))
+    assert again.kept and again.catch_up is None
+
+
+def test_no_start_up_pass_on_a_day_off_or_before_the_first_time(app: HotlineApplication) -> None:
+    sunday = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    assert not app.calendar().is_working_day(sunday.date())
+    for at, times in ((PASS_TIME, (time(9, 30), time(14, 0))), (sunday, (time(8, 0),))):
+        running = daemon(app, Heard(), *times, at=at)
+        started = running.start()
+        running.stop()
+        assert started.catch_up is None and not started.kept

@@ -16,7 +16,7 @@ from hotline.cli.output import printable, shown
 from hotline.cli.parsing import parse_day
 from hotline.cli.render import warn_unpublished
 from hotline.domain.calendar import DayKind, WorkingCalendar
-from hotline.domain.errors import CalendarError
+from hotline.domain.errors import CalendarError, InvalidInput
 
 app = typer.Typer(
     help="Working days: a date's status, counts, deadlines; add a published year or a closure.",
@@ -72,10 +72,15 @@ def count(
     """Working days after START up to and including END."""
     calendar = application(ctx).calendar()
     first, last = parse_day(start), parse_day(end)
+    if last < first:
+        raise InvalidInput(
+            f"the dates are reversed: {last} is before {first}; give the earlier first, "
+            f"`hotline calendar count {last} {first}`"
+        )
     _warn_unpublished(calendar, first, last, strict)
+    days = calendar.working_days_between(first, last)
     typer.echo(
-        f"{calendar.working_days_between(first, last)} working days after {first} "
-        f"up to and including {last}"
+        f"{days} working {'day' if days == 1 else 'days'} after {first} up to and including {last}"
     )
 
 

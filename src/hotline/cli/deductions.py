@@ -27,6 +27,7 @@ from hotline.cli.options import (
     orders_line,
     period_document,
     period_of,
+    say_if_nothing_recorded,
 )
 from hotline.cli.output import Format, FormatOption, emit, points
 from hotline.cli.rubrics import expect
@@ -62,6 +63,7 @@ def deductions(
         chosen, period_of(period, start, end), unit=unit, group=group,
         as_of=as_of_moment(as_of), level=level, orders=asked,
     )  # fmt: skip
+    say_if_nothing_recorded(ctx, board.as_of)
     if unit is not None and len(board.rows) == 1:
         _deduction_items(board, output, workbook, asked)
         return

@@ -23,6 +23,7 @@ from hotline.cli.options import (
     orders_line,
     period_document,
     period_of,
+    say_if_nothing_recorded,
 )
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.cli.rubrics import expect
@@ -56,6 +57,7 @@ def kpi(
         chosen, period_of(period, start, end), unit=unit, group=group,
         as_of=as_of_moment(as_of), orders=asked,
     )  # fmt: skip
+    say_if_nothing_recorded(ctx, board.as_of)
     if workbook is not None:
         write_workbook(workbook, [_target_sheet(board, asked)])
     _print_targets(board, output, asked)

@@ -129,6 +129,19 @@ def as_of_moment(text: str | None) -> datetime | None:
     return parse_moment(text, "--as-of") if text is not None else None
 
 
+def say_if_nothing_recorded(ctx: typer.Context, as_of: datetime | None) -> None:
+    """An all-zero report as of a time before anything was recorded says why on stderr:
+    --as-of is recorded time, and a store back-filled later had nothing then."""
+    if as_of is None or (first := reports(ctx).nothing_recorded_by(as_of)) is None:
+        return
+    since = f"the first was recorded at {first:%Y-%m-%d %H:%M}" if first != as_of else "none yet"
+    typer.echo(
+        f"hotline: nothing was recorded before {as_of:%Y-%m-%d %H:%M} ({since}); --as-of uses "
+        "recorded time, when events were logged, not when they happened",
+        err=True,
+    )
+
+
 def reports(ctx: typer.Context) -> Reports:
     """The read side of the command's store."""
     from hotline.service.reports import Reports

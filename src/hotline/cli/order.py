@@ -10,7 +10,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.options import ReasonOption, RevealOption, reveal_reason
 from hotline.cli.output import json_text
-from hotline.cli.parsing import parse_day, parse_moment
+from hotline.cli.parsing import parse_at, parse_day, say_assumed_time
 from hotline.cli.renamed import old_switch, renamed, yes_unless_told
 from hotline.cli.render import order_json, print_order, print_recorded
 from hotline.domain.errors import InvalidInput
@@ -43,7 +43,8 @@ At = Annotated[
     str | None,
     typer.Option(
         "--at",
-        help="When it happened, YYYY-MM-DD HH:MM in Asia/Shanghai (default: now).",
+        help="When it happened, YYYY-MM-DD HH:MM in Asia/Shanghai (default: now; a date alone "
+        "is taken as 00:00, and said so).",
         show_default=False,
     ),
 ]
@@ -51,8 +52,9 @@ At = Annotated[
 
 def _log(ctx: typer.Context, number: str, event: str, at: str | None, **fields: Any) -> None:
     hotline = application(ctx)
-    hotline.record(number, event, at=parse_moment(at) if at is not None else None, **fields)
+    hotline.record(number, event, at=parse_at(at), **fields)
     print_recorded(hotline.view(number), event)
+    say_assumed_time(at)
 
 
 @app.command()
@@ -105,7 +107,7 @@ def receive(
         unit=unit,
         kind=Kind.parse(kind),
         channel=Channel.parse(channel),
-        at=parse_moment(at) if at is not None else None,
+        at=parse_at(at),
         summary=summary,
         repeat_of=repeat_of,
         citizen_name=citizen_name,
@@ -118,6 +120,13 @@ def receive(
         entity_code=entity_code,
     )
     print_recorded(hotline.view(number), "received")
+    say_assumed_time(at)
+    if repeat_of is not None and not hotline.exists(repeat_of.strip()):
+        typer.echo(
+            f"hotline: warning: order {repeat_of.strip()} (--repeat-of) is not in this store; "
+            "recorded as given, since it may be in another system",
+            err=True,
+        )
 
 
 @app.command("first-contact")
@@ -422,6 +431,8 @@ def correct(
     hotline = application(ctx)
     hotline.correct(number, event, field, _corrected_value(field, value), reason)
     print_recorded(hotline.view(number), "corrected")
+    if field == "at":
+        say_assumed_time(value[0], "--value")
 
 
 def _corrected_value(field: str, values: list[str]) -> object:
@@ -432,7 +443,7 @@ def _corrected_value(field: str, values: list[str]) -> object:
         raise InvalidInput(
             f"--value is given {len(values)} times; only --field category takes one per level"
         )
-    return parse_moment(values[0], "--value") if field == "at" else values[0]
+    return parse_at(values[0], "--value") if field == "at" else values[0]
 
 
 @app.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import typer
+
 from hotline.domain.aggregate import in_shanghai
 from hotline.domain.calendar import FIRST_DAY, LAST_DAY
 from hotline.domain.errors import CalendarError, InvalidInput
@@ -22,6 +24,34 @@ def parse_moment(text: str, option: str = "--at") -> datetime:
     moment = in_shanghai(written)
     _check_in_calendar(moment.date(), option)
     return moment
+
+
+def parse_at(text: str | None, option: str = "--at") -> datetime | None:
+    """When an event happened, as `--at` gives it (None: not given, so now); empty is
+    refused rather than read as now."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise InvalidInput(
+            f"{option} {text!r} is empty; leave it out for now, or write YYYY-MM-DD HH:MM "
+            "(Asia/Shanghai), e.g. 2026-02-13 10:00"
+        )
+    return parse_moment(text, option)
+
+
+def say_assumed_time(text: str | None, option: str = "--at") -> None:
+    """After an event given a date alone was recorded: say on stderr that it was taken at
+    00:00, since a time of day moves the limits counted from it."""
+    if text is None:
+        return
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return
+    typer.echo(
+        f"hotline: {option} {day} has no time of day; taken as {day} 00:00 (Asia/Shanghai)",
+        err=True,
+    )
 
 
 def parse_day(text: str, option: str = "date") -> date:

@@ -28,6 +28,7 @@ from hotline.cli.options import (
     period_document,
     period_of,
     reports,
+    say_if_nothing_recorded,
 )
 from hotline.cli.output import Format, FormatOption, emit
 from hotline.domain.errors import InvalidInput
@@ -96,6 +97,7 @@ def rates(
             "orders": found.orders.document(),
         },
     )
+    say_if_nothing_recorded(ctx, found.as_of)
 
 
 def explain(

@@ -19,7 +19,7 @@ from hotline.cli.parsing import parse_moment
 from hotline.domain.aggregate import now
 from hotline.domain.errors import InvalidInput
 from hotline.service.flagging import Failure, Pass, flag_due_orders
-from hotline.service.scheduler import DEFAULT_TIMES, Daemon, Job, stored_job
+from hotline.service.scheduler import DEFAULT_TIMES, Daemon, Job, Started, stored_job
 
 app = typer.Typer(help="The overdue scheduler: flag orders near or past a limit.")
 
@@ -76,14 +76,7 @@ def run(
     started = daemon.start()
     try:
         kept = "job kept from the last run" if started.kept else "job scheduled"
-        typer.echo(
-            f"scheduler running: {_schedule(started.job)}; {kept}; "
-            + (
-                f"passes missed since {started.catch_up:%Y-%m-%d %H:%M}: one pass catches up now"
-                if started.catch_up
-                else _next(started.job)
-            )
-        )
+        typer.echo(f"scheduler running: {_schedule(started.job)}; {kept}; " + _catching_up(started))
         while not stop.wait(1.0):
             pass
         typer.echo("stopping after the pass under way, if any …")
@@ -100,6 +93,15 @@ def status(ctx: typer.Context) -> None:
         typer.echo("no scheduler has run on this store; start one with `hotline scheduler run`")
         return
     typer.echo(f"{_schedule(job)}; {_next(job)}")
+
+
+def _catching_up(started: Started) -> str:
+    """The start line's end: the pass made at once, if any, else the next one."""
+    if started.catch_up is None:
+        return _next(started.job)
+    if started.catch_up.date() == now().date():
+        return f"catching up today's {started.catch_up:%H:%M} pass now"
+    return f"passes missed since {started.catch_up:%Y-%m-%d %H:%M}: one pass catches up now"
 
 
 def _schedule(job: Job) -> str:

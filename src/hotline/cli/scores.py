@@ -30,6 +30,7 @@ from hotline.cli.options import (
     orders_line,
     period_document,
     period_of,
+    say_if_nothing_recorded,
 )
 from hotline.cli.output import WIDE, Format, FormatOption, emit, points, shown
 from hotline.cli.rubrics import expect
@@ -97,11 +98,12 @@ def _row(board: Scoreboard, row: UnitScore) -> dict[str, Any]:
 
 
 def _grade_lines(group: GroupScores) -> list[str]:
-    """The grades as the notice lists them: 优秀（9个）：闵行区市场监管局、…；"""
-    last = len(group.grades) - 1
+    """The grades as the notice lists them: 优秀（9个）：闵行区市场监管局、…； a grade no unit
+    got is left out (not 良好（0个）：；), and the last line listed ends the sentence."""
+    listed = [(grade, units) for grade, units in group.grades if units]
     return [
-        f"{grade}（{len(units)}个）：{'、'.join(units)}{'。' if i == last else '；'}"
-        for i, (grade, units) in enumerate(group.grades)
+        f"{grade}（{len(units)}个）：{'、'.join(units)}{'。' if i == len(listed) - 1 else '；'}"
+        for i, (grade, units) in enumerate(listed)
     ]
 
 
@@ -262,6 +264,7 @@ def scores(
     board = service.scores(
         expect(first, WeightedRubric, "scores"), chosen, group, moment, orders=asked
     )
+    say_if_nothing_recorded(ctx, moment)
     if workbook is not None:
         sheets = _score_sheets(board) + _trend_sheets(service, board, group, moment)
         write_workbook(workbook, sheets)

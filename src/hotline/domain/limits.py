@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.domain.calendar import Days, WorkingCalendar
 from hotline.domain.facts import NONE, FactColumns, StatusCode, fold
-from hotline.domain.order import Order, OrderStatus, Returned, ReturnRejected
+from hotline.domain.order import Extended, Order, OrderStatus, Returned, ReturnRejected
 from hotline.domain.vocabulary import Channel, Kind, MediationOutcome
 
 Flags = npt.NDArray[np.bool_]
@@ -554,6 +554,21 @@ def limit_columns(limits: Limits, t: Timelines) -> dict[LimitName, tuple[Days, D
     }  # fmt: skip
 
 
+def short_extension(order: Order, calendar: WorkingCalendar, rules: TimeLimitRules) -> date | None:
+    """The close limit's due date if the order's latest extension (延期) is counted (applied
+    for within the close limit) yet does not move that date later, None else: an extension
+    extends, so the service refuses one that would only be shown as "does not extend it"."""
+    extensions = order.events_of(Extended)
+    if not extensions:
+        return None
+    applied = extensions[-1].at.date()
+    limits = evaluate(Timelines.of([order]), calendar, rules, applied)
+    applied_day = calendar.ordinal(applied) - calendar.ordinal(order.received_at.date())
+    if limits.extension_short[0] and applied_day <= limits.close_days[0]:
+        return date.fromordinal(int(limits.close_due[0]))
+    return None
+
+
 def check_limits(
     order: Order, calendar: WorkingCalendar, rules: TimeLimitRules, today: date
 ) -> list[LimitCheck]:
@@ -564,7 +579,7 @@ def check_limits(
     columns = limit_columns(limits, timelines)
     notes = {
         LimitName.FIRST_CONTACT: _contact_note(limits),
-        LimitName.RETURN: _return_note(order),
+        LimitName.RETURN: _return_note(order, limits, rules),
         LimitName.CLOSE: _close_note(order, limits, rules),
         LimitName.ACCEPTANCE: f"{rules.order_20.acceptance_days} working days (Order 20)",
         LimitName.ACCEPTANCE_NOTICE: "the complainant told of the acceptance decision",
@@ -622,14 +637,19 @@ def _contact_note(limits: Limits) -> str:
     return "citizen asked for no reply"
 
 
-def _return_note(order: Order) -> str:
+def _return_note(order: Order, limits: Limits, rules: TimeLimitRules) -> str:
+    """One message for the return row's one state: while the return window is open, how to
+    use it; once it has passed unused, that the order stays the unit's."""
     returns = _returns(order)
     if not returns:
-        return (
-            "if out of jurisdiction, return by then"
-            if order.status is OrderStatus.OPEN
-            else "not returned"
-        )
+        if order.status is not OrderStatus.OPEN:
+            return "not returned"
+        if limits.return_status[0] == LimitStatus.NOT_REQUIRED:
+            return (
+                f"not returned within {rules.return_days} working "
+                f"{'day' if rules.return_days == 1 else 'days'}: the unit handles it"
+            )
+        return "if out of jurisdiction, return by then"
     if order.events_of(ReturnRejected):
         return "return rejected (二次退回): the order was the unit's"
     if returns[0].out_of_jurisdiction:

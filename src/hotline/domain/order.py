@@ -445,6 +445,11 @@ class Order(Aggregate):
         if not isinstance(number, str):
             raise InvalidInput(f"order number must be text, not {number!r}")
         number = number.strip()
+        repeat_of = fields.get("repeat_of")
+        if isinstance(repeat_of, str) and repeat_of.strip() == number:
+            raise OrderRuleViolation(
+                f"order {number} cannot repeat itself (重复工单); give the earlier order's number"
+            )
         return cls._create(order_id(number), Received, number=number, at=at, **fields)
 
     def contact(self, at: datetime, **fields: Any) -> None:

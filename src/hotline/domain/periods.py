@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from hotline.domain.errors import InvalidInput
+from hotline.domain.calendar import FIRST_DAY, LAST_DAY
+from hotline.domain.errors import CalendarError, InvalidInput
 
 _YEAR = re.compile(r"(\d{4})")
 _QUARTER = re.compile(r"(\d{4})Q([1-4])", re.IGNORECASE)
@@ -44,8 +45,18 @@ def assessment_year(year: int) -> Period:
 
 
 def parse_period(text: str) -> Period:
-    """`2019`, `2019Q3` or `2019-03`; anything else is refused with the forms allowed."""
-    text = text.strip()
+    """`2019`, `2019Q3` or `2019-03`; anything else is refused with the forms allowed, and
+    so is a period with a day the working-day calendar cannot count (as a date would be)."""
+    period = _parsed(text.strip())
+    if period.start < FIRST_DAY or period.end > LAST_DAY:
+        raise CalendarError(
+            f"period {period.label} ({period.start} … {period.end}) is outside the working-day "
+            f"calendar ({FIRST_DAY} … {LAST_DAY})"
+        )
+    return period
+
+
+def _parsed(text: str) -> Period:
     try:
         if match := _YEAR.fullmatch(text):
             return assessment_year(int(match[1]))

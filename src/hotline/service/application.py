@@ -53,11 +53,18 @@ from hotline.domain.errors import (
     InvalidInput,
     OrderAlreadyReceived,
     OrderNotFound,
+    OrderRuleViolation,
     one_line,
 )
 from hotline.domain.finding import Finding
 from hotline.domain.lengths import PERSON_NAME
-from hotline.domain.limits import LimitCheck, LimitStatus, TimeLimitRules, check_limits
+from hotline.domain.limits import (
+    LimitCheck,
+    LimitStatus,
+    TimeLimitRules,
+    check_limits,
+    short_extension,
+)
 from hotline.domain.order import ORDER_COMMANDS, Order, order_id
 from hotline.domain.rubric import Rubric, finding_items
 from hotline.domain.store_key import STORE_KEY_ID, StoreKey, short
@@ -301,7 +308,7 @@ class HotlineApplication(Application[UUID]):
         unit_name = self.units.at(unit, in_shanghai(when).date()).name
 
         def receive_new() -> Order:
-            if self._exists(number):
+            if self.exists(number):
                 raise OrderAlreadyReceived(
                     f"order {number} was already received; an order number is received once"
                 )
@@ -316,6 +323,11 @@ class HotlineApplication(Application[UUID]):
         def act() -> Order:
             order = self.order(number)
             ORDER_COMMANDS[event](order, at=when, **fields)
+            if event == "extended" and (due := short_extension(order, self.calendar(), self.rules)):
+                raise OrderRuleViolation(
+                    f"order {number}: the promised date {fields['until']} does not extend the "
+                    f"close limit (due {due}); an extension extends: promise a later date"
+                )
             return order
 
         return self.save_order(act(), retry=act)
@@ -585,7 +597,8 @@ class HotlineApplication(Application[UUID]):
         for aggregate in aggregates:
             aggregate.attribute_to(self.actor, self.store_mapper.seal, self.role)
 
-    def _exists(self, number: str) -> bool:
+    def exists(self, number: str) -> bool:
+        """Whether an order with this number was received in this store."""
         return bool(self.recorder.select_events(order_id(number), limit=1))
 
     def save_orders(self, orders: list[Order]) -> None:

@@ -130,6 +130,11 @@ class OrderProjection:
                 return
             position = batch[-1].id
 
+    def first_recorded(self) -> datetime | None:
+        """When the store's first event was recorded (None: it has none)."""
+        batch = self._batch(0)
+        return _recorded(self._changes(batch[:1])[0]) if batch else None
+
     def _batch(self, position: int) -> Sequence[Notification]:
         return self.app.recorder.select_notifications(
             start=position, limit=self.batch_size, inclusive_of_start=False

@@ -412,6 +412,14 @@ class Reports:
         facts = Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
         return Snapshot(facts, today, readmodel)
 
+    def nothing_recorded_by(self, as_of: datetime) -> datetime | None:
+        """If no event had been recorded by `as_of`: when the first was (or `as_of` itself
+        for an empty store), so a report as of then can say why it counts nothing."""
+        first = self.projection.first_recorded()
+        if first is None:
+            return as_of
+        return first if first > as_of else None
+
     def read_model(self, as_of: datetime | None) -> tuple[ReadModel, date]:
         """The read model caught up and today; or, as of a recorded time, one replayed in
         memory up to it and that day."""

@@ -31,7 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hotline.adapters.eventstore import store_failure
 from hotline.adapters.postgres import JOB_TABLE
-from hotline.domain.aggregate import SHANGHAI, now
+from hotline.domain.aggregate import SHANGHAI, in_shanghai, now
 from hotline.domain.errors import HotlineError
 from hotline.service.application import HotlineApplication
 from hotline.service.flagging import Pass, flag_due_orders
@@ -57,7 +57,8 @@ class Job:
 @dataclass(frozen=True)
 class Started:
     """How the daemon found its job: `kept` from an earlier run (else new, or rescheduled
-    to other times), and `catch_up`: the next run it found already passed, made now."""
+    to other times), and `catch_up`: the next run it found already passed (or, for a job
+    new or rescheduled, today's pass time already past), made now."""
 
     job: Job
     kept: bool
@@ -132,6 +133,8 @@ class Daemon:
         # A missed pass is caught up even if the times changed meanwhile.
         if upcoming is not None and (kept or upcoming <= moment):
             keep["next_run_time"] = upcoming
+        elif (missed := self._missed_today(stored)) is not None:
+            keep["next_run_time"] = missed
         self._scheduler.add_job(
             "hotline.service.scheduler:scheduled_pass",
             trigger,
@@ -149,6 +152,19 @@ class Daemon:
         late = job.next_run if job.next_run is not None and job.next_run <= moment else None
         self._scheduler.resume()
         return Started(job, kept, late)
+
+    def _missed_today(self, stored: Any) -> datetime | None:
+        """Today's latest pass time already past, for a job new or rescheduled (no stored run
+        to catch up): started after 08:00, the daemon makes the 08:00 pass at once rather
+        than tomorrow (what coalescing means to a user). Not on a day off (a pass flags
+        nothing then), nor if the job it replaces was running and has passed a time today."""
+        moment = in_shanghai(self.clock())
+        if not self.app.calendar().is_working_day(moment.date()):
+            return None
+        if stored is not None and any(t <= moment.time() for t in _times(stored.trigger)):
+            return None
+        passed = [t for t in self.times if t <= moment.time()]
+        return datetime.combine(moment.date(), max(passed), SHANGHAI) if passed else None
 
     def job(self) -> Job:
         """The job as the scheduler now holds it."""
