@@ -16,6 +16,7 @@ import typer
 from hotline.adapters.eventstore import password_in, store_failure
 from hotline.adapters.settings import Settings, read_settings
 from hotline.cli import (
+    alerts,
     audit,
     bulk,
     calendar,
@@ -72,10 +73,10 @@ app.add_typer(key.app, name="key")
 app.add_typer(db.app, name="db")
 app.add_typer(order_export.app, name="export")
 app.add_typer(units.app, name="units")
+app.add_typer(alerts.app, name="alerts")
 app.command("import")(bulk.import_file)
 app.command("mappings")(bulk.list_mappings)
 app.command("rubrics")(rubrics.list_rubrics)
-app.command("alerts")(scheduler.alerts)
 app.command("audit")(audit.audit)
 app.command("verify")(verify.verify_store)
 
