@@ -103,6 +103,11 @@ def _route(path: Path, index: int, table: Any, env: Mapping[str, str]) -> Route:
     where = f"routing file {path}, route {index}"
     if not isinstance(table, dict):
         raise InvalidInput(f"{where}: a route is a [[route]] table")
+    if written := sorted({"url", "secret", "password"} & set(table)):
+        what = written[0]
+        raise InvalidInput(
+            f"{where}: do not write the {what} in the file; use {what}_env or {what}_file"
+        )
     if unknown := sorted(set(table) - _KNOWN):
         raise InvalidInput(
             f"{where}: unknown key {unknown[0]!r}; keys: {', '.join(sorted(_KNOWN))}"

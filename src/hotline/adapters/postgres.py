@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from hotline.adapters.eventstore import INIT, UPGRADE, SchemaError, StoreError
 from hotline.adapters.alert_outbox import outbox_metadata
+from hotline.adapters.eventstore import INIT, UPGRADE, SchemaError, StoreError
 from hotline.adapters.import_ledger import LEDGER_TABLE
 from hotline.adapters.readmodel import metadata, older_layout, tracking
 from hotline.domain.errors import one_line
