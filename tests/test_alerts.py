@@ -29,6 +29,7 @@ from hotline.service.alerts import RATES, deliver, digest, quarter_of
 from hotline.service.application import HotlineApplication
 from hotline.service.flagging import flag_due_orders
 from hotline.service.reports import Reports
+from test_scheduler import days_ago, down_since, run_once, start_cli_daemon
 
 PASS_TIME = datetime(2026, 2, 24, 9, 0, tzinfo=SHANGHAI)
 SINCE = datetime(2026, 2, 1, tzinfo=SHANGHAI)
@@ -443,3 +444,34 @@ def test_deliver_without_routing_says_how(cli: Callable[..., tuple[int, str, str
     code, out, err = cli("alerts", "deliver")
     assert (code, out) == (1, "")
     assert err == "hotline: no routing file: give --routing FILE or set HOTLINE_ALERTS\n"
+
+
+def test_scheduler_run_delivers_after_each_pass(
+    app: HotlineApplication, env: Robot, store: str, tmp_path: Path
+) -> None:
+    flagged_store(app, ORDERS)
+    Outbox(app.readmodel.engine).start("hook", SINCE)  # the route started before these flags
+    run_once(app)
+    down_since(app, days_ago(1))  # so the daemon catches up with one pass at start
+    path = routing_file(tmp_path, '[[route]]\nname = "hook"\nchannel = "webhook"\n'
+                                  'url_env = "T_HOOK"\n')  # fmt: skip
+    process = start_cli_daemon(store, "--routing", str(path))
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(2)]
+    while not (line := process.stdout.readline()).strip().split(" ", 2)[-1].startswith("delivery"):
+        lines.append(line)
+        assert line, lines
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert (process.returncode, err) == (0, "")
+    keys = feed_keys(app)
+    assert f"hook: {len(keys)} alerts in {len(keys)} messages" in line
+    assert sorted(g.headers["Idempotency-Key"] for g in env.received) == sorted(keys)
+
+
+def test_scheduler_run_refuses_a_broken_routing_file(store: str, tmp_path: Path) -> None:
+    path = routing_file(tmp_path, '[[route]]\nname = "x"\nchannel = "fax"\n')
+    process = start_cli_daemon(store, "--routing", str(path))
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, out) == (1, "")
+    assert err.startswith("hotline: routing file ") and len(err.splitlines()) == 1
