@@ -23,7 +23,6 @@ from alert_receivers import FakeClock, Mailbox, Received, Robot, robot_server, s
 from hotline.adapters.alert_channels import Pacer, WeComRobot
 from hotline.adapters.alert_outbox import Alert, Outbox
 from hotline.adapters.alert_routing import ChannelKind, read_routing
-from hotline.cli.main import main
 from hotline.domain.aggregate import SHANGHAI
 from hotline.service.alerts import RATES, deliver, digest, quarter_of
 from hotline.service.application import HotlineApplication
@@ -367,12 +366,6 @@ def test_kill_9_repeats_at_most_the_message_in_flight(
             assert set(heard) == keys
             assert sum(heard.values()) - len(keys) <= 1
             assert all(n <= 2 for n in heard.values())
-
-
-def run(store: str, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["--db", store, *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_cli_deliver_and_deliveries(

@@ -213,7 +213,7 @@ def digest(
     )
     head = [bold(title), f"{quarter} {shown}"]
     items: list[tuple[str, Alert | None]] = []
-    for level, heading in (("due_soon", "到期"), ("overdue", "已超期")):
+    for level, heading in LEVELS.items():
         theirs = sorted((a for a in alerts if a.level == level), key=lambda a: (a.due, a.number))
         if theirs:
             items.append((bold(f"{heading} ({len(theirs)})"), None))
