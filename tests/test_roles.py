@@ -392,3 +392,33 @@ def test_a_store_without_the_recorded_by_column_needs_db_upgrade(
     code, out, err = run(store, capsys, "audit", "C-1", "--format", "json")
     assert (code, err) == (0, "")  # stored before the column: the role the event holds
     assert [r["role"] for r in json.loads(out)["rows"]] == [make_url(store).username]
+
+
+@on_postgres
+def test_the_scheduler_role_delivers_alerts_and_a_reader_sees_the_deliveries(
+    store: str,
+    roles: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from alert_receivers import Robot, robot_server
+
+    owner = functools.partial(run, store, capsys)
+    sch, rdr = roles("scheduler"), roles("reader")
+    for url, part in ((sch, "scheduler"), (rdr, "reader")):
+        assert owner("db", "grant", role_of(url), "--as", part)[0] == 0
+    as_sch = functools.partial(run, sch, capsys)
+    receive(as_sch, "R-1")
+    assert as_sch("scheduler", "tick", "--as-of", "2026-02-24 09:00")[0] == 0
+    routing = tmp_path / "routing.toml"
+    routing.write_text('[[route]]\nname = "h"\nchannel = "webhook"\nurl_env = "T_HOOK"\n')
+    with robot_server(Robot()) as robot:
+        monkeypatch.setenv("T_HOOK", robot.url("/hook"))
+        code, out, err = as_sch("alerts", "deliver", "--routing", str(routing), "--since",
+                                "2026-02-01 00:00")  # fmt: skip
+        assert (code, err) == (0, ""), err
+        assert {g.body["order"] for g in robot.received} == {"R-1"}
+    code, out, err = run(rdr, capsys, "alerts", "deliveries", "--format", "jsonl")
+    assert (code, err) == (0, "")
+    assert len(out.splitlines()) == len(robot.received) and '"status": "sent"' in out

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from hotline.adapters.alert_outbox import outbox_metadata
 from hotline.adapters.eventstore import INIT, UPGRADE, SchemaError, StoreError
 from hotline.adapters.import_ledger import LEDGER_TABLE
 from hotline.adapters.readmodel import metadata, older_layout, tracking
@@ -181,7 +182,7 @@ class Part(StrEnum):
     OPERATOR = "operator"
     """Records events (every command), catches the read model up."""
     SCHEDULER = "scheduler"
-    """An operator that also keeps the scheduler's job."""
+    """An operator that also keeps the scheduler's job and delivers the alerts (the outbox)."""
     IMPORTER = "importer"
     """Imports files: the operator's rights, under a role of its own."""
     READER = "reader"
@@ -206,12 +207,13 @@ def grant_statements(
     read_model = sql.SQL(", ").join(sql.Identifier(name) for name in metadata.tables)
     job = sql.Identifier(JOB_TABLE)
     ledger = sql.Identifier(LEDGER_TABLE)
+    outbox = sql.SQL(", ").join(sql.Identifier(name) for name in outbox_metadata.tables)
     statements = [
-        sql.SQL("REVOKE ALL ON {}, {}, {}, {} FROM {}").format(
-            owner_tables, read_model, job, ledger, who
+        sql.SQL("REVOKE ALL ON {}, {}, {}, {}, {} FROM {}").format(
+            owner_tables, read_model, job, ledger, outbox, who
         ),
         sql.SQL("REVOKE ALL ON FUNCTION {} FROM {}").format(_append_function(recorder), who),
-        sql.SQL("GRANT SELECT ON {}, {} TO {}").format(owner_tables, job, who),
+        sql.SQL("GRANT SELECT ON {}, {}, {} TO {}").format(owner_tables, job, outbox, who),
         sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(read_model, who),
     ]
     if part is not Part.READER:
@@ -219,9 +221,9 @@ def grant_statements(
             sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(_append_function(recorder), who),
             sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(ledger, who),
         ]
-    if part is Part.SCHEDULER:
+    if part is Part.SCHEDULER:  # keeps its job and delivers the alerts
         statements.append(
-            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(job, who)
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {}, {} TO {}").format(job, outbox, who)
         )
     return statements
 

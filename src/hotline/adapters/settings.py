@@ -22,6 +22,7 @@ ACTOR_ENV = "HOTLINE_ACTOR"
 KEY_ENV = "HOTLINE_KEY"
 KEY_FILE_ENV = "HOTLINE_KEY_FILE"
 DEBUG_ENV = "HOTLINE_DEBUG"
+ALERTS_ENV = "HOTLINE_ALERTS"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Settings:
     """The file holding the store's key, as named."""
     debug: bool
     """Show the traceback of an internal error."""
+    alerts: Path | None = None
+    """The alert routing file (docs/alerts.md); None: alerts are not delivered."""
 
     def given(
         self,
@@ -73,6 +76,7 @@ def read_settings(environ: Mapping[str, str] | None = None) -> Settings:
         key=env.get(KEY_ENV),
         key_file=env.get(KEY_FILE_ENV),
         debug=bool(env.get(DEBUG_ENV)),
+        alerts=Path(env[ALERTS_ENV]) if env.get(ALERTS_ENV) else None,
     )
 
 

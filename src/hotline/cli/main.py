@@ -53,8 +53,8 @@ COMMANDS: dict[str, Lazy] = {
         "The rubrics shipped (or in --rubrics): name, kind and title.",
     ),
     "alerts": lazy(
-        "hotline.cli.scheduler:alerts",
-        "The alert feed: every flag the scheduler recorded, oldest first.",
+        "hotline.cli.alerts:app",
+        "The alert feed (every flag), and the flags' delivery to robots, mail and webhooks.",
     ),
     "audit": lazy(
         "hotline.cli.audit:audit",

@@ -1,5 +1,5 @@
-"""`hotline scheduler run` (the daemon), `tick` (one pass, for cron or a systemd timer),
-`status`, and `hotline alerts` (the feed of flags, for the person on duty or a program)."""
+"""`hotline scheduler run` (the daemon, delivering alerts after each pass when routing is
+configured), `tick` (one pass, for cron or a systemd timer) and `status`."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ import signal
 import sys
 import threading
 from datetime import datetime, time
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from hotline.cli.alerts import RoutingOption, routing, summary
 from hotline.cli.context import application
-from hotline.cli.options import reports
-from hotline.cli.output import Format, counted, emit, json_text, printable
+from hotline.cli.output import printable
 from hotline.cli.parsing import parse_moment
 from hotline.domain.aggregate import now
 from hotline.domain.errors import InvalidInput
+from hotline.service.alerts import deliver
 from hotline.service.flagging import Failure, Pass, flag_due_orders
+from hotline.service.reports import Reports
 from hotline.service.scheduler import DEFAULT_TIMES, Daemon, Job, Started, stored_job
 
 app = typer.Typer(help="The overdue scheduler: flag orders near or past a limit.")
@@ -62,15 +63,27 @@ def run(
         ),
     ] = ",".join(f"{t:%H:%M}" for t in DEFAULT_TIMES),
     window: WindowOption = 0,
+    routing_file: RoutingOption = None,
 ) -> None:
     """Run the scheduler until SIGTERM or Ctrl-C: a pass at the given times every day.
 
     Its job is kept in the store's database: a restart keeps it, and passes missed while
-    it was stopped are caught up by one pass."""
+    it was stopped are caught up by one pass. With a routing file (--routing or
+    $HOTLINE_ALERTS) each pass's flags are then delivered (docs/alerts.md)."""
     stop = threading.Event()
-    daemon = Daemon(
-        application(ctx), _times(at), window, on_pass=_heard_pass, on_error=_heard_error
-    )
+    times = _times(at)
+    routes = routing(ctx, routing_file)  # a broken file stops the start, nothing sent
+    app = application(ctx)
+
+    def heard(done: Pass) -> None:
+        _heard_pass(done)
+        if routes is not None:  # after the pass, never inside its flagging
+            try:
+                typer.echo(f"{_stamp()} {summary(deliver(Reports(app), routes))}")
+            except Exception as error:  # a delivery's failure is never the daemon's
+                _heard_error(f"delivery failed: {error}")
+
+    daemon = Daemon(app, times, window, on_pass=heard, on_error=_heard_error)
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
     started = daemon.start()
@@ -154,35 +167,3 @@ def _heard_error(message: str) -> None:
 def _stamp() -> str:
     moment: datetime = now()
     return f"{moment:%Y-%m-%d %H:%M:%S}"
-
-
-class FeedFormat(StrEnum):
-    TABLE = "table"
-    JSONL = "jsonl"
-
-
-def alerts(
-    ctx: typer.Context,
-    since: Annotated[
-        str | None,
-        typer.Option(help="Only flags made at or after this time, YYYY-MM-DD HH:MM."),
-    ] = None,
-    unit: Annotated[str | None, typer.Option(help="Only this unit's orders.")] = None,
-    output: Annotated[
-        FeedFormat, typer.Option("--format", help="table (for people) or jsonl (one per line).")
-    ] = FeedFormat.TABLE,
-) -> None:
-    """The alert feed: every flag the scheduler recorded, oldest first."""
-    found = reports(ctx).alerts(parse_moment(since, "--since") if since is not None else None, unit)
-    rows = [
-        {"at": f.at.isoformat(), "order": f.number, "unit": f.unit, "limit": f.limit,
-         "level": f.level, "due": f.due.isoformat()}
-        for f in found
-    ]  # fmt: skip
-    if output is FeedFormat.JSONL:
-        for row in rows:
-            typer.echo(json_text(row, indent=None))
-        return
-    columns = [("at", "flagged at"), ("level", "level"), ("limit", "limit"), ("order", "order"),
-               ("unit", "unit"), ("due", "due")]  # fmt: skip
-    emit(rows, columns, Format.TABLE, title=counted(len(rows), "alert"))

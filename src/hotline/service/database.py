@@ -1,8 +1,8 @@
 """`hotline db`: a store's tables and roles, managed by the tables' owner.
 
 On PostgreSQL only `init` and `upgrade` run DDL: `init` creates every table, index and type
-(the event store's, the read model's, the scheduler's job store, the import ledger,
-`hotline_actors`), and
+(the event store's, the read model's, the scheduler's job store, the import ledger, the
+alert outbox, `hotline_actors`), and
 `upgrade` also replaces a read model of an older layout (dropping its tables) and rebuilds it
 from the events. Both may be run again: what is there is kept. Every other command works
 with roles that may not create anything: `grant` gives a role its part's rights, `allow`
@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hotline.adapters.alert_outbox import create_outbox_tables
 from hotline.adapters.eventstore import (
     SCHEMA_LOCK,
     StoreError,
@@ -71,6 +72,7 @@ def prepare(db: Settings | str | None, upgrade: bool = False) -> Prepared:
             rebuilt = app.readmodel.create(upgrade)
             create_job_table(app)
             create_ledger_table(app.readmodel.engine)
+            create_outbox_tables(app.readmodel.engine)
             if app.role is not None:  # PostgreSQL
                 recorder: PostgresApplicationRecorder = app.recorder  # type: ignore[assignment]
                 with _owner_transaction(app) as connection:
