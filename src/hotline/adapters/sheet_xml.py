@@ -11,7 +11,7 @@ giving each row with the sheet's own number and its cells from column A.
 
 A re-import mostly finds rows it knows (the import ledger), so each `<row>` element is cut
 from the XML as bytes (`sheet_row_stream`) and parsed only when its cells are asked for:
-its `key` (the element without its row number, with the shared strings it names) decides
+its `key` (the element's bytes, with the shared strings it names) decides
 its cells, and one cell (the order number) can be read without the rest. A sheet written
 otherwise (prefixed element names, a comment or CDATA among the rows) is parsed as a
 stream instead, its rows with no key.
@@ -24,8 +24,9 @@ import re
 import zipfile
 from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import IO
 from xml.etree.ElementTree import Element, fromstring, iterparse
 
@@ -52,9 +53,14 @@ KEY_VERSION = b"sheet-xml/1"
 """Begins every row's key: changed when what decides a row's cells changes, so that a key
 kept from before is never taken as this reader's."""
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
-_REFERENCE_ROW = re.compile(rb'(\sr="[A-Z]*)\d+"')
-_SHARED = re.compile(rb'<c\s[^>]*?\st="s"[^>]*><v>(\d+)</v>')
-_SHARED_KIND = re.compile(rb'\st="s"')
+_SIMPLE_CELL = re.compile(
+    rb'<c r="[A-Z]+\d+"(?: s="\d+")? t="(s|inlineStr)">'
+    rb"(?:<v>(\d+)</v>|<is><t>([^<&\r]*)</t></is>)</c>"
+)
+"""A shared or inline string's cell as writers mostly write it, read without parsing."""
+_SHARED = re.compile(rb'<c\b[^>]*?\st="s"[^>]*><v>(\d+)</v>')
+_SHARED_KIND = re.compile(rb"""t\s*=\s*["']s["'][^>]*(?<!/)>""")
+"""Whatever may be a shared string's cell: the row has a key only if `_SHARED` found each."""
 _ROOT = re.compile(rb"<worksheet\b[^>]*>")
 _SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
 
@@ -62,23 +68,42 @@ Row = tuple[int, list[Cell]]
 """A row's number in the sheet (1-based) and its cells from column A."""
 
 
-@dataclass(frozen=True, slots=True)
 class SheetRow:
     """A row of the sheet whose cells are made when asked for."""
 
-    number: int
-    key: bytes | None
-    """What decides its cells (its XML as bytes without the row's number, the shared
-    strings it names, the styles' kinds and date system); None if not known."""
-    cells: Callable[[], list[Cell]]
-    """Its cells from column A (none after the last that is not blank)."""
-    cell: Callable[[int], Cell]
-    """One cell by its column from 0: that cell's XML alone parsed, when it can be found."""
+    __slots__ = ("_cells", "_sheet", "_xml", "key", "number")
+
+    def __init__(
+        self, number: int, key: bytes | None, xml: bytes = b"", sheet: _RowCutter | None = None,
+        cells: list[Cell] | None = None,
+    ) -> None:  # fmt: skip
+        self.number = number
+        self.key = key
+        """What decides its cells: its XML as bytes (its row number in it, so a row moved
+        is another key), the shared strings it names, the styles' kinds and the date
+        system; None if not known."""
+        self._xml, self._sheet, self._cells = xml, sheet, cells
 
     @classmethod
     def of(cls, number: int, cells: list[Cell]) -> SheetRow:
         """A row whose cells are read already."""
-        return cls(number, None, lambda: cells, lambda i: cells[i] if i < len(cells) else None)
+        return cls(number, None, cells=cells)
+
+    def cells(self) -> list[Cell]:
+        """Its cells from column A (none after the last that is not blank)."""
+        if self._cells is None:
+            assert self._sheet is not None  # a row is given its cells or its sheet
+            self._cells = self._sheet.cells(self._xml)
+        return self._cells
+
+    def cell(self, index: int) -> Cell:
+        """One cell by its column from 0: that cell's XML alone read, when it can be found."""
+        if self._cells is None and self._sheet is not None:
+            found = self._sheet.cell(self._xml, self.number, index)
+            if found is not None:
+                return found[0]
+        cells = self.cells()
+        return cells[index] if index < len(cells) else None
 
 
 class SharedStrings:
@@ -124,16 +149,18 @@ def sheet_rows(file: IO[bytes]) -> Iterator[Row]:
             yield row.number, cells
 
 
-def sheet_row_stream(file: IO[bytes]) -> Iterator[SheetRow]:
+def sheet_row_stream(
+    file: IO[bytes], guard: Callable[[], AbstractContextManager[object]] = nullcontext
+) -> Iterator[SheetRow]:
     """The first sheet's rows as `SheetRow`s (a row's cells may be none); the same errors
-    as `sheet_rows`, a row's ParseError when its cells are asked for."""
+    as `sheet_rows`, a row's ParseError when its cells are asked for, inside `guard()`."""
     with zipfile.ZipFile(file) as package:
         names = set(package.namelist())
         sheet, strings_part, styles_part, date1904 = _parts(package)
         strings = _shared_strings(package, strings_part) if strings_part in names else None
         kinds = _style_kinds(package, styles_part) if styles_part in names else []
         with package.open(sheet) as xml:
-            yield from _RowCutter(xml, strings, kinds, date1904).rows()
+            yield from _RowCutter(xml, strings, kinds, date1904, guard).rows()
 
 
 class _RowCutter:
@@ -143,9 +170,10 @@ class _RowCutter:
 
     def __init__(
         self, xml: IO[bytes], strings: SharedStrings | None, kinds: list[str | None],
-        date1904: bool,
+        date1904: bool, guard: Callable[[], AbstractContextManager[object]],
     ) -> None:  # fmt: skip
         self.xml, self.strings, self.kinds, self.date1904 = xml, strings, kinds, date1904
+        self.guard = guard
         self.context = KEY_VERSION + repr((kinds, date1904)).encode() + b"\0"
         self.root = b""
         self.buffer = b""
@@ -208,39 +236,35 @@ class _RowCutter:
                 return None
 
     def _row(self, number: int, element: bytes) -> SheetRow:
-        key: bytes | None = None
+        if not _SHARED_KIND.search(element):
+            return SheetRow(number, self.context + element, element, self)
         shared = _SHARED.findall(element)
-        if len(shared) == len(_SHARED_KIND.findall(element)):
-            strings = self.strings
-            texts = "\0".join(strings[int(i)] for i in shared) if strings is not None else ""
-            key = self.context + _REFERENCE_ROW.sub(rb'\1"', element) + b"\0" + texts.encode()
-        cells: list[list[Cell]] = []
+        if len(shared) != len(_SHARED_KIND.findall(element)):
+            return SheetRow(number, None, element, self)
+        strings = self.strings
+        texts = "\0".join(strings[int(i)] for i in shared) if strings is not None else ""
+        return SheetRow(number, self.context + element + b"\0" + texts.encode(), element, self)
 
-        def all_cells() -> list[Cell]:
-            if not cells:
-                cells.append(_cells(self._element(element), self.strings, self.kinds,
-                                    self.date1904))  # fmt: skip
-            return cells[0]
+    def cells(self, row: bytes) -> list[Cell]:
+        with self.guard():
+            return _cells(self._element(row), self.strings, self.kinds, self.date1904)
 
-        def one_cell(index: int) -> Cell:
-            if cells:
-                found = cells[0]
-                return found[index] if index < len(found) else None
-            start = element.find(
-                b'<c r="' + _column_letters(index).encode() + b"%d" % number + b'"'
-            )
-            if start < 0:
-                return all_cells()[index] if index < len(all_cells()) else None
-            tag_end = element.find(b">", start)
-            end = (
-                tag_end + 1
-                if element[tag_end - 1] == ord("/")
-                else element.find(b"</c>", start) + 4
-            )
-            return _value(self._element(element[start:end]), self.strings, self.kinds,
-                          self.date1904)  # fmt: skip
-
-        return SheetRow(number, key, all_cells, one_cell)
+    def cell(self, row: bytes, number: int, index: int) -> tuple[Cell] | None:
+        """The row's cell in column `index`, if its reference is found (None if not)."""
+        start = row.find(b'<c r="%s%d"' % (_column_letters(index), number))
+        if start < 0:
+            return None
+        tag_end = row.find(b">", start)
+        end = tag_end + 1 if row[tag_end - 1] == ord("/") else row.find(b"</c>", start) + 4
+        simple = _SIMPLE_CELL.fullmatch(row, start, end)
+        if simple is not None and simple[1] == b"inlineStr":
+            return (simple[3].decode() or None,)
+        if simple is not None and self.strings is not None:
+            with self.guard():
+                return (self.strings[int(simple[2])] or None,)
+        with self.guard():
+            return (_value(self._element(row[start:end]), self.strings, self.kinds,
+                           self.date1904),)  # fmt: skip
 
     def _element(self, xml: bytes) -> Element:
         """`xml` (a row or a cell) parsed inside the sheet's root element."""
@@ -272,13 +296,14 @@ def _skip_space(buffer: bytes, at: int) -> int:
     return at
 
 
-def _column_letters(index: int) -> str:
-    """A column's letters from its index from 0: 0 → "A", 27 → "AB"."""
-    letters = ""
+@cache
+def _column_letters(index: int) -> bytes:
+    """A column's letters from its index from 0: 0 → b"A", 27 → b"AB"."""
+    letters = b""
     index += 1
     while index:
         index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
+        letters = bytes((65 + rest,)) + letters
     return letters
 
 

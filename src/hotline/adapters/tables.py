@@ -15,11 +15,11 @@ from __future__ import annotations
 import codecs
 import csv
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal, ParamSpec, TypeVar
+from typing import Literal
 from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
@@ -28,8 +28,6 @@ from hotline.adapters.sheet_xml import Row, SheetRow, sheet_row_stream, sheet_ro
 from hotline.domain.errors import DataFileError
 from hotline.domain.mapping import Cell
 
-T = TypeVar("T")
-P = ParamSpec("P")
 Format = Literal["jsonl", "xlsx", "xls", "csv"]
 ZIP_MAGIC = b"PK\x03\x04"
 """An .xlsx is a zip package."""
@@ -81,19 +79,7 @@ def read_sheet_rows(path: Path, form: Format) -> Iterator[SheetRow]:
             yield SheetRow.of(number, cells)
         return
     with _workbook_errors(path), path.open("rb") as file:
-        for row in sheet_row_stream(file):
-            yield SheetRow(row.number, row.key, _guarded(path, row.cells),
-                           _guarded(path, row.cell))  # fmt: skip
-
-
-def _guarded(path: Path, read: Callable[P, T]) -> Callable[P, T]:
-    """`read` raising a DataFileError naming `path` where the workbook is broken."""
-
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
-        with _workbook_errors(path):
-            return read(*args, **kwargs)
-
-    return guarded
+        yield from sheet_row_stream(file, lambda: _workbook_errors(path))
 
 
 def _sample(path: Path) -> bytes:
