@@ -5,10 +5,13 @@ takes ≤ 0.2× the first import), on SQLite and PostgreSQL.
 A year is generated once (scripts/generate_year.py) as an .xlsx export and as its JSON
 Lines. On each backend, each file is imported into a fresh store and then imported again
 (nothing new), each `hotline import` its own process timed by the wall clock (start-up
-included), with its peak memory; the ratio is the re-import's time over the first's.
+included), with its peak memory and its CPU time (user + system: on a machine others
+load, the wall clock swings, the CPU time much less); the ratios are the re-import's over
+the first's.
 
 PostgreSQL: `--postgres URL` names a server by one of its databases; a database
-`hotline_import_speed` is made in it for each file and dropped at the end.
+`hotline_import_speed_PID` is made in it for each file and dropped at the end (its own
+per run, so that two runs on a shared server do not drop each other's).
 
 Usage: scripts/import_speed.py --postgres URL [--orders 20000] [--backends sqlite,postgresql]
                                [--workdir DIR]
@@ -17,7 +20,9 @@ Usage: scripts/import_speed.py --postgres URL [--orders 20000] [--backends sqlit
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import tempfile
 from pathlib import Path
 
@@ -28,7 +33,7 @@ from hotline.adapters.eventstore import postgres_connection, store_environment
 from hotline.adapters.settings import read_settings
 from hotline.service.database import prepare
 
-DATABASE = "hotline_import_speed"
+DATABASE = f"hotline_import_speed_{os.getpid()}"
 
 
 def postgres_store(server: str) -> str:
@@ -54,6 +59,15 @@ def written(printed: str) -> int:
     if found is None:
         raise SystemExit(f"import_speed: no summary in {printed.strip()!r}")
     return int(found[1]) + int(found[2])
+
+
+def timed(args: list[str]) -> tuple[float, float, float, str]:
+    """`run`'s (seconds, peak MB, stdout) and the process's CPU seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, peak, printed = run(args)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return seconds, peak, cpu, printed
 
 
 def main() -> None:
@@ -84,23 +98,28 @@ def main() -> None:
                     store = sqlite_store(workdir)[0]
                 else:
                     store = postgres_store(options.postgres)
-                first, first_peak, printed = run([str(HOTLINE), "--db", store, "import", str(file)])
+                command = [str(HOTLINE), "--db", store, "import", str(file)]
+                first, first_peak, first_cpu, printed = timed(command)
                 events = written(printed)
-                again, again_peak, printed = run([str(HOTLINE), "--db", store, "import", str(file)])
+                again, again_peak, again_cpu, printed = timed(command)
                 if "0 events written" not in printed:
                     raise SystemExit(f"import_speed: the re-import wrote events: {printed}")
                 rows.append(
-                    f"| {backend} | {file.suffix[1:]} | {events:,} | {first:.1f} s, "
-                    f"{events / first:,.0f} events/s, {first_peak:.0f} MB | {again:.1f} s, "
-                    f"{events / again:,.0f} events/s, {again_peak:.0f} MB | {again / first:.2f} |"
+                    f"| {backend} | {file.suffix[1:]} | {events:,} | {first:.1f} s "
+                    f"({first_cpu:.1f} s CPU), {events / first:,.0f} events/s, {first_peak:.0f} MB "
+                    f"| {again:.1f} s "
+                    f"({again_cpu:.1f} s CPU), {events / again:,.0f} events/s, {again_peak:.0f} MB "
+                    f"| {again / first:.2f} | {again_cpu / first_cpu:.2f} |"
                 )
                 print(rows[-1], flush=True)
     finally:
         if "postgresql" in backends:
             drop(options.postgres)
     print()
-    print("| backend | file | events | first import | re-import (nothing new) | ratio |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| backend | file | events | first import | re-import (nothing new) | ratio | CPU ratio |"
+    )
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

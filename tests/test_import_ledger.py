@@ -5,6 +5,8 @@ as before; without the ledger every result is the same."""
 from __future__ import annotations
 
 import functools
+import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from sqlalchemy import delete, func, select, text
 
+from hotline.adapters import import_ledger
 from hotline.adapters.import_ledger import ledger
 from hotline.adapters.mapping_files import load_mapping, mapping_path
 from hotline.domain.order import order_id
@@ -245,5 +248,105 @@ def test_another_mapping_or_column_order_is_compared_again(
         assert (result.rows_unchanged, result.rows_known, parsed) == (5, 0, 5)
         result, parsed = imported(app, export)  # the ledger now has the swapped file's rows
         assert (result.rows_unchanged, result.rows_known, parsed) == (5, 0, 5)
+    finally:
+        app.close()
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+_INLINE = re.compile(rb'<c r="([A-Z]+\d+)"((?: s="\d+")?) t="inlineStr"><is><t>(.*?)</t></is></c>')
+
+
+def repackaged(source: Path, target: Path, change: Callable[[dict[str, bytes]], None]) -> Path:
+    """A copy of the package at `source`, its parts (by name) changed by `change`."""
+    with zipfile.ZipFile(source) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    change(parts)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return target
+
+
+def with_shared_strings(parts: dict[str, bytes]) -> None:
+    """The sheet's inline strings made shared strings, one each, as Excel writes them."""
+    strings: list[bytes] = []
+
+    def shared(found: re.Match[bytes]) -> bytes:
+        strings.append(found[3])
+        return b'<c r="%s"%s t="s"><v>%d</v></c>' % (found[1], found[2], len(strings) - 1)
+
+    parts[SHEET] = _INLINE.sub(shared, parts[SHEET])
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    items = b"".join(b"<si><t>%s</t></si>" % text for text in strings)
+    parts["xl/sharedStrings.xml"] = b'<sst xmlns="%s">%s</sst>' % (main, items)
+
+
+def test_an_edited_shared_string_makes_its_row_be_read_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], stores: Callable[[], str]
+) -> None:
+    store = stores()
+    inline = write_xlsx(tmp_path / "inline.xlsx", table(ORDERS))
+    first = repackaged(inline, tmp_path / "a.xlsx", with_shared_strings)
+    assert run(capsys, store, "import", str(first))[0] == 0
+    code, out, _ = run(capsys, store, "import", str(first))
+    assert code == 0 and "5 unchanged (5 known from the import ledger)" in out
+
+    def edited(parts: dict[str, bytes]) -> None:
+        result = next(c for c in table(ORDERS)[3:] if c[0] == "2019-000002")[25]  # 办理结果
+        strings = parts["xl/sharedStrings.xml"]
+        parts["xl/sharedStrings.xml"] = strings.replace(
+            b"<si><t>%s</t></si>" % result.encode(), "<si><t>已解决</t></si>".encode(), 1
+        )
+
+    second = repackaged(first, tmp_path / "b.xlsx", edited)
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(second) as b:
+        assert a.read(SHEET) == b.read(SHEET)  # only the shared string differs
+    code, out, err = run(capsys, store, "import", str(second))
+    assert code == 1
+    assert (
+        "row 5: order 2019-000002: 办理结果: stored 'explained', the export says 'resolved'" in err
+    )
+    assert "0 rows imported, 4 unchanged (4 known from the import ledger), 1 conflicting" in out
+
+
+def test_a_restyled_equal_cell_and_a_reordered_sheet_are_compared_and_unchanged(
+    tmp_path: Path, stores: Callable[[], str]
+) -> None:
+    store = stores()
+    export = write_xlsx(tmp_path / "a.xlsx", table(ORDERS))
+    app = HotlineApplication(db=store)
+    try:
+        imported(app, export)
+
+        def restyled(parts: dict[str, bytes]) -> None:  # style 0 said, as it was
+            parts[SHEET] = parts[SHEET].replace(b'<c r="A6" t=', b'<c r="A6" s="0" t=')
+
+        result, parsed = imported(app, repackaged(export, tmp_path / "b.xlsx", restyled))
+        assert (result.rows_unchanged, result.rows_known, parsed, result.written) == (5, 4, 1, 0)
+        rows = table(ORDERS)
+        rows[3], rows[4] = rows[4], rows[3]  # sheet rows 4 and 5 swapped
+        result, parsed = imported(app, write_xlsx(tmp_path / "c.xlsx", rows))
+        # the two moved rows compared, and row 6, which the ledger knows restyled
+        assert (result.rows_unchanged, result.rows_known, parsed, result.written) == (5, 2, 3, 0)
+        assert not result.conflicts and not result.problems
+    finally:
+        app.close()
+
+
+def test_an_entry_of_an_older_digest_is_a_miss(
+    tmp_path: Path, stores: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = stores()
+    export = write_xlsx(tmp_path / "a.xlsx", table(ORDERS))
+    app = HotlineApplication(db=store)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(import_ledger, "DIGEST_VERSION", b"ledger-digest/1\0")
+            imported(app, export)
+        assert len(ledger_rows(store)) == 5
+        result, parsed = imported(app, export)
+        assert (result.rows_unchanged, result.rows_known, parsed) == (5, 0, 5)
+        result, parsed = imported(app, export)
+        assert (result.rows_unchanged, result.rows_known, parsed) == (5, 5, 0)
     finally:
         app.close()

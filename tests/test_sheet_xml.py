@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from hotline.adapters.sheet_xml import Row, format_kind, sheet_rows
+from hotline.adapters.sheet_xml import Row, SheetRow, format_kind, sheet_row_stream, sheet_rows
 from hotline.adapters.tables import _cell, read_rows
 from hotline.domain.errors import DataFileError
 from hotline.domain.mapping import Cell
@@ -188,3 +189,92 @@ def test_number_formats_read_as_dates_as_calamine_reads_them() -> None:
         "[h]:mm:ss", "[mm]:ss", "0.00", '"day"0', "\\d0", "[Red]#,##0", "General", "0;[Red]-0",
     )] == ["date", "date", "date", "date", "date", "duration", "duration", None, None, None,
            None, None, None]  # fmt: skip
+
+
+def keyed(path: Path) -> list[SheetRow]:
+    with path.open("rb") as file:
+        return list(sheet_row_stream(file))
+
+
+def test_a_cell_read_alone_is_the_cell_of_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "year.xlsx"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "generate_year.py"), "--orders", "200",
+         "--format", "xlsx", "--output", str(path)],
+        check=True,
+    )  # fmt: skip
+    rows = keyed(path)
+    alone = [[row.cell(index) for index in range(40)] for row in rows]  # before the cells
+    cells = [row.cells() for row in rows]
+    assert alone == [row + [None] * (40 - len(row)) for row in cells]
+    assert [(row.number, c) for row, c in zip(rows, cells, strict=True) if c] == streamed(path)
+    assert all(row.key is not None for row in rows)
+    package = write_package(tmp_path / "excel.xlsx", False)  # cells without references too
+    rows = keyed(package)
+    assert [[row.cell(i) for i in range(7)] for row in rows] == [
+        row.cells() + [None] * (7 - len(row.cells())) for row in rows
+    ]
+
+
+def rewritten(path: Path, target: Path, **parts: Callable[[bytes], bytes]) -> Path:
+    """A copy of the package at `path`, each part named (its path's / as __) changed."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w") as package:
+        for name in source.namelist():
+            change = parts.get(name.replace("/", "__").replace(".", "_"), lambda data: data)
+            package.writestr(name, change(source.read(name)))
+    return target
+
+
+def test_a_key_changes_with_what_decides_the_cells_and_with_the_row_number(tmp_path: Path) -> None:
+    path = write_package(tmp_path / "excel.xlsx", False)
+    keys = [row.key for row in keyed(path)]
+    assert None not in keys and len(set(keys)) == len(keys)
+    moved = rewritten(path, tmp_path / "moved.xlsx", xl__worksheets__sheet2_xml=lambda x: x.replace(
+        b'r="3"', b'r="13"').replace(b'A3"', b'A13"').replace(b'C3"', b'C13"').replace(
+        b'D3"', b'D13"'))  # fmt: skip
+    assert [row.number for row in keyed(moved)][1] == 13
+    assert [a == b for a, b in zip(keys, [row.key for row in keyed(moved)], strict=True)] == [
+        True,
+        False,
+        True,
+        True,
+    ]  # a row moved: another key (the ledger compares it)
+    edited = rewritten(
+        path,
+        tmp_path / "edited.xlsx",
+        xl__sharedStrings_xml=lambda x: x.replace("被投诉人".encode(), b"X"),
+    )
+    changed = [row.key for row in keyed(edited)]  # the sheet's XML is the same
+    assert [a == b for a, b in zip(keys, changed, strict=True)] == [True, False, True, True]
+    restyled = rewritten(
+        path,
+        tmp_path / "restyled.xlsx",
+        xl__styles_xml=lambda x: x.replace(b'numFmtId="22"', b'numFmtId="0"'),
+    )
+    assert [row.key for row in keyed(restyled)] != keys  # style 2 reads a number, not a date
+    assert streamed(restyled)[2][1][5] == 2.0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda x: x.replace(b'<row r="4">', b'<!-- a comment --><row r="4">'),
+        lambda x: x.replace(b"</v></c></row>\n<row>", b"</v></c><!-- --></row>\n<row>"),
+        lambda x: (
+            x.replace(b"<", b"<x:")
+            .replace(b"<x:/", b"</x:")
+            .replace(b"<x:?", b"<?")
+            .replace(b"<x:worksheet xmlns=", b"<x:worksheet xmlns:x=")
+        ),
+    ],
+    ids=["a comment between rows", "a comment in a row", "prefixed names"],
+)
+def test_a_sheet_written_otherwise_is_parsed_as_a_stream(
+    tmp_path: Path, change: Callable[[bytes], bytes]
+) -> None:
+    path = write_package(tmp_path / "excel.xlsx", False)
+    other = rewritten(path, tmp_path / "other.xlsx", xl__worksheets__sheet2_xml=change)
+    with zipfile.ZipFile(other) as package:
+        assert package.read("xl/worksheets/sheet2.xml") != package.read("xl/worksheets/sheet1.xml")
+    assert streamed(other) == streamed(path)
+    assert None in [row.key for row in keyed(other)]  # those rows are not keyed

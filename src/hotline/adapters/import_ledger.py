@@ -2,7 +2,8 @@
 
 A re-import of an unchanged export spends most of its time reading the rows into events
 only to find them stored already. The ledger keeps, per order (by its UUID, not its
-number), a digest of the row last imported or found unchanged (its cells as read, with the
+number), a digest of the row last imported or found unchanged (for an .xlsx, the row's
+XML and the shared strings it names; for other formats, its cells as read; with the
 mapping and the columns' order), the order's version then and the row's events: a row
 whose digest and order's version both still match is unchanged without being parsed.
 
@@ -29,6 +30,10 @@ LEDGER_TABLE = "import_ledger"
 CHUNK = 5_000
 """Ids asked for in one statement (SQLite takes at most 32,766 parameters)."""
 DIGEST_BYTES = 32
+DIGEST_VERSION = b"ledger-digest/2\0"
+"""Fed first to every digest, changed whenever what a digest covers changes (2: an .xlsx
+row's XML and shared strings, not its cells as read), so an entry written before is a
+miss, never a match."""
 
 ledger_metadata = MetaData()
 """Its own metadata: the ledger is neither the read model (rebuilt from the events, readable
@@ -62,6 +67,7 @@ def row_hasher(store_key: str | None, context: bytes) -> Any:
             b64decode(store_key), digest_size=DIGEST_BYTES, person=b"hotline-ledger"
         ).digest()
     hasher = hashlib.blake2b(key=key, digest_size=DIGEST_BYTES)
+    hasher.update(DIGEST_VERSION)
     hasher.update(context)
     return hasher
 

@@ -8,6 +8,13 @@ a date, a time of day or a date and time (a duration style as a timedelta), the 
 1904 date systems, shared and inline strings, a formula's cached value, an error
 (#N/A) blank. It differs only in
 giving each row with the sheet's own number and its cells from column A.
+
+A re-import mostly finds rows it knows (the import ledger), so each `<row>` element is cut
+from the XML as bytes (`sheet_row_stream`) and parsed only when its cells are asked for:
+its `key` (the element's bytes, with the shared strings it names) decides
+its cells, and one cell (the order number) can be read without the rest. A sheet written
+otherwise (prefixed element names, a comment or CDATA among the rows) is parsed as a
+stream instead, its rows with no key.
 """
 
 from __future__ import annotations
@@ -16,10 +23,12 @@ import posixpath
 import re
 import zipfile
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import IO
-from xml.etree.ElementTree import Element, iterparse
+from xml.etree.ElementTree import Element, fromstring, iterparse
 
 from hotline.domain.mapping import Cell
 
@@ -38,8 +47,63 @@ DAYS_1904 = 1462
 MS_A_DAY = 86_400_000
 _CELL_REFERENCE = re.compile(r"[A-Z]+")
 
+READ_BYTES = 1 << 20
+"""The sheet's XML is cut into rows this much at a time."""
+KEY_VERSION = b"sheet-xml/1"
+"""Begins every row's key: changed when what decides a row's cells changes, so that a key
+kept from before is never taken as this reader's."""
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+_SIMPLE_CELL = re.compile(
+    rb'<c r="[A-Z]+\d+"(?: s="\d+")? t="(s|inlineStr)">'
+    rb"(?:<v>(\d+)</v>|<is><t>([^<&\r]*)</t></is>)</c>"
+)
+"""A shared or inline string's cell as writers mostly write it, read without parsing."""
+_SHARED = re.compile(rb'<c\b[^>]*?\st="s"[^>]*><v>(\d+)</v>')
+_SHARED_KIND = re.compile(rb"""t\s*=\s*["']s["'][^>]*(?<!/)>""")
+"""Whatever may be a shared string's cell: the row has a key only if `_SHARED` found each."""
+_ROOT = re.compile(rb"<worksheet\b[^>]*>")
+_SHEET_DATA = re.compile(rb"<sheetData\b[^>]*?(/?)>")
+
 Row = tuple[int, list[Cell]]
 """A row's number in the sheet (1-based) and its cells from column A."""
+
+
+class SheetRow:
+    """A row of the sheet whose cells are made when asked for."""
+
+    __slots__ = ("_cells", "_sheet", "_xml", "key", "number")
+
+    def __init__(
+        self, number: int, key: bytes | None, xml: bytes = b"", sheet: _RowCutter | None = None,
+        cells: list[Cell] | None = None,
+    ) -> None:  # fmt: skip
+        self.number = number
+        self.key = key
+        """What decides its cells: its XML as bytes (its row number in it, so a row moved
+        is another key), the shared strings it names, the styles' kinds and the date
+        system; None if not known."""
+        self._xml, self._sheet, self._cells = xml, sheet, cells
+
+    @classmethod
+    def of(cls, number: int, cells: list[Cell]) -> SheetRow:
+        """A row whose cells are read already."""
+        return cls(number, None, cells=cells)
+
+    def cells(self) -> list[Cell]:
+        """Its cells from column A (none after the last that is not blank)."""
+        if self._cells is None:
+            assert self._sheet is not None  # a row is given its cells or its sheet
+            self._cells = self._sheet.cells(self._xml)
+        return self._cells
+
+    def cell(self, index: int) -> Cell:
+        """One cell by its column from 0: that cell's XML alone read, when it can be found."""
+        if self._cells is None and self._sheet is not None:
+            found = self._sheet.cell(self._xml, self.number, index)
+            if found is not None:
+                return found[0]
+        cells = self.cells()
+        return cells[index] if index < len(cells) else None
 
 
 class SharedStrings:
@@ -80,13 +144,167 @@ class SharedStrings:
 def sheet_rows(file: IO[bytes]) -> Iterator[Row]:
     """The first sheet's rows that have cells, numbered as the sheet numbers them.
     Raises zipfile.BadZipFile, KeyError (a part missing) or ParseError on a broken file."""
+    for row in sheet_row_stream(file):
+        if cells := row.cells():
+            yield row.number, cells
+
+
+def sheet_row_stream(
+    file: IO[bytes], guard: Callable[[], AbstractContextManager[object]] = nullcontext
+) -> Iterator[SheetRow]:
+    """The first sheet's rows as `SheetRow`s (a row's cells may be none); the same errors
+    as `sheet_rows`, a row's ParseError when its cells are asked for, inside `guard()`."""
     with zipfile.ZipFile(file) as package:
         names = set(package.namelist())
         sheet, strings_part, styles_part, date1904 = _parts(package)
         strings = _shared_strings(package, strings_part) if strings_part in names else None
         kinds = _style_kinds(package, styles_part) if styles_part in names else []
         with package.open(sheet) as xml:
-            yield from _rows(xml, strings, kinds, date1904)
+            yield from _RowCutter(xml, strings, kinds, date1904, guard).rows()
+
+
+class _RowCutter:
+    """Cuts the sheet's `<row>` elements out of its XML as bytes, each parsed on demand
+    inside a copy of the sheet's root element (which declares the namespaces its
+    attributes may use)."""
+
+    def __init__(
+        self, xml: IO[bytes], strings: SharedStrings | None, kinds: list[str | None],
+        date1904: bool, guard: Callable[[], AbstractContextManager[object]],
+    ) -> None:  # fmt: skip
+        self.xml, self.strings, self.kinds, self.date1904 = xml, strings, kinds, date1904
+        self.guard = guard
+        self.context = KEY_VERSION + repr((kinds, date1904)).encode() + b"\0"
+        self.root = b""
+        self.buffer = b""
+        self.at = 0
+        """Where the rows not cut yet start in `buffer`."""
+        self.number = 0
+
+    def _more(self) -> bool:
+        """Read on (the rows cut dropped from the buffer); False at the end of the file."""
+        read = self.xml.read(READ_BYTES)
+        self.buffer = self.buffer[self.at :] + read
+        self.at = 0
+        return bool(read)
+
+    def rows(self) -> Iterator[SheetRow]:
+        while not (found := _SHEET_DATA.search(self.buffer)) and self._more():
+            pass
+        root = _ROOT.search(self.buffer)
+        if found is None or root is None or root.start() > found.start():
+            yield from self._parsed(self.buffer)  # another spelling: parsed as a stream
+            return
+        if found[1]:  # <sheetData/>: no rows
+            return
+        self.root = root[0]
+        self.at = found.end()
+        while True:
+            while (at := _skip_space(self.buffer, self.at)) == len(self.buffer):
+                self.at = at
+                if not self._more():
+                    break
+            else:
+                self.at = at
+            if self.buffer.startswith(b"</sheetData", self.at):
+                return
+            if not self.buffer.startswith(b"<row", self.at):
+                break  # a comment, CDATA or the like: the rest parsed as a stream
+            end = self._row_end()
+            if end is None:
+                break
+            element = self.buffer[self.at : end]
+            if b"<!" in element:
+                break
+            given = _ROW_NUMBER.search(element, 0, element.find(b">"))
+            self.number = int(given[1]) if given else self.number + 1
+            self.at = end
+            yield self._row(self.number, element)
+        yield from self._parsed(self.root + b"<sheetData>" + self.buffer[self.at :])
+
+    def _row_end(self) -> int | None:
+        """Where the `<row>` element starting at `at` ends (None: the file ends first)."""
+        while True:
+            buffer, at = self.buffer, self.at
+            tag_end = buffer.find(b">", at)
+            if tag_end >= 0 and buffer[tag_end - 1] == ord("/"):
+                return tag_end + 1
+            close = buffer.find(b"</row>", at) if tag_end >= 0 else -1
+            if close >= 0:
+                return close + len(b"</row>")
+            if not self._more():
+                return None
+
+    def _row(self, number: int, element: bytes) -> SheetRow:
+        if not _SHARED_KIND.search(element):
+            return SheetRow(number, self.context + element, element, self)
+        shared = _SHARED.findall(element)
+        if len(shared) != len(_SHARED_KIND.findall(element)):
+            return SheetRow(number, None, element, self)
+        strings = self.strings
+        texts = "\0".join(strings[int(i)] for i in shared) if strings is not None else ""
+        return SheetRow(number, self.context + element + b"\0" + texts.encode(), element, self)
+
+    def cells(self, row: bytes) -> list[Cell]:
+        with self.guard():
+            return _cells(self._element(row), self.strings, self.kinds, self.date1904)
+
+    def cell(self, row: bytes, number: int, index: int) -> tuple[Cell] | None:
+        """The row's cell in column `index`, if its reference is found (None if not)."""
+        start = row.find(b'<c r="%s%d"' % (_column_letters(index), number))
+        if start < 0:
+            return None
+        tag_end = row.find(b">", start)
+        end = tag_end + 1 if row[tag_end - 1] == ord("/") else row.find(b"</c>", start) + 4
+        simple = _SIMPLE_CELL.fullmatch(row, start, end)
+        if simple is not None and simple[1] == b"inlineStr":
+            return (simple[3].decode() or None,)
+        if simple is not None and self.strings is not None:
+            with self.guard():
+                return (self.strings[int(simple[2])] or None,)
+        with self.guard():
+            return (_value(self._element(row[start:end]), self.strings, self.kinds,
+                           self.date1904),)  # fmt: skip
+
+    def _element(self, xml: bytes) -> Element:
+        """`xml` (a row or a cell) parsed inside the sheet's root element."""
+        return fromstring(self.root + xml + b"</worksheet>")[0]
+
+    def _parsed(self, head: bytes) -> Iterator[SheetRow]:
+        """The rest of the sheet (`head`, then what is not read yet) parsed as a stream."""
+        for number, cells in _rows(_Joined(head, self.xml), self.strings, self.kinds,
+                                   self.date1904, self.number):  # fmt: skip
+            yield SheetRow.of(number, cells)
+
+
+class _Joined:
+    """`head`, then the rest of `tail`, read as one file."""
+
+    def __init__(self, head: bytes, tail: IO[bytes]) -> None:
+        self.head, self.tail = head, tail
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            head, self.head = self.head, b""
+            return head
+        return self.tail.read(size)
+
+
+def _skip_space(buffer: bytes, at: int) -> int:
+    while at < len(buffer) and buffer[at] in b" \t\r\n":
+        at += 1
+    return at
+
+
+@cache
+def _column_letters(index: int) -> bytes:
+    """A column's letters from its index from 0: 0 → b"A", 27 → b"AB"."""
+    letters = b""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = bytes((65 + rest,)) + letters
+    return letters
 
 
 def _parts(package: zipfile.ZipFile) -> tuple[str, str, str, bool]:
@@ -193,9 +411,13 @@ def format_kind(code: str) -> str | None:
 
 
 def _rows(
-    xml: IO[bytes], strings: SharedStrings | None, kinds: list[str | None], date1904: bool
+    xml: IO[bytes] | _Joined,
+    strings: SharedStrings | None,
+    kinds: list[str | None],
+    date1904: bool,
+    number: int = 0,
 ) -> Iterator[Row]:
-    number = 0
+    """The rows parsed as a stream (`number`: the row before the first)."""
     sheet_data: Element | None = None
     for event, element in iterparse(xml, events=("start", "end")):
         if event == "start":
@@ -206,20 +428,27 @@ def _rows(
             continue
         given = element.get("r")
         number = int(given) if given else number + 1
-        cells: list[Cell] = []
-        for cell in element:
-            reference = cell.get("r")
-            if reference:
-                index = _column_index(reference)
-                if index > len(cells):
-                    cells.extend([None] * (index - len(cells)))
-            cells.append(_value(cell, strings, kinds, date1904))
-        while cells and cells[-1] is None:
-            cells.pop()
+        cells = _cells(element, strings, kinds, date1904)
         if sheet_data is not None:
             sheet_data.clear()  # the rows read are dropped, not kept as empty elements
         if cells:
             yield number, cells
+
+
+def _cells(
+    row: Element, strings: SharedStrings | None, kinds: list[str | None], date1904: bool
+) -> list[Cell]:
+    cells: list[Cell] = []
+    for cell in row:
+        reference = cell.get("r")
+        if reference:
+            index = _column_index(reference)
+            if index > len(cells):
+                cells.extend([None] * (index - len(cells)))
+        cells.append(_value(cell, strings, kinds, date1904))
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
 
 
 def _column_index(reference: str) -> int:

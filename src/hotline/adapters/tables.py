@@ -2,7 +2,8 @@
 file's content (an export is often saved under the wrong name).
 
 An .xlsx's first sheet is streamed from its XML (adapters/sheet_xml.py: calamine holds
-the whole sheet, 716 MB for a year's export); an .xls, small by nature, is read with
+the whole sheet, 716 MB for a year's export), each row's cells made only when asked for
+(`read_sheet_rows`, which a re-import mostly does not); an .xls, small by nature, is read with
 python-calamine. CSV and text files in UTF-8 (with or without BOM) or GB18030 (GBK's
 superset, what Chinese Excel saves), with the delimiter (comma, tab or semicolon) found
 from the file's start. Each row comes with the number the user sees: the sheet's row, the
@@ -15,6 +16,7 @@ import codecs
 import csv
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
@@ -22,7 +24,7 @@ from xml.etree.ElementTree import ParseError
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from hotline.adapters.sheet_xml import Row, sheet_rows
+from hotline.adapters.sheet_xml import Row, SheetRow, sheet_row_stream, sheet_rows
 from hotline.domain.errors import DataFileError
 from hotline.domain.mapping import Cell
 
@@ -69,6 +71,17 @@ def read_rows(path: Path, form: Format) -> Iterator[Row]:
     return _text_rows(path)
 
 
+def read_sheet_rows(path: Path, form: Format) -> Iterator[SheetRow]:
+    """`read_rows` as `SheetRow`s: an .xlsx's with their keys and cells made when asked for
+    (a broken row's DataFileError then), other formats' read already, with no key."""
+    if form != "xlsx":
+        for number, cells in read_rows(path, form):
+            yield SheetRow.of(number, cells)
+        return
+    with _workbook_errors(path), path.open("rb") as file:
+        yield from sheet_row_stream(file, lambda: _workbook_errors(path))
+
+
 def _sample(path: Path) -> bytes:
     try:
         with path.open("rb") as file:
@@ -78,9 +91,15 @@ def _sample(path: Path) -> bytes:
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
+    with _workbook_errors(path), path.open("rb") as file:
+        yield from sheet_rows(file)
+
+
+@contextmanager
+def _workbook_errors(path: Path) -> Iterator[None]:
+    """A broken or unreadable .xlsx as a DataFileError naming `path`."""
     try:
-        with path.open("rb") as file:
-            yield from sheet_rows(file)
+        yield
     except OSError as error:
         raise DataFileError(f"{path}: cannot read it: {error.strerror}") from None
     except (zipfile.BadZipFile, KeyError, ParseError, ValueError, IndexError) as error:

@@ -18,8 +18,8 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 
-from hotline.adapters.sheet_xml import Row
-from hotline.adapters.tables import Format, read_rows
+from hotline.adapters.sheet_xml import Row, SheetRow
+from hotline.adapters.tables import Format, read_sheet_rows
 from hotline.domain import lengths
 from hotline.domain.errors import InvalidInput
 from hotline.domain.mapping import SUMMARY_WORDS, Cell, Column, Mapping, cell_text
@@ -104,17 +104,29 @@ def find_layout(rows: Iterator[Row], mapping: Mapping, origin: str) -> Layout:
 
 def open_export(path: Path, form: Format, mapping: Mapping) -> tuple[Layout, Iterator[Entry]]:
     """The file's layout under `mapping`, and its rows as entries."""
-    rows = read_rows(path, form)
-    layout = find_layout(rows, mapping, str(path))
+    rows = read_sheet_rows(path, form)
+    layout = find_layout(((row.number, row.cells()) for row in rows), mapping, str(path))
     return layout, export_entries(rows, layout)
 
 
-def export_entries(rows: Iterable[Row], layout: Layout) -> Iterator[Entry]:
+def export_entries(rows: Iterable[SheetRow], layout: Layout) -> Iterator[Entry]:
     """Each order row after the header as an entry, numbered as the file numbers it (the
     sheet's row, the text's line), so every message names the row the user sees. Only its
-    order number is read: the entry holds its cells as read (`row`) and `parse` reads the
-    rest, which the importer skips for a row its ledger knows unchanged."""
-    for number, cells in rows:
+    order number is read: the entry holds what decides its cells (`row`: the row's key
+    where the reader gives one, else its cells as read) and `parse` reads the rest, which
+    the importer skips for a row its ledger knows unchanged. A keyed row whose order number
+    cell reads as one is not even made into cells (nor tested for blank or 合计: a row the
+    ledger knows was neither)."""
+    index = next(i for i, _, column in layout.columns if "order" in column.to)
+    for row in rows:
+        number = row.number
+        if row.key is not None:
+            order = _order_number_or_none(row.cell(index))
+            if order is not None:
+                parse = partial(_parsed_row, row, layout)
+                yield Entry(number, 1, order=order, row=layout.identity + row.key, parse=parse)
+                continue
+        cells = row.cells()
         if _skipped(cells):
             continue
         try:
@@ -122,8 +134,17 @@ def export_entries(rows: Iterable[Row], layout: Layout) -> Iterator[Entry]:
         except _BadCell as bad:
             yield Entry(number, 1, problem=str(bad), order=bad.order, columns={})
             continue
-        row = layout.identity + repr(cells).encode()
-        yield Entry(number, 1, order=order, row=row, parse=partial(_parsed, number, cells, layout))
+        key = row.key if row.key is not None else repr(cells).encode()
+        parse = partial(_parsed, number, cells, layout)
+        yield Entry(number, 1, order=order, row=layout.identity + key, parse=parse)
+
+
+def _parsed_row(row: SheetRow, layout: Layout) -> Entry:
+    """A keyed row as an entry (one of no event if it is blank or 合计)."""
+    cells = row.cells()
+    if _skipped(cells):
+        return Entry(row.number, 1)
+    return _parsed(row.number, cells, layout)
 
 
 def _parsed(number: int, cells: list[Cell], layout: Layout) -> Entry:
@@ -220,14 +241,21 @@ def _entry(number: int, cells: list[Cell], layout: Layout) -> Entry:
 
 def _order_number(cells: list[Cell], layout: Layout) -> str:
     index, header = next((i, h) for i, h, c in layout.columns if "order" in c.to)
-    text = cell_text(cells[index] if index < len(cells) else None)
-    if not ORDER_NUMBER.fullmatch(text):
+    cell = cells[index] if index < len(cells) else None
+    order = _order_number_or_none(cell)
+    if order is None:
         raise _BadCell(
-            f"column {header} {text!r}: not an order number (1-{lengths.ORDER_NUMBER} "
-            "letters, digits and - _ . /)",
+            f"column {header} {cell_text(cell)!r}: not an order number "
+            f"(1-{lengths.ORDER_NUMBER} letters, digits and - _ . /)",
             None,
         )
-    return text
+    return order
+
+
+def _order_number_or_none(cell: Cell) -> str | None:
+    """The order number the cell gives, as `_order_number` reads it (None if it gives none)."""
+    text = cell_text(cell)
+    return text if ORDER_NUMBER.fullmatch(text) else None
 
 
 def _checked(event: str, name: str, value: Any) -> Any:

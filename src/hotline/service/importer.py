@@ -249,8 +249,9 @@ class Entry:
     columns: dict[tuple[str, str], str] | None = None
     """Export rows only: (event, field) → the column's header; None for a JSON line."""
     row: bytes | None = None
-    """An export row not parsed yet: its cells as read (what the import ledger's digest
-    covers); `parse` gives its entry."""
+    """An export row not parsed yet: what decides its cells (an .xlsx row's XML and shared
+    strings, else its cells as read), which the import ledger's digest covers; `parse`
+    gives its entry."""
     parse: Callable[[], Entry] | None = None
 
 
