@@ -665,7 +665,7 @@ class ReadModel:
         given."""
         first, last = start.toordinal(), end.toordinal()
         query = (
-            select(orders.c.number, orders.c.unit, orders.c.facts)
+            select(orders.c.number, orders.c.unit, orders.c.district, orders.c.facts)
             .where(orders.c.received_day <= last)
             .where(
                 (orders.c.received_day >= first - LOOKBACK_DAYS)
@@ -702,7 +702,8 @@ class ReadModel:
             )
         numbers = [row[0] for row in rows]
         units = [row[1] for row in rows]
-        packed = np.frombuffer(b"".join(row[2] for row in rows), dtype=np.dtype("<i4"))
+        districts = [row[2] for row in rows]
+        packed = np.frombuffer(b"".join(row[3] for row in rows), dtype=np.dtype("<i4"))
         facts = packed.astype(np.int64).reshape(len(rows), len(FACT_COLUMNS))
         # The row of each order with an extension, revisit or supervision (a map of every
         # order cost a report on the city's 1.7 million orders 0.7 s).
@@ -711,7 +712,7 @@ class ReadModel:
         position = {number: i for i, number in enumerate(numbers) if number in needed}
         return OrderColumns.of_facts(
             FactColumns.build(
-                numbers, units, facts,
+                numbers, units, districts, facts,
                 *([(position[r[0]], *r[1:]) for r in found if r[0] in position]
                   for found in (found_extensions, found_revisits, found_supervisions)),
             )
