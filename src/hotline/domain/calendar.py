@@ -382,7 +382,7 @@ class OrderCalendars:
     ) -> OrderCalendars:
         """The calendars of orders handled by `units` in `districts` (one each), the names
         each unit answers to given by `covering`."""
-        if not calendar.local_closures:
+        if not units or not calendar.local_closures:
             return cls.one(calendar, len(units))
         places: dict[tuple[str, str | None], int] = {}
         codes = np.fromiter(

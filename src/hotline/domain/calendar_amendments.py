@@ -10,6 +10,7 @@ next query, with no replay.
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, datetime
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -104,8 +105,10 @@ class CalendarAmendments(Aggregate):
         being one of Shanghai's 16 as orders spell it."""
         unknown = sorted(closure.districts - set(SHANGHAI_DISTRICTS))
         if unknown:
+            close = difflib.get_close_matches(unknown[0], SHANGHAI_DISTRICTS, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]}?)" if close else ""
             raise InvalidInput(
-                f"unknown district '{unknown[0]}'; Shanghai's districts are "
+                f"unknown district '{unknown[0]}'{hint}; Shanghai's districts are "
                 f"{'、'.join(SHANGHAI_DISTRICTS)}"
             )
         if closure.day in self.closures:
