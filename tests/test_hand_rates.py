@@ -165,10 +165,15 @@ EDGES = [
     contacted("2019-900301", "2019-05-08"), closed("2019-900301", "2019-05-10"),
     received("2019-900302", "2019-05-06", district="闵行区"),
     contacted("2019-900302", "2019-05-08"), closed("2019-900302", "2019-05-10"),
+    # and close Tue 10-15 for 松江区市场监管局: received 10-08, never closed, its close is due
+    # on day 13, 10-25 (pending when judged that day), not the city's 10-24 (overdue)
+    line("2019-900303", "received", "2019-10-08T10:00:00+08:00", unit="松江区市场监管局",
+         kind="complaint", channel="12345", summary="边界用例"),
+    contacted("2019-900303", "2019-10-09"),
 ]  # fmt: skip
 CLOSURES = [
     ("2019-05-07", "--district", "浦东新区"),
-    ("2019-06-12", "--unit", "松江区市场监管局"),  # the generated year's orders of the unit
+    ("2019-10-15", "--unit", "松江区市场监管局"),
 ]
 """Local closures scoped to a district and to a unit: the hand SQL counts on each order's
 calendar too."""
