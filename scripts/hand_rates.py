@@ -4,12 +4,16 @@
 A second, independent implementation of the 18 metrics (issue 6, issue 17): the yardstick for
 `report rates`'s speed (its time ÷ this query's time, goal ≤ 1.5), and, in
 tests/test_hand_rates.py, a differential check of its numbers. It reads only the read
-model's tables (`rm_orders`, `rm_extensions`, `rm_revisits`, `rm_supervisions`) and two
-helper tables built from hotline's working-day calendar, which is set-up, not timed:
+model's tables (`rm_orders`, `rm_extensions`, `rm_revisits`, `rm_supervisions`) and three
+helper tables built from hotline's working-day calendar, which is set-up, not timed. A
+local closure scoped to units or districts makes the calendar of the orders it covers
+another one (a scope; 0 is the city's):
 
-- `hand_calendar(day, cum)`: for each day (`date.toordinal()`), the count of working
+- `hand_scope(unit, district, scope)`: each unit and district ('' for none) the orders
+  carry, and the scope of their calendar (`WorkingCalendar.at` their place);
+- `hand_calendar(scope, day, cum)`: for each day (`date.toordinal()`), the count of working
   days from the calendar's epoch up to and including it (`WorkingCalendar.ordinal`);
-- `hand_workday(n, day)`: the day of the n-th working day (`WorkingCalendar.working_day`).
+- `hand_workday(scope, n, day)`: the day of the n-th working day (`WorkingCalendar.working_day`).
 
 The one statement (`RATES_SQL`) runs unchanged on SQLite (≥ 3.35) and PostgreSQL: plain
 joins, CTEs, CASE and SUM/MAX, integer arithmetic only. Its parameters are the period's
@@ -34,25 +38,33 @@ import re
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from hotline.adapters.eventstore import postgres_connection, store_environment
-from hotline.adapters.official_calendar import official_schedules
 from hotline.adapters.settings import read_settings
 from hotline.domain.aggregate import now
-from hotline.domain.calendar import FIRST_DAY, LAST_DAY, WorkingCalendar
+from hotline.domain.calendar import FIRST_DAY, LAST_DAY, Place, WorkingCalendar
+from hotline.service.application import HotlineApplication
+from hotline.service.projection import OrderProjection
 
 Rates = dict[str, dict[str, tuple[float, int | None]]]
 """unit → metric key → (numerator, denominator; None for a count)."""
 
 CALENDAR_DDL = (
-    "CREATE TABLE IF NOT EXISTS hand_calendar (day INTEGER PRIMARY KEY, cum INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS hand_workday (n INTEGER PRIMARY KEY, day INTEGER NOT NULL)",
+    "DROP TABLE IF EXISTS hand_calendar",
+    "DROP TABLE IF EXISTS hand_workday",
+    "DROP TABLE IF EXISTS hand_scope",
+    "CREATE TABLE hand_calendar (scope INTEGER NOT NULL, day INTEGER NOT NULL,"
+    " cum INTEGER NOT NULL, PRIMARY KEY (scope, day))",
+    "CREATE TABLE hand_workday (scope INTEGER NOT NULL, n INTEGER NOT NULL,"
+    " day INTEGER NOT NULL, PRIMARY KEY (scope, n))",
+    "CREATE TABLE hand_scope (unit TEXT NOT NULL, district TEXT NOT NULL,"
+    " scope INTEGER NOT NULL, PRIMARY KEY (unit, district))",
 )
-"""The helper tables; both keyed by an integer primary key (a rowid on SQLite)."""
+"""The helper tables, made anew (an older layout had no scope)."""
 
 METRICS: tuple[tuple[str, bool], ...] = (
     ("volume", False),
@@ -102,16 +114,16 @@ MINOR_UNITS = {"recovered_loss": 100}
 #   The LOOKBACK of ReadModel.load: 90 days; an order neither closed nor declined (不予受理)
 #     is still open, so read whatever its days.
 #
-# Layers: `o` the orders a period reads (ReadModel.load's filter) with the working-day
-# ordinals of their days, its deadline set (`dset`: 0 1·5·13, 1 Order 20, 2 none) and the
-# close limit's due ordinal; `xr` the reports extended in time; `x` each 1·5·13 order's latest
-# timely extension (applied within its close limit, 5 or 13 working days, of receipt)
-# and `xp` its promised ordinal (cum(until) − 1); `d` the due ordinals (an extension
-# counts only if it moves the limit later); `r` the return status and the due dates; `s`
-# the contact and close statuses; `rv`/`sv` whether an order had a poor / inconsistent
-# revisit, or an at-fault supervision, in the period. The outer query sums per unit;
-# each numerator is counted only over its denominator's orders, as
-# hotline.domain.metrics.compute does.
+# Layers: `o` the orders a period reads (ReadModel.load's filter) with their calendar's
+# scope and the working-day ordinals of their days on it, its deadline set (`dset`: 0
+# 1·5·13, 1 Order 20, 2 none) and the close limit's due ordinal; `xr` the reports extended
+# in time; `x` each 1·5·13 order's latest timely extension (applied within its close limit,
+# 5 or 13 working days, of receipt) with its scope, and `xp` its promised ordinal
+# (cum(until) − 1); `d` the due ordinals (an extension counts only if it moves the limit
+# later); `r` the return status and the due dates; `s` the contact and close statuses;
+# `rv`/`sv` whether an order had a poor / inconsistent revisit, or an at-fault supervision,
+# in the period. The outer query sums per unit; each numerator is counted only over its
+# denominator's orders, as hotline.domain.metrics.compute does.
 RATES_SQL = """
 WITH o AS (
     SELECT o.id, o.unit, o.kind, o.status, o."repeat", o.received_day, o.contact_day,
@@ -119,7 +131,7 @@ WITH o AS (
            o.channel, o.result, o.citizen_informed, o.no_reply_requested, o.rating,
            o.rating_excluded, o.rated_day, o.accepted_day, o.mediation_day,
            o.mediation_outcome, o.recovered_fen, o.case_filed,
-           rc.cum AS start, cc.cum AS contact_cum, tc.cum AS returned_cum,
+           hs.scope, rc.cum AS start, cc.cum AS contact_cum, tc.cum AS returned_cum,
            xc.cum AS closed_cum,
            CASE WHEN o.channel = 0 THEN 0 WHEN o.kind IN (0, 1) THEN 1 ELSE 2 END AS dset,
            CASE WHEN o.channel = 0
@@ -128,11 +140,12 @@ WITH o AS (
                 ELSE rc.cum + 15
            END AS close_limit_n
     FROM rm_orders o
-    JOIN hand_calendar rc ON rc.day = o.received_day
-    LEFT JOIN hand_calendar ac ON ac.day = o.accepted_day
-    LEFT JOIN hand_calendar cc ON cc.day = o.contact_day
-    LEFT JOIN hand_calendar tc ON tc.day = o.returned_day
-    LEFT JOIN hand_calendar xc ON xc.day = o.closed_day
+    JOIN hand_scope hs ON hs.unit = o.unit AND hs.district = COALESCE(o.district, '')
+    JOIN hand_calendar rc ON rc.scope = hs.scope AND rc.day = o.received_day
+    LEFT JOIN hand_calendar ac ON ac.scope = hs.scope AND ac.day = o.accepted_day
+    LEFT JOIN hand_calendar cc ON cc.scope = hs.scope AND cc.day = o.contact_day
+    LEFT JOIN hand_calendar tc ON tc.scope = hs.scope AND tc.day = o.returned_day
+    LEFT JOIN hand_calendar xc ON xc.scope = hs.scope AND xc.day = o.closed_day
     WHERE o.received_day <= :last
       AND (o.received_day >= :first - 90 OR o.closed_day >= :first
            OR (o.closed_day = 0 AND o.declined_day = 0) OR o.declined_day >= :first
@@ -142,26 +155,28 @@ xr AS (
     SELECT DISTINCT e.id
     FROM rm_extensions e
     JOIN rm_orders eo ON eo.id = e.id
-    JOIN hand_calendar erc ON erc.day = eo.received_day
-    JOIN hand_calendar eac ON eac.day = e.applied_day
+    JOIN hand_scope ehs ON ehs.unit = eo.unit AND ehs.district = COALESCE(eo.district, '')
+    JOIN hand_calendar erc ON erc.scope = ehs.scope AND erc.day = eo.received_day
+    JOIN hand_calendar eac ON eac.scope = ehs.scope AND eac.day = e.applied_day
     WHERE eo.received_day <= :last AND eo.channel = 1 AND eo.kind = 1
       AND eac.cum - erc.cum <= 15
 ),
 x AS (
-    SELECT e.id, MAX(e.version) AS version
+    SELECT e.id, xhs.scope, MAX(e.version) AS version
     FROM rm_extensions e
     JOIN rm_orders eo ON eo.id = e.id
-    JOIN hand_calendar erc ON erc.day = eo.received_day
-    JOIN hand_calendar eac ON eac.day = e.applied_day
+    JOIN hand_scope xhs ON xhs.unit = eo.unit AND xhs.district = COALESCE(eo.district, '')
+    JOIN hand_calendar erc ON erc.scope = xhs.scope AND erc.day = eo.received_day
+    JOIN hand_calendar eac ON eac.scope = xhs.scope AND eac.day = e.applied_day
     WHERE eo.received_day <= :last AND eo.channel = 0
       AND eac.cum - erc.cum <= CASE WHEN eo.kind = 5 THEN 5 ELSE 13 END
-    GROUP BY e.id
+    GROUP BY e.id, xhs.scope
 ),
 xp AS (
     SELECT x.id, uc.cum - 1 AS promised
     FROM x
     JOIN rm_extensions e ON e.id = x.id AND e.version = x.version
-    JOIN hand_calendar uc ON uc.day = e.until_day
+    JOIN hand_calendar uc ON uc.scope = x.scope AND uc.day = e.until_day
 ),
 d AS (
     SELECT o.*,
@@ -181,8 +196,8 @@ r AS (
                 ELSE 2
            END AS return_status
     FROM d
-    JOIN hand_workday cw ON cw.n = d.contact_due_n
-    JOIN hand_workday kw ON kw.n = d.close_due_n
+    JOIN hand_workday cw ON cw.scope = d.scope AND cw.n = d.contact_due_n
+    JOIN hand_workday kw ON kw.scope = d.scope AND kw.n = d.close_due_n
 ),
 s AS (
     SELECT r.*,
@@ -296,31 +311,49 @@ def install_calendar(
     calendar: WorkingCalendar,
     first: date = FIRST_DAY,
     last: date = LAST_DAY,
+    covering: Callable[[str], frozenset[str]] = frozenset,
 ) -> None:
-    """Create (if absent) and fill `hand_calendar` and `hand_workday` from `calendar` for
-    the days `first` … `last` (default: the whole calendar, 2000 … 2099, ~36,500 rows),
-    replacing what they held; committed. Every day of the orders, and every due date, must
-    fall in the range (an order whose day is missing would drop out of the query)."""
+    """Create (anew) and fill `hand_scope`, `hand_calendar` and `hand_workday` from
+    `calendar` for the units and districts of the orders in the read model (the names each
+    unit answers to given by `covering`, `UnitRegistry.covering`) and the days `first` …
+    `last` (default: the whole calendar, 2000 … 2099, ~36,500 rows a scope); committed.
+    Every day of the orders, and every due date, must fall in the range (an order whose day
+    is missing would drop out of the query)."""
     cursor = connection.cursor()
     for ddl in CALENDAR_DDL:
         cursor.execute(ddl)
-    cursor.execute("DELETE FROM hand_calendar")
-    cursor.execute("DELETE FROM hand_workday")
+    cursor.execute("SELECT DISTINCT unit, district FROM rm_orders")
+    scopes: list[WorkingCalendar] = [calendar]
+    places = []
+    for unit, district in cursor.fetchall():
+        found = calendar.at(Place(covering(unit), district))
+        if all(found is not other for other in scopes):
+            scopes.append(found)
+        scope = next(n for n, other in enumerate(scopes) if other is found)
+        places.append({"u": unit, "d": district or "", "s": scope})
+    cursor.executemany(statement("INSERT INTO hand_scope VALUES (:u, :d, :s)", connection),
+                       places)  # fmt: skip
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    rows = [(day.toordinal(), calendar.ordinal(day)) for day in days]
-    low, high = calendar.ordinal(first), calendar.ordinal(last)
-    workdays = [(n, calendar.working_day(n).toordinal()) for n in range(max(low, 1), high + 1)]
-    cursor.executemany(statement("INSERT INTO hand_calendar VALUES (:d, :c)", connection),
-                       [{"d": d, "c": c} for d, c in rows])  # fmt: skip
-    cursor.executemany(statement("INSERT INTO hand_workday VALUES (:n, :d)", connection),
-                       [{"n": n, "d": d} for n, d in workdays])  # fmt: skip
+    for scope, each in enumerate(scopes):
+        rows = [{"s": scope, "d": day.toordinal(), "c": each.ordinal(day)} for day in days]
+        low, high = each.ordinal(first), each.ordinal(last)
+        workdays = [
+            {"s": scope, "n": n, "d": each.working_day(n).toordinal()}
+            for n in range(max(low, 1), high + 1)
+        ]
+        cursor.executemany(
+            statement("INSERT INTO hand_calendar VALUES (:s, :d, :c)", connection), rows
+        )
+        cursor.executemany(
+            statement("INSERT INTO hand_workday VALUES (:s, :n, :d)", connection), workdays
+        )
     cursor.close()
     connection.commit()
     if not is_sqlite(connection):
         # Fresh tables: give the planner their sizes.
         with connection.cursor() as analyze:
-            analyze.execute("ANALYZE hand_calendar")
-            analyze.execute("ANALYZE hand_workday")
+            for table in ("hand_scope", "hand_calendar", "hand_workday"):
+                analyze.execute(f"ANALYZE {table}")
         connection.commit()
 
 
@@ -396,7 +429,9 @@ def main(argv: list[str] | None = None) -> int:
 
     connection = connect(args.db)
     try:
-        install_calendar(connection, WorkingCalendar(official_schedules()))
+        hotline = HotlineApplication(db=args.db)  # its calendar, with the store's amendments
+        OrderProjection(hotline, hotline.readmodel).catch_up()  # every order's unit, district
+        install_calendar(connection, hotline.calendar(), covering=hotline.units.covering)
         best = float("inf")
         rows: list[Sequence[Any]] = []
         for _ in range(max(args.repeat, 1)):

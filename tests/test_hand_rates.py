@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 import hotline.service.reports
-from hotline.adapters.official_calendar import official_schedules
 from hotline.domain.aggregate import SHANGHAI
-from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.periods import parse_period
+from hotline.service.application import HotlineApplication
+from hotline.service.projection import OrderProjection
 
 Cli = Callable[..., tuple[int, str, str]]
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -56,9 +56,11 @@ def line(order: str, event: str, at: str, **fields: Any) -> str:
     return json.dumps({"order": order, "event": event, "at": at, **fields}, ensure_ascii=False)
 
 
-def received(order: str, day: str, kind: str = "complaint", channel: str = "12345") -> str:
+def received(
+    order: str, day: str, kind: str = "complaint", channel: str = "12345", **fields: Any
+) -> str:
     return line(order, "received", f"{day}T10:00:00+08:00", unit=MINHANG, kind=kind,
-                channel=channel, summary="边界用例")  # fmt: skip
+                channel=channel, summary="边界用例", **fields)  # fmt: skip
 
 
 def at(day: str) -> str:
@@ -165,22 +167,44 @@ EDGES = [
     line("2019-900219", "supervised", at("2019-03-06"), at_fault=True),
     # open on 10-25, due on day 13 (10-31): pending, not yet late
     received("2019-900217", "2019-10-14"), contacted("2019-900217", "2019-10-15"),
+    # CLOSURES close Tue 05-07 for 浦东新区 only: contact on 05-08 is day 1 there (on time),
+    # day 2 in 闵行区 (late)
+    received("2019-900301", "2019-05-06", district="浦东新区"),
+    contacted("2019-900301", "2019-05-08"), closed("2019-900301", "2019-05-10"),
+    received("2019-900302", "2019-05-06", district="闵行区"),
+    contacted("2019-900302", "2019-05-08"), closed("2019-900302", "2019-05-10"),
+    # and close Tue 10-15 for 松江区市场监管局: received 10-08, never closed, its close is due
+    # on day 13, 10-25 (pending when judged that day), not the city's 10-24 (overdue)
+    line("2019-900303", "received", "2019-10-08T10:00:00+08:00", unit="松江区市场监管局",
+         kind="complaint", channel="12345", summary="边界用例"),
+    contacted("2019-900303", "2019-10-09"),
 ]  # fmt: skip
+CLOSURES = [
+    ("2019-05-07", "--district", "浦东新区"),
+    ("2019-10-15", "--unit", "松江区市场监管局"),
+]
+"""Local closures scoped to a district and to a unit: the hand SQL counts on each order's
+calendar too."""
 
 
 @pytest.fixture
 def connection(cli: Cli, store: str, year_file: Path, tmp_path: Path) -> Iterator[Any]:
     """A DB-API connection to the test's store, the generated year and the EDGES imported,
-    the hand query's calendar tables installed."""
+    the CLOSURES added, the hand query's calendar tables installed."""
     code, _, err = cli("import", str(year_file))
     assert code == 0, err
     edges = tmp_path / "edges.jsonl"
     edges.write_text("\n".join(EDGES) + "\n", encoding="utf-8")
     code, _, err = cli("import", str(edges))
     assert code == 0, err
+    for day, option, value in CLOSURES:
+        code, _, err = cli("calendar", "add-closure", day, "--reason", "台风停工", option, value)
+        assert code == 0, err
+    app = HotlineApplication(db=store)
+    OrderProjection(app, app.readmodel).catch_up()  # the units and districts of every order
     found = hand.connect(store)
     try:
-        hand.install_calendar(found, WorkingCalendar(official_schedules()))
+        hand.install_calendar(found, app.calendar(), covering=app.units.covering)
         yield found
     finally:
         found.close()
@@ -271,6 +295,8 @@ MUTATIONS = [
     ("COALESCE(ac.cum, rc.cum + 7)", "(rc.cum + 7)"),  # mediation not from acceptance
     ("(o.closed_day = 0 AND o.declined_day = 0)", "o.closed_day = 0"),  # a decline as open
     ("OR o.declined_day >= :first", "OR 1 = 0"),  # a decline in the period not read
+    ("cc.scope = hs.scope AND", "cc.scope = 0 AND"),  # contact counted on the city's calendar
+    ("kw.scope = d.scope AND", "kw.scope = 0 AND"),  # close due on the city's calendar
 ]
 
 

@@ -392,7 +392,8 @@ def test_seed_001_satisfaction_is_84_81() -> None:
     timelines = Timelines(**{f.name: _zeros(n) for f in fields(Timelines)})
     limits = Limits(**{f.name: _zeros(n) for f in fields(Limits)})
     orders = OrderColumns(
-        numbers=[f"S-{i}" for i in range(n)], units=["x"] * n, timelines=timelines,
+        numbers=[f"S-{i}" for i in range(n)], units=["x"] * n, districts=[None] * n,
+        timelines=timelines,
         repeat=np.zeros(n, dtype=bool), result=_zeros(n), citizen_informed=np.ones(n, bool),
         rating=rating, rating_excluded=excluded, rated=np.full(n, day, dtype=np.int64),
         mediation_outcome=np.full(n, UNSET, dtype=np.int64), recovered_fen=_zeros(n),

@@ -559,20 +559,23 @@ class ReadModel:
 
     def _order_columns(
         self, connection: Connection, query: ClauseElement
-    ) -> tuple[list[str], list[str], bytearray]:
-        """The numbers, units and packed facts of the orders `query` reads, batch by batch:
-        a list of every order's row, and a unit's name kept once per order, took most of a
-        report's memory."""
+    ) -> tuple[list[str], list[str], list[str | None], bytearray]:
+        """The numbers, units, districts and packed facts of the orders `query` reads, batch
+        by batch: a list of every order's row, and a unit's name kept once per order, took
+        most of a report's memory."""
         numbers: list[str] = []
         units: list[str] = []
+        districts: list[str | None] = []
         packed = bytearray()
         names: dict[str, str] = {}  # each unit's name once
+        places: dict[str | None, str | None] = {}  # each district's name once
         for batch in self._batches(connection, query):
-            for number, unit, facts in batch:
+            for number, unit, district, facts in batch:
                 numbers.append(number)
                 units.append(names.setdefault(unit, unit))
+                districts.append(places.setdefault(district, district))
                 packed += facts
-        return numbers, units, packed
+        return numbers, units, districts, packed
 
     def _rows(self, connection: Connection, ids: set[str]) -> Iterator[tuple[str, Row]]:
         for chunk in _chunks(list(ids), 500):
@@ -726,8 +729,11 @@ class ReadModel:
             .join(orders, orders.c.id == extensions.c.id)
         ).subquery()  # fmt: skip
         with self.engine.connect() as connection:
-            numbers, units, packed = self._order_columns(
-                connection, period_of(select(orders.c.number, orders.c.unit, orders.c.facts))
+            numbers, units, districts, packed = self._order_columns(
+                connection,
+                period_of(
+                    select(orders.c.number, orders.c.unit, orders.c.district, orders.c.facts)
+                ),
             )
             found_revisits = self._fetch(
                 connection,
@@ -760,7 +766,7 @@ class ReadModel:
         position = {number: i for i, number in enumerate(numbers) if number in needed}
         return OrderColumns.of_facts(
             FactColumns.build(
-                numbers, units, facts,
+                numbers, units, districts, facts,
                 *([(position[r[0]], *r[1:]) for r in found if r[0] in position]
                   for found in (found_extensions, found_revisits, found_supervisions)),
             )

@@ -15,7 +15,7 @@ from hotline.cli.context import application
 from hotline.cli.output import printable, shown
 from hotline.cli.parsing import parse_day
 from hotline.cli.render import warn_unpublished
-from hotline.domain.calendar import DayKind, WorkingCalendar
+from hotline.domain.calendar import Closure, DayKind, WorkingCalendar
 from hotline.domain.errors import CalendarError, InvalidInput
 
 app = typer.Typer(
@@ -59,7 +59,19 @@ def day(ctx: typer.Context, when: Day, strict: Strict = False) -> None:
     status = calendar.status(parse_day(when))
     _warn_unpublished(calendar, status.day, status.day, strict)
     why = f" — {printable(status.name)}" if status.name else ""
-    typer.echo(f"{status.day} {status.day:%A}: {KIND_TEXT[status.kind]}{why}")
+    local = ""
+    if status.local is not None:
+        local = f"; closed for {scope(status.local)} only — {printable(status.local.reason)}"
+    typer.echo(f"{status.day} {status.day:%A}: {KIND_TEXT[status.kind]}{why}{local}")
+
+
+def scope(closure: Closure) -> str:
+    """Whom a closure closes: `everywhere`, or its districts and units."""
+    if closure.everywhere:
+        return "everywhere"
+    return "、".join(
+        printable(name) for name in (*sorted(closure.districts), *sorted(closure.units))
+    )
 
 
 @app.command()
@@ -115,9 +127,9 @@ def show(ctx: typer.Context) -> None:
             str(year), shown(f"{added.source} (added by a user)" if added else "chinesecalendar")
         )
     console.print(years)
-    closures = Table("date", "reason", title="local closures")
+    closures = Table("date", "reason", "scope", title="local closures")
     for closure in sorted(amendments.closures.values(), key=lambda c: c.day):
-        closures.add_row(str(closure.day), shown(closure.reason))
+        closures.add_row(str(closure.day), shown(closure.reason), shown(scope(closure)))
     console.print(closures)
 
 
@@ -140,11 +152,23 @@ def add_closure(
     ctx: typer.Context,
     when: Day,
     reason: Annotated[str, typer.Option(help="Why the day is off, e.g. 台风停工.")],
+    unit: Annotated[
+        list[str] | None,
+        typer.Option(help="Close it only for this unit's orders (a bureau's: its offices' too)."),
+    ] = None,
+    district: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Close it only for orders in this district (区), e.g. 浦东新区; repeatable."
+        ),
+    ] = None,
 ) -> None:
-    """Close a working day locally, such as a typhoon day; deadlines move at the next query."""
+    """Close a working day locally, such as a typhoon day, everywhere or only for some units
+    or districts; deadlines move at the next query."""
     closed = parse_day(when)
-    application(ctx).add_closure(closed, reason)
-    typer.echo(f"{closed} closed: {printable(reason)}")
+    closure = application(ctx).add_closure(closed, reason, unit or (), district or ())
+    where = "" if closure.everywhere else f" for {scope(closure)}"
+    typer.echo(f"{closed} closed{where}: {printable(reason)}")
 
 
 @app.command("withdraw-closure")

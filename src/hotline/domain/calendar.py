@@ -2,10 +2,12 @@
 
 Weekends are off unless they are make-up workdays (调休上班); the days of a statutory
 holiday period (法定节假日) are off; a local closure (e.g. a typhoon day) turns a working
-day off. A year with no published schedule (国务院办公厅 notice, usually out in November)
-knows its weekends and, from 2025, its statutory holidays (computed, `statutory_holidays`);
-its bridge days and make-up days are never guessed: it reports `published=False` and the
-caller decides whether to warn or refuse.
+day off, everywhere or only for some units or districts (a typhoon closes one district:
+`Place`, and `OrderCalendars` for many orders at once). A year with no published schedule
+(国务院办公厅 notice, usually out in November) knows its weekends and, from 2025, its
+statutory holidays (computed, `statutory_holidays`); its bridge days and make-up days are
+never guessed: it reports `published=False` and the caller decides whether to warn or
+refuse.
 
 Working days are numbered from the epoch (2000-01-01) so that deadline arithmetic is a
 list lookup: `ordinal(d)` is the count of working days up to and including `d`.
@@ -13,8 +15,8 @@ list lookup: `ordinal(d)` is the count of working days up to and including `d`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from functools import cached_property
@@ -33,9 +35,12 @@ Days = npt.NDArray[np.int64]
 __all__ = [
     "FIRST_DAY",
     "LAST_DAY",
+    "SHANGHAI_DISTRICTS",
     "Closure",
     "DayKind",
     "DayStatus",
+    "OrderCalendars",
+    "Place",
     "WorkingCalendar",
     "YearSchedule",
 ]
@@ -48,6 +53,12 @@ LAST_DAY = date(2099, 12, 31)
 _FIRST_ORD = FIRST_DAY.toordinal()
 _DAYS = LAST_DAY.toordinal() - _FIRST_ORD + 1
 _RANGE = f"{FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}"
+SHANGHAI_DISTRICTS = (
+    "黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区",
+    "宝山区", "嘉定区", "浦东新区", "金山区", "松江区", "青浦区", "奉贤区", "崇明区",
+)  # fmt: skip
+"""Shanghai's 16 districts (区), spelled as orders carry them: what a closure may be scoped
+to."""
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -114,11 +125,40 @@ class YearSchedule:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where an order is handled, as closures see it: every name its unit answers to (its
+    own names and its bureau's, `UnitRegistry.covering`) and the order's district (区)."""
+
+    units: frozenset[str]
+    district: str | None = None
+
+
+@dataclass(frozen=True)
 class Closure:
-    """A local closure (停工, e.g. a typhoon day): a working day that is off."""
+    """A local closure (停工, e.g. a typhoon day): a working day that is off, everywhere, or
+    only for orders handled by `units` (a bureau's covers its offices) or in `districts`."""
 
     day: date
     reason: str
+    units: frozenset[str] = field(default_factory=frozenset)
+    districts: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "units", frozenset(self.units))
+        object.__setattr__(self, "districts", frozenset(self.districts))
+
+    @property
+    def everywhere(self) -> bool:
+        """Whether the closure is the whole city's (no scope given)."""
+        return not self.units and not self.districts
+
+    def covers(self, place: Place) -> bool:
+        """Whether orders handled at `place` have the day off."""
+        return (
+            self.everywhere
+            or not self.units.isdisjoint(place.units)
+            or place.district in self.districts
+        )
 
 
 @dataclass(frozen=True)
@@ -130,6 +170,8 @@ class DayStatus:
     is_working: bool
     name: str | None  # holiday name / make-up workday's holiday / closure reason
     published: bool  # False: no published schedule; weekends and statutory holidays only
+    local: Closure | None = None
+    """A closure of the day scoped to units or districts that this calendar is not of."""
 
 
 class WorkingCalendar:
@@ -137,7 +179,8 @@ class WorkingCalendar:
 
     A later schedule for the same year replaces an earlier one (user data overrides the
     package's); a later closure of the same day replaces an earlier one. A closure of a
-    day that is not a working day anyway has no effect.
+    day that is not a working day anyway has no effect. A closure scoped to units or
+    districts is off only in the calendar `at` a place it covers: this one is the city's.
     """
 
     def __init__(self, schedules: Iterable[YearSchedule], closures: Iterable[Closure] = ()) -> None:
@@ -168,13 +211,40 @@ class WorkingCalendar:
                 working[day.toordinal() - _FIRST_ORD] = 0
             for day in schedule.workdays:
                 working[day.toordinal() - _FIRST_ORD] = 1
-        for day in self._closures:
+        self._open = working  # before any closure
+        # The calendars at places, by the closure days they have off (shared with them).
+        self._places: dict[frozenset[date], WorkingCalendar] = {}
+        self._close(frozenset(day for day, c in self._closures.items() if c.everywhere))
+
+    def _close(self, days: frozenset[date]) -> None:
+        working = bytearray(self._open)
+        for day in days:
             working[day.toordinal() - _FIRST_ORD] = 0
+        self._closed = days
         self._working = working
         # _cumulative[i]: working days in [FIRST_DAY, FIRST_DAY + i] (the ordinal).
         self._cumulative: list[int] = list(accumulate(working))
         # _offsets[k - 1]: offset from FIRST_DAY of the working day whose ordinal is k.
         self._offsets: list[int] = [i for i, w in enumerate(working) if w]
+        self._places[days] = self
+
+    @property
+    def local_closures(self) -> tuple[Closure, ...]:
+        """The closures scoped to units or districts, by day."""
+        return tuple(c for _, c in sorted(self._closures.items()) if not c.everywhere)
+
+    def at(self, place: Place) -> WorkingCalendar:
+        """The calendar of orders handled at `place`: the city's, with the days off of the
+        closures scoped to it. Built once per distinct set of such days, not per order."""
+        days = frozenset(day for day, c in self._closures.items() if c.covers(place))
+        found = self._places.get(days)
+        if found is None:
+            found = object.__new__(WorkingCalendar)
+            found.__dict__.update(
+                {k: v for k, v in self.__dict__.items() if not k.endswith("_array")}
+            )
+            found._close(days)
+        return found
 
     @property
     def published_years(self) -> tuple[int, ...]:
@@ -202,9 +272,13 @@ class WorkingCalendar:
             kind = DayKind.WEEKEND
         is_working = kind in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
         closure = self._closures.get(day)
+        local = None
         if is_working and closure is not None:
-            kind, name, is_working = DayKind.CLOSURE, closure.reason, False
-        return DayStatus(day=day, kind=kind, is_working=is_working, name=name, published=published)
+            if day in self._closed:
+                kind, name, is_working = DayKind.CLOSURE, closure.reason, False
+            else:
+                local = closure
+        return DayStatus(day, kind, is_working, name, published, local)
 
     def is_working_day(self, day: date) -> bool:
         """Whether `day` is a working day (工作日)."""
@@ -244,11 +318,7 @@ class WorkingCalendar:
 
     def ordinals(self, days: Days) -> Days:
         """`ordinal` of many days at once (days as `date.toordinal()` numbers)."""
-        index = days - _FIRST_ORD
-        if index.size and (int(index.min()) < 0 or int(index.max()) >= _DAYS):
-            bad = int(days[(index < 0) | (index >= _DAYS)][0])
-            raise _out_of_range(date.fromordinal(max(bad, 1)))
-        return self._cumulative_array[index]
+        return self._cumulative_array[_indices(days)]
 
     def working_days(self, ordinals: Days) -> Days:
         """`working_day` of many ordinals at once, as `date.toordinal()` numbers."""
@@ -277,3 +347,102 @@ class WorkingCalendar:
         if not 0 <= index < _DAYS:
             raise _out_of_range(day)
         return index
+
+
+def _indices(days: Days) -> Days:
+    """Many days' offsets from the epoch, refused if one is outside the calendar."""
+    index = days - _FIRST_ORD
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= _DAYS):
+        bad = int(days[(index < 0) | (index >= _DAYS)][0])
+        raise _out_of_range(date.fromordinal(max(bad, 1)))
+    return index
+
+
+class OrderCalendars:
+    """The calendar of each of N orders (`WorkingCalendar.at` its place), for counting
+    column-wise: `key[i]` is order i's among `calendars`, one per distinct set of days off,
+    so a year of orders costs a few calendars, not one each."""
+
+    def __init__(self, calendars: Sequence[WorkingCalendar], key: Days) -> None:
+        self.calendars = tuple(calendars)
+        self.key = key
+
+    @classmethod
+    def one(cls, calendar: WorkingCalendar, size: int) -> OrderCalendars:
+        """`size` orders on one calendar."""
+        return cls([calendar], np.zeros(size, dtype=np.int64))
+
+    @classmethod
+    def of(
+        cls,
+        calendar: WorkingCalendar,
+        units: Sequence[str],
+        districts: Sequence[str | None],
+        covering: Callable[[str], frozenset[str]],
+    ) -> OrderCalendars:
+        """The calendars of orders handled by `units` in `districts` (one each), the names
+        each unit answers to given by `covering`."""
+        if not units or not calendar.local_closures:
+            return cls.one(calendar, len(units))
+        places: dict[tuple[str, str | None], int] = {}
+        codes = np.fromiter(
+            (places.setdefault(p, len(places)) for p in zip(units, districts, strict=True)),
+            dtype=np.int64,
+            count=len(units),
+        )
+        found: dict[int, int] = {}
+        calendars: list[WorkingCalendar] = []
+        of_place = np.zeros(len(places), dtype=np.int64)
+        for (unit, district), code in places.items():
+            at = calendar.at(Place(covering(unit), district))
+            if id(at) not in found:
+                found[id(at)] = len(calendars)
+                calendars.append(at)
+            of_place[code] = found[id(at)]
+        return cls(calendars, of_place[codes])
+
+    def __getitem__(self, row: int) -> WorkingCalendar:
+        """Order `row`'s calendar."""
+        return self.calendars[int(self.key[row])]
+
+    def ordinals(self, days: Days, rows: Days | None = None) -> Days:
+        """`ordinal` of each of `days` on its order's calendar: order i's (`rows`: the order
+        of each day, for a column of another length such as extensions)."""
+        if len(self.calendars) == 1:
+            return self.calendars[0].ordinals(days)
+        key = self.key if rows is None else self.key[rows]
+        found: Days = self._cumulative[key, _indices(days)]
+        return found
+
+    def working_days(self, ordinals: Days, rows: Days | None = None) -> Days:
+        """`working_day` of each of `ordinals` on its order's calendar (see `ordinals`)."""
+        if len(self.calendars) == 1:
+            return self.calendars[0].working_days(ordinals)
+        key = self.key if rows is None else self.key[rows]
+        if ordinals.size and (
+            int(ordinals.min()) < 1 or bool((ordinals > self._lengths[key]).any())
+        ):
+            raise CalendarError(f"a deadline falls outside the working-day calendar ({_RANGE})")
+        found: Days = self._offsets[key, ordinals - 1] + _FIRST_ORD
+        return found
+
+    def working_on(self, day: date) -> npt.NDArray[np.bool_]:
+        """Whether `day` is a working day on each order's calendar."""
+        working = np.asarray([c.is_working_day(day) for c in self.calendars], dtype=bool)
+        found: npt.NDArray[np.bool_] = working[self.key]
+        return found
+
+    @cached_property
+    def _cumulative(self) -> Days:
+        return np.stack([c._cumulative_array for c in self.calendars])
+
+    @cached_property
+    def _lengths(self) -> Days:
+        return np.asarray([len(c._offsets) for c in self.calendars], dtype=np.int64)
+
+    @cached_property
+    def _offsets(self) -> Days:
+        table = np.zeros((len(self.calendars), int(self._lengths.max())), dtype=np.int64)
+        for row, c in enumerate(self.calendars):
+            table[row, : len(c._offsets)] = c._offsets_array
+        return table

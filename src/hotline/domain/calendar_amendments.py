@@ -10,15 +10,17 @@ next query, with no replay.
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, datetime
 from typing import Annotated
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import Field
 
+from hotline.domain import lengths
 from hotline.domain.aggregate import LINES, Aggregate, CreationEvent, DomainEvent
-from hotline.domain.calendar import Closure, YearSchedule
-from hotline.domain.errors import CalendarError
+from hotline.domain.calendar import SHANGHAI_DISTRICTS, Closure, YearSchedule
+from hotline.domain.errors import CalendarError, InvalidInput
 
 CALENDAR_ID: UUID = uuid5(NAMESPACE_URL, "https://hotline.invalid/calendar")
 
@@ -47,14 +49,20 @@ class YearPublished(DomainEvent):
 
 
 class ClosureAdded(DomainEvent):
-    """A local closure (e.g. 台风停工): a working day that is off."""
+    """A local closure (e.g. 台风停工): a working day that is off, for the whole city or only
+    for the orders of some units (registry names) or districts (区). An event recorded
+    before closures had a scope has neither: the whole city's, as it was."""
 
     name = "closure_added"
     day: date
     reason: Text
+    units: tuple[Annotated[str, Field(min_length=1, max_length=lengths.UNIT_NAME)], ...] = ()
+    districts: tuple[Annotated[str, Field(min_length=1, max_length=lengths.PLACE_NAME)], ...] = ()
 
     def apply(self, amendments: CalendarAmendments) -> None:
-        amendments.closures[self.day] = Closure(self.day, self.reason)
+        amendments.closures[self.day] = Closure(
+            self.day, self.reason, frozenset(self.units), frozenset(self.districts)
+        )
 
 
 class ClosureWithdrawn(DomainEvent):
@@ -92,13 +100,32 @@ class CalendarAmendments(Aggregate):
             )
         )
 
-    def add_closure(self, at: datetime, day: date, reason: str) -> None:
-        if day in self.closures:
-            raise CalendarError(
-                f"{day} is already closed ({self.closures[day].reason}); "
-                "withdraw it first to change the reason"
+    def add_closure(self, at: datetime, closure: Closure) -> None:
+        """One closure a day: its scope lists every unit and district it closes, a district
+        being one of Shanghai's 16 as orders spell it."""
+        unknown = sorted(closure.districts - set(SHANGHAI_DISTRICTS))
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], SHANGHAI_DISTRICTS, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise InvalidInput(
+                f"unknown district '{unknown[0]}'{hint}; Shanghai's districts are "
+                f"{'、'.join(SHANGHAI_DISTRICTS)}"
             )
-        self._record(self._next(ClosureAdded, at=at, day=day, reason=reason))
+        if closure.day in self.closures:
+            raise CalendarError(
+                f"{closure.day} is already closed ({self.closures[closure.day].reason}); "
+                "withdraw it first to change the reason or the scope"
+            )
+        self._record(
+            self._next(
+                ClosureAdded,
+                at=at,
+                day=closure.day,
+                reason=closure.reason,
+                units=tuple(sorted(closure.units)),
+                districts=tuple(sorted(closure.districts)),
+            )
+        )
 
     def withdraw_closure(self, at: datetime, day: date, reason: str) -> None:
         if day not in self.closures:

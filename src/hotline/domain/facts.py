@@ -320,6 +320,8 @@ class FactColumns:
 
     numbers: list[str]
     units: list[str]
+    districts: list[str | None]
+    """Each order's district (区), None where not given: its calendar's place, with its unit."""
     facts: Days
     """(N, 27): each order's `FACT_COLUMNS`."""
     extensions: Days
@@ -349,6 +351,7 @@ class FactColumns:
         return cls.build(
             [facts.row["number"] for facts in orders],
             [facts.row["unit"] for facts in orders],
+            [facts.row["district"] for facts in orders],
             _table([[facts.row[name] for name in FACT_COLUMNS] for facts in orders]),
             details(Extension),
             details(Revisit),
@@ -360,6 +363,7 @@ class FactColumns:
         cls,
         numbers: list[str],
         units: list[str],
+        districts: list[str | None],
         facts: Days,
         extensions: Iterable[Sequence[int]],
         revisits: Iterable[Sequence[int]],
@@ -370,6 +374,7 @@ class FactColumns:
         return cls(
             numbers,
             units,
+            districts,
             facts,
             _table(extensions, len(Extension._fields)),
             _table(revisits, len(Revisit._fields)),

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hotline.domain.calendar import Days, WorkingCalendar
+from hotline.domain.calendar import Days, OrderCalendars, WorkingCalendar
 from hotline.domain.facts import NONE, FactColumns, StatusCode, fold
 from hotline.domain.order import Extended, Order, OrderStatus, Returned, ReturnRejected
 from hotline.domain.vocabulary import Channel, Kind, MediationOutcome
@@ -299,14 +299,15 @@ class Limits:
 
 
 def evaluate(
-    timelines: Timelines, calendar: WorkingCalendar, rules: TimeLimitRules, today: date
+    timelines: Timelines, calendars: OrderCalendars, rules: TimeLimitRules, today: date
 ) -> Limits:
-    """Every limit of every order as of `today`, by the deadline set that governs it; a
+    """Every limit of every order as of `today`, by the deadline set that governs it, each
+    counted on its order's calendar (a local closure is off only where it applies); a
     limit of another set (or of none) is not required."""
     t = timelines
     n = len(t.received)
     now = today.toordinal()
-    start = calendar.ordinals(t.received)
+    start = calendars.ordinals(t.received)
     is_open = t.status == StatusCode.OPEN
     deadline_set = rules.deadline_sets(t.channel, t.kind)
     by_12345 = deadline_set == DeadlineSet.HOTLINE_12345.code
@@ -317,11 +318,11 @@ def evaluate(
 
     def ordinals_of(days: Days) -> Days:
         return np.where(
-            days != NONE, calendar.ordinals(np.where(days != NONE, days, t.received)), 0
+            days != NONE, calendars.ordinals(np.where(days != NONE, days, t.received)), 0
         )
 
     def timed(due_ordinal: Days, done: Days) -> tuple[Days, Days, Days]:
-        due = calendar.working_days(due_ordinal)
+        due = calendars.working_days(due_ordinal)
         done_ordinal = ordinals_of(done)
         status = np.where(
             done != NONE,
@@ -387,7 +388,7 @@ def evaluate(
     check_days = np.full(n, o20.report_check_days, dtype=np.int64)
     if t.extension_order.size:
         owner = t.extension_order
-        applied = calendar.ordinals(t.extension_applied) - start[owner]
+        applied = calendars.ordinals(t.extension_applied, owner) - start[owner]
         timely = report[owner] & (applied <= o20.report_check_days)
         check_days[owner[timely]] = o20.report_check_extended_days
     check_ordinal = start + check_days
@@ -433,7 +434,7 @@ def evaluate(
     if t.extension_order.size:
         owner = t.extension_order
         counted = by_12345[owner]
-        applied_day = calendar.ordinals(t.extension_applied) - start[owner]
+        applied_day = calendars.ordinals(t.extension_applied, owner) - start[owner]
         # 延期: applied for within the order's own close limit (5 for a 回访复核单, 13 else).
         timely = counted & (applied_day <= close_days[owner])
         extension_late[owner[counted & ~timely]] = True
@@ -444,9 +445,9 @@ def evaluate(
         has = latest >= 0
         cut = rules.feedback_allowance_days if rules.extension_feedback_allowance else 0
         until = t.extension_until[latest[has]]
-        promised = calendar.ordinals(until) - cut
-        extends = promised > due_ordinal[has]
         chosen = np.flatnonzero(has)
+        promised = calendars.ordinals(until, chosen) - cut
+        extends = promised > due_ordinal[has]
         due_ordinal[chosen[extends]] = promised[extends]
         extended_until[chosen[extends]] = until[extends]
         extension_short[chosen[~extends]] = True
@@ -557,12 +558,13 @@ def limit_columns(limits: Limits, t: Timelines) -> dict[LimitName, tuple[Days, D
 def short_extension(order: Order, calendar: WorkingCalendar, rules: TimeLimitRules) -> date | None:
     """The close limit's due date if the order's latest extension (延期) is counted (applied
     for within the close limit) yet does not move that date later, None else: an extension
-    extends, so the service refuses one that would only be shown as "does not extend it"."""
+    extends, so the service refuses one that would only be shown as "does not extend it".
+    `calendar` is the order's own (`WorkingCalendar.at` its place)."""
     extensions = order.events_of(Extended)
     if not extensions:
         return None
     applied = extensions[-1].at.date()
-    limits = evaluate(Timelines.of([order]), calendar, rules, applied)
+    limits = evaluate(Timelines.of([order]), OrderCalendars.one(calendar, 1), rules, applied)
     applied_day = calendar.ordinal(applied) - calendar.ordinal(order.received_at.date())
     if limits.extension_short[0] and applied_day <= limits.close_days[0]:
         return date.fromordinal(int(limits.close_due[0]))
@@ -572,9 +574,10 @@ def short_extension(order: Order, calendar: WorkingCalendar, rules: TimeLimitRul
 def check_limits(
     order: Order, calendar: WorkingCalendar, rules: TimeLimitRules, today: date
 ) -> list[LimitCheck]:
-    """The checks of one order as of `today`: those of the deadline set that governs it."""
+    """The checks of one order as of `today`, on its calendar (`WorkingCalendar.at` its
+    place): those of the deadline set that governs it."""
     timelines = Timelines.of([order])
-    limits = evaluate(timelines, calendar, rules, today)
+    limits = evaluate(timelines, OrderCalendars.one(calendar, 1), rules, today)
     received = order.received_at.date()
     columns = limit_columns(limits, timelines)
     notes = {

@@ -62,6 +62,8 @@ class OrderColumns:
 
     numbers: list[str]
     units: list[str]
+    districts: list[str | None]
+    """区, None where not given."""
     timelines: Timelines
     repeat: Flags
     result: Days
@@ -88,6 +90,7 @@ class OrderColumns:
         return cls(
             numbers=facts.numbers,
             units=facts.units,
+            districts=facts.districts,
             timelines=Timelines.of_facts(facts),
             repeat=column("repeat").astype(bool),
             result=column("result"),

@@ -200,6 +200,19 @@ class UnitRegistry:
             names.append(unit.name)
         return tuple(names)
 
+    def covering(self, name: str) -> frozenset[str]:
+        """The names a closure scoped to units may give to close the orders of unit `name`:
+        each of its names, and, for an office, each of its bureau's (a bureau's closure closes
+        its offices, an office's only itself). A name the registry no longer knows is only
+        itself."""
+        if name not in self:
+            return frozenset({name})
+        unit = self.get(name)
+        names = set(self.history(unit.name))
+        if unit.under is not None:
+            names.update(self.history(unit.under))
+        return frozenset(names)
+
     def _renamed_from(self, name: str) -> Unit | None:
         return next((u for u in self._by_name.values() if u.successor == name), None)
 

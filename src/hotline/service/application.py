@@ -13,7 +13,7 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -44,7 +44,14 @@ from hotline.adapters.rubric_files import load_time_limit_rules
 from hotline.adapters.settings import Settings, read_settings
 from hotline.adapters.unit_file import load_unit_registry
 from hotline.domain.aggregate import Aggregate, DomainEvent, in_shanghai, now
-from hotline.domain.calendar import DayKind, WorkingCalendar, YearSchedule
+from hotline.domain.calendar import (
+    Closure,
+    DayKind,
+    OrderCalendars,
+    Place,
+    WorkingCalendar,
+    YearSchedule,
+)
 from hotline.domain.calendar_amendments import CALENDAR_ID, CalendarAmendments
 from hotline.domain.errors import (
     CalendarError,
@@ -56,6 +63,7 @@ from hotline.domain.errors import (
     OrderRuleViolation,
     one_line,
 )
+from hotline.domain.facts import fold
 from hotline.domain.finding import Finding
 from hotline.domain.lengths import PERSON_NAME
 from hotline.domain.limits import (
@@ -323,7 +331,9 @@ class HotlineApplication(Application[UUID]):
         def act() -> Order:
             order = self.order(number)
             ORDER_COMMANDS[event](order, at=when, **fields)
-            if event == "extended" and (due := short_extension(order, self.calendar(), self.rules)):
+            if event == "extended" and (
+                due := short_extension(order, self.calendar_of(order), self.rules)
+            ):
                 raise OrderRuleViolation(
                     f"order {number}: the promised date {fields['until']} does not extend the "
                     f"close limit (due {due}); an extension extends: promise a later date"
@@ -410,7 +420,7 @@ class HotlineApplication(Application[UUID]):
     def view(self, number: str, today: date | None = None) -> OrderView:
         """The order and its deadline set's checks as of `today` (default: today in Shanghai)."""
         order = self.order(number)
-        calendar = self.calendar()
+        calendar = self.calendar_of(order)
         today = today or now().date()
         checks = check_limits(order, calendar, self.rules, today)
         latest = max([order.received_at.date(), today, *(c.due for c in checks if c.due)])
@@ -499,6 +509,20 @@ class HotlineApplication(Application[UUID]):
             amendments.closures.values(),
         )
 
+    def calendar_of(self, order: Order, city: WorkingCalendar | None = None) -> WorkingCalendar:
+        """The calendar `order`'s limits count on: the city's (`city`, default the current),
+        with the closures scoped to its unit or its district off too."""
+        row = fold(order).row
+        return (city or self.calendar()).at(
+            Place(self.units.covering(row["unit"]), row["district"])
+        )
+
+    def order_calendars(
+        self, units: list[str], districts: list[str | None], city: WorkingCalendar | None = None
+    ) -> OrderCalendars:
+        """The calendars of many orders (by their units and districts), for `evaluate`."""
+        return OrderCalendars.of(city or self.calendar(), units, districts, self.units.covering)
+
     def amendments(self) -> CalendarAmendments:
         """The users' additions to the official calendar (empty if none yet)."""
         try:
@@ -511,8 +535,19 @@ class HotlineApplication(Application[UUID]):
         """Add (or replace) a year's official schedule, e.g. a newly published year."""
         self._amend(lambda amendments, at: amendments.publish_year(at, schedule))
 
-    def add_closure(self, day: date, reason: str) -> None:
-        """Close a working day locally (e.g. 台风停工)."""
+    def add_closure(
+        self,
+        day: date,
+        reason: str,
+        units: Sequence[str] = (),
+        districts: Sequence[str] = (),
+    ) -> Closure:
+        """Close a working day locally (e.g. 台风停工): everywhere, or only for the orders of
+        `units` (any of a unit's names or aliases; a bureau's closes its offices) or of
+        `districts` (区)."""
+        closure = Closure(
+            day, reason, frozenset(self.units.get(u).name for u in units), frozenset(districts)
+        )
         status = self.calendar().status(day)
         if not status.is_working and status.kind is not DayKind.CLOSURE:
             why = f" ({status.name})" if status.name else ""
@@ -520,7 +555,8 @@ class HotlineApplication(Application[UUID]):
                 f"{day} is already off: {status.kind.value}{why}; "
                 "a closure only changes a working day"
             )
-        self._amend(lambda amendments, at: amendments.add_closure(at, day, reason))
+        self._amend(lambda amendments, at: amendments.add_closure(at, closure))
+        return closure
 
     def withdraw_closure(self, day: date, reason: str) -> None:
         """Withdraw a closure entered by mistake."""

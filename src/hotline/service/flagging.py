@@ -70,7 +70,8 @@ def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window:
     """One pass at `at` (default: now): flag orders open then, as they stood then, due within
     `window` working days after its day (0: by the end of it) or past their limit. Nothing
     is flagged on a day that is not a working day: no limit falls due then, and nobody is
-    on duty."""
+    on duty; nor, on a day a local closure makes off for some units or districts, on the
+    orders of those (the pass goes on for the others)."""
     moment = in_shanghai(at) if at is not None else now()
     today = moment.date()
     if not app.calendar().is_working_day(today):
@@ -78,6 +79,8 @@ def flag_due_orders(app: HotlineApplication, at: datetime | None = None, window:
     already = 0
     candidates: list[Flag] = []
     for due in Reports(app).due(window=window, as_of=moment):
+        if not due.working_today:
+            continue
         level = FlagLevel.OVERDUE if due.status is LimitStatus.OVERDUE else FlagLevel.DUE_SOON
         seen = due.flagged
         if seen is not None and (seen.level, seen.due) == (level, due.due):

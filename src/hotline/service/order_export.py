@@ -148,7 +148,7 @@ class OrderExport:
         calendar, rules, today = self.app.calendar(), self.app.rules, today or now().date()
         for number in numbers:
             order = self.app.order(number) if reveal is None else self.app.reveal(number, reveal)
-            checks = check_limits(order, calendar, rules, today)
+            checks = check_limits(order, self.app.calendar_of(order, calendar), rules, today)
             yield order_row(order, checks, reveal is not None)
 
 

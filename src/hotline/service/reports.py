@@ -97,6 +97,9 @@ class DueOrder:
     working_days_left: int
     flagged: FlagRecord | None
     """The scheduler's latest flag on this limit, if it flagged it for this due date."""
+    working_today: bool = True
+    """Whether the day judged on is a working day on the order's calendar (a local closure
+    of its unit or district makes it off): the scheduler flags nothing on a day off."""
 
 
 class HotspotKey(StrEnum):
@@ -367,12 +370,13 @@ class Reports:
         today: date,
         window: int,
     ) -> list[DueOrder]:
-        """The `chosen` rows of `orders` that are open and due (see `due`), judged on `today`."""
-        calendar = self.app.calendar()
-        soon = calendar.add_working_days(today, window) if window else today
-        limits = evaluate(orders.timelines, calendar, self.app.rules, today)
+        """The `chosen` rows of `orders` that are open and due (see `due`), judged on `today`,
+        each on its own calendar."""
+        calendars = self.app.order_calendars(orders.units, orders.districts)
+        limits = evaluate(orders.timelines, calendars, self.app.rules, today)
         unit_name = self.app.units.canonical(unit)
-        start = calendar.ordinal(today)
+        start = calendars.ordinals(np.full(len(orders.numbers), today.toordinal()))
+        working = calendars.working_on(today)
         found: list[DueOrder] = []
         # A return is due only if the order is out of jurisdiction, which only the unit knows.
         # A limit of a set that does not govern an order is not required of it.
@@ -383,7 +387,10 @@ class Reports:
         ]
         is_open = chosen & (orders.timelines.status == StatusCode.OPEN)
         for name, status, due in checks:
-            near = (status == LimitStatus.PENDING) & (due <= soon.toordinal())
+            # Due within `window` working days after today, on the order's calendar (a due
+            # date is a working day: on or before today for a window of 0).
+            left = calendars.ordinals(due) - start
+            near = (status == LimitStatus.PENDING) & (left <= window)
             rows = np.flatnonzero(is_open & ((status == LimitStatus.OVERDUE) | near))
             for row in rows:
                 if unit_name and orders.units[row] != unit_name:
@@ -392,8 +399,9 @@ class Reports:
                 flag = flags.get((number, name.value))
                 found.append(
                     DueOrder(number, orders.units[row], name, LimitStatus(int(status[row])),
-                             due_day, calendar.ordinal(due_day) - start,
-                             flag if flag and flag.due == due_day else None)
+                             due_day, int(left[row]),
+                             flag if flag and flag.due == due_day else None,
+                             bool(working[row]))
                 )  # fmt: skip
         return sorted(found, key=lambda d: (d.due, d.number, d.limit))
 
@@ -408,7 +416,8 @@ class Reports:
             )
         readmodel, today = self.read_model(as_of)
         orders = readmodel.load(period.start, period.end, category)
-        limits = evaluate(orders.timelines, self.app.calendar(), self.app.rules, today)
+        calendars = self.app.order_calendars(orders.units, orders.districts)
+        limits = evaluate(orders.timelines, calendars, self.app.rules, today)
         facts = Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
         return Snapshot(facts, today, readmodel)
 
