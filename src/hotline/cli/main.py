@@ -25,6 +25,7 @@ from hotline.cli import (
     hotspots,
     key,
     kpi,
+    notice,
     order,
     order_export,
     orders,
@@ -58,6 +59,7 @@ reports.command("rates")(report.rates)
 reports.command("explain")(report.explain)
 reports.command("hotspots")(hotspots.hotspots)
 reports.command("scores")(scores.scores)
+reports.command("notice")(notice.notice)
 reports.command("deductions")(deductions.deductions)
 reports.command("kpi")(kpi.kpi)
 
