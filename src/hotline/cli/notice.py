@@ -68,7 +68,10 @@ def _write(draft: Draft, board: Scoreboard) -> None:
     name, span = period_title(board.period)
     draft.title(f"关于{name}{rubric.title}结果的通报")
     draft.line("各承办单位：", indent=False)
-    draft.line(f"对各承办单位{name}{span}{rubric.title}工作进行了考核评价。现将相关情况通报如下：")
+    draft.line(
+        f"根据《{rubric.title}办法》规定，对各承办单位{name}{span}承办工作绩效进行了考核评价。"
+        "现将相关情况通报如下："
+    )
     draft.heading("一、考核办法", 1)
     draft.line(_scoring(board))
     draft.heading("二、考核结果", 1)
