@@ -78,11 +78,11 @@ def _write(draft: Draft, board: Scoreboard) -> None:
     draft.line("具体结果如下：")
     for index, group in enumerate(board.groups):
         if group.spec.grades:
-            draft.heading(f"（{ORDINALS[index]}）{group.name}绩效考核等次", 2)
+            draft.heading(f"（{_ordinal(index + 1)}）{group.name}绩效考核等次", 2)
             for line in _grade_lines(group):
                 draft.line(line)
         else:
-            draft.heading(f"（{ORDINALS[index]}）{group.name}绩效考核分值{NO_TOTAL}", 2)
+            draft.heading(f"（{_ordinal(index + 1)}）{group.name}绩效考核分值{NO_TOTAL}", 2)
             for row in group.rows:
                 total = "/" if row.total is None else shown_text(row.total, rubric.total_decimals)
                 draft.line(f"{row.unit}　{total}")
@@ -98,7 +98,7 @@ def _scoring(board: Scoreboard) -> str:
     """How the units were scored, from the rubric: components and weights, bonus, grades."""
     rubric = board.rubric
     parts = "、".join(f"“{c.label}”（{c.weight}%）" for c in rubric.component)
-    text = f"考核按{parts}{_count(len(rubric.component))}项指标计分，各项得分之和为总分值"
+    text = f"考核按{parts}{_ordinal(len(rubric.component))}项指标计分，各项得分之和为总分值"
     if rubric.bonus:
         text += "，" + "、".join(f"“{b.label}”" for b in rubric.bonus) + "另行加分"
     text += "。"
@@ -117,7 +117,8 @@ def _listed(items: list[str], separator: str) -> str:
     return separator.join(items[:-1]) + ("和" if len(items) > 1 else "") + items[-1]
 
 
-def _count(n: int) -> str:
+def _ordinal(n: int) -> str:
+    """一 … 十, then digits (a rubric with more parts than the notice ever had)."""
     return ORDINALS[n - 1] if 0 < n <= len(ORDINALS) else str(n)
 
 
