@@ -25,7 +25,7 @@ REPORTS_HELP = "Rates and scores per unit for a period, and the orders behind th
 
 def reports() -> typer.Typer:
     """`hotline report ...`: commands of several modules."""
-    from hotline.cli import deductions, hotspots, kpi, report, scores, trend
+    from hotline.cli import deductions, hotspots, kpi, notice, report, scores, trend
 
     group = typer.Typer(help=REPORTS_HELP, no_args_is_help=True)
     group.command("rates")(report.rates)
@@ -35,6 +35,7 @@ def reports() -> typer.Typer:
     group.command("deductions")(deductions.deductions)
     group.command("kpi")(kpi.kpi)
     group.command("trend")(trend.trend)
+    group.command("notice")(notice.notice)
     return group
 
 
