@@ -124,6 +124,8 @@ MINOR_UNITS = {"recovered_loss": 100}
 # `rv`/`sv` whether an order had a poor / inconsistent revisit, or an at-fault supervision,
 # in the period. The outer query sums per unit; each numerator is counted only over its
 # denominator's orders, as hotline.domain.metrics.compute does.
+# `d` is MATERIALIZED: else SQLite joins `kw` before `xp` and `xr`, so it searches
+# hand_workday by scope alone (6,000 orders: 100 s instead of 0.07 s).
 RATES_SQL = """
 WITH o AS (
     SELECT o.id, o.unit, o.kind, o.status, o."repeat", o.received_day, o.contact_day,
@@ -178,7 +180,7 @@ xp AS (
     JOIN rm_extensions e ON e.id = x.id AND e.version = x.version
     JOIN hand_calendar uc ON uc.scope = x.scope AND uc.day = e.until_day
 ),
-d AS (
+d AS MATERIALIZED (
     SELECT o.*,
            o.start + 1 AS contact_due_n,
            CASE WHEN xr.id IS NOT NULL THEN o.start + 30
