@@ -32,7 +32,9 @@ RoutingOption = Annotated[
 ]
 
 
-class FeedFormat(StrEnum):
+class ListFormat(StrEnum):
+    """The feed's and the deliveries' output: a table for people, JSON Lines for programs."""
+
     TABLE = "table"
     JSONL = "jsonl"
 
@@ -46,8 +48,8 @@ def feed(
     ] = None,
     unit: Annotated[str | None, typer.Option(help="Only this unit's orders.")] = None,
     output: Annotated[
-        FeedFormat, typer.Option("--format", help="table (for people) or jsonl (one per line).")
-    ] = FeedFormat.TABLE,
+        ListFormat, typer.Option("--format", help="table (for people) or jsonl (one per line).")
+    ] = ListFormat.TABLE,
 ) -> None:
     """The alert feed: every flag the scheduler recorded, oldest first."""
     if ctx.invoked_subcommand is not None:
@@ -58,7 +60,7 @@ def feed(
          "level": f.level, "due": f.due.isoformat()}
         for f in found
     ]  # fmt: skip
-    if output is FeedFormat.JSONL:
+    if output is ListFormat.JSONL:
         for row in rows:
             typer.echo(json_text(row, indent=None))
         return
@@ -114,19 +116,14 @@ def summary(done: DeliveryPass) -> str:
     return f"delivery {done.at:%Y-%m-%d %H:%M}: " + ("; ".join(lines) or "no routes")
 
 
-class DeliveriesFormat(StrEnum):
-    TABLE = "table"
-    JSONL = "jsonl"
-
-
 @app.command()
 def deliveries(
     ctx: typer.Context,
     failed: Annotated[bool, typer.Option("--failed", help="Only the failed ones.")] = False,
     route: Annotated[str | None, typer.Option(help="Only this route's.")] = None,
     output: Annotated[
-        DeliveriesFormat, typer.Option("--format", help="table or jsonl (one per line).")
-    ] = DeliveriesFormat.TABLE,
+        ListFormat, typer.Option("--format", help="table or jsonl (one per line).")
+    ] = ListFormat.TABLE,
 ) -> None:
     """What went where, when, and what failed with the receiver's own message."""
     found = Outbox(reports(ctx).current().engine).deliveries(route, failed)
@@ -137,7 +134,7 @@ def deliveries(
          "next_try": d.next_try.isoformat() if d.next_try else None, "response": d.response}
         for d in found
     ]  # fmt: skip
-    if output is DeliveriesFormat.JSONL:
+    if output is ListFormat.JSONL:
         for row in rows:
             typer.echo(json_text(row, indent=None))
         return
