@@ -23,8 +23,9 @@ from alert_receivers import FakeClock, Mailbox, Received, Robot, robot_server, s
 from hotline.adapters.alert_channels import Pacer, WeComRobot
 from hotline.adapters.alert_outbox import Alert, Outbox
 from hotline.adapters.alert_routing import ChannelKind, read_routing
+from hotline.cli.alerts import summary
 from hotline.domain.aggregate import SHANGHAI
-from hotline.service.alerts import RATES, deliver, digest, quarter_of
+from hotline.service.alerts import RATES, DeliveryPass, RouteOutcome, deliver, digest, quarter_of
 from hotline.service.application import HotlineApplication
 from hotline.service.flagging import flag_due_orders
 from hotline.service.reports import Reports
@@ -468,3 +469,15 @@ def test_scheduler_run_refuses_a_broken_routing_file(store: str, tmp_path: Path)
     out, err = process.communicate(timeout=60)
     assert (process.returncode, out) == (1, "")
     assert err.startswith("hotline: routing file ") and len(err.splitlines()) == 1
+
+
+def test_a_pass_is_summed_up_in_the_singular_for_one() -> None:
+    """ "2 alerts in 1 message", "1 alert waiting", as the other CLI counts are."""
+    done = DeliveryPass(
+        datetime(2019, 3, 4, 8, 0, tzinfo=SHANGHAI),
+        [RouteOutcome("a", messages=1, alerts=2), RouteOutcome("b", alerts=0, waiting=1)],
+    )
+    assert summary(done) == (
+        "delivery 2019-03-04 08:00: a: 2 alerts in 1 message; "
+        "b: 0 alerts in 0 messages; 1 alert waiting for a retry"
+    )

@@ -107,11 +107,11 @@ def summary(done: DeliveryPass) -> str:
     """One line per route: what it sent, what failed and why."""
     lines = []
     for r in done.routes:
-        line = f"{r.route}: {r.alerts} alerts in {r.messages} messages"
+        line = f"{r.route}: {counted(r.alerts, 'alert')} in {counted(r.messages, 'message')}"
         if r.failed:
             line += f"; failed: {printable(r.failed)}"
         if r.waiting:
-            line += f"; {r.waiting} wait for a retry"
+            line += f"; {counted(r.waiting, 'alert')} waiting for a retry"
         lines.append(line)
     return f"delivery {done.at:%Y-%m-%d %H:%M}: " + ("; ".join(lines) or "no routes")
 
