@@ -23,7 +23,7 @@ from hotline.cli.options import (
     period_of,
 )
 from hotline.cli.rubrics import expect
-from hotline.cli.scores import _columns, _grade_lines, _row, _titles, period_title
+from hotline.cli.scores import annex_titles, grade_lines, period_title, score_columns, score_row
 from hotline.domain.errors import InvalidInput
 from hotline.domain.rubric import WeightedRubric
 from hotline.domain.scoring import GroupScores, shown_text
@@ -79,7 +79,7 @@ def _write(draft: Draft, board: Scoreboard) -> None:
     for index, group in enumerate(board.groups):
         if group.spec.grades:
             draft.heading(f"（{_ordinal(index + 1)}）{group.name}绩效考核等次", 2)
-            for line in _grade_lines(group):
+            for line in grade_lines(group):
                 draft.line(line)
         else:
             draft.heading(f"（{_ordinal(index + 1)}）{group.name}绩效考核分值{NO_TOTAL}", 2)
@@ -89,7 +89,7 @@ def _write(draft: Draft, board: Scoreboard) -> None:
     annexes = [g for g in board.groups if g.spec.annex]
     for index, group in enumerate(annexes, start=1):
         lead = "附件：" if index == 1 else "　　　"
-        draft.line(f"{lead}{index}．{_titles(board, group)[1]}")
+        draft.line(f"{lead}{index}．{annex_titles(board, group)[1]}")
     for group in board.groups:
         _annex(draft, board, group)
 
@@ -124,14 +124,14 @@ def _ordinal(n: int) -> str:
 
 def _annex(draft: Draft, board: Scoreboard, group: GroupScores) -> None:
     """附件N: its title, its period and the table `report scores` prints."""
-    annex, title, span = _titles(board, group)
+    annex, title, span = annex_titles(board, group)
     if annex:
         draft.annex_mark(annex)
     draft.title(title)
     draft.line(span, centred=True)
-    columns = [c for c in _columns(board) if group.spec.grades or c[0] != "grade"]
+    columns = [c for c in score_columns(board) if group.spec.grades or c[0] != "grade"]
     rows = []
     for row in group.rows:
-        values = _row(board, row)
+        values = score_row(board, row)
         rows.append(["—" if values[k] is None else str(values[k]) for k, _ in columns])
     draft.table([heading for _, heading in columns], rows)

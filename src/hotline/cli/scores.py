@@ -70,7 +70,8 @@ def period_title(period: Period) -> tuple[str, str]:
     return name, span
 
 
-def _columns(board: Scoreboard) -> list[tuple[str, str]]:
+def score_columns(board: Scoreboard) -> list[tuple[str, str]]:
+    """Every column of the score tables (附件1–3), keyed as the JSON and CSV name them."""
     rubric = board.rubric
     columns = [("number", "序号"), ("unit", "承办部门")]
     columns += [(c.key, f"{c.label}（{c.weight}%）") for c in rubric.component]
@@ -83,10 +84,11 @@ def _columns(board: Scoreboard) -> list[tuple[str, str]]:
 def _printed(board: Scoreboard, group: GroupScores) -> list[tuple[str, str]]:
     """The columns a group's table prints: 名次 and 等次 only where it is graded (附件1);
     附件2 and 附件3 print neither, as the notice's tables (CSV and JSON keep the ranks)."""
-    return [c for c in _columns(board) if group.spec.grades or c[0] not in {"rank", "grade"}]
+    return [c for c in score_columns(board) if group.spec.grades or c[0] not in {"rank", "grade"}]
 
 
-def _row(board: Scoreboard, row: UnitScore) -> dict[str, Any]:
+def score_row(board: Scoreboard, row: UnitScore) -> dict[str, Any]:
+    """A unit's row of the score tables, each value as the official tables print it."""
     shown: dict[str, Any] = {"number": row.number, "unit": row.unit}
     for c in board.rubric.component:
         shown[c.key] = shown_text(row.components[c.key].shown, c.decimals, c.trim_whole)
@@ -97,7 +99,7 @@ def _row(board: Scoreboard, row: UnitScore) -> dict[str, Any]:
     return shown
 
 
-def _grade_lines(group: GroupScores) -> list[str]:
+def grade_lines(group: GroupScores) -> list[str]:
     """The grades as the notice lists them: 优秀（9个）：闵行区市场监管局、…； a grade no unit
     got is left out (not 良好（0个）：；), and the last line listed ends the sentence."""
     listed = [(grade, units) for grade, units in group.grades if units]
@@ -107,7 +109,8 @@ def _grade_lines(group: GroupScores) -> list[str]:
     ]
 
 
-def _titles(board: Scoreboard, group: GroupScores) -> tuple[str, str, str]:
+def annex_titles(board: Scoreboard, group: GroupScores) -> tuple[str, str, str]:
+    """A group's table's 附件 mark, its title, and the period's span."""
     name, span = period_title(board.period)
     return group.spec.annex, f"{name}{group.spec.title or group.name}", span
 
@@ -118,18 +121,18 @@ def _print_scores(board: Scoreboard) -> None:
         console = Console(highlight=False, width=WIDE)
     for group in board.groups:
         columns_here = _printed(board, group)
-        annex, title, span = _titles(board, group)
+        annex, title, span = annex_titles(board, group)
         table = Table(
             *(Column(shown(h)) for _, h in columns_here),
             title=shown(f"{annex} {title}\n{span}".strip()),
         )
         for row in group.rows:
-            values = _row(board, row)
+            values = score_row(board, row)
             table.add_row(
                 *(shown("—" if values[k] is None else values[k]) for k, _ in columns_here)
             )
         console.print(table)
-        for line in _grade_lines(group):
+        for line in grade_lines(group):
             console.print(shown(line))
         console.print()
     console.print(
@@ -154,7 +157,7 @@ def _scores_json(board: Scoreboard) -> dict[str, Any]:
                 "key": group.spec.key,
                 "name": group.name,
                 "annex": group.spec.annex,
-                "title": "".join(_titles(board, group)[1:]),
+                "title": "".join(annex_titles(board, group)[1:]),
                 "graded": bool(group.spec.grades),
                 "grades": {grade: units for grade, units in group.grades},
                 "rows": [
@@ -199,7 +202,7 @@ def _score_sheets(board: Scoreboard) -> list[Sheet]:
             values |= {"bonus": shown_points(row.bonus_points), "total": row.total}
             values |= {"rank": row.rank, "grade": row.grade}
             rows.append([values[key] for key, _ in columns])
-        annex, title, span = _titles(board, group)
+        annex, title, span = annex_titles(board, group)
         keys = [key for key, _ in columns]
         sheets.append(
             Sheet(
@@ -209,7 +212,7 @@ def _score_sheets(board: Scoreboard) -> list[Sheet]:
                 rows=rows,
                 formats=formats,
                 notes=[
-                    *_grade_lines(group),
+                    *grade_lines(group),
                     "注：标记“—”，未测评到满意度或不适用。",
                     f"rubric {board.rubric.name}",
                 ],
@@ -273,8 +276,10 @@ def scores(
     elif output is Format.JSON:
         emit([], [], output, document=_scores_json(board))
     else:
-        rows = [{"annex": g.spec.annex, **_row(board, row)} for g in board.groups for row in g.rows]
-        emit(rows, [("annex", "附件"), *_columns(board)], output, headed_csv=True)
+        rows = [
+            {"annex": g.spec.annex, **score_row(board, row)} for g in board.groups for row in g.rows
+        ]
+        emit(rows, [("annex", "附件"), *score_columns(board)], output, headed_csv=True)
 
 
 # --- side by side -----------------------------------------------------------------------------
