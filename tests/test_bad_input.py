@@ -501,6 +501,15 @@ def test_a_command_with_anything_typed_is_done_or_refused_in_one_line(
         app.view(open_order)  # whatever was written, the order can still be shown
 
 
+def test_a_file_name_too_long_for_the_system_is_one_line(cli: Cli) -> None:
+    """Found by the property above: `import` of a 5,000-character name was an internal
+    error (the format's check let the system's "File name too long" through)."""
+    code, out, err = cli("import", "x" * 5_000)
+    assert code == 1 and out == "", err
+    assert len(err.splitlines()) == 1 and "File name too long" in err, err
+    assert err.startswith("hotline: ") and "internal error" not in err, err
+
+
 def test_a_huge_unknown_unit_is_refused_in_one_short_line(cli: Cli) -> None:
     code, _, err = cli("order", "receive", "HUGE-1", "--unit", "闵" * 200_000, "--kind", "help",
                        "--channel", "12345")  # fmt: skip

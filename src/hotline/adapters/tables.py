@@ -47,7 +47,11 @@ def file_format(path: Path) -> Format:
     when the first line that is not blank is a JSON object or the text file is named so
     (its bad lines are then reported as such), else delimited text. A pipe or a device
     (/dev/stdin), which can be read only once, is JSON Lines."""
-    if not path.is_file():
+    try:
+        regular = path.is_file()
+    except OSError:  # a name too long, say: reading it as JSON Lines says so in one line
+        regular = False
+    if not regular:
         return "jsonl"
     head = _sample(path)
     if head.startswith(ZIP_MAGIC):
