@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -60,13 +60,20 @@ def feed(
          "level": f.level, "due": f.due.isoformat()}
         for f in found
     ]  # fmt: skip
+    columns = [("at", "flagged at"), ("level", "level"), ("limit", "limit"), ("order", "order"),
+               ("unit", "unit"), ("due", "due")]  # fmt: skip
+    _listed(rows, columns, output, counted(len(rows), "alert"))
+
+
+def _listed(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str]], output: ListFormat, title: str
+) -> None:
+    """`rows` as JSON Lines (every key) or as a table of `columns` under `title`."""
     if output is ListFormat.JSONL:
         for row in rows:
             typer.echo(json_text(row, indent=None))
-        return
-    columns = [("at", "flagged at"), ("level", "level"), ("limit", "limit"), ("order", "order"),
-               ("unit", "unit"), ("due", "due")]  # fmt: skip
-    emit(rows, columns, Format.TABLE, title=counted(len(rows), "alert"))
+    else:
+        emit(rows, columns, Format.TABLE, title=title)
 
 
 def routing(ctx: typer.Context, given: Path | None) -> tuple[Route, ...] | None:
@@ -134,14 +141,10 @@ def deliveries(
          "next_try": d.next_try.isoformat() if d.next_try else None, "response": d.response}
         for d in found
     ]  # fmt: skip
-    if output is ListFormat.JSONL:
-        for row in rows:
-            typer.echo(json_text(row, indent=None))
-        return
     columns = [("tried", "tried"), ("route", "route"), ("status", "status"),
                ("attempts", "attempts"), ("order", "order"), ("limit", "limit"),
                ("level", "level"), ("due", "due"), ("response", "response")]  # fmt: skip
-    emit(rows, columns, Format.TABLE, title=counted(len(rows), "delivery", "deliveries"))
+    _listed(rows, columns, output, counted(len(rows), "delivery", "deliveries"))
 
 
 @app.command("check")
