@@ -3,17 +3,28 @@
 An export has one row per order and a column per fact; a mapping, kept as data (a TOML
 file per layout, rubrics/mappings/), says which column gives which field of which event,
 the header names the column goes by, how its values read (已解决 → resolved, 是/否), the
-time formats and zone, and the platform's names for units.
+time formats and zone, and the platform's names for units. A row gives each event once,
+except where the mapping names entries of one kind (`[events.acceptance_notice] kind =
+"notified"`), each with its own columns and fixed fields: an order's three notices (告知).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from hotline.domain.aggregate import in_shanghai
 from hotline.domain.errors import InvalidInput
@@ -26,6 +37,8 @@ EVENT_FIELDS: dict[str, set[str]] = {
     name: set(event.model_fields) - BOOKKEEPING_FIELDS for name, event in ORDER_EVENTS.items()
 }
 """The fields a file may give each event ("at", when it happened, among them)."""
+ENTRY_NAME = r"^[a-z][a-z0-9_]{0,39}$"
+"""An `[events.NAME]` entry's name: an event's, or one of the mapping's own."""
 SUMMARY_WORDS = ("合计", "总计", "小计")
 """A row holding one of these as a cell is a summary row, not an order."""
 EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -66,30 +79,62 @@ class Column(BaseModel):
     @field_validator("to")
     @classmethod
     def _targets(cls, targets: list[str]) -> list[str]:
-        for target in targets:
-            if target != "order":
+        for target in targets:  # a named entry's targets are checked by the Mapping
+            if target != "order" and target.partition(".")[0] in EVENT_FIELDS:
                 check_target(target)
         return targets
 
 
-def check_target(target: str) -> None:
-    """Refuse an `event.field` that is not a field a file may give that event."""
+def check_target(target: str, kind: str | None = None) -> None:
+    """Refuse an `event.field` that is not a field a file may give that event (`kind`: the
+    event an `[events.NAME]` entry's target is of)."""
     event, _, name = target.partition(".")
-    if event not in EVENT_FIELDS:
-        raise ValueError(f"{target!r}: no event {event!r}; events: {', '.join(EVENT_FIELDS)}")
-    if name not in EVENT_FIELDS[event]:
+    kind = kind or event
+    if kind not in EVENT_FIELDS:
         raise ValueError(
-            f"{target!r}: {event} has no field {name!r}; its fields: "
-            f"{', '.join(sorted(EVENT_FIELDS[event]))}"
+            f"{target!r}: no event {event!r}; events: {', '.join(EVENT_FIELDS)}, or an "
+            f"[events.{event}] entry with its kind"
+        )
+    if name not in EVENT_FIELDS[kind]:
+        raise ValueError(
+            f"{target!r}: {kind} has no field {name!r}; its fields: "
+            f"{', '.join(sorted(EVENT_FIELDS[kind]))}"
         )
 
 
+def checked(kind: str, name: str, value: Any) -> Any:
+    """`value` as the event's field takes it; InvalidInput with pydantic's reason if not."""
+    if value is None or name == "at":
+        return value
+    try:
+        return _adapter(kind, name).validate_python(value)
+    except ValidationError as error:
+        raise InvalidInput(error.errors(include_url=False)[0]["msg"]) from None
+
+
+@cache
+def _adapter(kind: str, name: str) -> TypeAdapter[Any]:
+    info = ORDER_EVENTS[kind].model_fields[name]
+    form: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return TypeAdapter(form)
+
+
 class EventRule(BaseModel):
+    """`[events.NAME]`: when a row's event is made, and, for an entry named otherwise than
+    an event, which event it is and the fields it always has: a row can give several events
+    of one kind so (受理告知时间 and 立案告知时间 are two notices)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: str | None = None
+    """The event an entry not named after one is (`notified`); its columns' targets are
+    `NAME.field`."""
+    fields: dict[str, str | bool] = Field(default_factory=dict)
+    """Fields the entry's event always has, no column giving them (a notice's `of`)."""
     when: str | None = None
-    """The event is made only when this field's cell is given (a rating read from the
-    revisit's time is made only when 满意度 is filled in)."""
+    """The event is made only when this field's cell is given: its own (a rating read from
+    the revisit's time is made only when 满意度 is filled in) or another's `event.field`
+    (not its `at`: the notice of a 不予受理 only when 不予受理原因 is given)."""
     unless: str | None = None
     """The event is not made when the row gives this `event.field` (not its `at`): a 受理 read
     from 受理时间 is not made when 不予受理原因 says the complaint was declined."""
@@ -109,7 +154,7 @@ class Mapping(BaseModel):
     values: dict[str, dict[str, str | bool]] = Field(default_factory=dict)
     defaults: dict[str, str | bool] = Field(default_factory=dict)
     """`event.field` → the value when no column gives it (a 12315 export's channel)."""
-    events: dict[str, EventRule] = Field(default_factory=dict)
+    events: dict[Annotated[str, Field(pattern=ENTRY_NAME)], EventRule] = Field(default_factory=dict)
     column: Annotated[list[Column], Field(min_length=1)]
 
     @field_validator("time_zone")
@@ -129,31 +174,88 @@ class Mapping(BaseModel):
         for column in self.column:
             if column.values is not None and column.values not in self.values:
                 raise ValueError(f"column {column.headers[0]!r}: no [values.{column.values}] table")
+        for name, rule in self.events.items():
+            self._check_entry(name, rule)
+        for n, column in enumerate(self.column):
+            for target in column.to:
+                if target != "order":
+                    try:
+                        check_target(target, self.kind_of(target.partition(".")[0]))
+                    except ValueError as error:
+                        raise ValueError(f"column[{n}].to: {error}") from None
+        for target in self.defaults:
+            check_target(target, self.kind_of(target.partition(".")[0]))
         events = {t.partition(".")[0] for t in [*targets, *self.defaults] if t != "order"}
         for event in events:
             if f"{event}.at" not in targets:
                 raise ValueError(f"no column gives {event}.at, when the {event} happened")
-        for target in self.defaults:
-            check_target(target)
         for event, rule in self.events.items():
             if event not in events:
                 raise ValueError(f"events.{event}: no column gives a field of it")
-            if rule.when is not None and f"{event}.{rule.when}" not in targets:
+            for key, other in (("when", rule.when), ("unless", rule.unless)):
+                if other is None or (key == "when" and "." not in other):
+                    continue
+                if other not in targets or other.endswith(".at"):
+                    raise ValueError(
+                        f"events.{event}.{key}: no column gives {other} (an event's field "
+                        "other than at)"
+                    )
+            own = rule.when is not None and "." not in rule.when
+            if own and f"{event}.{rule.when}" not in targets:
                 raise ValueError(f"events.{event}.when: no column gives {event}.{rule.when}")
-            if rule.unless is not None and (
-                rule.unless not in targets or rule.unless.endswith(".at")
-            ):
-                raise ValueError(
-                    f"events.{event}.unless: no column gives {rule.unless} (an event's field "
-                    "other than at)"
-                )
+            for name in rule.fields:
+                if f"{event}.{name}" in targets or f"{event}.{name}" in self.defaults:
+                    raise ValueError(
+                        f"events.{event}.fields.{name}: fixed, so no column or default gives it"
+                    )
         return self
+
+    def _check_entry(self, name: str, rule: EventRule) -> None:
+        """Refuse an entry whose kind is not an event, or misnamed, or whose fixed fields
+        its event does not take."""
+        if name in ORDER_EVENTS and rule.kind not in (None, name):
+            raise ValueError(
+                f"events.{name}.kind: an entry named after an event is that event; name the "
+                f"{rule.kind} otherwise (events.{name}_{rule.kind})"
+            )
+        if rule.kind is None and name not in ORDER_EVENTS:
+            raise ValueError(
+                f"events.{name}: not an event; give its kind (one of {', '.join(ORDER_EVENTS)})"
+            )
+        kind = self.kind_of(name)
+        if kind not in ORDER_EVENTS:
+            raise ValueError(f"events.{name}.kind: no event {kind!r}; events: "
+                             f"{', '.join(ORDER_EVENTS)}")  # fmt: skip
+        for field, value in rule.fields.items():
+            try:
+                check_target(f"{name}.{field}", kind)
+                if field == "at":
+                    raise ValueError("when it happened is a column's, not fixed")
+                checked(kind, field, value)
+            except (ValueError, InvalidInput) as error:
+                raise ValueError(f"events.{name}.fields.{field}: {error}") from None
+
+    def kind_of(self, name: str) -> str:
+        """The event an entry (a target's `NAME`) is: its `kind`, else its name."""
+        rule = self.events.get(name)
+        return rule.kind if rule is not None and rule.kind is not None else name
+
+    def fixed(self, name: str) -> dict[str, Any]:
+        """An entry's fixed fields, as its event takes them."""
+        rule = self.events.get(name)
+        if rule is None:
+            return {}
+        kind = self.kind_of(name)
+        return {field: checked(kind, field, value) for field, value in rule.fields.items()}
 
     @property
     def event_order(self) -> list[str]:
-        """The events a row can give, in the aggregate's order (ties in time go so)."""
-        given = {t.partition(".")[0] for c in self.column for t in c.to}
-        return [name for name in ORDER_EVENTS if name in given]
+        """The entries a row can give, in the aggregate's order of their events (ties in time
+        go so: a notice after its decision), entries of one kind in the file's order."""
+        given = list(dict.fromkeys(t.partition(".")[0] for c in self.column for t in c.to
+                                   if t != "order"))  # fmt: skip
+        rank = {kind: n for n, kind in enumerate(ORDER_EVENTS)}
+        return sorted(given, key=lambda name: rank[self.kind_of(name)])
 
     def read(self, column: Column, target: str, cell: Cell) -> Any:
         """The cell's value for `target`, None when blank; InvalidInput saying why not."""

@@ -14,15 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
 from pathlib import Path
-from typing import Annotated, Any, get_args, get_origin
-
-from pydantic import TypeAdapter, ValidationError
+from typing import Any, get_args, get_origin
 
 from hotline.adapters.sheet_xml import Row, SheetRow
 from hotline.adapters.tables import Format, read_sheet_rows
 from hotline.domain import lengths
 from hotline.domain.errors import InvalidInput
-from hotline.domain.mapping import SUMMARY_WORDS, Cell, Column, Mapping, cell_text
+from hotline.domain.mapping import SUMMARY_WORDS, Cell, Column, Mapping, cell_text, checked
 from hotline.domain.order import ORDER_EVENTS, ORDER_NUMBER
 from hotline.domain.personal_data import is_masked
 from hotline.service.importer import Entry, Record
@@ -183,12 +181,13 @@ def _entry(number: int, cells: list[Cell], layout: Layout) -> Entry:
             if target == "order":
                 continue
             event, _, name = target.partition(".")
-            levels = _levels(event, name)
+            kind = mapping.kind_of(event)
+            levels = _levels(kind, name)
             try:
                 value = mapping.read(column, target, cell)
                 if is_masked(name, value):  # a masked export's personal data: left out
                     continue
-                value = value if levels else _checked(event, name, value)
+                value = value if levels else checked(kind, name, value)
             except InvalidInput as error:
                 raise _BadCell(f"column {header} {cell_text(cell)!r}: {error}", order) from None
             if value is None:
@@ -201,22 +200,18 @@ def _entry(number: int, cells: list[Cell], layout: Layout) -> Entry:
                 fields[name] = value
                 columns[event, name] = header
     for (event, name), header in columns.items():
-        if _levels(event, name):
+        kind = mapping.kind_of(event)
+        if _levels(kind, name):
             try:
-                given[event][name] = _checked(event, name, given[event][name])
+                given[event][name] = checked(kind, name, given[event][name])
             except InvalidInput as error:
                 raise _BadCell(f"column {header}: {error}", order) from None
     records: list[Record] = []
     for event in mapping.event_order:
-        fields = given.get(event, {})
+        fields = dict(given.get(event, {}))  # given stays as the row gives it, for `_made`
         at = fields.pop("at", None)
-        rule = mapping.events.get(event)
-        if rule is not None and rule.when is not None and rule.when not in fields:
+        if not _made(mapping, event, fields, given):
             continue
-        if rule is not None and rule.unless is not None:
-            other, _, name = rule.unless.partition(".")
-            if name in given.get(other, {}):
-                continue
         if at is None:
             if fields:
                 header = columns[event, next(iter(fields))]
@@ -226,17 +221,35 @@ def _entry(number: int, cells: list[Cell], layout: Layout) -> Entry:
                     order,
                 )
             continue
+        fields.update(mapping.fixed(event))
         for target, value in mapping.defaults.items():
             default_event, _, name = target.partition(".")
             if default_event == event:
                 fields.setdefault(name, value)
-        records.append(Record(number, order, event, at, fields))
+        records.append(Record(number, order, mapping.kind_of(event), at, fields, entry=event))
     if not records:
         raise _BadCell(
             f"no event: {layout.column_of('received.at')} and the other times are blank", order
         )
     records.sort(key=lambda r: r.at)  # stable: at the same time, the aggregate's order
     return Entry(number, 1, tuple(records), order=order, columns=columns)
+
+
+def _made(mapping: Mapping, event: str, fields: dict[str, Any], given: dict[str, Any]) -> bool:
+    """Whether the row makes the entry's event, by its `when` and `unless` (`fields`: the
+    entry's own, `given`: every entry's, as the row gives them)."""
+    rule = mapping.events.get(event)
+    if rule is None:
+        return True
+    if rule.when is not None:
+        other, _, name = rule.when.rpartition(".")
+        if name not in (given.get(other, {}) if other else fields):
+            return False
+    if rule.unless is not None:
+        other, _, name = rule.unless.partition(".")
+        if name in given.get(other, {}):
+            return False
+    return True
 
 
 def _order_number(cells: list[Cell], layout: Layout) -> str:
@@ -258,16 +271,6 @@ def _order_number_or_none(cell: Cell) -> str | None:
     return text if ORDER_NUMBER.fullmatch(text) else None
 
 
-def _checked(event: str, name: str, value: Any) -> Any:
-    """`value` as the event's field takes it; InvalidInput with pydantic's reason if not."""
-    if value is None or name == "at":
-        return value
-    try:
-        return _adapter(event, name).validate_python(value)
-    except ValidationError as error:
-        raise InvalidInput(error.errors(include_url=False)[0]["msg"]) from None
-
-
 @cache
 def _levels(event: str, name: str) -> bool:
     """Whether the field is a list given by several columns, one item each (category's
@@ -279,10 +282,3 @@ def _levels(event: str, name: str) -> bool:
             return True
         forms.extend(get_args(form))
     return False
-
-
-@cache
-def _adapter(event: str, name: str) -> TypeAdapter[Any]:
-    info = ORDER_EVENTS[event].model_fields[name]
-    form: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-    return TypeAdapter(form)

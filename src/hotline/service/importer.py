@@ -53,6 +53,7 @@ from hotline.domain.order import (
     ORDER_COMMANDS,
     ORDER_EVENTS,
     ORDER_NUMBER,
+    Notified,
     Order,
     effective_states,
     order_id,
@@ -233,6 +234,9 @@ class Record:
     event: str
     at: datetime
     fields: dict[str, Any]
+    entry: str | None = None
+    """An export row's: the mapping's entry that gave it (`acceptance_notice`), which names
+    its columns; None where that is the event's name."""
 
 
 @dataclass(frozen=True)
@@ -542,11 +546,13 @@ class Importer:
             found = changed.get(number) or self._cached(number)
             new: list[Record] = []
             conflicts: list[Conflict] = []
-            seen: Counter[str] = Counter()
+            seen: Counter[tuple[str, str]] = Counter()
             for record in entry.records:
-                stored = [e for e in found.events if e.name == record.event] if found else []
-                nth = seen[record.event]
-                seen[record.event] += 1
+                series = _series(record.event, record.fields)
+                stored = [e for e in found.events if _series(e.name, vars(e)) == series
+                          ] if found else []  # fmt: skip
+                nth = seen[series]
+                seen[series] += 1
                 if nth < len(stored):
                     conflicts += self._differences(stored[nth], record, columns)
                 else:
@@ -592,7 +598,8 @@ class Importer:
         old = {**stored.payload(), "at": stored.at}
         exported["at"] = record.at
         return [
-            Conflict(record.number, record.order, columns.get((record.event, key), key),
+            Conflict(record.number, record.order,
+                     columns.get((record.entry or record.event, key), key),
                      old.get(key), exported[key], record.event, stored.originator_version, key)
             for key in given
             if key in exported and not _agrees(key, old.get(key), exported[key])
@@ -712,6 +719,13 @@ class Importer:
             fields["number"] = line.order
         candidate = _payload(ORDER_EVENTS[line.event], order, line.at, fields)
         return any(e.payload() == candidate for e in same_time)
+
+
+def _series(event: str, fields: dict[str, Any]) -> tuple[str, str]:
+    """The events a row's event is compared with, the nth with the nth: those of its name; a
+    notice (告知) only with those of the decision it tells of, one each (a row's notices
+    come in time order, which need not be the order they were recorded in)."""
+    return event, str(fields.get("of", "")) if event == Notified.name else ""
 
 
 def _agrees(key: str, stored: Any, exported: Any) -> bool:

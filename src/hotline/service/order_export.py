@@ -28,6 +28,7 @@ from hotline.domain.order import (
     Extended,
     FirstContact,
     MediationEnded,
+    Notified,
     Order,
     OrderStatus,
     Rated,
@@ -39,6 +40,7 @@ from hotline.domain.order import (
 )
 from hotline.domain.periods import Period
 from hotline.domain.personal_data import mask, mask_numbers
+from hotline.domain.vocabulary import Decision
 from hotline.service.reports import Reports
 
 LAYOUT = (
@@ -58,13 +60,21 @@ LIMIT_COLUMNS = (
 )
 """Each limit's due date and status (`order show`'s), the last columns."""
 ORDER_20_COLUMNS = (
-    "受理决定时间", "不予受理原因", "调解终结时间", "调解结果", "终止调解原因",
-    "挽回经济损失（元）", "立案决定时间", "是否立案",
+    "受理决定时间", "不予受理原因", "受理决定告知时间", "调解终结时间", "调解结果", "终止调解原因",
+    "挽回经济损失（元）", "调解终结告知时间", "立案决定时间", "是否立案", "立案决定告知时间",
 )  # fmt: skip
 """A 12315 order's steps (SAMR Order No. 20), after the layout's columns: the acceptance
 decision (受理 or 不予受理, with its reason), the end of mediation (its outcome, the reason
-of a termination, the loss recovered in yuan) and the case decision (立案 or not); blank on
-other orders. The default mapping reads them back."""
+of a termination, the loss recovered in yuan) and the case decision (立案 or not), each
+with the time its party was told of it (告知); blank on other orders. The default mapping
+reads them back."""
+NOTICE_COLUMNS = {
+    Decision.ACCEPTED: "受理决定告知时间",
+    Decision.DECLINED: "受理决定告知时间",
+    Decision.MEDIATION_ENDED: "调解终结告知时间",
+    Decision.CASE_DECIDED: "立案决定告知时间",
+}
+"""The column of a notice, by the decision it tells of (an order is told of each once)."""
 HEADERS = LAYOUT + ORDER_20_COLUMNS + tuple(h for _, *headings in LIMIT_COLUMNS for h in headings)
 STATUS_CODES = {
     OrderStatus.OPEN: StatusCode.OPEN,
@@ -244,3 +254,5 @@ def _milestones(order: Order, cells: dict[str, str], reveal: bool) -> None:
     for case in order.events_of(CaseDecided):
         cells["立案决定时间"] = moment_text(case.at)
         cells["是否立案"] = yes_no(case.filed)
+    for notice in order.events_of(Notified):
+        cells[NOTICE_COLUMNS[notice.of]] = moment_text(notice.at)
