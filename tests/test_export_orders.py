@@ -402,18 +402,27 @@ def test_a_generated_year_as_the_platform_export_gives_the_jsonl_years_reports(
 
 def lifecycle_orders(app: HotlineApplication) -> None:
     """12315 complaints (SAMR Order No. 20): G accepted, mediation terminated with a loss
-    recovered, filed as a case (诉转案), closed; H declined; I accepted, an agreement, no
-    case, closed."""
+    recovered, filed as a case (诉转案), closed, and told of all three decisions (告知); H
+    declined, and told; I accepted, an agreement, no case, closed, never told of its
+    acceptance; J a report with a phone, not filed, told late."""
     app.receive("G-7", unit=MINHANG, kind="complaint", channel="12315", at=at("2019-03-04"),
                 summary="购买的电热水器漏水，商家拒绝维修，联系电话13812345678",
                 citizen_name="王五", citizen_phone="13812345678")  # fmt: skip
     app.record("G-7", "accepted", at=at("2019-03-05"))
+    app.record("G-7", "notified", at=at("2019-03-05", "15:30"), of="accepted")
     app.record("G-7", "mediation_ended", at=at("2019-03-12"), outcome="terminated",
                reason="被投诉人拒绝调解，其电话021-64781234无人接听", recovered="88.80")  # fmt: skip
     app.record("G-7", "case_decided", at=at("2019-03-13"), filed=True)
+    app.record("G-7", "notified", at=at("2019-03-13"), of="case_decided")  # as it was decided
+    app.record("G-7", "notified", at=at("2019-03-14"), of="mediation_ended")
     app.record("G-7", "closed", at=at("2019-03-20"), result="unresolved")
     app.receive("H-8", unit=MINHANG, kind="complaint", channel="12315", at=at("2019-03-05"))
     app.record("H-8", "declined", at=at("2019-03-06"), reason="not_our_duty")
+    app.record("H-8", "notified", at=at("2019-03-07"), of="declined")
+    app.receive("J-10", unit=MINHANG, kind="report", channel="12315", at=at("2019-03-07"),
+                citizen_phone="13900002222")  # fmt: skip
+    app.record("J-10", "case_decided", at=at("2019-03-08"), filed=False)
+    app.record("J-10", "notified", at=at("2019-03-29"), of="case_decided")
     app.receive("I-9", unit=MINHANG, kind="complaint", channel="12315", at=at("2019-03-06"))
     app.record("I-9", "accepted", at=at("2019-03-07"))
     app.record("I-9", "mediation_ended", at=at("2019-03-15"), outcome="agreement",
@@ -445,6 +454,11 @@ def test_the_order_20_columns_are_the_events(
         "1234.50",
         "否",
     )
+    notices = ("受理决定告知时间", "调解终结告知时间", "立案决定告知时间")
+    assert [g[n] for n in notices] == ["2019-03-05 15:30", "2019-03-14 10:00", "2019-03-13 10:00"]
+    assert [h[n] for n in notices] == ["2019-03-07 10:00", "", ""]
+    assert [i[n] for n in notices] == ["", "", ""]
+    assert rows["J-10"]["立案决定告知时间"] == "2019-03-29 10:00"
 
 
 def _events(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -473,9 +487,9 @@ def test_a_12315_lifecycle_goes_out_and_back_unchanged(
     assert main(["--db", other_store, "import", str(out)]) == 0
     code, again, err = cli("import", str(out))  # into the store it came from: nothing new
     assert code == 0, err
-    assert "0 rows imported, 9 unchanged, 0 conflicting, 0 rejected; 0 events written" in again
+    assert "0 rows imported, 10 unchanged, 0 conflicting, 0 rejected; 0 events written" in again
     capsys.readouterr()
-    for number in ("G-7", "H-8", "I-9"):
+    for number in ("G-7", "H-8", "I-9", "J-10"):
         show = ("order", "show", number, "--format", "json", "--reveal", "--reason", "核对")
         code, mine, err = cli(*show)
         assert code == 0, err
@@ -487,3 +501,27 @@ def test_a_12315_lifecycle_goes_out_and_back_unchanged(
         code = main(["--db", other_store, *command, "--format", "json"])
         theirs = capsys.readouterr()
         assert mine == (code, theirs.out, theirs.err), command
+    minhang = next(r for r in json.loads(cli("report", "rates", "--period", "2019",
+                   "--format", "json")[1])["rows"] if r["name"] == MINHANG)  # fmt: skip
+    told, owed = minhang["on_time_notice_numerator"], minhang["on_time_notice_denominator"]
+    assert 0 < told < owed  # 按时告知率 compared above has notices on time and late
+
+
+def test_notices_recorded_out_of_time_order_are_unchanged_on_reimport(
+    app: HotlineApplication, cli: Cli, tmp_path: Path
+) -> None:
+    """The row gives its notices in time order; the store has the later one first. Each is
+    compared with the stored notice of its own decision, so nothing conflicts."""
+    lifecycle_orders(app)
+    app.receive("K-11", unit=MINHANG, kind="complaint", channel="12315", at=at("2019-03-04"))
+    app.record("K-11", "accepted", at=at("2019-03-05"))
+    app.record("K-11", "mediation_ended", at=at("2019-03-06"), outcome="terminated",
+               reason="投诉人撤回投诉")  # fmt: skip
+    app.record("K-11", "case_decided", at=at("2019-03-07"), filed=True)
+    app.record("K-11", "notified", at=at("2019-03-08"), of="case_decided")
+    app.record("K-11", "notified", at=at("2019-03-07"), of="mediation_ended")
+    out = tmp_path / "orders.csv"
+    assert cli("export", "orders", "--period", "2019", "--output", str(out))[0] == 0
+    code, again, err = cli("import", str(out))
+    assert code == 0, err
+    assert "0 rows imported, 5 unchanged, 0 conflicting, 0 rejected; 0 events written" in again
