@@ -30,6 +30,7 @@ from hotline.adapters.alert_channels import (
 )
 from hotline.adapters.alert_outbox import Alert, Delivery, Outbox
 from hotline.adapters.alert_routing import ChannelKind, Route
+from hotline.adapters.eventstore import StoreError
 from hotline.domain.aggregate import SHANGHAI, in_shanghai, now
 from hotline.domain.errors import HotlineError
 from hotline.domain.periods import Period, parse_period
@@ -85,7 +86,13 @@ def deliver(
     `since` (default: the start of the day): older flags are not sent by it."""
     moment = in_shanghai(at or now())
     start = since or datetime.combine(moment.date(), datetime.min.time(), SHANGHAI)
-    outbox = Outbox(reports.current().engine)
+    outbox = Outbox(reports.readmodel.engine)
+    if not outbox.writable():
+        raise StoreError(
+            f"database role {reports.app.role} may not deliver alerts (the alert outbox is the "
+            "scheduler's part); run it as a role granted `hotline db grant ROLE --as scheduler`"
+        )
+    reports.current()  # the flags caught up
     starts = {route.name: outbox.start(route.name, start) for route in routes}
     alerts = outbox.alerts(min(starts.values())) if routes else []
     rates = _Rates(reports)
