@@ -189,6 +189,30 @@ def test_the_digest_shows_the_units_rates_as_the_reports_service_gives_them(
     assert quarter_of(PASS_TIME.date()).label in text
 
 
+def test_a_late_catch_up_sends_a_digest_per_pass_headed_by_the_pass_and_its_quarter(
+    app: HotlineApplication, env: Robot, tmp_path: Path
+) -> None:
+    flagged_store(app, {"M1": ORDERS["M1"]})
+    later = datetime(2026, 5, 6, 9, 0, tzinfo=SHANGHAI)  # the next quarter's first pass
+    assert flag_due_orders(app, later).flagged
+    routes = read_routing(routing_file(tmp_path, '[[route]]\nname = "w"\nchannel = "wecom"\n'
+                                                 'url_env = "T_WECOM"\n'))  # fmt: skip
+    delivered = later + timedelta(days=100)  # in the quarter after
+    deliver(Reports(app), routes, at=delivered, since=SINCE)
+    heads = [got.body["markdown"]["content"].splitlines()[:2] for got in env.received]
+    quarters = [quarter_of(PASS_TIME.date()), quarter_of(later.date())]
+    assert quarters[0] != quarters[1] != quarter_of(delivered.date())
+    assert [(title.rsplit(" · ", 1)[1].strip("*"), rates.split()[0]) for title, rates in heads] == [
+        (f"{PASS_TIME:%Y-%m-%d %H:%M}", quarters[0].label),
+        (f"{later:%Y-%m-%d %H:%M}", quarters[1].label),
+    ]
+    on_time = dict(RATES)["on_time_rate"]
+    for (_, shown), quarter in zip(heads, quarters, strict=True):
+        (row,) = [r for r in Reports(app).rates(quarter, unit="闵行区市场监管局").rows]
+        value = row.values["on_time_rate"].value
+        assert f"{on_time} {'—' if value is None else f'{value:.1%}'}" in shown
+
+
 def test_routing_by_unit_group_and_district(
     app: HotlineApplication, env: Robot, tmp_path: Path
 ) -> None:

@@ -422,3 +422,36 @@ def test_the_scheduler_role_delivers_alerts_and_a_reader_sees_the_deliveries(
     code, out, err = run(rdr, capsys, "alerts", "deliveries", "--format", "jsonl")
     assert (code, err) == (0, "")
     assert len(out.splitlines()) == len(robot.received) and '"status": "sent"' in out
+
+
+@on_postgres
+def test_alerts_deliver_as_an_operator_is_refused_in_one_line_naming_the_scheduler_part(
+    store: str,
+    roles: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from alert_receivers import Robot, robot_server
+
+    owner = functools.partial(run, store, capsys)
+    ops = roles("operator")
+    assert owner("db", "grant", role_of(ops), "--as", "operator")[0] == 0
+    receive(owner, "R-1")
+    assert owner("scheduler", "tick", "--as-of", "2026-02-24 09:00")[0] == 0
+    routing = tmp_path / "routing.toml"
+    routing.write_text('[[route]]\nname = "h"\nchannel = "webhook"\nurl_env = "T_HOOK"\n')
+    deliver = ("alerts", "deliver", "--routing", str(routing), "--since", "2026-02-01 00:00")
+    with robot_server(Robot()) as robot:
+        monkeypatch.setenv("T_HOOK", robot.url("/hook"))
+        code, out, err = run(ops, capsys, *deliver)
+        assert (code, out) == (1, "")
+        assert err == (
+            f"hotline: database role {role_of(ops)} may not deliver alerts (the alert outbox is "
+            "the scheduler's part); run it as a role granted `hotline db grant ROLE --as "
+            "scheduler`\n"
+        )
+        assert robot.received == []
+        assert owner("alerts", "deliveries", "--format", "jsonl")[1] == ""
+        code, _, err = owner(*deliver)  # the owner may
+        assert (code, err) == (0, "") and {g.body["order"] for g in robot.received} == {"R-1"}

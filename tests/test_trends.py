@@ -175,6 +175,33 @@ def test_the_ranks_per_quarter_are_report_scores_of_that_quarter(
                for q in (first, last))  # fmt: skip
 
 
+def test_the_ranks_are_narrowed_by_channel_and_kind_as_report_scores_is(
+    app: HotlineApplication, cli: Cli
+) -> None:
+    half_year(app)
+    for month in MONTHS:  # 青浦's reports (举报), closed late and never contacted
+        first = date.fromisoformat(f"{month}-06")
+        for k in range(3):
+            number = f"R-{month}-{k}"
+            app.receive(number, unit=QINGPU, at=at(first), kind="report", channel="12345")
+            app.record(number, "closed", at=at(first + timedelta(days=60)), result="resolved")
+    narrowed = ("--kind", "complaint")
+    trend = document(cli, "report", "trend", "--group", "district", *SPAN, "--by", "quarter",
+                     "--metric", "volume", *RUBRIC, *narrowed)  # fmt: skip
+    scores = {r["name"]: r for r in trend["rows"] if r["metric"] == "score"}
+    moved = False
+    for quarter in trend["periods"]:
+        for kinds in (narrowed, ()):
+            (group,) = document(cli, "report", "scores", *RUBRIC, "--period", quarter,
+                                "--group", "district", *kinds)["groups"]  # fmt: skip
+            totals = {row["unit"]: row["total"] for row in group["rows"]}
+            if kinds:
+                assert {u: scores[u][quarter] for u in totals} == totals, quarter
+            else:
+                moved |= totals[QINGPU] != scores[QINGPU][quarter]
+    assert moved  # the reports cost 青浦 points: the narrowing is seen
+
+
 def test_the_trend_table_has_a_sparkline_per_row(app: HotlineApplication, cli: Cli) -> None:
     half_year(app)
     code, out, err = cli("report", "trend", "--unit", MINHANG, *SPAN, "--metric", "volume",

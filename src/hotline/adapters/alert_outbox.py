@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -95,6 +95,20 @@ class Outbox:
         self.engine = engine
         if engine.dialect.name == "sqlite":
             create_outbox_tables(engine)
+
+    def writable(self) -> bool:
+        """Whether this session may write the outbox: on PostgreSQL only the owner and the
+        scheduler's part may (docs/alerts.md), and a send is recorded only after it is made,
+        so a role that may not is found out before anything is sent."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        checks = " AND ".join(
+            f"has_table_privilege('{table}', '{right}')"
+            for table in (ROUTES_TABLE, DELIVERIES_TABLE)
+            for right in ("INSERT", "UPDATE")
+        )
+        with self.engine.connect() as connection:
+            return bool(connection.scalar(text(f"SELECT {checks}")))
 
     def start(self, route: str, since: datetime) -> datetime:
         """Where `route` starts: as kept, else `since` (kept from now on)."""

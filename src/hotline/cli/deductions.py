@@ -14,6 +14,7 @@ from hotline.cli.options import (
     ChannelOption,
     FromOption,
     GroupOption,
+    JudgedOnOption,
     KindOption,
     LevelOption,
     PeriodOption,
@@ -47,6 +48,7 @@ def deductions(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    judged_on: JudgedOnOption = None,
     level: LevelOption = Level.BUREAU,
     channel: ChannelOption = None,
     kind: KindOption = None,
@@ -56,7 +58,7 @@ def deductions(
     """Points lost per unit under a deduction rubric (market-office-2017: Ⅵ-8-5, Ⅵ-8-1;
     `--level office` scores the offices it is written for); each part over the orders it
     covers, narrowed by --channel and --kind."""
-    service = assessment(ctx)
+    service = assessment(ctx, judged_on)
     chosen = expect(service.rubric(rubric), DeductionRubric, "deductions")
     asked = order_filter(channel, kind)
     board = service.deductions(

@@ -12,6 +12,7 @@ from hotline.cli.options import (
     ChannelOption,
     FromOption,
     GroupOption,
+    JudgedOnOption,
     KindOption,
     PeriodOption,
     ToOption,
@@ -42,6 +43,7 @@ def kpi(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    judged_on: JudgedOnOption = None,
     channel: ChannelOption = None,
     kind: KindOption = None,
     output: FormatOption = Format.TABLE,
@@ -50,7 +52,7 @@ def kpi(
     """Targets met or not met (kpi-2023: on-time ≥ 95%, first contact ≥ 95%,
     dissatisfaction ≤ 10%), per unit, group and system, over the orders the rubric covers
     (kpi-2023: 12345), narrowed by --channel and --kind."""
-    service = assessment(ctx)
+    service = assessment(ctx, judged_on)
     chosen = expect(service.rubric(rubric), TargetRubric, "kpi")
     asked = order_filter(channel, kind)
     board = service.targets(

@@ -1,5 +1,5 @@
-"""The options several commands share (the period, --as-of, the unit, group and rubric,
-the workbook) and what they are read into."""
+"""The options several commands share (the period, --as-of and --judged-on, the unit, group
+and rubric, the workbook) and what they are read into."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ AsOfOption = Annotated[
     typer.Option(
         "--as-of",
         help="Answer as the store stood at this recorded time, YYYY-MM-DD HH:MM (Asia/Shanghai).",
+    ),
+]
+JudgedOnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--judged-on",
+        help="Judge the limits on this day, YYYY-MM-DD, with every event that happened by its "
+        "end, whenever it was recorded (an order closed later is open on it). Not with --as-of.",
     ),
 ]
 UnitOption = Annotated[str | None, typer.Option(help="One unit (承办单位).")]
@@ -137,23 +145,27 @@ def say_if_nothing_recorded(ctx: typer.Context, as_of: datetime | None) -> None:
     since = f"the first was recorded at {first:%Y-%m-%d %H:%M}" if first != as_of else "none yet"
     typer.echo(
         f"hotline: nothing was recorded before {as_of:%Y-%m-%d %H:%M} ({since}); --as-of uses "
-        "recorded time, when events were logged, not when they happened",
+        "recorded time, when events were logged, not when they happened; to judge the limits "
+        f"on that day with every event, use --judged-on {as_of:%Y-%m-%d}",
         err=True,
     )
 
 
-def reports(ctx: typer.Context) -> Reports:
-    """The read side of the command's store."""
+def reports(ctx: typer.Context, judged_on: str | None = None) -> Reports:
+    """The read side of the command's store; judging the limits on the day of --judged-on,
+    if given."""
     from hotline.service.reports import Reports
 
-    return Reports(application(ctx))
+    day = parse_day(judged_on, "--judged-on") if judged_on is not None else None
+    return Reports(application(ctx), judged_on=day)
 
 
-def assessment(ctx: typer.Context) -> Assessment:
-    """The rubrics applied to the command's store."""
+def assessment(ctx: typer.Context, judged_on: str | None = None) -> Assessment:
+    """The rubrics applied to the command's store (judged on the day of --judged-on, if
+    given)."""
     from hotline.service.assessment import Assessment
 
-    return Assessment(reports(ctx))
+    return Assessment(reports(ctx, judged_on))
 
 
 def orders_document(coverage: dict[str, OrderFilter]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,7 @@ from hotline.cli.options import (
     ChannelOption,
     FromOption,
     GroupOption,
+    JudgedOnOption,
     KindOption,
     LevelOption,
     PeriodOption,
@@ -38,6 +39,9 @@ from hotline.domain.rubric import OrderFilter, coverage
 from hotline.domain.scoring import COST_DECIMALS, half_up
 from hotline.domain.units import Level
 
+if TYPE_CHECKING:  # loaded by the command that uses it
+    from hotline.service.assessment import Assessment
+
 
 def shown_value(metric: Metric, value: MetricValue, output: Format) -> float | int | str | None:
     """A metric's value as `report rates` shows it (and `report trend`, so they agree)."""
@@ -58,6 +62,7 @@ def rates(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    judged_on: JudgedOnOption = None,
     category: CategoryOption = None,
     level: LevelOption = Level.BUREAU,
     channel: ChannelOption = None,
@@ -66,7 +71,7 @@ def rates(
 ) -> None:
     """Volume, first-contact, on-time, return, resolution and satisfaction per unit (of the
     orders of --channel and --kind, if given)."""
-    found = reports(ctx).rates(
+    found = reports(ctx, judged_on).rates(
         period_of(period, start, end), unit=unit, group=group, as_of=as_of_moment(as_of),
         category=category or (), level=level, orders=order_filter(channel, kind),
     )  # fmt: skip
@@ -114,6 +119,7 @@ def explain(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    judged_on: JudgedOnOption = None,
     category: CategoryOption = None,
     level: LevelOption = Level.BUREAU,
     channel: ChannelOption = None,
@@ -130,9 +136,10 @@ def explain(
             raise InvalidInput("give either --metric or --rubric, not both")
         if category:
             raise InvalidInput("--category is for the metrics' orders, not with --rubric")
-        _explain_points(ctx, rubric, unit, chosen, as_of_moment(as_of), level, asked, output)
+        service = assessment(ctx, judged_on)
+        _explain_points(service, rubric, unit, chosen, as_of_moment(as_of), level, asked, output)
         return
-    missed = reports(ctx).explain(
+    missed = reports(ctx, judged_on).explain(
         chosen, unit, metric, as_of_moment(as_of), category or (), level, asked
     )
     rows = [
@@ -150,7 +157,7 @@ def explain(
 
 
 def _explain_points(
-    ctx: typer.Context,
+    service: Assessment,
     name: str,
     unit: str,
     period: Period,
@@ -159,7 +166,6 @@ def _explain_points(
     asked: OrderFilter,
     output: Format,
 ) -> None:
-    service = assessment(ctx)
     rubric = service.rubric(name)
     costs = service.explain(rubric, period, unit, as_of, level, asked)
     counted = coverage(rubric, asked)

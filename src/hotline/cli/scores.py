@@ -18,6 +18,7 @@ from hotline.cli.options import (
     ChannelOption,
     FromOption,
     GroupOption,
+    JudgedOnOption,
     KindOption,
     PeriodOption,
     RubricOption,
@@ -243,6 +244,7 @@ def scores(
     start: FromOption = None,
     end: ToOption = None,
     as_of: AsOfOption = None,
+    judged_on: JudgedOnOption = None,
     compare: Annotated[
         str | None, typer.Option(help="A second rubric, side by side with the first.")
     ] = None,
@@ -254,7 +256,7 @@ def scores(
     """Per unit the components, total, rank and grade, as the official tables (附件1–3),
     over the orders the rubric covers (shanghai-12345-2019: 12345), narrowed by --channel
     and --kind."""
-    service = assessment(ctx)
+    service = assessment(ctx, judged_on)
     chosen = period_of(period, start, end)
     first = service.rubric(rubric)
     moment = as_of_moment(as_of)

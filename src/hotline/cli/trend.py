@@ -10,6 +10,7 @@ import typer
 from hotline.cli.options import (
     ChannelOption,
     GroupOption,
+    JudgedOnOption,
     KindOption,
     UnitOption,
     WorkbookOption,
@@ -49,6 +50,7 @@ def trend(
     ] = None,
     channel: ChannelOption = None,
     kind: KindOption = None,
+    judged_on: JudgedOnOption = None,
     output: FormatOption = Format.TABLE,
     workbook: WorkbookOption = None,
 ) -> None:
@@ -57,7 +59,7 @@ def trend(
     moved."""
     if start is None or end is None:
         raise InvalidInput("give --from and --to, months YYYY-MM: --from 2018-11 --to 2019-10")
-    service = assessment(ctx)
+    service = assessment(ctx, judged_on)
     chosen = service.rubric(rubric) if rubric is not None else None
     found = Trends(service).trend(
         month_span(start, end, by), unit=unit, group=group, metrics=metric or (),

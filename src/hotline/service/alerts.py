@@ -4,7 +4,9 @@ once per route (an outbox that follows the flags; docs/alerts.md).
 A pass takes, for each route, the flags it has not taken (made since the route started)
 and the failed ones due for another try, and sends them: a digest per unit by a robot or
 mail (due today, overdue, and the unit's on-time and first-contact rates for the quarter),
-one message per alert by a webhook. Each message's outcome is recorded right after it,
+one message per alert by a webhook. A digest is of one pass (a late catch-up sends one per
+pass it missed), headed by the pass's moment, with the rates of that pass's quarter. Each
+message's outcome is recorded right after it,
 in one transaction. A failure is recorded with the receiver's words and retried with
 backoff on later passes; the route's other messages wait for the next pass, and the
 other routes go on. Messages name the order, unit, limit, level and due day: nothing
@@ -28,6 +30,7 @@ from hotline.adapters.alert_channels import (
 )
 from hotline.adapters.alert_outbox import Alert, Delivery, Outbox
 from hotline.adapters.alert_routing import ChannelKind, Route
+from hotline.adapters.eventstore import StoreError
 from hotline.domain.aggregate import SHANGHAI, in_shanghai, now
 from hotline.domain.errors import HotlineError
 from hotline.domain.periods import Period, parse_period
@@ -83,10 +86,16 @@ def deliver(
     `since` (default: the start of the day): older flags are not sent by it."""
     moment = in_shanghai(at or now())
     start = since or datetime.combine(moment.date(), datetime.min.time(), SHANGHAI)
-    outbox = Outbox(reports.current().engine)
+    outbox = Outbox(reports.readmodel.engine)
+    if not outbox.writable():
+        raise StoreError(
+            f"database role {reports.app.role} may not deliver alerts (the alert outbox is the "
+            "scheduler's part); run it as a role granted `hotline db grant ROLE --as scheduler`"
+        )
+    reports.current()  # the flags caught up
     starts = {route.name: outbox.start(route.name, start) for route in routes}
     alerts = outbox.alerts(min(starts.values())) if routes else []
-    rates = _Rates(reports, moment.date())
+    rates = _Rates(reports)
     pacers: dict[str, Pacer] = {}
     done = DeliveryPass(moment)
     for route in routes:
@@ -103,8 +112,7 @@ def deliver(
                 else:
                     waiting += 1
         channel = channel_for(route, pacers, new_pacer)
-        outcome = _send(outbox, route, channel, messages(route, pending, rates, moment), taken,
-                        moment)  # fmt: skip
+        outcome = _send(outbox, route, channel, messages(route, pending, rates), taken, moment)
         done.routes.append(replace(outcome, waiting=outcome.waiting + waiting))
     return done
 
@@ -160,38 +168,37 @@ def _rows(
 
 
 class _Rates:
-    """Each unit's running rates for the quarter, computed once a pass when a digest needs
-    them (the reports service's `rates`, as `hotline report rates` shows them)."""
+    """Each unit's running rates for a quarter, computed once a delivery pass per quarter a
+    digest needs (the reports service's `rates`, as `hotline report rates` shows them)."""
 
-    def __init__(self, reports: Reports, day: date) -> None:
-        self.reports, self.day = reports, day
-        self.found: dict[str, dict[str, float | None]] | None = None
+    def __init__(self, reports: Reports) -> None:
+        self.reports = reports
+        self.found: dict[str, dict[str, dict[str, float | None]]] = {}
 
-    def of(self, unit: str) -> tuple[str, dict[str, float | None]]:
-        period = quarter_of(self.day)
-        if self.found is None:
-            rows = self.reports.rates(period).rows
-            self.found = {
+    def of(self, unit: str, day: date) -> tuple[str, dict[str, float | None]]:
+        """The quarter holding `day` and `unit`'s rates in it."""
+        period = quarter_of(day)
+        if period.label not in self.found:
+            self.found[period.label] = {
                 r.name: {key: r.values[key].value for key, _ in RATES if key in r.values}
-                for r in rows
+                for r in self.reports.rates(period).rows
                 if r.level == "unit"
             }
-        return period.label, self.found.get(unit, {})
+        return period.label, self.found[period.label].get(unit, {})
 
 
-def messages(
-    route: Route, alerts: list[Alert], rates: _Rates, moment: datetime
-) -> list[tuple[Message, list[Alert]]]:
-    """The messages that carry `alerts` by `route`, each with the alerts it carries."""
+def messages(route: Route, alerts: list[Alert], rates: _Rates) -> list[tuple[Message, list[Alert]]]:
+    """The messages that carry `alerts` by `route`, each with the alerts it carries: by a
+    robot or mail, a unit's digest per scheduler pass (the moment its flags were made)."""
     if route.channel is ChannelKind.WEBHOOK:
-        return [(Message(a.key, f"{a.number} {a.level}", _line(a, moment.date()), _fields(a)), [a])
+        return [(Message(a.key, f"{a.number} {a.level}", _line(a, a.at.date()), _fields(a)), [a])
                 for a in alerts]  # fmt: skip
-    by_unit: dict[str, list[Alert]] = {}
+    by_pass: dict[tuple[str, datetime], list[Alert]] = {}
     for alert in alerts:
-        by_unit.setdefault(alert.unit, []).append(alert)
+        by_pass.setdefault((alert.unit, alert.at), []).append(alert)
     found = []
-    for unit, theirs in by_unit.items():
-        found += digest(route.channel, unit, theirs, *rates.of(unit), moment)
+    for (unit, made), theirs in by_pass.items():
+        found += digest(route.channel, unit, theirs, *rates.of(unit, made.date()), made)
     return found
 
 
@@ -203,8 +210,9 @@ def digest(
     rates: dict[str, float | None],
     moment: datetime,
 ) -> list[tuple[Message, list[Alert]]]:
-    """A unit's digest: what falls due (today or within the window) and what is overdue,
-    with its rates; split into parts of at most the channel's message size."""
+    """A unit's digest of the pass at `moment`: what falls due (that day or within the
+    window) and what is overdue, with its rates in `quarter` (the pass's); split into parts
+    of at most the channel's message size."""
     today = moment.date()
     bold = (lambda s: f"**{s}**") if channel is not ChannelKind.MAIL else (lambda s: s)
     title = f"hotline 工单提醒 · {unit} · {moment:%Y-%m-%d %H:%M}"

@@ -190,18 +190,20 @@ class Assessment:
         period: Period,
         group: str | None = None,
         as_of: datetime | None = None,
+        orders: OrderFilter = EVERY_ORDER,
     ) -> dict[str, Standing]:
         """Unit → its shown score, rank and grade under `rubric` (a deduction rubric's score is
-        what is left of its points, ranked within the unit's group, without grades)."""
+        what is left of its points, ranked within the unit's group, without grades), over the
+        orders it covers narrowed to `orders`."""
         if isinstance(rubric, WeightedRubric):
-            board = self.scores(rubric, period, group, as_of)
+            board = self.scores(rubric, period, group, as_of, orders)
             return {
                 row.unit: Standing(row.total, row.rank, row.grade)
                 for found in board.groups
                 for row in found.rows
             }
         if isinstance(rubric, DeductionRubric):
-            rows = self.deductions(rubric, period, group=group, as_of=as_of).rows
+            rows = self.deductions(rubric, period, group=group, as_of=as_of, orders=orders).rows
             rank = deduction_ranks(rows)
             return {
                 row.unit: Standing(shown_points(row.score), rank[row.unit], None) for row in rows

@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from eventsourcing.persistence import Notification
 
 from hotline.adapters.postgres import stored_roles
 from hotline.adapters.readmodel import Change, ReadModel
-from hotline.domain.aggregate import link, now
+from hotline.domain.aggregate import SHANGHAI, link, now
 from hotline.domain.errors import one_line
 from hotline.domain.order import Order
 from hotline.service.application import HotlineApplication
@@ -130,6 +130,18 @@ class OrderProjection:
                 return
             position = batch[-1].id
 
+    def replay_happened_by(self, day: date, readmodel: ReadModel) -> None:
+        """Fill an empty `readmodel` with every event, whatever its recording time, that
+        happened by the end of `day` (Asia/Shanghai; for --judged-on): a finding by its day,
+        a correction or a withdrawal whenever made (they mend the record, they do not happen
+        to the order)."""
+        end = datetime.combine(day + timedelta(days=1), time(), SHANGHAI)
+        position = 0
+        while batch := self._batch(position):
+            changes = [c for c in self._changes(batch) if _happened_by(c, day, end)]
+            readmodel.apply(changes, position, batch[-1].id)
+            position = batch[-1].id
+
     def first_recorded(self) -> datetime | None:
         """When the store's first event was recorded (None: it has none)."""
         batch = self._batch(0)
@@ -187,6 +199,20 @@ class OrderProjection:
 
 def _recorded(change: Change) -> datetime:
     return datetime.fromisoformat(change.state["timestamp"])
+
+
+MENDS = {"Corrected", "FindingWithdrawn"}
+"""Events that mend the record (更正, a finding entered by mistake withdrawn): what they mend
+is taken as it is now, on whatever day a report judges."""
+
+
+def _happened_by(change: Change, day: date, end: datetime) -> bool:
+    """Whether `change` happened by the end of `day` (`end`: the next midnight)."""
+    if change.name in MENDS:
+        return True
+    if change.name == "FindingRecorded":  # its day decides, not when it was entered
+        return date.fromisoformat(change.state["day"]) <= day
+    return datetime.fromisoformat(change.state["at"]) < end
 
 
 class Waiter(Protocol):

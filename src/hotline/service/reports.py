@@ -2,7 +2,9 @@
 behind them, and the orders that need action now.
 
 Every report first catches the projection up, so it never misses an event that
-was logged; `as_of` answers as the store stood at a recorded time instead. The
+was logged; `as_of` answers as the store stood at a recorded time instead, and a
+read side made with `judged_on` judges the limits on a past day with every event
+that happened by its end, whenever it was recorded. The
 calendar and the rules are applied at query time: amending the calendar changes
 the next report, with no rebuild.
 """
@@ -58,7 +60,7 @@ class RatesRow:
 class Rates:
     period: Period
     today: date
-    """The day limits were judged on (today, or the --as-of day)."""
+    """The day limits were judged on (today, the --as-of day, or the --judged-on day)."""
     as_of: datetime | None
     metrics: list[Metric]
     rows: list[RatesRow]
@@ -165,12 +167,21 @@ class Hotspots:
 
 class Reports:
     """Reports over the read model of `app`'s store (its own, unless another is given): the
-    read side every command that reads goes through."""
+    read side every command that reads goes through. Given `judged_on`, its reports judge
+    the limits on that day, of the events that happened by its end (recorded whenever):
+    an order closed after it is open on it, a limit due after it pending."""
 
-    def __init__(self, app: HotlineApplication, readmodel: ReadModel | None = None) -> None:
+    def __init__(
+        self,
+        app: HotlineApplication,
+        readmodel: ReadModel | None = None,
+        judged_on: date | None = None,
+    ) -> None:
         self.app = app
         self.readmodel = app.readmodel if readmodel is None else readmodel
         self.projection = OrderProjection(app, self.readmodel)
+        self.judged_on = judged_on
+        self._judged: ReadModel | None = None
 
     def current(self) -> ReadModel:
         """The read model caught up with the store first, so a read never misses an event
@@ -431,7 +442,18 @@ class Reports:
 
     def read_model(self, as_of: datetime | None) -> tuple[ReadModel, date]:
         """The read model caught up and today; or, as of a recorded time, one replayed in
-        memory up to it and that day."""
+        memory up to it and that day; or, judged on a day, the events that happened by then
+        (replayed in memory once) and that day."""
+        if self.judged_on is not None:
+            if as_of is not None:
+                raise InvalidInput(
+                    "give either --as-of (the store as recorded by then) or --judged-on (every "
+                    "event that happened by that day), not both"
+                )
+            if self._judged is None:  # once: a trend or a comparison reads it again
+                self._judged = ReadModel("sqlite://")
+                self.projection.replay_happened_by(self.judged_on, self._judged)
+            return self._judged, self.judged_on
         if as_of is None:
             return self.current(), now().date()
         moment = in_shanghai(as_of)

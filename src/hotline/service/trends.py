@@ -74,7 +74,9 @@ class Trends:
     ) -> Trend:
         """`metrics` (every one, if none is named) per unit (all, a group's, or one), group
         and system for each of `periods`; with `rubric`, each unit's score and rank in each
-        period (ranked within its group, as the rubric ranks); `as_of`, as the reports'."""
+        period (ranked within its group, as the rubric ranks); both over `orders` (the ranks
+        over the orders each rubric part covers, narrowed to them); `as_of`, as the
+        reports'."""
         chosen = [self.reports.metric(key) for key in dict.fromkeys(metrics)]
         chosen = chosen or self.reports.metrics
         values: dict[tuple[str, str], dict[str, list[MetricValue | None]]] = {}
@@ -95,7 +97,7 @@ class Trends:
             for (name, level), mine in values.items()
             for metric in chosen
         ]
-        ranks = [] if rubric is None else self._ranks(periods, rubric, unit, group, as_of)
+        ranks = [] if rubric is None else self._ranks(periods, rubric, unit, group, as_of, orders)
         return Trend(
             list(periods), today, chosen, trend_rows, rubric.name if rubric else None, ranks, orders
         )
@@ -107,8 +109,9 @@ class Trends:
         unit: str | None,
         group: str | None,
         as_of: datetime | None,
+        orders: OrderFilter,
     ) -> list[RankRow]:
-        standings = [self.assessment.standings(rubric, p, group, as_of) for p in periods]
+        standings = [self.assessment.standings(rubric, p, group, as_of, orders) for p in periods]
         name = self.assessment.units.get(unit).name if unit is not None else None
         units = dict.fromkeys(u for found in standings for u in found if name in (None, u))
         return [
