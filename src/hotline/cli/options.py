@@ -1,5 +1,5 @@
 """The options several commands share (the period, --as-of, the unit, group and rubric,
-the workbook) and what they are read into."""
+the workbook, the alerts' routing file) and what they are read into."""
 
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ from hotline.domain.vocabulary import Channel, Kind
 if TYPE_CHECKING:  # loaded by the commands that read: `order show` needs neither
     from hotline.service.assessment import Assessment
     from hotline.service.reports import Reports
+
+RoutingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--routing", help="The routing file (TOML, docs/alerts.md). Default: $HOTLINE_ALERTS."
+    ),
+]
+
 
 PeriodOption = Annotated[
     str | None,
