@@ -43,6 +43,13 @@ def test_showing_an_order_on_sqlite_needs_neither_sqlalchemy_nor_openpyxl(db: Pa
     assert not loaded & {"sqlalchemy", "openpyxl", "psycopg", "apscheduler"}
 
 
+def test_showing_an_order_loads_no_rubric_and_no_scoring(db: Path) -> None:
+    assert main(["--db", str(db), *RECEIVED]) == 0
+    scoring = ("hotline.domain.rubric", "hotline.domain.scoring", "hotline.domain.metrics")
+    assert loaded_after("--db", str(db), "order", "show", "W-1", among=scoring) == set()
+    assert loaded_after("--db", str(db), "report", "rates", "--period", "2026-03", among=scoring)
+
+
 def test_a_report_without_output_loads_neither_the_workbook_nor_the_word_file(db: Path) -> None:
     assert main(["--db", str(db), *RECEIVED]) == 0
     loaded = loaded_after("--db", str(db), "report", "rates", "--period", "2026-03")
