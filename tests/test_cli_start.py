@@ -10,18 +10,20 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from hotline.cli.main import COMMANDS, app, main
+from hotline.cli.main import COMMANDS, REPORTS, app, main, reports
 
-HEAVY = ("sqlalchemy", "numpy", "openpyxl", "eventsourcing", "psycopg", "apscheduler")
+HEAVY = ("sqlalchemy", "numpy", "openpyxl", "eventsourcing", "psycopg", "apscheduler", "docx")
+RECEIVED = ("order", "receive", "W-1", "--unit", "闵行区市场监管局", "--kind", "complaint",
+            "--channel", "12345", "--at", "2026-03-02 09:00")  # fmt: skip
 
 
-def loaded_after(*args: str) -> set[str]:
-    """The top-level packages of `HEAVY` a fresh process has imported after `hotline ARGS`."""
+def loaded_after(*args: str, among: tuple[str, ...] = HEAVY) -> set[str]:
+    """The modules of `among` a fresh process has imported after `hotline ARGS`."""
     probe = (
         "import sys\n"
         "from hotline.cli.main import main\n"
         f"code = main({list(args)!r})\n"
-        f"print(code, *sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+        f"print(code, *sorted(m for m in {among!r} if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     code, *modules = done.stdout.split("\n")[-2].split()
@@ -41,10 +43,37 @@ def test_showing_an_order_on_sqlite_needs_neither_sqlalchemy_nor_openpyxl(db: Pa
     assert not loaded & {"sqlalchemy", "openpyxl", "psycopg", "apscheduler"}
 
 
+def test_showing_an_order_loads_no_rubric_and_no_scoring(db: Path) -> None:
+    assert main(["--db", str(db), *RECEIVED]) == 0
+    scoring = ("hotline.domain.rubric", "hotline.domain.scoring", "hotline.domain.metrics")
+    assert loaded_after("--db", str(db), "order", "show", "W-1", among=scoring) == set()
+    assert loaded_after("--db", str(db), "report", "rates", "--period", "2026-03", among=scoring)
+
+
+def test_a_report_without_output_loads_neither_the_workbook_nor_the_word_file(db: Path) -> None:
+    assert main(["--db", str(db), *RECEIVED]) == 0
+    loaded = loaded_after("--db", str(db), "report", "rates", "--period", "2026-03")
+    assert "sqlalchemy" in loaded and "numpy" in loaded
+    assert not loaded & {"openpyxl", "docx", "psycopg", "apscheduler"}
+
+
+def test_a_scheduler_pass_loads_no_alert_delivery(db: Path) -> None:
+    assert main(["--db", str(db), *RECEIVED]) == 0
+    delivery = ("hotline.cli.alerts", "hotline.adapters.alert_channels", "smtplib")
+    tick = ("--db", str(db), "scheduler", "tick", "--as-of", "2026-03-20 09:00")
+    assert loaded_after(*tick, among=delivery) == set()
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_each_summary_is_the_first_sentence_of_the_commands_own_help(name: str) -> None:
     command = typer.main.get_group(app).commands[name]
     assert command.get_short_help_str(limit=1_000) == COMMANDS[name].summary
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_each_reports_summary_is_the_first_sentence_of_its_own_help(name: str) -> None:
+    command = typer.main.get_group(reports()).commands[name]
+    assert command.get_short_help_str(limit=1_000) == REPORTS[name].summary
 
 
 def test_the_list_of_commands_is_as_the_loaded_commands_make_it(

@@ -6,6 +6,7 @@ import importlib.util
 import os
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Re-exported: where the shipped rubrics and metrics are, beside loading them.
 from hotline.adapters.shipped import projections_dir as projections_dir
@@ -13,9 +14,11 @@ from hotline.adapters.shipped import rubrics_dir as rubrics_dir
 from hotline.adapters.toml_file import load_toml, read_toml, validate
 from hotline.domain.errors import DataFileError, InvalidInput
 from hotline.domain.limits import TimeLimitRules
-from hotline.domain.metrics import Metric
-from hotline.domain.rubric import KINDS, GroupSpec, Rubric, WeightedRubric, metric_keys
 from hotline.domain.units import UnitRegistry
+
+if TYPE_CHECKING:  # loaded by the commands that score: an order's commands need neither
+    from hotline.domain.metrics import Metric
+    from hotline.domain.rubric import GroupSpec, Rubric
 
 
 def load_time_limit_rules(path: Path) -> TimeLimitRules:
@@ -47,6 +50,8 @@ def load_rubric(
 ) -> Rubric:
     """The rubric `name` names (in `directory`, or a file), checked against the known
     metrics and units."""
+    from hotline.domain.rubric import KINDS, WeightedRubric, metric_keys
+
     path = rubric_path(name, directory)
     raw = read_toml(path, "rubric")
     kind = raw.get("kind")
@@ -97,6 +102,8 @@ def load_metrics(directory: Path) -> list[Metric]:
 
 
 def _load_metric(path: Path) -> Metric:
+    from hotline.domain.metrics import Metric
+
     spec = importlib.util.spec_from_file_location(f"hotline_projections.{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -13,7 +13,7 @@ import typer
 from hotline.adapters.alert_outbox import Outbox
 from hotline.adapters.alert_routing import Route, read_routing
 from hotline.cli.context import settings
-from hotline.cli.options import reports
+from hotline.cli.options import RoutingOption, reports
 from hotline.cli.output import Format, counted, emit, json_text, printable
 from hotline.cli.parsing import parse_moment
 from hotline.domain.errors import InvalidInput
@@ -23,13 +23,6 @@ app = typer.Typer(
     help="The alert feed (every flag), and the flags' delivery to robots, mail and webhooks.",
     invoke_without_command=True,
 )
-
-RoutingOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--routing", help="The routing file (TOML, docs/alerts.md). Default: $HOTLINE_ALERTS."
-    ),
-]
 
 
 class ListFormat(StrEnum):

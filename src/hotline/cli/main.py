@@ -23,20 +23,59 @@ EXIT_INTERNAL = 70
 REPORTS_HELP = "Rates and scores per unit for a period, and the orders behind them."
 
 
-def reports() -> typer.Typer:
-    """`hotline report ...`: commands of several modules."""
-    from hotline.cli import deductions, hotspots, kpi, notice, report, scores, trend
+REPORTS: dict[str, Lazy] = {
+    "rates": lazy(
+        "hotline.cli.report:rates",
+        "Volume, first-contact, on-time, return, resolution and satisfaction per unit (of the "
+        "orders of --channel and --kind, if given).",
+    ),
+    "explain": lazy(
+        "hotline.cli.report:explain",
+        "The orders behind a unit's numbers: late, not contacted in time, returned late, rated "
+        "不满意 … With --rubric: what cost the unit its points, and how many (each part over "
+        "the orders it covers).",
+    ),
+    "hotspots": lazy(
+        "hotline.cli.hotspots:hotspots",
+        "Where the orders received in a period concentrate: per key its orders, how many are "
+        "repeats (重复工单) and its share of all orders (of the unit's, with --unit).",
+    ),
+    "scores": lazy(
+        "hotline.cli.scores:scores",
+        "Per unit the components, total, rank and grade, as the official tables (附件1–3), over "
+        "the orders the rubric covers (shanghai-12345-2019: 12345), narrowed by --channel and "
+        "--kind.",
+    ),
+    "deductions": lazy(
+        "hotline.cli.deductions:deductions",
+        "Points lost per unit under a deduction rubric (market-office-2017: Ⅵ-8-5, Ⅵ-8-1; "
+        "`--level office` scores the offices it is written for); each part over the orders it "
+        "covers, narrowed by --channel and --kind.",
+    ),
+    "kpi": lazy(
+        "hotline.cli.kpi:kpi",
+        "Targets met or not met (kpi-2023: on-time ≥ 95%, first contact ≥ 95%, "
+        "dissatisfaction ≤ 10%), per unit, group and system, over the orders the rubric "
+        "covers (kpi-2023: 12345), narrowed by --channel and --kind.",
+    ),
+    "trend": lazy(
+        "hotline.cli.trend:trend",
+        "Each metric per month or quarter, as `report rates` gives it for that period, with a "
+        "sparkline per row; with --rubric, the units' ranks per period and how far each moved.",
+    ),
+    "notice": lazy(
+        "hotline.cli.notice:notice",
+        "Draft the 通报 of a weighted rubric's results as a Word file: the scoring, the grade "
+        "lists and the summary tables (附件1–3), with `report scores`'s numbers.",
+    ),
+}
+"""`hotline report ...`: commands of several modules, each loaded when used, as `COMMANDS`
+(`report rates` loads neither the workbook's nor the Word file's libraries)."""
 
-    group = typer.Typer(help=REPORTS_HELP, no_args_is_help=True)
-    group.command("rates")(report.rates)
-    group.command("explain")(report.explain)
-    group.command("hotspots")(hotspots.hotspots)
-    group.command("scores")(scores.scores)
-    group.command("deductions")(deductions.deductions)
-    group.command("kpi")(kpi.kpi)
-    group.command("trend")(trend.trend)
-    group.command("notice")(notice.notice)
-    return group
+
+def reports() -> typer.Typer:
+    """`hotline report ...`: the group of `REPORTS`."""
+    return typer.Typer(help=REPORTS_HELP, no_args_is_help=True, cls=lazy_group(REPORTS))
 
 
 COMMANDS: dict[str, Lazy] = {

@@ -1,5 +1,5 @@
 """The options several commands share (the period, --as-of and --judged-on, the unit, group
-and rubric, the workbook) and what they are read into."""
+and rubric, the workbook, the alerts' routing file) and what they are read into."""
 
 from __future__ import annotations
 
@@ -13,13 +13,21 @@ from hotline.cli.context import application
 from hotline.cli.parsing import parse_day, parse_moment
 from hotline.domain.errors import InvalidInput
 from hotline.domain.periods import Period, date_range, parse_period
-from hotline.domain.rubric import OrderFilter
 from hotline.domain.units import Level
 from hotline.domain.vocabulary import Channel, Kind
 
-if TYPE_CHECKING:  # loaded by the commands that read: `order show` needs neither
+if TYPE_CHECKING:  # loaded by the commands that read: `order show` needs none of them
+    from hotline.domain.rubric import OrderFilter
     from hotline.service.assessment import Assessment
     from hotline.service.reports import Reports
+
+RoutingOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--routing", help="The routing file (TOML, docs/alerts.md). Default: $HOTLINE_ALERTS."
+    ),
+]
+
 
 PeriodOption = Annotated[
     str | None,
@@ -127,6 +135,8 @@ def period_of(period: str | None, start: str | None, end: str | None) -> Period:
 def order_filter(channel: list[str] | None, kind: list[str] | None) -> OrderFilter:
     """The orders --channel and --kind ask for (every order without them); a value not in
     the vocabulary refused in one line naming the valid ones."""
+    from hotline.domain.rubric import OrderFilter
+
     return OrderFilter(
         channels=None if not channel else tuple(dict.fromkeys(map(Channel.parse, channel))),
         kinds=None if not kind else tuple(dict.fromkeys(map(Kind.parse, kind))),

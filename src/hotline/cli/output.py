@@ -19,7 +19,6 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from hotline.cli.export import csv_cell
-from hotline.domain.scoring import POINTS_DECIMALS, shown_points, shown_text
 
 WIDE = 1000
 """Output that is not a terminal (a file, a pipe) is not squeezed to 80 columns: a table
@@ -53,6 +52,8 @@ def points(
 ) -> float | str | None:
     """Points as shown: a number in JSON (and workbooks), else as printed ("6", "1.50";
     "6.00" without `trim`)."""
+    from hotline.domain.scoring import POINTS_DECIMALS, shown_points, shown_text  # scores only
+
     if value is None:
         return None
     rounded = value if isinstance(value, Decimal) else shown_points(value)

@@ -11,13 +11,12 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli.alerts import RoutingOption, routing, summary
 from hotline.cli.context import application
+from hotline.cli.options import RoutingOption
 from hotline.cli.output import printable
 from hotline.cli.parsing import parse_moment
 from hotline.domain.aggregate import now
 from hotline.domain.errors import InvalidInput
-from hotline.service.alerts import deliver
 from hotline.service.flagging import Failure, Pass, flag_due_orders
 from hotline.service.reports import Reports
 from hotline.service.scheduler import DEFAULT_TIMES, Daemon, Job, Started, stored_job
@@ -70,6 +69,9 @@ def run(
     Its job is kept in the store's database: a restart keeps it, and passes missed while
     it was stopped are caught up by one pass. With a routing file (--routing or
     $HOTLINE_ALERTS) each pass's flags are then delivered (docs/alerts.md)."""
+    from hotline.cli.alerts import routing, summary  # the outbox and channels: `run` alone
+    from hotline.service.alerts import deliver
+
     stop = threading.Event()
     times = _times(at)
     routes = routing(ctx, routing_file)  # a broken file stops the start, nothing sent

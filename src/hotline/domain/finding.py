@@ -19,8 +19,8 @@ from pydantic import Field
 from hotline.domain import lengths
 from hotline.domain.aggregate import LINES, Aggregate, CreationEvent, DomainEvent
 from hotline.domain.errors import FindingError
+from hotline.domain.keys import Key, Name
 from hotline.domain.order import OrderNumber
-from hotline.domain.rubric import Key, Name
 
 Note = Annotated[str, Field(min_length=1, max_length=500), LINES]
 Count = Annotated[int, Field(ge=1, le=1000)]

@@ -19,11 +19,10 @@ from typing import Annotated, Literal, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hotline.domain.keys import Key, Name
 from hotline.domain.limits import Flags, Timelines
 from hotline.domain.vocabulary import Channel, Kind, Rating
 
-Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
-Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=60)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Positive = Annotated[Decimal, Field(gt=0, le=1000)]
 NonNegative = Annotated[Decimal, Field(ge=0, le=1000)]

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from hotline.domain import lengths
 from hotline.domain.aggregate import Aggregate, CreationEvent, DomainEvent
-from hotline.domain.rubric import Key
+from hotline.domain.keys import Key
 from hotline.domain.units import AddedUnit, Rename
 
 UNITS_ID: UUID = uuid5(NAMESPACE_URL, "https://hotline.invalid/units")

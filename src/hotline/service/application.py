@@ -74,7 +74,6 @@ from hotline.domain.limits import (
     short_extension,
 )
 from hotline.domain.order import ORDER_COMMANDS, Order, order_id
-from hotline.domain.rubric import Rubric, finding_items
 from hotline.domain.store_key import STORE_KEY_ID, StoreKey, short
 from hotline.domain.unit_additions import UNITS_ID, UnitAdditions
 from hotline.domain.units import AddedUnit, Rename, Unit, UnitRegistry
@@ -83,6 +82,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from hotline.adapters.readmodel import ReadModel
+    from hotline.domain.rubric import Rubric
 
 
 class ConcurrentChange(HotlineError):
@@ -442,6 +442,8 @@ class HotlineApplication(Application[UUID]):
     ) -> UUID:
         """Enter a finding against `rubric`'s item `item` for `unit`, or for the unit that
         received `order`; `day` (not in the future) decides the period it counts in."""
+        from hotline.domain.rubric import finding_items  # not loaded by an order's commands
+
         items = finding_items(rubric)
         if item not in items:
             if not items:
