@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
+from hotline.adapters import readmodel as readmodel_module
 from hotline.adapters.readmodel import LOOKBACK_DAYS, ReadModel
 from hotline.cli.main import main
 from hotline.service.application import HotlineApplication
@@ -157,3 +158,43 @@ def test_a_period_reads_the_orders_by_index_not_by_scanning(
     scans = [step for step in steps if step.startswith("SCAN rm_")]
     assert scans == []
     assert any("ix_rm_orders_lingering" in step for step in steps)
+
+
+BATCHED_REPORTS = [
+    ("rates", "--period", "2019"),
+    ("rates", "--period", "2019Q1", "--group", "district", "--channel", "12345"),
+    ("explain", "--period", "2019", "--unit", "闵行区市场监管局"),
+]
+
+
+def test_a_report_summed_batch_by_batch_is_the_report_of_all_at_once(
+    store: str,
+    year_files: dict[int, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for year in YEARS[-2:]:
+        hotline(store, capsys, "import", str(year_files[year]))
+    whole = {
+        report: hotline(store, capsys, "report", *report, "--format", "json")
+        for report in BATCHED_REPORTS
+    }
+    app = HotlineApplication(db=store)
+    try:
+        readmodel = Reports(app).current()
+        counts = [len(b.numbers) for b in readmodel.batches(PERIOD_START, date(2019, 10, 31),
+                                                            size=97)]  # fmt: skip
+        everything = readmodel.load(PERIOD_START, date(2019, 10, 31))
+        alone = next(readmodel.batches(PERIOD_START, date(2019, 10, 31), size=97))
+    finally:
+        app.close()
+    assert len(counts) > 10 and set(counts[:-1]) == {97}
+    assert sum(counts) == len(everything.numbers)
+    assert alone.numbers == everything.numbers[:97]
+    # A batch keeps its orders' extensions, with its own rows.
+    assert alone.timelines.extension_order.size > 0
+    assert alone.timelines.extension_order.max() < 97
+    monkeypatch.setattr(readmodel_module, "BATCH", 97)
+    for report in BATCHED_REPORTS:
+        batched = hotline(store, capsys, "report", *report, "--format", "json")
+        assert json.loads(batched) == json.loads(whole[report]), report
