@@ -198,3 +198,31 @@ def test_a_report_summed_batch_by_batch_is_the_report_of_all_at_once(
     for report in BATCHED_REPORTS:
         batched = hotline(store, capsys, "report", *report, "--format", "json")
         assert json.loads(batched) == json.loads(whole[report]), report
+
+
+def test_stragglers_closed_after_the_year_leave_the_year_as_it_was(tmp_path: Path) -> None:
+    def generated(*options: str) -> list[str]:
+        path = tmp_path / "year.jsonl"
+        done = subprocess.run(
+            [sys.executable, str(GENERATOR), "--year", "2019", "--orders", "1500",
+             "--output", str(path), *options],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return path.read_text(encoding="utf-8").splitlines()
+
+    year, closed = generated(), generated("--close-stragglers")
+    assert closed[: len(year)] == year
+    later = [json.loads(line) for line in closed[len(year) :]]
+    assert later and all(e["at"] >= "2019-11-01" for e in later)
+
+    def still_open(lines: list[str]) -> set[str]:
+        """Orders neither closed, declined nor returned for good (a return not rejected)."""
+        events = [json.loads(line) for line in lines]
+        ended = {e["order"] for e in events if e["event"] in SETTLING | {"returned"}}
+        rejected = {e["order"] for e in events if e["event"] == "return_rejected"}
+        settled = {e["order"] for e in events if e["event"] in SETTLING}
+        return {e["order"] for e in events} - ended | (rejected - settled)
+
+    assert still_open(year)  # the default: the last weeks' orders open at the year's end
+    assert still_open(closed) == set()
