@@ -238,8 +238,8 @@ Row = dict[str, Any]
 
 FETCH_BATCH = 10_000
 """Rows a read takes from the driver at a time."""
-BATCH = 100_000
-"""Orders a report evaluates at a time (`ReadModel.batches`): about 80 MB of columns, limits
+BATCH = 20_000
+"""Orders a report evaluates at a time (`ReadModel.batches`): about 50 MB of columns, limits
 and metrics, whatever the store's size."""
 
 
