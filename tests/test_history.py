@@ -164,6 +164,8 @@ BATCHED_REPORTS = [
     ("rates", "--period", "2019"),
     ("rates", "--period", "2019Q1", "--group", "district", "--channel", "12345"),
     ("explain", "--period", "2019", "--unit", "闵行区市场监管局"),
+    ("scores", "--rubric", "shanghai-12345-2019", "--period", "2019"),
+    ("deductions", "--rubric", "market-office-2017", "--period", "2019Q2"),
 ]
 
 

@@ -76,6 +76,16 @@ class Snapshot:
     readmodel: ReadModel
 
 
+@dataclass(frozen=True)
+class Batches:
+    """A period's facts a batch of orders at a time (`Reports.batches`), the day limits are
+    judged on, and the read model they come from."""
+
+    facts: Iterator[Facts]
+    today: date
+    readmodel: ReadModel
+
+
 def _check_category(category: Sequence[str]) -> None:
     if len(category) > lengths.CATEGORY_LEVELS or not all(category):
         raise InvalidInput(
@@ -225,8 +235,8 @@ class Reports:
         group_of_bureau = np.asarray([position[key] for key in bureaux.groups], dtype=np.int64)
         # Per metric: the sums per unit, per group and system-wide, added up batch by batch.
         sums: dict[str, list[Sums]] = {}
-        today, batches = self.batches(period, as_of, category)
-        for facts in batches:
+        batches = self.batches(period, as_of, category)
+        for facts in batches.facts:
             left_out = ~orders.chosen(facts.t)
             keys = reporting.keys(facts.orders.units)
             keys[left_out] = -1
@@ -261,7 +271,7 @@ class Reports:
                 )
         if unit is None and group is None:
             rows.append(RatesRow(SYSTEM, "system", "", system))
-        return Rates(period, today, as_of, self.metrics, rows, orders)
+        return Rates(period, batches.today, as_of, self.metrics, rows, orders)
 
     def explain(
         self,
@@ -281,7 +291,7 @@ class Reports:
         reporting = registry.reporting(period.start, period.end, level)
         metrics = [self.metric(metric)] if metric else self.metrics
         found: list[MissedOrder] = []
-        for facts in self.batches(period, as_of, category)[1]:
+        for facts in self.batches(period, as_of, category).facts:
             selected = reporting.keys(facts.orders.units) == reporting.names.index(name)
             selected &= orders.chosen(facts.t)
             found += [
@@ -439,14 +449,14 @@ class Reports:
 
     def batches(
         self, period: Period, as_of: datetime | None = None, category: Sequence[str] = ()
-    ) -> tuple[date, Iterator[Facts]]:
-        """The day limits are judged on, and the facts of `period` as `snapshot`'s, a batch
-        of orders at a time (`ReadModel.batches`): for a report that sums counts, whose
-        memory then does not grow with the store's volume."""
+    ) -> Batches:
+        """The facts of `period` as `snapshot`'s, a batch of orders at a time
+        (`ReadModel.batches`): for a report that sums counts, whose memory then does not
+        grow with the store's volume."""
         _check_category(category)
         readmodel, today = self.read_model(as_of)
         found = readmodel.batches(period.start, period.end, category)
-        return today, (self._facts(orders, period, today) for orders in found)
+        return Batches((self._facts(o, period, today) for o in found), today, readmodel)
 
     def _facts(self, orders: OrderColumns, period: Period, today: date) -> Facts:
         """The orders' facts with their limits judged on `today`, each on its calendar."""
