@@ -61,7 +61,8 @@ def year_files(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
 
 def needed_by_the_period(path: Path) -> list[str]:
     """The lines of the orders of an earlier year that the period still needs: received in
-    its lookback (a limit may fall in the period), or not closed nor declined before it."""
+    its lookback (a limit may fall in the period), or not closed, declined nor returned (a
+    return not rejected) before it."""
     events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     lookback = PERIOD_START - timedelta(days=LOOKBACK_DAYS)
     recent = {
@@ -69,11 +70,13 @@ def needed_by_the_period(path: Path) -> list[str]:
         for e in events
         if e["event"] == "received" and date.fromisoformat(e["at"][:10]) >= lookback
     }
-    settled = {
-        e["order"]
-        for e in events
-        if e["event"] in SETTLING and date.fromisoformat(e["at"][:10]) < PERIOD_START
-    }
+    before = [e for e in events if date.fromisoformat(e["at"][:10]) < PERIOD_START]
+    settled = {e["order"] for e in before if e["event"] in SETTLING}
+    returned: dict[str, bool] = {}  # whether the order's latest return stands
+    for e in before:
+        if e["event"] in ("returned", "return_rejected"):
+            returned[e["order"]] = e["event"] == "returned"
+    settled |= {order for order, stands in returned.items() if stands}
     orders = {e["order"] for e in events}
     return [json.dumps(e, ensure_ascii=False) for e in events
             if e["order"] in recent | (orders - settled)]  # fmt: skip

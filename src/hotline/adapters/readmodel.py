@@ -139,7 +139,8 @@ LOOKBACK_DAYS = 90
 """How long before a period an order received may still have a limit falling in it (13
 working days with holidays, or an extension's promised date, is well inside)."""
 STILL_OPEN = date.max.toordinal()
-"""The `settled_day` of an order neither closed nor declined: every later period needs it."""
+"""The `settled_day` of an order neither closed, declined nor returned: every later period
+needs it."""
 LINGERING = orders.c.settled_day > orders.c.received_day + literal_column(str(LOOKBACK_DAYS))
 """Orders settled more than `LOOKBACK_DAYS` after they were received, or still open: the only
 ones received before a period's lookback that it may need. Literal, so that a query
@@ -221,7 +222,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v8"
+TRACKING_NAME = "orders-v9"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 DETAIL_TABLES: dict[type[Detail], Table] = {
     Extension: extensions,
@@ -276,12 +277,15 @@ class AuditRecord:
 
 
 def settled_day(row: Row) -> int:
-    """The last day an order's facts change a period's figures: its latest close, decline or
-    rating (0: none), `STILL_OPEN` if neither closed nor declined. A period starting after it
-    needs the order only if it was received in the period or its `LOOKBACK_DAYS`."""
-    if row["closed_day"] == NONE and row["declined_day"] == NONE:
+    """The last day an order's facts change a period's figures: its latest close, decline,
+    return (退单, while returned: a rejected one reopens the order) or rating (0: none),
+    `STILL_OPEN` if none of the first three. A period starting after it needs the order only
+    if it was received in the period or its `LOOKBACK_DAYS`."""
+    returned = row["returned_day"] if row["status"] == StatusCode.RETURNED else NONE
+    ended = (row["closed_day"], row["declined_day"], returned)
+    if all(day == NONE for day in ended):
         return STILL_OPEN
-    return int(max(row["closed_day"], row["declined_day"], row["rated_day"]))
+    return int(max(*ended, row["rated_day"]))
 
 
 def _recorded_text(moment: datetime) -> str:
