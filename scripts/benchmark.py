@@ -20,8 +20,10 @@ process's peak memory (max RSS):
    pass flags every limit of the orders still open, the second finds them all flagged
    (`--skip tick`);
 8. with `--years N` (N ≥ 2), the history: the N consecutive generated years up to YEAR
-   imported into one store, and YEAR alone into another; `report rates --period YEAR` on
-   each, 3 runs alternating, the ratio of their medians in time and in peak memory.
+   (`--close-stragglers`: each year's orders closed after it too, as in a store kept from
+   year to year) imported into one store, and YEAR alone into another; `report rates
+   --period YEAR` on each, 3 runs alternating, the ratio of their medians in time and in
+   peak memory.
 
 Start-up and the scheduler's backlog are measured on stores of their own (`--skip
 startup,backlog`):
@@ -163,13 +165,14 @@ class Figures:
         print(f"  {'target: ' + target.what:30} {target.cell()} ({target.goal_text()})", flush=True)
 
 
-def generated(workdir: Path, year: int, orders: int) -> Path:
-    """The JSON Lines of assessment year `year` in `workdir`, generated the first time."""
-    events_file = workdir / f"year{year}-{orders}.jsonl"
+def generated(workdir: Path, year: int, orders: int, *options: str) -> Path:
+    """The JSON Lines of assessment year `year` in `workdir` (generated with `options`), made
+    the first time."""
+    events_file = workdir / f"year{year}-{orders}{''.join(options)}.jsonl"
     if not events_file.exists():
         seconds, _, _ = run(
             [str(PYTHON), str(ROOT / "scripts" / "generate_year.py"), "--year", str(year),
-             "--orders", str(orders), "--output", str(events_file)]
+             "--orders", str(orders), "--output", str(events_file), *options]
         )  # fmt: skip
         print(f"generated {year} in {seconds:.1f} s")
     return events_file
@@ -301,7 +304,10 @@ RUNS = 3
 def history(figures: Figures, new_store: Store, workdir: Path, year: int, years: int,
             orders: int) -> None:  # fmt: skip
     """The latest year's report on a store of `years` years against a store of it alone."""
-    files = [generated(workdir, y, orders) for y in range(year - years + 1, year + 1)]
+    # Each year's orders closed after its end too, as in a store kept from year to year: the
+    # generator's default leaves the last weeks' orders open for ever.
+    files = [generated(workdir, y, orders, "--close-stragglers")
+             for y in range(year - years + 1, year + 1)]  # fmt: skip
     many, _ = new_store(f"years{years}")
     one, _ = new_store("year1")
     started = time.perf_counter()

@@ -67,6 +67,14 @@ A row keeps an order's first return and the latest of its other repeated events.
 entity and 统一社会信用代码 (with its GB 32100-2015 check character). They come from random
 sources of their own, so without `--facts` (and for every other field with it) the
 JSON Lines are byte for byte as before.
+
+Stragglers
+----------
+Orders received in the year's last weeks are still open at its end, and a store of several
+generated years would keep them open for ever, though real ones close within weeks.
+`--close-stragglers` writes, after the year's lines (the same bytes as without it), those of
+its orders after 31 October (contacts, extensions, returns, closes; no ratings, revisits or
+supervisions after it), as a store kept into the next year records them.
 """
 
 from __future__ import annotations
@@ -607,7 +615,9 @@ class Counts:
 class YearGenerator:
     """Generates one assessment year, day by day, future events kept in a heap."""
 
-    def __init__(self, year: int, orders: int, seed: int, facts: bool = False) -> None:
+    def __init__(
+        self, year: int, orders: int, seed: int, facts: bool = False, close_stragglers: bool = False
+    ) -> None:
         self.year = year
         self.total_orders = orders
         self.rng = random.Random(seed)
@@ -628,6 +638,9 @@ class YearGenerator:
         self.units = self._plan_units()
         self._plan_ratings()
         self.heap: list[tuple[int, int, str]] = []
+        self.close_stragglers = close_stragglers
+        self.later: list[tuple[int, int, str]] = []
+        """The events after the end of the year, kept with `close_stragglers`."""
         self.sequence = 0
         self.counts = Counts()
         self.hms = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+08:00" for s in range(86400)]
@@ -800,14 +813,16 @@ class YearGenerator:
     # events -----------------------------------------------------------------------------
 
     def emit(self, number: str, event: str, at: int, fields: dict[str, Any]) -> None:
-        """Queue one event, unless it falls after the end of the year (not exported yet)."""
-        if at >= self.cutoff:
+        """Queue one event, unless it falls after the end of the year (not exported yet; with
+        `close_stragglers`, kept for after the year's)."""
+        if at >= self.cutoff and not self.close_stragglers:
             return
         day, second = divmod(at, 86400)
         line = {"order": number, "event": event, "at": f"{self.day_text[day]}T{self.hms[second]}"}
         line.update(fields)
         self.sequence += 1
-        heapq.heappush(self.heap, (at, self.sequence, self.encode(line)))
+        heapq.heappush(self.later if at >= self.cutoff else self.heap,
+                       (at, self.sequence, self.encode(line)))  # fmt: skip
         self.counts.events += 1
         self.counts.by_event[event] = self.counts.by_event.get(event, 0) + 1
 
@@ -1018,6 +1033,8 @@ class YearGenerator:
                 lines.append("")
                 out.write("\n".join(lines))
         assert not heap, "events left after the end of the year"
+        if self.later:
+            out.write("\n".join(line for _, _, line in sorted(self.later)) + "\n")
         return self.counts
 
 
@@ -1160,6 +1177,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="give every order its category, district, street and perhaps an address and the "
         "entity complained of, with its 统一社会信用代码",
     )
+    parser.add_argument(
+        "--close-stragglers",
+        action="store_true",
+        help="after the year's events, those of its orders after 31 October (their contacts, "
+        "extensions, returns and closes), as a store kept into the next year records them: "
+        "no order is left open for ever; the year's own lines are the same",
+    )
     args = parser.parse_args(argv)
     if args.format == "xlsx" and args.output == "-":
         parser.error("--format xlsx needs --output FILE (a workbook is not text)")
@@ -1169,7 +1193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--year must be within the working-day calendar (2001–2099)")
 
     started = time.perf_counter()
-    generator = YearGenerator(args.year, args.orders, args.seed, args.facts)
+    generator = YearGenerator(args.year, args.orders, args.seed, args.facts, args.close_stragglers)
     for warning in generator.warnings:
         print(f"generate_year: warning: {warning}", file=sys.stderr)
     try:

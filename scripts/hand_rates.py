@@ -112,7 +112,8 @@ MINOR_UNITS = {"recovered_loss": 100}
 #     kind complaint 0; mediation outcome agreement 0; recovered in fen.
 #   Limit statuses (LimitStatus): PENDING 0, MET 1, MISSED 2, OVERDUE 3, NOT_REQUIRED 4.
 #   The LOOKBACK of ReadModel.load: 90 days; an order neither closed nor declined (不予受理)
-#     is still open, so read whatever its days.
+#     is still open, so read whatever its days (ReadModel.load also leaves out an order
+#     returned before the period: reading it here too must change nothing).
 #
 # Layers: `o` the orders a period reads (ReadModel.load's filter) with their calendar's
 # scope and the working-day ordinals of their days on it, its deadline set (`dset`: 0

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
+from hotline.adapters import readmodel as readmodel_module
 from hotline.adapters.readmodel import LOOKBACK_DAYS, ReadModel
 from hotline.cli.main import main
 from hotline.service.application import HotlineApplication
@@ -60,7 +61,8 @@ def year_files(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
 
 def needed_by_the_period(path: Path) -> list[str]:
     """The lines of the orders of an earlier year that the period still needs: received in
-    its lookback (a limit may fall in the period), or not closed nor declined before it."""
+    its lookback (a limit may fall in the period), or not closed, declined nor returned (a
+    return not rejected) before it."""
     events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     lookback = PERIOD_START - timedelta(days=LOOKBACK_DAYS)
     recent = {
@@ -68,11 +70,13 @@ def needed_by_the_period(path: Path) -> list[str]:
         for e in events
         if e["event"] == "received" and date.fromisoformat(e["at"][:10]) >= lookback
     }
-    settled = {
-        e["order"]
-        for e in events
-        if e["event"] in SETTLING and date.fromisoformat(e["at"][:10]) < PERIOD_START
-    }
+    before = [e for e in events if date.fromisoformat(e["at"][:10]) < PERIOD_START]
+    settled = {e["order"] for e in before if e["event"] in SETTLING}
+    returned: dict[str, bool] = {}  # whether the order's latest return stands
+    for e in before:
+        if e["event"] in ("returned", "return_rejected"):
+            returned[e["order"]] = e["event"] == "returned"
+    settled |= {order for order, stands in returned.items() if stands}
     orders = {e["order"] for e in events}
     return [json.dumps(e, ensure_ascii=False) for e in events
             if e["order"] in recent | (orders - settled)]  # fmt: skip
@@ -157,3 +161,73 @@ def test_a_period_reads_the_orders_by_index_not_by_scanning(
     scans = [step for step in steps if step.startswith("SCAN rm_")]
     assert scans == []
     assert any("ix_rm_orders_lingering" in step for step in steps)
+
+
+BATCHED_REPORTS = [
+    ("rates", "--period", "2019"),
+    ("rates", "--period", "2019Q1", "--group", "district", "--channel", "12345"),
+    ("explain", "--period", "2019", "--unit", "闵行区市场监管局"),
+    ("scores", "--rubric", "shanghai-12345-2019", "--period", "2019"),
+    ("deductions", "--rubric", "market-office-2017", "--period", "2019Q2"),
+]
+
+
+def test_a_report_summed_batch_by_batch_is_the_report_of_all_at_once(
+    store: str,
+    year_files: dict[int, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for year in YEARS[-2:]:
+        hotline(store, capsys, "import", str(year_files[year]))
+    whole = {
+        report: hotline(store, capsys, "report", *report, "--format", "json")
+        for report in BATCHED_REPORTS
+    }
+    app = HotlineApplication(db=store)
+    try:
+        readmodel = Reports(app).current()
+        counts = [len(b.numbers) for b in readmodel.batches(PERIOD_START, date(2019, 10, 31),
+                                                            size=97)]  # fmt: skip
+        everything = readmodel.load(PERIOD_START, date(2019, 10, 31))
+        alone = next(readmodel.batches(PERIOD_START, date(2019, 10, 31), size=97))
+    finally:
+        app.close()
+    assert len(counts) > 10 and set(counts[:-1]) == {97}
+    assert sum(counts) == len(everything.numbers)
+    assert alone.numbers == everything.numbers[:97]
+    # A batch keeps its orders' extensions, with its own rows.
+    assert alone.timelines.extension_order.size > 0
+    assert alone.timelines.extension_order.max() < 97
+    monkeypatch.setattr(readmodel_module, "BATCH", 97)
+    for report in BATCHED_REPORTS:
+        batched = hotline(store, capsys, "report", *report, "--format", "json")
+        assert json.loads(batched) == json.loads(whole[report]), report
+
+
+def test_stragglers_closed_after_the_year_leave_the_year_as_it_was(tmp_path: Path) -> None:
+    def generated(*options: str) -> list[str]:
+        path = tmp_path / "year.jsonl"
+        done = subprocess.run(
+            [sys.executable, str(GENERATOR), "--year", "2019", "--orders", "1500",
+             "--output", str(path), *options],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return path.read_text(encoding="utf-8").splitlines()
+
+    year, closed = generated(), generated("--close-stragglers")
+    assert closed[: len(year)] == year
+    later = [json.loads(line) for line in closed[len(year) :]]
+    assert later and all(e["at"] >= "2019-11-01" for e in later)
+
+    def still_open(lines: list[str]) -> set[str]:
+        """Orders neither closed, declined nor returned for good (a return not rejected)."""
+        events = [json.loads(line) for line in lines]
+        ended = {e["order"] for e in events if e["event"] in SETTLING | {"returned"}}
+        rejected = {e["order"] for e in events if e["event"] == "return_rejected"}
+        settled = {e["order"] for e in events if e["event"] in SETTLING}
+        return {e["order"] for e in events} - ended | (rejected - settled)
+
+    assert still_open(year)  # the default: the last weeks' orders open at the year's end
+    assert still_open(closed) == set()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 from base64 import b64decode, b64encode
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -138,7 +139,8 @@ LOOKBACK_DAYS = 90
 """How long before a period an order received may still have a limit falling in it (13
 working days with holidays, or an extension's promised date, is well inside)."""
 STILL_OPEN = date.max.toordinal()
-"""The `settled_day` of an order neither closed nor declined: every later period needs it."""
+"""The `settled_day` of an order neither closed, declined nor returned: every later period
+needs it."""
 LINGERING = orders.c.settled_day > orders.c.received_day + literal_column(str(LOOKBACK_DAYS))
 """Orders settled more than `LOOKBACK_DAYS` after they were received, or still open: the only
 ones received before a period's lookback that it may need. Literal, so that a query
@@ -220,7 +222,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v8"
+TRACKING_NAME = "orders-v9"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 DETAIL_TABLES: dict[type[Detail], Table] = {
     Extension: extensions,
@@ -237,6 +239,9 @@ Row = dict[str, Any]
 
 FETCH_BATCH = 10_000
 """Rows a read takes from the driver at a time."""
+BATCH = 20_000
+"""Orders a report evaluates at a time (`ReadModel.batches`): about 50 MB of columns, limits
+and metrics, whatever the store's size."""
 
 
 @dataclass(frozen=True)
@@ -272,12 +277,15 @@ class AuditRecord:
 
 
 def settled_day(row: Row) -> int:
-    """The last day an order's facts change a period's figures: its latest close, decline or
-    rating (0: none), `STILL_OPEN` if neither closed nor declined. A period starting after it
-    needs the order only if it was received in the period or its `LOOKBACK_DAYS`."""
-    if row["closed_day"] == NONE and row["declined_day"] == NONE:
+    """The last day an order's facts change a period's figures: its latest close, decline,
+    return (退单, while returned: a rejected one reopens the order) or rating (0: none),
+    `STILL_OPEN` if none of the first three. A period starting after it needs the order only
+    if it was received in the period or its `LOOKBACK_DAYS`."""
+    returned = row["returned_day"] if row["status"] == StatusCode.RETURNED else NONE
+    ended = (row["closed_day"], row["declined_day"], returned)
+    if all(day == NONE for day in ended):
         return STILL_OPEN
-    return int(max(row["closed_day"], row["declined_day"], row["rated_day"]))
+    return int(max(*ended, row["rated_day"]))
 
 
 def _recorded_text(moment: datetime) -> str:
@@ -539,11 +547,6 @@ class ReadModel:
         statement = _DriverSQL.of(insert(table), self.engine.dialect)
         connection.exec_driver_sql(statement.text, [statement.parameters(row) for row in rows])
 
-    def _fetch(self, connection: Connection, query: ClauseElement) -> list[Sequence[Any]]:
-        """The rows of `query` as the driver's own tuples: SQLAlchemy's row processing would
-        double the time of a report's reads."""
-        return [row for batch in self._batches(connection, query) for row in batch]
-
     def _batches(self, connection: Connection, query: ClauseElement) -> Iterator[Sequence[Any]]:
         """The rows of `query` as the driver's own tuples, `FETCH_BATCH` at a time; on
         PostgreSQL through a server-side cursor, so that the client never holds them all."""
@@ -556,26 +559,6 @@ class ReadModel:
                 yield batch
         finally:
             cursor.close()
-
-    def _order_columns(
-        self, connection: Connection, query: ClauseElement
-    ) -> tuple[list[str], list[str], list[str | None], bytearray]:
-        """The numbers, units, districts and packed facts of the orders `query` reads, batch
-        by batch: a list of every order's row, and a unit's name kept once per order, took
-        most of a report's memory."""
-        numbers: list[str] = []
-        units: list[str] = []
-        districts: list[str | None] = []
-        packed = bytearray()
-        names: dict[str, str] = {}  # each unit's name once
-        places: dict[str | None, str | None] = {}  # each district's name once
-        for batch in self._batches(connection, query):
-            for number, unit, district, facts in batch:
-                numbers.append(number)
-                units.append(names.setdefault(unit, unit))
-                districts.append(places.setdefault(district, district))
-                packed += facts
-        return numbers, units, districts, packed
 
     def _rows(self, connection: Connection, ids: set[str]) -> Iterator[tuple[str, Row]]:
         for chunk in _chunks(list(ids), 500):
@@ -712,10 +695,20 @@ class ReadModel:
             return [(tuple(row[: len(keys)]), row[-2], row[-1]) for row in found]
 
     def load(self, start: date, end: date, category: Sequence[str] = ()) -> OrderColumns:
+        """Orders that matter to a period (`batches`), all in one."""
+        return next(self.batches(start, end, category, size=sys.maxsize))
+
+    def batches(
+        self, start: date, end: date, category: Sequence[str] = (), size: int | None = None
+    ) -> Iterator[OrderColumns]:
         """Orders that matter to a period: received by its end, and received in it or in the
         `LOOKBACK_DAYS` before it (a limit may fall in the period), closed, declined or rated
         in it, or still open; only those whose category starts with the levels `category`, if
-        given."""
+        given. They come `size` orders at a time (None: `BATCH`), each with its own
+        extensions, revisits and supervisions, and at least one (perhaps empty) batch: a
+        report that sums its counts batch by batch holds one batch at a time, not a city's
+        year (domain.md's metrics are counts, so their sums do not depend on the batches)."""
+        size = BATCH if size is None else size
         first, last = start.toordinal(), end.toordinal()
         chosen = [orders.c[f"category{n}"] == level for n, level in enumerate(category, 1)]
 
@@ -729,46 +722,95 @@ class ReadModel:
             .join(orders, orders.c.id == extensions.c.id)
         ).subquery()  # fmt: skip
         with self.engine.connect() as connection:
-            numbers, units, districts, packed = self._order_columns(
-                connection,
-                period_of(
-                    select(orders.c.number, orders.c.unit, orders.c.district, orders.c.facts)
-                ),
-            )
-            found_revisits = self._fetch(
-                connection,
-                select(orders.c.number, revisits.c.day, revisits.c.contacted,
-                       revisits.c.consistent, revisits.c.evaluation)
-                .join(orders, orders.c.id == revisits.c.id)
-                .where(revisits.c.day <= last)
-                .where(revisits.c.day >= first),
+            details = (
+                _by_number(self._batches(
+                    connection,
+                    select(their_extensions.c.number, their_extensions.c.applied_day,
+                           their_extensions.c.until_day)
+                    .order_by(their_extensions.c.id, their_extensions.c.version),
+                )),
+                _by_number(self._batches(
+                    connection,
+                    select(orders.c.number, revisits.c.day, revisits.c.contacted,
+                           revisits.c.consistent, revisits.c.evaluation)
+                    .join(orders, orders.c.id == revisits.c.id)
+                    .where(revisits.c.day <= last)
+                    .where(revisits.c.day >= first),
+                )),
+                _by_number(self._batches(
+                    connection,
+                    select(orders.c.number, supervisions.c.day, supervisions.c.at_fault)
+                    .join(orders, orders.c.id == supervisions.c.id)
+                    .where(supervisions.c.day <= last)
+                    .where(supervisions.c.day >= first),
+                )),
             )  # fmt: skip
-            found_supervisions = self._fetch(
-                connection,
-                select(orders.c.number, supervisions.c.day, supervisions.c.at_fault)
-                .join(orders, orders.c.id == supervisions.c.id)
-                .where(supervisions.c.day <= last)
-                .where(supervisions.c.day >= first),
+            found = _OrderBatch()
+            query = period_of(
+                select(orders.c.number, orders.c.unit, orders.c.district, orders.c.facts)
             )
-            found_extensions = self._fetch(
-                connection,
-                select(their_extensions.c.number, their_extensions.c.applied_day,
-                       their_extensions.c.until_day)
-                .order_by(their_extensions.c.id, their_extensions.c.version),
-            )  # fmt: skip
-        facts = np.frombuffer(packed, dtype=np.dtype("<i4")).astype(np.int64)
-        del packed  # the int32 copy, before the metrics' columns are made
-        facts = facts.reshape(len(numbers), len(FACT_COLUMNS))
+            for rows in self._batches(connection, query):
+                for number, unit, district, facts in rows:
+                    found.add(number, unit, district, facts)
+                    if len(found.numbers) == size:
+                        yield found.columns(details)
+                        found = _OrderBatch(found.names, found.places)
+        if found.numbers or not found.emitted:
+            yield found.columns(details)
+
+
+def _by_number(batches: Iterable[Sequence[Sequence[Any]]]) -> dict[str, list[Sequence[Any]]]:
+    """Detail rows (the order's number first) by order number, each order's in the order read."""
+    found: dict[str, list[Sequence[Any]]] = {}
+    for batch in batches:
+        for row in batch:
+            found.setdefault(row[0], []).append(row)
+    return found
+
+
+class _OrderBatch:
+    """The orders of a batch as read: their numbers, units, districts and packed facts; a
+    unit's and a district's name is kept once (a list of every order's row, and a name per
+    order, took most of a report's memory)."""
+
+    def __init__(
+        self,
+        names: dict[str, str] | None = None,
+        places: dict[str | None, str | None] | None = None,
+    ) -> None:
+        self.numbers: list[str] = []
+        self.units: list[str] = []
+        self.districts: list[str | None] = []
+        self.packed = bytearray()
+        self.names: dict[str, str] = {} if names is None else names
+        self.places: dict[str | None, str | None] = {} if places is None else places
+        self.emitted = names is not None
+        """Whether a batch came before this one."""
+
+    def add(self, number: str, unit: str, district: str | None, facts: bytes) -> None:
+        self.numbers.append(number)
+        self.units.append(self.names.setdefault(unit, unit))
+        self.districts.append(self.places.setdefault(district, district))
+        self.packed += facts
+
+    def columns(self, details: Sequence[Mapping[str, list[Sequence[Any]]]]) -> OrderColumns:
+        """The batch's columns, with the rows of `details` (extensions, revisits,
+        supervisions by order number) of its orders."""
+        numbers = self.numbers
+        facts = np.frombuffer(self.packed, dtype=np.dtype("<i4")).astype(np.int64)
+        self.packed = bytearray()  # the int32 copy, before the metrics' columns are made
         # The row of each order with an extension, revisit or supervision (a map of every
         # order cost a report on the city's 1.7 million orders 0.7 s).
-        needed = {r[0] for found in (found_extensions, found_revisits, found_supervisions)
-                  for r in found}  # fmt: skip
-        position = {number: i for i, number in enumerate(numbers) if number in needed}
+        rows: list[list[tuple[Any, ...]]] = [[] for _ in details]
+        needed = set().union(*details)
+        for position, number in enumerate(numbers):
+            if number in needed:
+                for kind, found in zip(rows, details, strict=True):
+                    kind.extend((position, *row[1:]) for row in found.get(number, ()))
         return OrderColumns.of_facts(
             FactColumns.build(
-                numbers, units, districts, facts,
-                *([(position[r[0]], *r[1:]) for r in found if r[0] in position]
-                  for found in (found_extensions, found_revisits, found_supervisions)),
+                numbers, self.units, self.districts,
+                facts.reshape(len(numbers), len(FACT_COLUMNS)), *rows,
             )
         )  # fmt: skip
 

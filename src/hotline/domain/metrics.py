@@ -201,6 +201,37 @@ class MetricValue:
 
 
 @dataclass(frozen=True)
+class Sums:
+    """A metric's numerator and denominator (None: a count) summed per group, over some
+    orders; the sums of two sets of orders add up (every weight is a whole number: a 1/0,
+    points or fen, so float sums are exact whatever the order)."""
+
+    numerators: npt.NDArray[np.float64]
+    denominators: npt.NDArray[np.int64] | None
+    scale: float
+
+    def __add__(self, other: Sums) -> Sums:
+        if self.denominators is None or other.denominators is None:
+            return Sums(self.numerators + other.numerators, None, self.scale)
+        return Sums(
+            self.numerators + other.numerators, self.denominators + other.denominators, self.scale
+        )
+
+    def values(self) -> list[MetricValue]:
+        """The metric of each group."""
+        if self.denominators is None:
+            return [MetricValue(float(total), None, float(total)) for total in self.numerators]
+        return [
+            MetricValue(
+                float(numerator),
+                int(denominator),
+                self.scale * float(numerator) / int(denominator) if denominator else None,
+            )
+            for numerator, denominator in zip(self.numerators, self.denominators, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
 class Tally:
     """A metric's weight per order and which orders its denominator counts (None: a count),
     evaluated once and then summed by any grouping of the orders."""
@@ -211,21 +242,18 @@ class Tally:
 
     def by(self, keys: Days, size: int) -> list[MetricValue]:
         """The metric for each of `size` groups; `keys[i]` is order i's group (-1: none)."""
+        return self.sums(keys, size).values()
+
+    def sums(self, keys: Days, size: int) -> Sums:
+        """The numerator and denominator of each of `size` groups (`by`'s keys)."""
         member = keys >= 0
+        chosen = member if self.counted is None else self.counted & member
+        numerators = np.bincount(keys[chosen], weights=self.weights[chosen], minlength=size)
+        totals = np.asarray(numerators, dtype=np.float64)
         if self.counted is None:
-            totals = np.bincount(keys[member], weights=self.weights[member], minlength=size)
-            return [MetricValue(float(total), None, float(total)) for total in totals]
-        counted = self.counted & member
-        numerators = np.bincount(keys[counted], weights=self.weights[counted], minlength=size)
-        denominators = np.bincount(keys[counted], minlength=size)
-        return [
-            MetricValue(
-                float(numerator),
-                int(denominator),
-                self.scale * float(numerator) / int(denominator) if denominator else None,
-            )
-            for numerator, denominator in zip(numerators, denominators, strict=True)
-        ]
+            return Sums(totals, None, self.scale)
+        counts = np.asarray(np.bincount(keys[chosen], minlength=size), dtype=np.int64)
+        return Sums(totals, counts, self.scale)
 
 
 def tally(metric: Metric, facts: Facts) -> Tally:

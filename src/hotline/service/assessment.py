@@ -8,7 +8,7 @@ read model's, with the calendar and the 1·5·13 rules applied at query time.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,10 +17,10 @@ from functools import cached_property
 
 import numpy as np
 
-from hotline.adapters.readmodel import FindingRecord
+from hotline.adapters.readmodel import FindingRecord, ReadModel
 from hotline.adapters.rubric_files import load_rubric
 from hotline.domain.errors import InvalidInput
-from hotline.domain.metrics import Facts, Flags, Metric, MetricValue, compute, explain
+from hotline.domain.metrics import Facts, Flags, Metric, MetricValue, Sums, explain, tally
 from hotline.domain.periods import Period
 from hotline.domain.personal_data import mask_numbers
 from hotline.domain.rubric import (
@@ -54,7 +54,7 @@ from hotline.domain.scoring import (
 )
 from hotline.domain.units import Level, Reporting
 from hotline.domain.vocabulary import Rating
-from hotline.service.reports import Reports, Snapshot
+from hotline.service.reports import Reports
 
 
 @dataclass(frozen=True)
@@ -146,14 +146,14 @@ class Assessment:
         the rubric covers (narrowed to `orders`)."""
         specs = {spec.key: spec for spec in rubric.group}
         chosen = chosen_units(self.units, group=group, rubric=rubric, period=period)
-        snapshot = self.reports.snapshot(period, as_of)
-        findings = self._findings(snapshot, period, rubric.name)
+        batches = self.reports.batches(period, as_of)
+        findings = self._findings(batches.readmodel, period, rubric.name)
         reporting = self.units.reporting(period.start, period.end)
         counted = rubric.orders.narrowed(orders)
-        tallies = self._tallies(snapshot.facts, counted, findings, reporting)
+        [tallies] = self._tallies(batches.facts, [counted], findings, reporting)
         groups = [(specs[key], self.units.group(key).name, units) for key, units in chosen.items()]
         scored = score_weighted(rubric, groups, tallies)
-        return Scoreboard(rubric, period, snapshot.today, as_of, scored, counted)
+        return Scoreboard(rubric, period, batches.today, as_of, scored, counted)
 
     def deductions(
         self,
@@ -170,19 +170,23 @@ class Assessment:
         its offices' orders, or at the office level each office's own (market-office-2017
         scores offices); each part over the orders it covers, narrowed to `orders`."""
         chosen = chosen_units(self.units, unit, group, rubric, period=period, level=level)
-        snapshot = self.reports.snapshot(period, as_of)
-        findings = self._findings(snapshot, period, rubric.name)
+        batches = self.reports.batches(period, as_of)
+        findings = self._findings(batches.readmodel, period, rubric.name)
         reporting = self.units.reporting(period.start, period.end, level)
-        by_part = {
-            p.key: self._tallies(snapshot.facts, p.orders.narrowed(orders), findings, reporting)
-            for p in rubric.part
-        }
+        parts = [p.orders.narrowed(orders) for p in rubric.part]
+        by_part = dict(
+            zip(
+                (p.key for p in rubric.part),
+                self._tallies(batches.facts, parts, findings, reporting),
+                strict=True,
+            )
+        )
         rows = [
             score_deductions(rubric, name, key, {k: t[name] for k, t in by_part.items()})
             for key, units in chosen.items()
             for name in units
         ]
-        return DeductionBoard(rubric, period, snapshot.today, as_of, rows)
+        return DeductionBoard(rubric, period, batches.today, as_of, rows)
 
     def standings(
         self,
@@ -255,13 +259,13 @@ class Assessment:
         mine = reporting.keys(facts.orders.units) == reporting.names.index(name)
         findings = [
             f
-            for f in self._findings(snapshot, period, rubric.name)
+            for f in self._findings(snapshot.readmodel, period, rubric.name)
             if f.unit in reporting.index and reporting.names[reporting.index[f.unit]] == name
         ]
         costs: list[Cost] = []
         if isinstance(rubric, WeightedRubric):
             counted = rubric.orders.narrowed(orders)
-            tally = self._tallies(facts, counted, findings, reporting)[name]
+            tally = self._tallies([facts], [counted], findings, reporting)[0][name]
             mine = mine & counted.chosen(facts.t)
             for component in rubric.component:
                 where = component.label
@@ -293,7 +297,7 @@ class Assessment:
             for part in rubric.part:
                 counted = part.orders.narrowed(orders)
                 selected = mine & counted.chosen(facts.t)
-                tally = self._tallies(facts, counted, findings, reporting)[name]
+                tally = self._tallies([facts], [counted], findings, reporting)[0][name]
                 for section in part.section:
                     where = f"{part.label} {section.label}"
                     costs += self._item_costs(
@@ -307,41 +311,55 @@ class Assessment:
 
     # --- facts per unit -----------------------------------------------------------------------
 
-    def _findings(self, snapshot: Snapshot, period: Period, rubric: str) -> list[FindingRecord]:
-        return snapshot.readmodel.findings(period.start, period.end, rubric=rubric)
+    def _findings(self, readmodel: ReadModel, period: Period, rubric: str) -> list[FindingRecord]:
+        return readmodel.findings(period.start, period.end, rubric=rubric)
 
     def _tallies(
         self,
-        facts: Facts,
-        orders: OrderFilter,
+        batches: Iterable[Facts],
+        filters: Sequence[OrderFilter],
         findings: Sequence[FindingRecord],
         reporting: Reporting,
-    ) -> dict[str, Tally]:
-        """Every reported unit's tally over the orders `orders` lets through."""
+    ) -> list[dict[str, Tally]]:
+        """For each of `filters`, every reported unit's tally over the orders it lets
+        through, summed batch by batch (`Reports.batches`)."""
         names = list(reporting.names)
-        keys = reporting.keys(facts.orders.units)
-        keys[~orders.chosen(facts.t)] = -1
-        measures = {
-            m.key: [_measure(m, v) for v in compute(m, facts, keys, len(names))]
-            for m in self.reports.metrics
-        }
-        counted = facts.counted_ratings() & (keys >= 0)
-        grid = np.bincount(
-            keys[counted] * len(Rating) + facts.orders.rating[counted],
-            minlength=len(names) * len(Rating),
-        ).reshape(len(names), len(Rating))
+        sums: list[dict[str, Sums]] = [{} for _ in filters]
+        grids = [np.zeros(len(names) * len(Rating), dtype=np.int64) for _ in filters]
+        for facts in batches:
+            for orders, found_sums, grid in zip(filters, sums, grids, strict=True):
+                keys = reporting.keys(facts.orders.units)
+                keys[~orders.chosen(facts.t)] = -1
+                for m in self.reports.metrics:
+                    batch = tally(m, facts).sums(keys, len(names))
+                    before = found_sums.get(m.key)
+                    found_sums[m.key] = batch if before is None else before + batch
+                counted = facts.counted_ratings() & (keys >= 0)
+                grid += np.bincount(
+                    keys[counted] * len(Rating) + facts.orders.rating[counted],
+                    minlength=len(names) * len(Rating),
+                )
         found: dict[str, Counter[str]] = {name: Counter() for name in names}
         for finding in findings:
             if (row := reporting.index.get(finding.unit)) is not None:
                 found[names[row]][finding.item] += finding.count
-        return {
-            name: Tally(
-                metrics={key: values[i] for key, values in measures.items()},
-                ratings={r: int(grid[i, r.code]) for r in Rating},
-                findings=found[name],
-            )
-            for i, name in enumerate(names)
-        }
+        metrics = {m.key: m for m in self.reports.metrics}
+        tallies = []
+        for found_sums, grid in zip(sums, grids, strict=True):
+            measures = {
+                key: [_measure(metrics[key], v) for v in each.values()]
+                for key, each in found_sums.items()
+            }
+            by_rating = grid.reshape(len(names), len(Rating))
+            tallies.append({
+                name: Tally(
+                    metrics={key: values[i] for key, values in measures.items()},
+                    ratings={r: int(by_rating[i, r.code]) for r in Rating},
+                    findings=found[name],
+                )
+                for i, name in enumerate(names)
+            })  # fmt: skip
+        return tallies
 
     # --- what cost the points -----------------------------------------------------------------
 

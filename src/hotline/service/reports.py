@@ -11,7 +11,7 @@ the next report, with no rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -31,6 +31,7 @@ from hotline.domain.metrics import (
     Metric,
     MetricValue,
     OrderColumns,
+    Sums,
     explain,
     ordered,
     tally,
@@ -75,6 +76,23 @@ class Snapshot:
     facts: Facts
     today: date
     readmodel: ReadModel
+
+
+@dataclass(frozen=True)
+class Batches:
+    """A period's facts a batch of orders at a time (`Reports.batches`), the day limits are
+    judged on, and the read model they come from."""
+
+    facts: Iterator[Facts]
+    today: date
+    readmodel: ReadModel
+
+
+def _check_category(category: Sequence[str]) -> None:
+    if len(category) > lengths.CATEGORY_LEVELS or not all(category):
+        raise InvalidInput(
+            f"--category takes 1 to {lengths.CATEGORY_LEVELS} levels, none of them empty"
+        )
 
 
 @dataclass(frozen=True)
@@ -217,27 +235,40 @@ class Reports:
         offices (of `unit`, if a bureau)."""
         registry = self.app.units
         chosen = chosen_units(registry, unit, group, period=period, level=level)
-        snapshot = self.snapshot(period, as_of, category)
-        facts, today = snapshot.facts, snapshot.today
         bureaux = registry.reporting(period.start, period.end)
         reporting = (
             bureaux
             if level is Level.BUREAU
             else registry.reporting(period.start, period.end, level)
         )
-        left_out = ~orders.chosen(facts.t)
-        keys = reporting.keys(facts.orders.units)
-        keys[left_out] = -1
         groups = list(registry.groups)
         position = {g.key: i for i, g in enumerate(groups)}
-        bureau_keys = bureaux.keys(facts.orders.units)
-        bureau_keys[left_out] = -1
         group_of_bureau = np.asarray([position[key] for key in bureaux.groups], dtype=np.int64)
-        tallies = {m.key: tally(m, facts) for m in self.metrics}
-        by_unit = {key: t.by(keys, len(reporting.names)) for key, t in tallies.items()}
-        group_keys = np.where(bureau_keys >= 0, group_of_bureau[np.maximum(bureau_keys, 0)], -1)
-        by_group = {key: t.by(group_keys, len(groups)) for key, t in tallies.items()}
-        system = {key: t.by(np.where(left_out, -1, 0), 1)[0] for key, t in tallies.items()}
+        # Per metric: the sums per unit, per group and system-wide, added up batch by batch.
+        sums: dict[str, list[Sums]] = {}
+        batches = self.batches(period, as_of, category)
+        for facts in batches.facts:
+            left_out = ~orders.chosen(facts.t)
+            keys = reporting.keys(facts.orders.units)
+            keys[left_out] = -1
+            bureau_keys = bureaux.keys(facts.orders.units)
+            bureau_keys[left_out] = -1
+            group_keys = np.where(bureau_keys >= 0, group_of_bureau[np.maximum(bureau_keys, 0)], -1)
+            system_keys = np.where(left_out, -1, 0)
+            for metric in self.metrics:
+                found = tally(metric, facts)
+                batch = [
+                    found.sums(keys, len(reporting.names)),
+                    found.sums(group_keys, len(groups)),
+                    found.sums(system_keys, 1),
+                ]
+                before = sums.get(metric.key)
+                sums[metric.key] = (
+                    batch if before is None else [a + b for a, b in zip(before, batch, strict=True)]
+                )
+        by_unit = {key: found[0].values() for key, found in sums.items()}
+        by_group = {key: found[1].values() for key, found in sums.items()}
+        system = {key: found[2].values()[0] for key, found in sums.items()}
 
         row_of = {name: i for i, name in enumerate(reporting.names)}
         shown = "office" if level is Level.OFFICE else "unit"
@@ -251,7 +282,7 @@ class Reports:
                 )
         if unit is None and group is None:
             rows.append(RatesRow(SYSTEM, "system", "", system))
-        return Rates(period, today, as_of, self.metrics, rows, orders)
+        return Rates(period, batches.today, as_of, self.metrics, rows, orders)
 
     def explain(
         self,
@@ -268,16 +299,17 @@ class Reports:
         offices' unless the level is offices (then `unit` names an office)."""
         registry = self.app.units
         name = one_unit(chosen_units(registry, unit, period=period, level=level), unit)
-        facts = self.snapshot(period, as_of, category).facts
         reporting = registry.reporting(period.start, period.end, level)
-        selected = reporting.keys(facts.orders.units) == reporting.names.index(name)
-        selected &= orders.chosen(facts.t)
         metrics = [self.metric(metric)] if metric else self.metrics
-        found = [
-            MissedOrder(m, facts.orders.numbers[row], name, reason)
-            for m in metrics
-            for row, reason in explain(m, facts, selected)
-        ]
+        found: list[MissedOrder] = []
+        for facts in self.batches(period, as_of, category).facts:
+            selected = reporting.keys(facts.orders.units) == reporting.names.index(name)
+            selected &= orders.chosen(facts.t)
+            found += [
+                MissedOrder(m, facts.orders.numbers[row], name, reason)
+                for m in metrics
+                for row, reason in explain(m, facts, selected)
+            ]
         return sorted(found, key=lambda f: (f.metric.position, f.number))
 
     def hotspots(
@@ -421,16 +453,27 @@ class Reports:
     ) -> Snapshot:
         """The facts of `period`, from the read model caught up, or as of a recorded time;
         only of the orders whose category starts with the levels `category`, if given."""
-        if len(category) > lengths.CATEGORY_LEVELS or not all(category):
-            raise InvalidInput(
-                f"--category takes 1 to {lengths.CATEGORY_LEVELS} levels, none of them empty"
-            )
+        _check_category(category)
         readmodel, today = self.read_model(as_of)
-        orders = readmodel.load(period.start, period.end, category)
+        facts = self._facts(readmodel.load(period.start, period.end, category), period, today)
+        return Snapshot(facts, today, readmodel)
+
+    def batches(
+        self, period: Period, as_of: datetime | None = None, category: Sequence[str] = ()
+    ) -> Batches:
+        """The facts of `period` as `snapshot`'s, a batch of orders at a time
+        (`ReadModel.batches`): for a report that sums counts, whose memory then does not
+        grow with the store's volume."""
+        _check_category(category)
+        readmodel, today = self.read_model(as_of)
+        found = readmodel.batches(period.start, period.end, category)
+        return Batches((self._facts(o, period, today) for o in found), today, readmodel)
+
+    def _facts(self, orders: OrderColumns, period: Period, today: date) -> Facts:
+        """The orders' facts with their limits judged on `today`, each on its calendar."""
         calendars = self.app.order_calendars(orders.units, orders.districts)
         limits = evaluate(orders.timelines, calendars, self.app.rules, today)
-        facts = Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
-        return Snapshot(facts, today, readmodel)
+        return Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
 
     def nothing_recorded_by(self, as_of: datetime) -> datetime | None:
         """If no event had been recorded by `as_of`: when the first was (or `as_of` itself
