@@ -85,14 +85,14 @@ def notifications(recorder: AggregateRecorder, after: int, limit: int) -> list[N
             f"SELECT notification_id, {columns} FROM {{}}.{{}} WHERE notification_id > %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(Identifier(datastore.schema), Identifier(table))
-        with datastore.get_connection() as connection:
-            with connection.cursor(row_factory=tuple_row) as cursor:
-                cursor.execute(statement, (after, limit))
-                rows: list[Any] = cursor.fetchall()
+        with (
+            datastore.get_connection() as connection,
+            connection.cursor(row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute(statement, (after, limit))
+            rows: list[Any] = cursor.fetchall()
     else:
-        statement = (
-            f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
-        )
+        statement = f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
         with datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, (after, limit))
             rows = cursor.fetchall()
