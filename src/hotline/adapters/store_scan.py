@@ -179,8 +179,12 @@ class Snapshot:
         if self._only is not None:
             query = query.where(audit.c.id == str(self._only))
         result = self._connection.execution_options(yield_per=BATCH).execute(query)
+        trail_id: str | None = None
+        current = UUID(int=0)
         for aggregate_id, version, event, number, applied in result:
-            yield UUID(aggregate_id), TrailRow(int(version), str(event), number, applied)
+            if aggregate_id != trail_id:  # rows come an aggregate at a time
+                trail_id, current = aggregate_id, UUID(aggregate_id)
+            yield current, TrailRow(int(version), str(event), number, applied)
 
 
 def _bytes(state: object) -> bytes:
