@@ -20,6 +20,7 @@ from eventsourcing.persistence import OperationalError
 from hotline.adapters.eventstore import StoreError
 from hotline.cli.main import main
 from hotline.domain.aggregate import SHANGHAI
+from hotline.service import projection as projecting
 from hotline.service.application import HotlineApplication
 from hotline.service.projection import CatchUp, OrderProjection, follow
 
@@ -125,7 +126,7 @@ def test_a_transient_error_is_reported_and_retried(
     app: HotlineApplication, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receive(app, "F1")
-    select = app.recorder.select_notifications
+    select = projecting.notifications
     failures = [OperationalError("database is locked")]
 
     def flaky(*args: object, **kwargs: object) -> object:
@@ -133,7 +134,7 @@ def test_a_transient_error_is_reported_and_retried(
             raise failures.pop()
         return select(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(app.recorder, "select_notifications", flaky)
+    monkeypatch.setattr(projecting, "notifications", flaky)  # how the projection reads the log
     errors: list[str] = []
     caught: list[CatchUp] = []
     stopped = follow(
@@ -155,7 +156,7 @@ def test_a_hotline_error_ends_following(
         raise StoreError("the store is gone")
 
     receive(app, "F1")
-    monkeypatch.setattr(app.recorder, "select_notifications", broken)
+    monkeypatch.setattr(projecting, "notifications", broken)
     with pytest.raises(StoreError, match="the store is gone"):
         follow(
             OrderProjection(app, app.readmodel),

@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -545,7 +546,11 @@ class ReadModel:
         """INSERT `rows` with the driver's executemany: SQLAlchemy's per-row parameter
         processing costs more than the insert itself."""
         statement = _DriverSQL.of(insert(table), self.engine.dialect)
-        connection.exec_driver_sql(statement.text, [statement.parameters(row) for row in rows])
+        if statement.order is None:  # by name: the rows as they are
+            connection.exec_driver_sql(statement.text, rows)
+        else:
+            values = list(map(itemgetter(*statement.order), rows))
+            connection.exec_driver_sql(statement.text, values)
 
     def _batches(self, connection: Connection, query: ClauseElement) -> Iterator[Sequence[Any]]:
         """The rows of `query` as the driver's own tuples, `FETCH_BATCH` at a time; on

@@ -141,22 +141,33 @@ class Snapshot:
             yield Aggregate(current, rows, trail_rows)
 
     def _stored(self) -> Iterator[tuple[UUID, StoredRow]]:
-        where, parameters = self._where()
-        result = self._connection.execution_options(yield_per=BATCH).execute(
-            text(
+        """Through the driver's own cursor, `BATCH` rows at a time (on PostgreSQL a server-side
+        one): SQLAlchemy's row objects and a `UUID` made for every row cost a third of
+        `verify`."""
+        where = ""
+        if self._only is not None:
+            where = " WHERE originator_id = " + ("?" if self._sqlite else "%s")
+        cursor = self._connection.connection.cursor(*([] if self._sqlite else ["hotline_verify"]))
+        try:
+            cursor.execute(
                 f"SELECT {self._position_column}, originator_id, originator_version, topic, "
-                f"state FROM {self._table}{where} ORDER BY originator_id, originator_version"
-            ),
-            parameters,
-        )
-        for position, originator_id, version, topic, state in result:
-            key = _uuid(originator_id)
-            if key is None or not isinstance(version, int):
-                self.malformed.append(int(position))
-                continue
-            # A state edited by hand may have become text (SQLite's replace() makes it so).
-            data = state.encode() if isinstance(state, str) else bytes(state or b"")
-            yield key, StoredRow(int(position), version, str(topic), data)
+                f"state FROM {self._table}{where} ORDER BY originator_id, originator_version",
+                [] if self._only is None else [self._only.hex if self._sqlite else self._only],
+            )
+            stored_id: object = None
+            key: UUID | None = None
+            while batch := cursor.fetchmany(BATCH):
+                for position, originator_id, version, topic, state in batch:
+                    if originator_id != stored_id:  # rows come an aggregate at a time
+                        stored_id, key = originator_id, _uuid(originator_id)
+                    if key is None or not isinstance(version, int):
+                        self.malformed.append(int(position))
+                        continue
+                    # A state edited by hand may have become text (SQLite's replace() makes it).
+                    data = state if type(state) is bytes else _bytes(state)
+                    yield key, StoredRow(int(position), version, str(topic), data)
+        finally:
+            cursor.close()
 
     def _trail(self) -> Iterator[tuple[UUID, TrailRow]]:
         key: ColumnElement[str] = audit.c.id if self._sqlite else audit.c.id.collate("C")
@@ -168,8 +179,17 @@ class Snapshot:
         if self._only is not None:
             query = query.where(audit.c.id == str(self._only))
         result = self._connection.execution_options(yield_per=BATCH).execute(query)
+        trail_id: str | None = None
+        current = UUID(int=0)
         for aggregate_id, version, event, number, applied in result:
-            yield UUID(aggregate_id), TrailRow(int(version), str(event), number, applied)
+            if aggregate_id != trail_id:  # rows come an aggregate at a time
+                trail_id, current = aggregate_id, UUID(aggregate_id)
+            yield current, TrailRow(int(version), str(event), number, applied)
+
+
+def _bytes(state: object) -> bytes:
+    """A state as bytes, whatever the driver gave (text, a memoryview, NULL)."""
+    return state.encode() if isinstance(state, str) else bytes(state or b"")  # type: ignore[call-overload]
 
 
 def _uuid(stored: object) -> UUID | None:

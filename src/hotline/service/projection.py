@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
@@ -18,8 +18,8 @@ from uuid import UUID
 
 import sqlalchemy.exc
 from eventsourcing import persistence
-from eventsourcing.persistence import Notification
 
+from hotline.adapters.event_batches import Notified, notifications
 from hotline.adapters.postgres import stored_roles
 from hotline.adapters.readmodel import Change, ReadModel
 from hotline.domain.aggregate import SHANGHAI, link, now
@@ -103,10 +103,10 @@ class OrderProjection:
             batch = self._batch(position)
             if not batch:
                 break
-            if not self.readmodel.apply(self._changes(batch), position, batch[-1].id):
+            if not self.readmodel.apply(self._changes(batch), position, batch[-1][0]):
                 position = self.readmodel.position()  # another process applied it first
                 continue
-            position = batch[-1].id
+            position = batch[-1][0]
             applied += len(batch)
             if progress:
                 progress(position, head)
@@ -125,10 +125,10 @@ class OrderProjection:
             if not batch:
                 return
             changes = self._changes(batch)
-            readmodel.apply([c for c in changes if _recorded(c) <= moment], position, batch[-1].id)
+            readmodel.apply([c for c in changes if _recorded(c) <= moment], position, batch[-1][0])
             if _recorded(changes[-1]) > moment + AS_OF_SKEW:
                 return
-            position = batch[-1].id
+            position = batch[-1][0]
 
     def replay_happened_by(self, day: date, readmodel: ReadModel) -> None:
         """Fill an empty `readmodel` with every event, whatever its recording time, that
@@ -147,33 +147,34 @@ class OrderProjection:
         batch = self._batch(0)
         return _recorded(self._changes(batch[:1])[0]) if batch else None
 
-    def _batch(self, position: int) -> Sequence[Notification]:
-        return self.app.recorder.select_notifications(
-            start=position, limit=self.batch_size, inclusive_of_start=False
-        )
+    def _batch(self, position: int) -> list[Notified]:
+        return notifications(self.app.recorder, position, self.batch_size)
 
-    def _changes(self, batch: Sequence[Notification]) -> list[Change]:
+    def _changes(self, batch: list[Notified]) -> list[Change]:
         plaintext = self.mapper.plaintext
         # On PostgreSQL, the role the server recorded, rather than the one the client wrote.
         roles = (
-            stored_roles(self.app.recorder, first=batch[0].id, last=batch[-1].id)  # type: ignore[arg-type]
+            stored_roles(self.app.recorder, first=batch[0][0], last=batch[-1][0])  # type: ignore[arg-type]
             if self.app.role is not None
             else {}
         )
+        keys: dict[UUID | str, tuple[UUID, str]] = {}  # each aggregate's id made once a batch
         changes = []
-        for n in batch:
-            plain = plaintext(n.state)
+        for position, stored_id, version, topic, stored in batch:
+            plain = plaintext(stored)
             state = json.loads(plain)
-            if n.id in roles:
-                state["role"] = roles[n.id]
-            # The recorders give UUIDs: made again from text, they cost a tenth of a rebuild.
-            key = n.originator_id if isinstance(n.originator_id, UUID) else UUID(n.originator_id)
+            if position in roles:
+                state["role"] = roles[position]
+            found = keys.get(stored_id)
+            if found is None:
+                key = stored_id if isinstance(stored_id, UUID) else UUID(stored_id)
+                found = keys[stored_id] = (key, str(key))
             change = Change(
-                id=str(key),
-                version=n.originator_version,
-                name=n.topic.rpartition(":")[2],
+                id=found[1],
+                version=version,
+                name=topic.rpartition(":")[2],
                 state=state,
-                link=link(key, n.originator_version, n.topic, plain),
+                link=link(found[0], version, topic, plain),
             )
             changes.append(change)
             if change.name == "Corrected":
