@@ -4,7 +4,7 @@ CSV) through a mapping; `hotline mappings` lists the mappings."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -25,12 +25,11 @@ from hotline.cli.context import application
 from hotline.cli.output import counted, printable
 from hotline.domain.errors import DataFileError, InvalidInput, UnknownUnit
 from hotline.service.exports import Layout, open_export
+from hotline.service.import_workers import ParallelImporter, default_workers
 from hotline.service.importer import (
     REJECTION_REASONS,
-    Entry,
     Importer,
     ImportResult,
-    json_entries,
     read_lines,
 )
 
@@ -65,6 +64,14 @@ def import_file(
             help="An export's conflicts recorded as corrections (the file and row the reason).",
         ),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="JSON Lines: processes applying the order rules, the orders shared out by "
+            "number (default: one per core; 1: this process alone).",
+        ),
+    ] = None,
 ) -> None:
     """Import order events from JSON Lines or a platform export (.xlsx, .xls, CSV), the
     format found from the content; loading it twice changes nothing."""  # fmt: skip
@@ -82,28 +89,32 @@ def import_file(
                 handle = opened.enter_context(file.open("rb"))
             except OSError as error:
                 raise DataFileError(f"{file}: cannot read it: {error.strerror}") from None
-            entries = json_entries(read_lines(handle))
-        else:
-            size = 0  # rows, not bytes: no progress bar
+            count = default_workers() if workers is None else workers
+            app = application(ctx)
+            if count > 1:
+                parallel = opened.enter_context(ParallelImporter(app, count, dry_run=check))
+                result = _run(lambda bar: parallel.run(read_lines(handle), bar), size)
+            else:
+                single = Importer(app, dry_run=check, origin=file.name)
+                result = _run(lambda bar: single.run(read_lines(handle), bar), size)
+        else:  # an export's rows in this process (its import ledger makes a re-import cheap)
             layout, entries = open_export(file, form, load_mapping(mapping_path(mapping)))
-        if layout is not None and check:
-            _show_layout(file, form, mapping, layout)
-        result = _run(
-            Importer(application(ctx), dry_run=check, correct=correct, origin=file.name),
-            entries,
-            size,
-        )
+            if check:
+                _show_layout(file, form, mapping, layout)
+            importer = Importer(application(ctx), dry_run=check, correct=correct, origin=file.name)
+            result = _run(lambda bar: importer.run_entries(entries, bar), 0)  # rows: no bar
     _report(file, result, layout, check, correct)
 
 
-def _run(importer: Importer, entries: Iterable[Entry], size: int) -> ImportResult:
+def _run(run: Callable[[Callable[[int], None]], ImportResult], size: int) -> ImportResult:
+    """`run` with a progress bar on a terminal, given how far it got out of `size`."""
     err = Console(stderr=True, highlight=False)
     with Progress(
         TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
         console=err, transient=True, disable=not err.is_terminal or not size,
     ) as bar:  # fmt: skip
         task = bar.add_task("import", total=size)
-        return importer.run_entries(entries, lambda done: bar.update(task, completed=done))
+        return run(lambda done: bar.update(task, completed=done))
 
 
 def _show_layout(file: Path, form: str, mapping: str, layout: Layout) -> None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
+from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError, StoredEvent
 from eventsourcing.utils import Environment, EnvType
 
 from hotline.adapters.event_batches import select_many
@@ -610,14 +610,28 @@ class HotlineApplication(Application[UUID]):
         For bulk loads: it goes straight to the recorder (`Application.save` checks each
         object against runtime protocols, which costs more than storing it).
         """
+        stored = self.stored_events(aggregates)
+        self.insert_stored(stored)
+        return len(stored)
+
+    def stored_events(self, aggregates: list[Order]) -> list[StoredEvent]:
+        """The new events of `aggregates`, signed and as the store keeps them (encrypted with
+        a key): what `insert_stored` saves, here or in another process (a parallel import's
+        workers make them, its writer saves them)."""
         self._sign(*aggregates)
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        if events:
-            records = self._first_key_record()
-            self._sign(*records)
-            stored = [*(e for r in records for e in r.collect_events()), *events]
-            self.recorder.insert_events(list(map(self.mapper.to_stored_event, stored)))
-        return len(events)
+        return list(map(self.mapper.to_stored_event, events))
+
+    def insert_stored(self, stored: list[StoredEvent]) -> None:
+        """Insert `stored` in one transaction (with the store key's record, if it is the
+        first write under a key); IntegrityError if another writer saved any of their
+        versions first."""
+        if not stored:
+            return
+        records = self._first_key_record()
+        self._sign(*records)
+        keys = [self.mapper.to_stored_event(e) for r in records for e in r.collect_events()]
+        self.recorder.insert_events([*keys, *stored])
 
     # Helpers
 

@@ -23,7 +23,7 @@ import re
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from functools import cache, cached_property
 from itertools import islice
@@ -70,13 +70,17 @@ RESERVED_FIELDS = BOOKKEEPING_FIELDS
 """Fields an event gets from hotline itself (the order number comes from "order")."""
 LINE_FIELDS = {name: fields - {"at"} for name, fields in EVENT_FIELDS.items()}
 """The fields a line of each event may give besides "order", "event" and "at"."""
-CACHE_WINDOW = timedelta(days=30)
-"""Orders kept in memory between batches: those with an event in the last 30 days of the
-file's time, the span in which most orders get their events (a store read and a replay for
-each order not kept made the 2023 city-wide year 3 times slower than with none missed)."""
-CACHE_LIMIT = 250_000
-"""At most this many orders kept (about 4 KB each): the 30 days of the city's 2023 volume
-are about 200,000 orders, of a district's a tenth of that."""
+CACHE_EVENTS = 100_000
+"""Orders kept in memory between batches, the least recently used dropped first: at most
+this many events in all (about 2 KB each, as objects), so that the memory is bounded by
+size whatever the file's volume. An order not kept is read back with the batch's other
+orders (one query) and replayed; `ImportResult.orders_read` counts them."""
+
+
+CONCURRENT_IMPORT = (
+    "another writer changed the same orders during the import; run it again (events already "
+    "imported are skipped)"
+)
 
 
 class LineTooLong(InvalidInput):
@@ -85,6 +89,16 @@ class LineTooLong(InvalidInput):
     def __init__(self, line: int) -> None:
         super().__init__(f"line {line} is longer than {MAX_LINE_BYTES:,} bytes")
         self.line = line
+
+
+def line_too_long(error: LineTooLong, imported: int) -> LineProblem:
+    """The problem that stopped an import at a line too long, lines 1-`imported` imported."""
+    done = f"lines 1-{imported} were imported" if imported else "nothing"
+    message = (
+        f"longer than {MAX_LINE_BYTES:,} bytes, the most one event's line may take (is it a "
+        f"JSON Lines file?); the import stopped there: {done}"
+    )
+    return LineProblem(error.line, None, message)
 
 
 def read_lines(file: BinaryIO) -> Iterator[bytes]:
@@ -186,6 +200,9 @@ class ImportResult:
     """Conflicts recorded as corrections (`--correct`; with `dry_run`, that would be)."""
     rows_rejected: Counter[str] = field(default_factory=Counter)
     """Rejected export rows by reason."""
+    orders_read: int = 0
+    """Orders read back from the store and replayed (each time), not kept in memory
+    (`CACHE_EVENTS`)."""
 
     @property
     def rejected_orders(self) -> int:
@@ -280,13 +297,19 @@ class Importer:
         dry_run: bool = False,
         correct: bool = False,
         origin: str = "",
+        cache_events: int = CACHE_EVENTS,
     ) -> None:
         self.app = app
+        self.cache_events = cache_events
         self.batch_lines = batch_lines
         self.dry_run = dry_run
         self.correct = correct
         self.origin = origin
         self._cache: OrderedDict[str, Order] = OrderedDict()
+        self._sizes: dict[str, int] = {}
+        """The events of each order kept, when it was last kept; `_held` their sum."""
+        self._held = 0
+        self._read_back = 0
         self._rejected: set[str] = set()
         self._stored: dict[str, list[StoredEvent]] = {}
         """The batch's orders not in memory, read from the store in one query at the batch's
@@ -315,12 +338,13 @@ class Importer:
                 if progress:
                     progress(done)
         except LineTooLong as error:  # the batch it is in is not imported
-            imported = f"lines 1-{result.lines} were imported" if result.lines else "nothing"
-            message = (
-                f"longer than {MAX_LINE_BYTES:,} bytes, the most one event's line may take (is "
-                f"it a JSON Lines file?); the import stopped there: {imported}"
-            )
-            result.problems.append(LineProblem(error.line, None, message))
+            result.problems.append(line_too_long(error, result.lines))
+        return result
+
+    def import_batch(self, batch: list[Entry]) -> ImportResult:
+        """One batch of entries imported in one transaction: what it did."""
+        result = ImportResult()
+        self._import_batch(batch, result)
         return result
 
     def _import_batch(self, batch: list[Entry], result: ImportResult) -> None:
@@ -339,6 +363,8 @@ class Importer:
         result.conflicts.extend(outcome.conflicts)
         result.rows_conflicting += outcome.rows_conflicting
         result.rows_rejected.update(outcome.rows_rejected)
+        result.orders_read += self._read_back
+        self._read_back = 0
         self._rejected |= outcome.rejected
 
     def _corrected(self, batch: list[Entry], outcome: _Outcome) -> _Outcome:
@@ -356,7 +382,7 @@ class Importer:
             outcome.corrected += len(conflicts) - len(refused)
             if not refused:
                 fixed.add(row)
-            self._cache.pop(conflicts[0].order, None)  # its stored events changed
+            self._drop(conflicts[0].order)  # its stored events changed
         outcome.conflicts = kept
         if self.dry_run or not fixed:
             return outcome
@@ -399,15 +425,11 @@ class Importer:
             try:
                 return self._try_batch(batch)
             except IntegrityError:
-                raise ConcurrentChange(
-                    "another writer changed the same orders during the import; run it again "
-                    "(events already imported are skipped)"
-                ) from None
+                raise ConcurrentChange(CONCURRENT_IMPORT) from None
 
     def _try_batch(self, batch: list[Entry]) -> _Outcome:
         outcome = _Outcome()
         changed: dict[str, Order] = {}
-        newest: datetime | None = None
         known = self._known_unchanged(batch)
         batch = [e if e.parse is None or e.number in known else e.parse() for e in batch]
         self._stored = self._read_stored(batch)
@@ -427,8 +449,6 @@ class Importer:
                 if entry.columns is not None:
                     outcome.rows_rejected["bad cell"] += 1
                 continue
-            for line in entry.records:
-                newest = line.at if newest is None else max(newest, line.at)
             if entry.columns is not None:
                 self._import_row(entry, entry.columns, outcome, changed)
                 continue
@@ -446,29 +466,33 @@ class Importer:
                     problem = LineProblem(line.number, line.order, str(error))
                     outcome.reject(line.order, problem, changed)
         for key in outcome.rejected:
-            self._cache.pop(key, None)
+            self._drop(key)
         if self.dry_run:
             outcome.written = sum(len(order.collect_events()) for order in changed.values())
             for order in changed.values():
                 self._remember(order)
             return outcome
         try:
-            outcome.written = self.app.save_many(list(changed.values()))
+            outcome.written = self._save(list(changed.values()))
         except IntegrityError:
             for key in changed:
-                self._cache.pop(key, None)  # holds events that were not saved
+                self._drop(key)  # holds events that were not saved
             raise
-        # Oldest last event first, so that what `_forget_before` drops first is the oldest.
+        # Oldest last event first, so that what `_forget` drops first is the oldest.
         # An export row's order is not kept: a row gives its order whole, so a later row of
         # it (rare) is found by the batch's read of the store.
         rows = {entry.order for entry in batch if entry.columns is not None}
         for order in sorted(changed.values(), key=lambda o: o.history[-1].at):
             if order.number not in rows:
                 self._remember(order)
-        if newest is not None:
-            self._forget_before(newest)
+        self._forget()
         self._record(outcome, changed)
         return outcome
+
+    def _save(self, orders: list[Order]) -> int:
+        """Save the batch's changed orders in one transaction; the events saved. (A parallel
+        import's worker hands them to the writer instead: service/import_workers.py.)"""
+        return self.app.save_many(orders)
 
     @cached_property
     def _ledger(self) -> ImportLedger:
@@ -512,6 +536,8 @@ class Importer:
 
     def _record(self, outcome: _Outcome, changed: dict[str, Order]) -> None:
         """Keep the settled rows in the ledger (after their events are committed)."""
+        if not outcome.settled:  # JSON Lines: not opened (a parallel import's workers at
+            return  # once would each make its table)
         entries: dict[UUID, LedgerEntry] = {}
         for number, (row, events, version) in outcome.settled.items():
             digest = self._digests.get(row)
@@ -613,8 +639,9 @@ class Importer:
             for record in entry.records
             if record.order not in self._cache
         }
-        found = select_many(self.app.recorder, map(order_id, numbers))
-        return {number: found.get(order_id(number), []) for number in numbers}
+        ids = {number: order_id(number) for number in numbers}  # a uuid5 each: made once
+        found = select_many(self.app.recorder, ids.values())
+        return {number: found.get(key, []) for number, key in ids.items()}
 
     def _unchanged(self, number: str, entry: Entry) -> bool:
         """Whether each of the row's events is stored with the row's values, read from the
@@ -670,28 +697,39 @@ class Importer:
                 return None
             assert isinstance(found, Order)
             order = found
+            self._read_back += 1
         else:
             try:
                 order = cast(Order, self.app.repository.get(order_id(number)))
             except AggregateNotFoundError:
                 return None
+            self._read_back += 1
         self._remember(order)
         return order
 
     def _remember(self, order: Order) -> None:
-        self._cache[order.number] = order
-        self._cache.move_to_end(order.number)
+        number = order.number
+        self._cache[number] = order
+        self._cache.move_to_end(number)
+        size = len(order.history)
+        self._held += size - self._sizes.get(number, 0)
+        self._sizes[number] = size
 
-    def _forget_before(self, newest: datetime) -> None:
-        """Drop the orders whose last event is more than `CACHE_WINDOW` before `newest` (the
-        latest time in the batch), the least recently used first, and any beyond
-        `CACHE_LIMIT`."""
-        cutoff = newest - CACHE_WINDOW
-        cache = self._cache
-        while cache and (
-            len(cache) > CACHE_LIMIT or next(iter(cache.values())).history[-1].at < cutoff
-        ):
-            cache.popitem(last=False)
+    def _drop(self, number: str) -> None:
+        if self._cache.pop(number, None) is not None:
+            self._held -= self._sizes.pop(number)
+
+    def _forget(self) -> None:
+        """Drop the least recently used orders until those kept hold `cache_events` events
+        at most."""
+        while self._held > self.cache_events and self._cache:
+            number, _ = self._cache.popitem(last=False)
+            self._held -= self._sizes.pop(number)
+
+    def _forget_all(self) -> None:
+        self._cache.clear()
+        self._sizes.clear()
+        self._held = 0
 
     def _apply(self, order: Order | None, line: Record) -> Order:
         if line.event == "received":
@@ -767,13 +805,17 @@ def _payload(
 def json_entries(lines: Iterable[bytes]) -> Iterator[Entry]:
     """Each line of JSON Lines as an entry of its one event (blank lines give none)."""
     for number, raw in enumerate(lines, start=1):
-        if not raw.removeprefix(codecs.BOM_UTF8).strip():  # a BOM alone is blank too
-            yield Entry(number, len(raw))
-            continue
-        try:
-            yield Entry(number, len(raw), (_parse(number, raw),))
-        except InvalidInput as error:
-            yield Entry(number, len(raw), problem=str(error), order=_order_of(raw))
+        yield json_entry(number, raw)
+
+
+def json_entry(number: int, raw: bytes) -> Entry:
+    """Line `number` of JSON Lines as an entry: its event, none if blank, or its problem."""
+    if not raw.removeprefix(codecs.BOM_UTF8).strip():  # a BOM alone is blank too
+        return Entry(number, len(raw))
+    try:
+        return Entry(number, len(raw), (_parse(number, raw),))
+    except InvalidInput as error:
+        return Entry(number, len(raw), problem=str(error), order=_order_of(raw))
 
 
 def _parse(number: int, raw: bytes) -> Record:
