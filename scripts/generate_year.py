@@ -795,8 +795,9 @@ class YearGenerator:
             plan.ratings = ratings
             self.units.append(plan)
         self._plan_arrivals()
-        for plan, unit in zip(self.units, calibration.units, strict=True):
-            plan.return_slots = set(rng.sample(range(plan.orders), unit.returned))
+        for plan, unit, early in zip(self.units, calibration.units, self.early_orders, strict=True):
+            # among the unit's early orders, so that every return falls inside the year
+            plan.return_slots = set(rng.sample(range(early), min(unit.returned, early)))
 
     def unplaced_ratings(self) -> list[str]:
         """Units left with counted ratings no order of theirs could take (calibrated years
@@ -815,6 +816,7 @@ class YearGenerator:
         early = [0] * len(self.units)
         for i in self.unit_sequence[:candidates_end]:
             early[i] += 1
+        self.early_orders = early
         for index, plan in enumerate(self.units):
             wanted = len(plan.ratings)
             pool = early[index]

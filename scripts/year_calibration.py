@@ -31,7 +31,7 @@ INDEX = (5, 4, 3, 0)  # a rating's points ÷ 20: 满意 100, 基本满意 80, �
 HALF_CENT = Fraction(1, 200)
 HALF_BASIS_POINT = Fraction(1, 20000)
 FIXED_POINTS = 55  # 按时办结 30 + 诉求解决 25, every unit's in 2019
-RATED_SHARE_LIMIT = Fraction(4, 5)  # of a unit's orders at most so many rated (some close late)
+RATED_SHARE_LIMIT = Fraction(3, 5)  # of a unit's orders at most so many rated (some close late)
 MOVES = ((1, -2, 1, 0), (0, 3, -4, 1))  # change the counts, keep n and k
 
 
@@ -181,12 +181,21 @@ def satisfaction_window(row: Published, volume_points: Fraction) -> tuple[Fracti
     """[low, high): the unrounded satisfaction points that print as published, with a
     total that prints as published too."""
     assert row.satisfaction is not None and row.total is not None
+    if not _keeps_total(row, volume_points):  # the satisfaction points kept, the total not
+        return row.satisfaction - HALF_CENT, row.satisfaction + HALF_CENT
     rest = FIXED_POINTS + volume_points
     low = max(row.satisfaction - HALF_CENT, row.total - HALF_CENT - rest)
     high = min(row.satisfaction + HALF_CENT, row.total + HALF_CENT - rest)
-    if low >= high:  # the volume points differ: the satisfaction points kept, the total not
-        return row.satisfaction - HALF_CENT, row.satisfaction + HALF_CENT
     return low, high
+
+
+def _keeps_total(row: Published, volume_points: Fraction) -> bool:
+    """Whether some satisfaction points print as published with a total that does too."""
+    assert row.satisfaction is not None and row.total is not None
+    rest = FIXED_POINTS + volume_points
+    low = max(row.satisfaction - HALF_CENT, row.total - HALF_CENT - rest)
+    high = min(row.satisfaction + HALF_CENT, row.total + HALF_CENT - rest)
+    return low < high
 
 
 def k_range(window: tuple[Fraction, Fraction], n: int) -> tuple[int, int]:
@@ -248,6 +257,9 @@ def plan_ratings(
         satisfaction_window(row, Fraction(10 * unit.volume, group_volume[unit.group]))
         for row, unit in rated
     ]
+    for row, unit in rated:
+        if not _keeps_total(row, Fraction(10 * unit.volume, group_volume[unit.group])):
+            differences.append(f"{row.unit} 总分值: the volume points differ by too much")
     scores = [float(row.satisfaction or 0) / 35 * 100 for row, _ in rated]
     total = sum(columns)
     target = sum(c * i for c, i in zip(columns, INDEX, strict=True)) * 20 / total
