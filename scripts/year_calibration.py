@@ -305,9 +305,13 @@ def plan_ratings(
                 differences.append(f"{rated[i][0].unit} 总分值: too few ratings to keep it")
             else:
                 windows[i] = kept
-        if n == 0:
+        if n == 0:  # the nearest points a few ratings give
             row = rated[i][0]
             differences.append(f"{row.unit} 满意度: no count of ratings gives {row.satisfaction}")
+            n = max(1, min(caps[i], want))
+            half = Fraction(7, 2 * n)
+            satisfaction = row.satisfaction or Fraction(0)
+            windows[i] = (satisfaction - half, satisfaction + half)
         counts.append(n)
     # Σn back to the system's count, on the units with the most ratings.
     order = sorted(range(len(counts)), key=lambda i: -counts[i])
