@@ -105,6 +105,7 @@ try:
     from hotline.domain.calendar import WorkingCalendar
     from hotline.domain.vocabulary import ClosingResult, ContactMethod, Evaluation, Kind, Rating
     from hotline.service.order_export import LAYOUT, OTHER_RETURN, OUT_OF_JURISDICTION, yes_no
+    from year_calibration import Plan, calibrate
 except ModuleNotFoundError:  # a python without hotline: run again with the repo's .venv
     _VENV = Path(__file__).resolve().parents[1] / ".venv"
     if (_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != _VENV.resolve():
@@ -598,6 +599,7 @@ class UnitPlan:
     orders: int
     forced_return: bool = False
     target_score: float | None = None
+    return_slots: set[int] | None = None  # calibrated: the unit's k-th orders that are returned
     ratings: list[tuple[str, bool]] = field(default_factory=list)  # (rating, excluded)
     rating_slots: set[int] = field(default_factory=set)  # the unit's k-th orders
     received: int = 0
@@ -616,9 +618,18 @@ class YearGenerator:
     """Generates one assessment year, day by day, future events kept in a heap."""
 
     def __init__(
-        self, year: int, orders: int, seed: int, facts: bool = False, close_stragglers: bool = False
+        self,
+        year: int,
+        orders: int,
+        seed: int,
+        facts: bool = False,
+        calibration: Plan | None = None,
+        close_stragglers: bool = False,
     ) -> None:
         self.year = year
+        self.calibration = calibration
+        if calibration is not None:  # `orders` is the counted volume; the returns come on top
+            orders = sum(u.volume + u.returned for u in calibration.units)
         self.total_orders = orders
         self.rng = random.Random(seed)
         self.facts = facts
@@ -635,8 +646,12 @@ class YearGenerator:
                 "are in the future, and `hotline import` refuses those"
             )
         self._calendar()
-        self.units = self._plan_units()
-        self._plan_ratings()
+        if calibration is None:
+            self.units = self._plan_units()
+            self._plan_ratings()
+            self._plan_arrivals()
+        else:
+            self._plan_calibrated(calibration)
         self.heap: list[tuple[int, int, str]] = []
         self.close_stragglers = close_stragglers
         self.later: list[tuple[int, int, str]] = []
@@ -770,7 +785,40 @@ class YearGenerator:
             rng.shuffle(ratings)
             plan.ratings = ratings
 
-        # The order of arrival of units; rating slots among each unit's early orders.
+    def _plan_calibrated(self, calibration: Plan) -> None:
+        """The units' orders, returns and counted ratings as `calibration` says."""
+        rng = self.rng
+        registry = load_unit_registry(rubrics_dir() / "units.toml")
+        known = {name for g in registry.groups for name in g.units}
+        self.units = []
+        for unit in calibration.units:
+            if unit.unit not in known:
+                self.warnings.append(f"calibrated unit {unit.unit} is not in the registry")
+            plan = UnitPlan(unit.unit, unit.group, unit.volume + unit.returned)
+            counted = sum(unit.ratings)
+            mix = zip(REVIEW_2019_RATINGS, unit.ratings, strict=True)
+            ratings = [(name, False) for name, n in mix for _ in range(n)]
+            excluded = round(counted * P_EXCLUDED_RATINGS / (1 - P_EXCLUDED_RATINGS))
+            ratings += [
+                (pick(rng, EXCLUDED_RATINGS, EXCLUDED_RATING_WEIGHTS), True)
+                for _ in range(excluded)
+            ]
+            rng.shuffle(ratings)
+            plan.ratings = ratings
+            self.units.append(plan)
+        self._plan_arrivals()
+        for plan, unit, early in zip(self.units, calibration.units, self.early_orders, strict=True):
+            # among the unit's early orders, so that every return falls inside the year
+            plan.return_slots = set(rng.sample(range(early), min(unit.returned, early)))
+
+    def unplaced_ratings(self) -> list[str]:
+        """Units left with counted ratings no order of theirs could take (calibrated years
+        must have none)."""
+        return [p.name for p in self.units if any(not excluded for _, excluded in p.ratings)]
+
+    def _plan_arrivals(self) -> None:
+        """The order of arrival of units; rating slots among each unit's early orders."""
+        rng = self.rng
         self.daily = self._daily_counts()
         candidates_end = sum(self.daily[: max(self.days - RATING_CANDIDATE_DAYS, 1)])
         self.unit_sequence = array(
@@ -780,6 +828,7 @@ class YearGenerator:
         early = [0] * len(self.units)
         for i in self.unit_sequence[:candidates_end]:
             early[i] += 1
+        self.early_orders = early
         for index, plan in enumerate(self.units):
             wanted = len(plan.ratings)
             pool = early[index]
@@ -881,12 +930,16 @@ class YearGenerator:
         """Generate every event of order `index` received at `received_at`."""
         rng = self.rng
         plan = self.units[self.unit_sequence[index]]
+        arrival = plan.received
+        calibrated = plan.return_slots is not None
         number = f"{self.year}-{index + 1:0{self.number_width}d}"
         d0 = received_at // 86400
         rnd = rng.random
 
         kind: str = pick(rng, KINDS, KIND_WEIGHTS[plan.group])
         channel = "12315" if rnd() < P_12315.get(kind, 0.03) else "12345"
+        if calibrated:  # the calibrated tables are rubric shanghai-12345-2019's: 12345 orders
+            channel = "12345"
         received: dict[str, Any] = {"unit": plan.name, "kind": kind, "channel": channel}
         received["summary"] = rng.choice(SUMMARIES[kind])
         if plan.recent and rnd() < P_REPEAT:
@@ -904,7 +957,11 @@ class YearGenerator:
 
         # 退单, perhaps 二次退回
         last = received_at  # the last change of status
-        if plan.forced_return or rnd() < P_RETURN:
+        if plan.return_slots is not None:
+            returning = arrival in plan.return_slots
+        else:
+            returning = plan.forced_return or rnd() < P_RETURN
+        if returning:
             out = plan.forced_return or rnd() < P_RETURN_OUT_OF_JURISDICTION
             if rnd() < P_RETURN_BY_DAY_1:
                 same_day = self.working[d0] and rnd() < 0.4
@@ -915,7 +972,7 @@ class YearGenerator:
             reason = rng.choice(RETURN_REASONS_OUT if out else RETURN_REASONS_OTHER)
             fields: dict[str, Any] = {"reason": reason, "out_of_jurisdiction": out}
             self.emit(number, "returned", returned_at, fields)
-            if plan.forced_return or rnd() >= P_RETURN_REJECTED:
+            if plan.forced_return or calibrated or rnd() >= P_RETURN_REJECTED:
                 return
             last = self.hotline_time(returned_at // 86400 + rng.randint(0, 3), returned_at)
             self.emit(number, "return_rejected", last, {"reason": rng.choice(REJECT_REASONS)})
@@ -963,13 +1020,13 @@ class YearGenerator:
                 },
             )
             due = max(promised - 1, 13)
-            if rnd() < P_EXTENDED_LATE:
+            if rnd() < P_EXTENDED_LATE and not calibrated:
                 close_n = due + rng.randint(1, 2)
             elif rnd() < 0.65:
                 close_n = due
             else:
                 close_n = rng.randint(max(applied, due - 4, 1), due)
-        elif rnd() < P_CLOSE_LATE:
+        elif rnd() < P_CLOSE_LATE and not calibrated:
             close_n = limit + rng.randint(1, 5)
         elif limit == 4:
             close_n = pick(rng, CLOSE_DAYS_4, CLOSE_WEIGHTS_4)
@@ -1007,7 +1064,12 @@ class YearGenerator:
                 self.emit(number, "rated", at, rated)
         if rnd() < P_SUPERVISED:
             at = self.hotline_time(close_day + rng.randint(2, 20), closed_at)
-            self.emit(number, "supervised", at, {"at_fault": rnd() < P_SUPERVISED_AT_FAULT})
+            self.emit(
+                number,
+                "supervised",
+                at,
+                {"at_fault": rnd() < P_SUPERVISED_AT_FAULT and not calibrated},
+            )
 
     # the year ---------------------------------------------------------------------------
 
@@ -1184,6 +1246,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "extensions, returns and closes), as a store kept into the next year records them: "
         "no order is left open for ever; the year's own lines are the same",
     )
+    parser.add_argument(
+        "--calibrate",
+        metavar="NAME",
+        help="shape the year to published results (scripts/calibrations/NAME.toml; seed000: "
+        "results-2019's 附件1–3 and review-2019's ratings): --orders is then the volume "
+        "counted by rubric shanghai-12345-2019 (12345 orders 不含退单; returns come on top), "
+        "every order is a 12345 one, none is late, supervised at fault or returned twice. At "
+        "240409 the tables are the annexes to the printed decimal; smaller, a group of V orders "
+        "resolves 受理数量 only to 10/V, so some volume cells (and the totals and satisfaction "
+        "cells that follow) differ: they are listed on stderr (docs/generate.md)",
+    )
     args = parser.parse_args(argv)
     if args.format == "xlsx" and args.output == "-":
         parser.error("--format xlsx needs --output FILE (a workbook is not text)")
@@ -1193,7 +1266,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--year must be within the working-day calendar (2001–2099)")
 
     started = time.perf_counter()
-    generator = YearGenerator(args.year, args.orders, args.seed, args.facts, args.close_stragglers)
+    plan = None
+    if args.calibrate is not None:
+        try:
+            plan = calibrate(args.calibrate, args.orders)
+        except ValueError as error:
+            parser.error(str(error))
+        for difference in plan.differences:
+            print(f"generate_year: differs from {args.calibrate}: {difference}", file=sys.stderr)
+    generator = YearGenerator(
+        args.year, args.orders, args.seed, args.facts, plan, args.close_stragglers
+    )
     for warning in generator.warnings:
         print(f"generate_year: warning: {warning}", file=sys.stderr)
     try:
@@ -1212,6 +1295,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     seconds = time.perf_counter() - started
+    unplaced = generator.unplaced_ratings() if plan is not None else []
+    if unplaced:
+        print(
+            f"generate_year: error: no order left to rate for {', '.join(unplaced)}; "
+            "try a larger --orders",
+            file=sys.stderr,
+        )
+        return 1
     where = "stdout" if args.output == "-" else args.output
     print(
         f"generate_year: assessment year {args.year} ({generator.start} … {args.year}-10-31): "
