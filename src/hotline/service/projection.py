@@ -139,8 +139,8 @@ class OrderProjection:
         position = 0
         while batch := self._batch(position):
             changes = [c for c in self._changes(batch) if _happened_by(c, day, end)]
-            readmodel.apply(changes, position, batch[-1].id)
-            position = batch[-1].id
+            readmodel.apply(changes, position, batch[-1][0])
+            position = batch[-1][0]
 
     def first_recorded(self) -> datetime | None:
         """When the store's first event was recorded (None: it has none)."""
