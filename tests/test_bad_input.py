@@ -329,6 +329,7 @@ CRASHED = {
     "huge-unit": '{"order": "X-1", "event": "received", "at": "2019-03-04T10:00", "unit": "'
     + HUGE
     + '", "kind": "help", "channel": "12345"}',
+    "zip-magic": "PK\x03\x04",
 }
 """Lines that crashed the import (exit 70), or were written though refused, or took minutes (now refused before any slow comparison)."""
 
@@ -340,7 +341,8 @@ def test_lines_that_crashed_or_were_written_are_one_line_refusals(
     """Found by the property above: internal errors (self, cls, year 1, a list as the event,
     a 5,000-digit number, deep nesting), an order before the calendar written (1999: then
     every report failed), a line separator splitting the message, a 10 MB unit name taking
-    minutes (now refused before any slow comparison)."""
+    minutes (now refused before any slow comparison), a .jsonl whose first line starts like
+    a zip taken for a workbook."""
     path = tmp_path / "bad.jsonl"
     path.write_text(line + "\n")
     code, _, err = cli("import", str(path))

@@ -463,12 +463,11 @@ def test_the_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:
     events = tmp_path / "events.txt"
     events.write_text(jsonl(ORDERS[:1]), encoding="utf-8")
     named = write_csv(tmp_path / "events.jsonl", rows, "utf-8")  # its lines are bad lines
-    assert [file_format(p) for p in (workbook, text, events, named)] == [
-        "xlsx",
-        "csv",
-        "jsonl",
-        "jsonl",
-    ]
+    renamed = write_xlsx(tmp_path / "renamed.jsonl", rows)  # a workbook whatever its name
+    zip_like = tmp_path / "zip-like.jsonl"  # a first line that only starts like a zip
+    zip_like.write_bytes(b"PK\x03\x04\n" + jsonl(ORDERS[:1]).encode())
+    forms = [file_format(p) for p in (workbook, text, events, named, renamed, zip_like)]
+    assert forms == ["xlsx", "csv", "jsonl", "jsonl", "xlsx", "jsonl"]
     os.mkfifo(tmp_path / "pipe")
     assert file_format(tmp_path / "pipe") == "jsonl"  # not opened: a pipe is read once
     assert list(read_rows(workbook, "xlsx"))[2][1][:2] == ["工单编号", "派单时间"]

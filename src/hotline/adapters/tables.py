@@ -43,7 +43,8 @@ JSON_LINES_NAMES = (".jsonl", ".ndjson", ".json")
 
 
 def file_format(path: Path) -> Format:
-    """The file's format from its first bytes: a workbook by its magic number; JSON Lines
+    """The file's format from its first bytes: a workbook by its magic number (a file named
+    JSON Lines only if it really is a zip: else its first line is a bad line); JSON Lines
     when the first line that is not blank is a JSON object or the text file is named so
     (its bad lines are then reported as such), else delimited text. A pipe or a device
     (/dev/stdin), which can be read only once, is JSON Lines."""
@@ -54,11 +55,12 @@ def file_format(path: Path) -> Format:
     if not regular:
         return "jsonl"
     head = _sample(path)
-    if head.startswith(ZIP_MAGIC):
+    named_json_lines = path.suffix.lower() in JSON_LINES_NAMES
+    if head.startswith(ZIP_MAGIC) and not (named_json_lines and not zipfile.is_zipfile(path)):
         return "xlsx"
     if head.startswith(OLE2_MAGIC):
         return "xls"
-    if path.suffix.lower() in JSON_LINES_NAMES:
+    if named_json_lines:
         return "jsonl"
     first = next((line for line in head.removeprefix(codecs.BOM_UTF8).splitlines()
                   if line.strip()), b"")  # fmt: skip
