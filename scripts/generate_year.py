@@ -105,7 +105,7 @@ try:
     from hotline.domain.calendar import WorkingCalendar
     from hotline.domain.vocabulary import ClosingResult, ContactMethod, Evaluation, Kind, Rating
     from hotline.service.order_export import LAYOUT, OTHER_RETURN, OUT_OF_JURISDICTION, yes_no
-    from year_calibration import Plan, calibrate
+    from year_calibration import Plan, calibrate, largest_remainder
 except ModuleNotFoundError:  # a python without hotline: run again with the repo's .venv
     _VENV = Path(__file__).resolve().parents[1] / ".venv"
     if (_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != _VENV.resolve():
@@ -473,19 +473,6 @@ CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 3
 ORGANISATION_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def largest_remainder(weights: Sequence[float], total: int) -> list[int]:
-    """`total` split into integers in proportion to `weights` (Hamilton's method)."""
-    whole = sum(weights)
-    if total <= 0 or whole <= 0:
-        return [0] * len(weights)
-    quotas = [w * total / whole for w in weights]
-    counts = [math.floor(q) for q in quotas]
-    order = sorted(range(len(weights)), key=lambda i: (counts[i] - quotas[i], i))
-    for i in order[: total - sum(counts)]:
-        counts[i] += 1
-    return counts
 
 
 def at_least_one(counts: list[int]) -> list[int]:

@@ -166,6 +166,7 @@ def choose_group_volumes(
 
 
 def largest_remainder(weights: Sequence[float], total: int) -> list[int]:
+    """`total` split into integers in proportion to `weights` (Hamilton's method)."""
     whole = sum(weights)
     if total <= 0 or whole <= 0:
         return [0] * len(weights)
