@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import delete, select
 
@@ -20,8 +21,9 @@ from hotline.service.import_workers import ParallelImporter
 from hotline.service.importer import Importer, ImportResult
 from test_exports_import import run, stores
 from test_import_workers import KEY, damaged, orders, summary, year
+from test_roles import on_postgres, role_of, roles
 
-__all__ = ["stores", "year"]  # the fixtures, used by name
+__all__ = ["roles", "stores", "year"]  # the fixtures, used by name
 
 BATCH = 200
 
@@ -227,3 +229,30 @@ def test_another_unit_registry_is_another_digest(
         assert digests(app) - before and before <= digests(app)
     finally:
         app.close()
+
+
+@on_postgres
+def test_an_importer_role_keeps_the_line_ledger_and_a_reader_reads_every_line(
+    year: list[bytes],
+    store: str,
+    roles: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    imp, rdr = roles("importer"), roles("reader")
+    assert run(capsys, store, "db", "grant", role_of(imp), "--as", "importer")[0] == 0
+    assert run(capsys, store, "db", "grant", role_of(rdr), "--as", "reader")[0] == 0
+    path = tmp_path / "year.jsonl"
+    path.write_bytes(b"".join(year))
+    assert run(capsys, imp, "import", str(path))[:3:2] == (0, "")
+    app = HotlineApplication(db=store)
+    try:
+        assert len(digests(app)) == 1
+        again = run(capsys, imp, "import", str(path))
+        checked = run(capsys, rdr, "import", "--check", str(path))
+        assert again[0] == checked[0] == 0 and f"{len(year)} already present" in checked[1]
+        assert len(digests(app)) == 1
+    finally:
+        app.close()
+    with psycopg.connect(rdr) as connection, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        connection.execute("SELECT * FROM import_line_ledger")
