@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
+from hotline.adapters.import_ledger import create_ledger_table, line_ledger
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.errors import OrderNotFound
 from hotline.service.application import HotlineApplication
@@ -374,6 +376,9 @@ def test_the_importer_keeps_at_most_its_budget_of_events_in_memory(
     )  # fmt: skip
     raw = path.read_bytes().splitlines(keepends=True)
     for expected_written in (len(raw), 0):
+        create_ledger_table(app.readmodel.engine)
+        with app.readmodel.engine.begin() as connection:  # else the line ledger knows them
+            connection.execute(delete(line_ledger))
         importer = Importer(app, batch_lines=100, cache_events=20)
         result = importer.run(raw)
         assert (result.written, result.problems) == (expected_written, [])

@@ -11,6 +11,11 @@ It is a cache, never the truth: written after the batch's events are committed (
 between costs a full comparison next time), and without it (dropped, emptied, not
 readable) every row is compared as before. A row holds personal data, so the digest is a
 keyed BLAKE2b: under a key derived from the store's key when the store is encrypted.
+
+JSON Lines have no rows but lines, each one event, and events are never removed: the line
+ledger keeps a digest of each chunk of lines (an import's batch, its raw bytes) whose lines
+were all found present or imported, none refused, so a re-import counts such a chunk's lines
+already present without parsing one; any other chunk is imported line by line as before.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 LEDGER_TABLE = "import_ledger"
+LINE_LEDGER_TABLE = "import_line_ledger"
+LEDGER_TABLES = (LEDGER_TABLE, LINE_LEDGER_TABLE)
+"""Both made by `hotline db init | upgrade`, with the same grants."""
 CHUNK = 5_000
 """Ids asked for in one statement (SQLite takes at most 32,766 parameters)."""
 DIGEST_BYTES = 32
@@ -45,6 +53,13 @@ ledger = Table(
     Column("digest", LargeBinary(DIGEST_BYTES), nullable=False),
     Column("version", Integer, nullable=False),
     Column("events", Integer, nullable=False),
+)
+
+line_ledger = Table(
+    LINE_LEDGER_TABLE,
+    ledger_metadata,
+    Column("digest", LargeBinary(DIGEST_BYTES), primary_key=True),
+    Column("events", Integer, nullable=False),  # its lines that are not blank
 )
 
 
@@ -82,16 +97,20 @@ class ImportLedger:
         if engine.dialect.name == "sqlite":
             create_ledger_table(engine)
             self.readable = self.writable = True
-        else:
+            self.lines_readable = self.lines_writable = True
+        else:  # a store made before the line ledger has only the rows' table until upgraded
             with engine.connect() as connection:
                 row = connection.execute(
                     text(
                         "SELECT has_table_privilege(to_regclass(:t), 'SELECT'), "
-                        "has_table_privilege(to_regclass(:t), 'INSERT')"
+                        "has_table_privilege(to_regclass(:t), 'INSERT'), "
+                        "has_table_privilege(to_regclass(:l), 'SELECT'), "
+                        "has_table_privilege(to_regclass(:l), 'INSERT')"
                     ),
-                    {"t": LEDGER_TABLE},
+                    {"t": LEDGER_TABLE, "l": LINE_LEDGER_TABLE},
                 ).one()
             self.readable, self.writable = bool(row[0]), bool(row[0] and row[1])
+            self.lines_readable, self.lines_writable = bool(row[2]), bool(row[2] and row[3])
 
     def entries(self, ids: Iterable[UUID]) -> dict[UUID, LedgerEntry]:
         """The ledger's entries of those of `ids` that have one."""
@@ -136,7 +155,26 @@ class ImportLedger:
             for start in range(0, len(rows), CHUNK):
                 connection.execute(statement, rows[start : start + CHUNK])
 
+    def known_lines(self, digest: bytes) -> int | None:
+        """The events of the chunk of lines of `digest` if the ledger knows it, else None."""
+        if not self.lines_readable:
+            return None
+        placeholder = "?" if self.engine.dialect.name == "sqlite" else "%s"
+        statement = f"SELECT events FROM {LINE_LEDGER_TABLE} WHERE digest = {placeholder}"
+        with self.engine.connect() as connection:
+            row = connection.exec_driver_sql(statement, (digest,)).first()
+        return None if row is None else int(row[0])
+
+    def record_lines(self, digest: bytes, events: int) -> None:
+        """Keep a chunk of lines all present (another import may have kept it already)."""
+        if not self.lines_writable:
+            return
+        insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
+        statement = insert(line_ledger).values(digest=digest, events=events)
+        with self.engine.begin() as connection:
+            connection.execute(statement.on_conflict_do_nothing(index_elements=["digest"]))
+
 
 def create_ledger_table(engine: Engine) -> None:
-    """Create the ledger's table if it is not there (for `hotline db init | upgrade`)."""
-    ledger.create(engine, checkfirst=True)
+    """Create the ledger's tables if they are not there (for `hotline db init | upgrade`)."""
+    ledger_metadata.create_all(engine, checkfirst=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.adapters.alert_outbox import outbox_metadata
 from hotline.adapters.eventstore import INIT, UPGRADE, SchemaError, StoreError
-from hotline.adapters.import_ledger import LEDGER_TABLE
+from hotline.adapters.import_ledger import LEDGER_TABLES
 from hotline.adapters.readmodel import metadata, older_layout, tracking
 from hotline.domain.errors import one_line
 
@@ -206,7 +206,7 @@ def grant_statements(
     owner_tables = sql.SQL(", ").join([events, *(sql.Identifier(name) for name in (ACTORS, ROLES))])
     read_model = sql.SQL(", ").join(sql.Identifier(name) for name in metadata.tables)
     job = sql.Identifier(JOB_TABLE)
-    ledger = sql.Identifier(LEDGER_TABLE)
+    ledger = sql.SQL(", ").join(sql.Identifier(name) for name in LEDGER_TABLES)
     outbox = sql.SQL(", ").join(sql.Identifier(name) for name in outbox_metadata.tables)
     statements = [
         sql.SQL("REVOKE ALL ON {}, {}, {}, {}, {} FROM {}").format(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import signal
 import traceback
 import zlib
@@ -29,7 +28,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from hotline.adapters.settings import Settings
 from hotline.domain.errors import HotlineError
-from hotline.domain.order import ORDER_NUMBER, Order
+from hotline.domain.order import Order
 from hotline.service.application import ConcurrentChange, HotlineApplication
 from hotline.service.importer import (
     BATCH_LINES,
@@ -37,9 +36,11 @@ from hotline.service.importer import (
     CONCURRENT_IMPORT,
     Importer,
     ImportResult,
+    KnownLines,
     LineTooLong,
     json_entry,
     line_too_long,
+    order_key,
 )
 
 
@@ -49,25 +50,9 @@ def default_workers() -> int:
     return len(cores) if cores else os.cpu_count() or 1
 
 
-_ORDER_FIELD = re.compile(r'"order"\s*:\s*"([^"\\]+)"')
-
-
-def order_key(number: int, raw: bytes) -> str | None:
-    """The order number line `number` is of, as its parsed entry gives it (its event's
-    order, or the order a bad line's problem names): which worker takes it. A line without
-    a backslash (no escape) naming "order" once is read by a pattern; any other is parsed."""
-    text = raw.decode("utf-8", errors="replace")
-    if "\\" not in text:
-        found = _ORDER_FIELD.findall(text)
-        if len(found) == 1:  # unescaped, so the key itself (a bad line's named order too)
-            key: str = found[0].strip()
-            return key if ORDER_NUMBER.fullmatch(key) else None
-    entry = json_entry(number, raw)
-    return entry.records[0].order if entry.records else entry.order
-
-
 def worker_of(key: str | None, workers: int) -> int:
-    """The worker that takes an order's lines (a line of no order: the first)."""
+    """The worker that takes an order's lines (`order_key`; a line of no order: the
+    first)."""
     return zlib.crc32(key.encode()) % workers if key is not None else 0
 
 
@@ -231,15 +216,19 @@ class ParallelImporter:
     def run(
         self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None
     ) -> ImportResult:
-        """Import every JSON line; `progress` gets the bytes read after each batch."""
+        """Import every JSON line, a batch the line ledger knows without handing it out;
+        `progress` gets the bytes read after each batch."""
         pool = self._pool
         assert pool is not None, "run it inside `with`"
         result = ImportResult()
+        known = KnownLines(self.app, self.dry_run)
         numbered = enumerate(lines, start=1)
         done = 0
         try:
             while batch := list(islice(numbered, self.batch_lines)):
-                self._import_batch(pool, batch, result)
+                rejected = {problem.order for problem in result.problems if problem.order}
+                known.batch(batch, result, rejected, lambda: self._import_batch(
+                    pool, batch, result))  # fmt: skip
                 result.lines = batch[-1][0]
                 done += sum(len(raw) for _, raw in batch)
                 if progress:

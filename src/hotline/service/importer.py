@@ -7,7 +7,8 @@ batch's orders not in memory are read from the store in one query; an export row
 events are all stored as it gives them (corrections applied) is found unchanged from the
 stored states, without making its order; one whose cells and order are as the import
 ledger last saw them (adapters/import_ledger.py) is unchanged without even being parsed, so
-a re-import is mostly reading the file.
+a re-import is mostly reading the file; so is a batch of JSON lines the ledger knows were
+all present or imported (`KnownLines`).
 An event already in the store (same order, event, time and fields) is skipped,
 so loading a file twice changes nothing. A bad line is reported with its line
 number; its order's events from that batch on are not written (events of the
@@ -21,7 +22,7 @@ import codecs
 import json
 import re
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
@@ -203,6 +204,8 @@ class ImportResult:
     orders_read: int = 0
     """Orders read back from the store and replayed (each time), not kept in memory
     (`CACHE_EVENTS`)."""
+    lines_known: int = 0
+    """JSON lines the line ledger knew present (`KnownLines`): counted, not parsed."""
 
     @property
     def rejected_orders(self) -> int:
@@ -320,8 +323,23 @@ class Importer:
     def run(
         self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None
     ) -> ImportResult:
-        """Import every JSON line; `progress` gets the bytes read after each batch."""
-        return self.run_entries(json_entries(lines), progress)
+        """Import every JSON line, a batch the line ledger knows without parsing it;
+        `progress` gets the bytes read after each batch."""
+        result = ImportResult()
+        known = KnownLines(self.app, self.dry_run)
+        numbered = enumerate(lines, start=1)
+        done = 0
+        try:
+            while batch := list(islice(numbered, self.batch_lines)):
+                known.batch(batch, result, self._rejected, lambda: self._import_batch(
+                    [json_entry(number, raw) for number, raw in batch], result))  # fmt: skip
+                result.lines = batch[-1][0]
+                done += sum(len(raw) for _, raw in batch)
+                if progress:
+                    progress(done)
+        except LineTooLong as error:  # the batch it is in is not imported
+            result.problems.append(line_too_long(error, result.lines))
+        return result
 
     def run_entries(
         self, entries: Iterable[Entry], progress: Callable[[int], None] | None = None
@@ -500,10 +518,7 @@ class Importer:
 
     @cached_property
     def _hasher(self) -> Any:
-        """The rows' keyed hash, fed the unit registry (a row's unit reads through it)."""
-        units = (self.app.rubrics / "units.toml").read_bytes()
-        changes = repr(self.app.unit_additions().changes).encode()
-        return row_hasher(self.app.env.get("CIPHER_KEY") or None, units + changes)
+        return ledger_hasher(self.app)
 
     def _known_unchanged(self, batch: list[Entry]) -> dict[int, int]:
         """The batch's unparsed rows whose digest and order's version are the ledger's (row →
@@ -759,6 +774,62 @@ class Importer:
         return any(e.payload() == candidate for e in same_time)
 
 
+def ledger_hasher(app: HotlineApplication) -> Any:
+    """The ledger's keyed hash, fed the unit registry (a row's or line's unit reads through
+    it: another registry may make a known line refused, or a present one new)."""
+    units = (app.rubrics / "units.toml").read_bytes()
+    changes = repr(app.unit_additions().changes).encode()
+    return row_hasher(app.env.get("CIPHER_KEY") or None, units + changes)
+
+
+LINES_DIGEST = b"lines/1\0"
+"""Fed to a chunk of lines' digest after the registry (never the same as a row's), changed
+whenever what it covers changes."""
+
+
+class KnownLines:
+    """The line ledger (adapters/import_ledger.py) as a JSON Lines import uses it, in the
+    process that writes (never a worker). A batch's digest covers its lines' raw bytes, its
+    first line's number (line 1 may start with a BOM) and the unit registry. A batch whose
+    lines were all present or imported, none refused, is recorded once committed; met again
+    its lines are already present, as the line-by-line path would find them (events are
+    never removed, and a registry that reads them otherwise is another digest), unless one
+    is of an order this import has rejected (that path counts it not written). A dry run
+    reads it and never writes it."""
+
+    def __init__(self, app: HotlineApplication, dry_run: bool) -> None:
+        self.dry_run = dry_run
+        self.ledger = ImportLedger(app.readmodel.engine)
+        self.hasher = ledger_hasher(app)
+        self.hasher.update(LINES_DIGEST)
+
+    def batch(
+        self,
+        batch: list[tuple[int, bytes]],
+        result: ImportResult,
+        rejected: Collection[str],
+        imported: Callable[[], None],
+    ) -> None:
+        """Count the batch's lines in `result` if the ledger knows them, else `imported()`
+        (which imports the batch into `result`) and record the batch if it was clean."""
+        hasher = self.hasher.copy()
+        hasher.update(b"%d\0" % batch[0][0])
+        hasher.update(b"".join(raw for _, raw in batch))
+        digest = hasher.digest()
+        events = self.ledger.known_lines(digest)
+        if events is not None and not (
+            rejected and any(order_key(number, raw) in rejected for number, raw in batch)
+        ):
+            result.already_present += events
+            result.lines_known += events
+            return
+        problems, not_written = len(result.problems), result.not_written
+        imported()
+        if self.dry_run or len(result.problems) != problems or result.not_written != not_written:
+            return
+        self.ledger.record_lines(digest, sum(1 for _, raw in batch if not _blank(raw)))
+
+
 def _series(event: str, fields: dict[str, Any]) -> tuple[str, str]:
     """The events a row's event is compared with, the nth with the nth: those of its name; a
     notice (告知) only with those of the decision it tells of, one each (a row's notices
@@ -802,15 +873,13 @@ def _payload(
     return event.payload()
 
 
-def json_entries(lines: Iterable[bytes]) -> Iterator[Entry]:
-    """Each line of JSON Lines as an entry of its one event (blank lines give none)."""
-    for number, raw in enumerate(lines, start=1):
-        yield json_entry(number, raw)
+def _blank(raw: bytes) -> bool:
+    return not raw.removeprefix(codecs.BOM_UTF8).strip()  # a BOM alone is blank too
 
 
 def json_entry(number: int, raw: bytes) -> Entry:
     """Line `number` of JSON Lines as an entry: its event, none if blank, or its problem."""
-    if not raw.removeprefix(codecs.BOM_UTF8).strip():  # a BOM alone is blank too
+    if _blank(raw):
         return Entry(number, len(raw))
     try:
         return Entry(number, len(raw), (_parse(number, raw),))
@@ -876,6 +945,20 @@ def _parse(number: int, raw: bytes) -> Record:
 
 
 _ORDER_FIELD = re.compile(r'"order"\s*:\s*"([^"\\]+)"')
+
+
+def order_key(number: int, raw: bytes) -> str | None:
+    """The order number line `number` is of, as its parsed entry gives it (its event's
+    order, or the order a bad line's problem names). A line without a backslash (no escape)
+    naming "order" once is read by a pattern; any other is parsed."""
+    text = raw.decode("utf-8", errors="replace")
+    if "\\" not in text:
+        found = _ORDER_FIELD.findall(text)
+        if len(found) == 1:  # unescaped, so the key itself (a bad line's named order too)
+            key: str = found[0].strip()
+            return key if ORDER_NUMBER.fullmatch(key) else None
+    entry = json_entry(number, raw)
+    return entry.records[0].order if entry.records else entry.order
 
 
 def _order_of(raw: bytes) -> str | None:
