@@ -8,7 +8,7 @@ read model's, with the calendar and the 1·5·13 rules applied at query time.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -253,61 +253,57 @@ class Assessment:
         each part covers, narrowed to `orders`."""
         chosen = chosen_units(self.units, unit, rubric=rubric, period=period, level=level)
         name = one_unit(chosen, unit)
-        snapshot = self.reports.snapshot(period, as_of)
-        facts = snapshot.facts
+        # Two reads of the period, a batch at a time: the unit's tally (what an order's cost
+        # depends on), then the orders that cost it.
+        batches = self.reports.batches(period, as_of)
         reporting = self.units.reporting(period.start, period.end, level)
-        mine = reporting.keys(facts.orders.units) == reporting.names.index(name)
         findings = [
             f
-            for f in self._findings(snapshot.readmodel, period, rubric.name)
+            for f in self._findings(batches.readmodel, period, rubric.name)
             if f.unit in reporting.index and reporting.names[reporting.index[f.unit]] == name
         ]
-        costs: list[Cost] = []
+        index = reporting.names.index(name)
+        costs = _Costs()
         if isinstance(rubric, WeightedRubric):
             counted = rubric.orders.narrowed(orders)
-            tally = self._tallies([facts], [counted], findings, reporting)[0][name]
-            mine = mine & counted.chosen(facts.t)
+            tally = self._tallies(batches.facts, [counted], findings, reporting)[0][name]
+            mine = _Mine(reporting, index, counted)
             for component in rubric.component:
                 where = component.label
                 weight = Fraction(component.weight)
                 if component.requires and tally.metrics[component.requires].empty:
                     reason = f"no {component.requires} in the period: no points, no total"
-                    costs.append(Cost(where, "does not apply", "—", reason, weight))
+                    costs.once([Cost(where, "does not apply", "—", reason, weight)])
                 elif isinstance(component, Rate) and tally.metrics[component.metric].empty:
                     reason = f"no order counted for {component.metric}: no points, no total"
-                    costs.append(Cost(where, "does not apply", "—", reason, weight))
+                    costs.once([Cost(where, "does not apply", "—", reason, weight)])
                 elif isinstance(component, Ratings) and not sum(tally.ratings.values()):
                     reason = "no ratings in the period (未测评到满意度): no points, no total"
-                    costs.append(Cost(where, "does not apply", "—", reason, weight))
+                    costs.once([Cost(where, "does not apply", "—", reason, weight)])
                 elif isinstance(component, Rate):
                     measure = tally.metrics[component.metric]
                     if measure.denominator:
-                        each = weight / measure.denominator
                         metric = self.reports.metric(component.metric)
-                        costs += [
-                            Cost(where, metric.label, facts.orders.numbers[row], reason, each)
-                            for row, reason in explain(metric, facts, mine)
-                        ]
+                        each = weight / measure.denominator
+                        costs.of_orders(_metric_costs(where, metric.label, metric, mine, each))
                 elif isinstance(component, Ratings):
-                    costs += self._rating_costs(component, facts, mine, tally)
+                    costs.of_orders(_rating_costs(component, mine, tally))
                 elif isinstance(component, Deductions):
-                    costs += self._item_costs(where, component.items, facts, mine, findings, tally)
-            costs += self._item_costs("加分", rubric.bonus, facts, mine, findings, tally)
+                    self._item_costs(costs, where, component.items, mine, findings, tally)
+            self._item_costs(costs, "加分", rubric.bonus, mine, findings, tally)
         elif isinstance(rubric, DeductionRubric):
-            for part in rubric.part:
-                counted = part.orders.narrowed(orders)
-                selected = mine & counted.chosen(facts.t)
-                tally = self._tallies([facts], [counted], findings, reporting)[0][name]
+            parts = [part.orders.narrowed(orders) for part in rubric.part]
+            tallies = self._tallies(batches.facts, parts, findings, reporting)
+            for part, counted, tallied in zip(rubric.part, parts, tallies, strict=True):
+                mine = _Mine(reporting, index, counted)
                 for section in part.section:
                     where = f"{part.label} {section.label}"
-                    costs += self._item_costs(
-                        where, section.items, facts, selected, findings, tally
-                    )
+                    self._item_costs(costs, where, section.items, mine, findings, tallied[name])
         else:
             raise InvalidInput(
                 f"rubric {rubric.name} sets targets; it costs no points (see `report kpi`)"
             )
-        return costs
+        return costs.gathered(batches.facts)
 
     # --- facts per unit -----------------------------------------------------------------------
 
@@ -363,61 +359,113 @@ class Assessment:
 
     # --- what cost the points -----------------------------------------------------------------
 
-    def _rating_costs(
-        self, component: Ratings, facts: Facts, mine: Flags, tally: Tally
-    ) -> list[Cost]:
-        rated = sum(tally.ratings.values())
-        full = max(component.points.values())
-        chosen = np.flatnonzero(mine & facts.counted_ratings())
-        ratings = list(Rating)
-        costs = []
-        for row in chosen:
-            rating = ratings[int(facts.orders.rating[row])]
-            lost = Fraction(full - component.points[rating])
-            if lost:
-                points = Fraction(component.weight) * lost / (100 * rated)
-                reason = f"rated {rating.value} ({rating.label}, {component.points[rating]} points)"
-                costs.append(
-                    Cost(component.label, "满意度测评", facts.orders.numbers[row], reason, points)
-                )
-        return costs
-
     def _item_costs(
         self,
+        costs: _Costs,
         where: str,
         items: Sequence[Item],
-        facts: Facts,
-        selected: Flags,
+        mine: _Mine,
         findings: Sequence[FindingRecord],
         tally: Tally,
-    ) -> list[Cost]:
-        costs: list[Cost] = []
+    ) -> None:
+        """The costs of `items` to `costs`, in the items' order."""
         for item in items:
             cap = f" (at most {item.cap})" if item.cap is not None else ""
             if isinstance(item, PerOrder):
                 metric = self.reports.metric(item.metric)
-                costs += [
-                    Cost(where, item.label + cap, facts.orders.numbers[row], reason,
-                         Fraction(item.points))
-                    for row, reason in explain(metric, facts, selected)
-                ]  # fmt: skip
+                costs.of_orders(
+                    _metric_costs(where, item.label + cap, metric, mine, Fraction(item.points))
+                )
             elif isinstance(item, PerFinding):
-                costs += [
+                costs.once([
                     Cost(where, item.label + cap, f"finding {f.id}",
                          f"{f.day}: {mask_numbers(f.note)}"
                          + (f" (order {f.order})" if f.order else ""),
                          Fraction(item.points) * f.count)
                     for f in findings
                     if f.item == item.key
-                ]  # fmt: skip
+                ])  # fmt: skip
             else:
                 loss = item_loss(item, tally)
                 if loss.points:
                     rate = tally.metrics[item.metric].rate
                     shown = "—" if rate is None else f"{float(rate):.2f}"
                     reason = f"{self.reports.metric(item.metric).label} {shown} < {item.below}"
-                    costs.append(Cost(where, item.label + cap, "rate", reason, loss.points))
-        return costs
+                    costs.once([Cost(where, item.label + cap, "rate", reason, loss.points)])
+
+
+OrderCosts = Callable[[Facts], list[Cost]]
+"""What the orders of a batch cost."""
+
+
+@dataclass(frozen=True)
+class _Mine:
+    """A unit's orders (its `index` among the reporting units) that a filter lets through."""
+
+    reporting: Reporting
+    index: int
+    counted: OrderFilter
+
+    def of(self, facts: Facts) -> Flags:
+        theirs: Flags = self.reporting.keys(facts.orders.units) == self.index
+        return theirs & self.counted.chosen(facts.t)
+
+
+class _Costs:
+    """A unit's costs in the order they are shown; those of orders are gathered batch by
+    batch (`Reports.batches`) into their place among the others."""
+
+    def __init__(self) -> None:
+        self.parts: list[list[Cost]] = []
+        self.of_batches: list[tuple[list[Cost], OrderCosts]] = []
+
+    def once(self, costs: list[Cost]) -> None:
+        self.parts.append(costs)
+
+    def of_orders(self, costs_of: OrderCosts) -> None:
+        self.parts.append([])
+        self.of_batches.append((self.parts[-1], costs_of))
+
+    def gathered(self, batches: Iterable[Facts]) -> list[Cost]:
+        if self.of_batches:
+            for facts in batches:
+                for part, costs_of in self.of_batches:
+                    part += costs_of(facts)
+        return [cost for part in self.parts for cost in part]
+
+
+def _metric_costs(where: str, item: str, metric: Metric, mine: _Mine, each: Fraction) -> OrderCosts:
+    """Each of the unit's orders that cost `metric`, `each` points."""
+
+    def costs(facts: Facts) -> list[Cost]:
+        return [
+            Cost(where, item, facts.orders.numbers[row], reason, each)
+            for row, reason in explain(metric, facts, mine.of(facts))
+        ]
+
+    return costs
+
+
+def _rating_costs(component: Ratings, mine: _Mine, tally: Tally) -> OrderCosts:
+    """Each of the unit's ratings below full points, its share of the component's weight."""
+    rated = sum(tally.ratings.values())
+    full = max(component.points.values())
+    ratings = list(Rating)
+
+    def costs(facts: Facts) -> list[Cost]:
+        found = []
+        for row in np.flatnonzero(mine.of(facts) & facts.counted_ratings()):
+            rating = ratings[int(facts.orders.rating[row])]
+            lost = Fraction(full - component.points[rating])
+            if lost:
+                points = Fraction(component.weight) * lost / (100 * rated)
+                reason = f"rated {rating.value} ({rating.label}, {component.points[rating]} points)"
+                found.append(
+                    Cost(component.label, "满意度测评", facts.orders.numbers[row], reason, points)
+                )
+        return found
+
+    return costs
 
 
 def _measure(metric: Metric, value: MetricValue) -> Measure:

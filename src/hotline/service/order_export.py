@@ -135,26 +135,28 @@ class OrderExport:
             wanted = {u.name for u in registry.units if u.group == key}  # with its offices
         period = selection.period
         self.reports.projection.catch_up()
-        orders = self.reports.readmodel.load(period.start, period.end)
-        received = orders.timelines.received
-        chosen = (received >= period.start.toordinal()) & (received <= period.end.toordinal())
-        if selection.status is not None:
-            chosen &= orders.timelines.status == STATUS_CODES[selection.status]
-        rows = [
-            int(row)
-            for row in np.flatnonzero(chosen)
-            if wanted is None or orders.units[row] in wanted
-        ]
-        rows.sort(key=lambda row: (int(received[row]), orders.numbers[row]))
-        return [orders.numbers[row] for row in rows]
+        found: list[tuple[int, str]] = []
+        # A batch of the period's orders at a time: only the numbers chosen are kept.
+        for orders in self.reports.readmodel.batches(period.start, period.end):
+            received = orders.timelines.received
+            chosen = (received >= period.start.toordinal()) & (received <= period.end.toordinal())
+            if selection.status is not None:
+                chosen &= orders.timelines.status == STATUS_CODES[selection.status]
+            found += [
+                (int(received[row]), orders.numbers[row])
+                for row in np.flatnonzero(chosen)
+                if wanted is None or orders.units[row] in wanted
+            ]
+        found.sort()
+        return [number for _, number in found]
 
     def rows(
-        self, selection: OrderSelection, reveal: str | None = None, today: date | None = None
+        self, numbers: Sequence[str], reveal: str | None = None, today: date | None = None
     ) -> Iterator[list[str]]:
-        """One row of `HEADERS` cells per order selected, limits judged on `today`. With
-        `reveal` (the reason), personal data is shown in full and each order so shown gets
-        a `revealed` event first."""
-        numbers = self.numbers(selection)
+        """One row of `HEADERS` cells per order of `numbers` (`numbers`), read one at a time
+        (a city's month of rows would not fit in memory at once), limits judged on `today`.
+        With `reveal` (the reason), personal data is shown in full and each order so shown
+        gets a `revealed` event first."""
         calendar, rules, today = self.app.calendar(), self.app.rules, today or now().date()
         for number in numbers:
             order = self.app.order(number) if reveal is None else self.app.reveal(number, reveal)

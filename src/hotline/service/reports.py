@@ -11,7 +11,7 @@ the next report, with no rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -83,9 +83,15 @@ class Batches:
     """A period's facts a batch of orders at a time (`Reports.batches`), the day limits are
     judged on, and the read model they come from."""
 
-    facts: Iterator[Facts]
+    read: Callable[[], Iterator[Facts]]
     today: date
     readmodel: ReadModel
+
+    @property
+    def facts(self) -> Iterator[Facts]:
+        """The batches, read afresh on each use: a command that needs the period's sums
+        before it can say what each order cost reads the batches twice."""
+        return self.read()
 
 
 def _check_category(category: Sequence[str]) -> None:
@@ -372,8 +378,22 @@ class Reports:
         readmodel = self.current()
         moment = in_shanghai(as_of) if as_of is not None else None
         today = moment.date() if moment is not None else today or now().date()
-        orders = readmodel.load(today, today)
         flags = readmodel.open_flags()
+        found: list[DueOrder] = []
+        for orders in readmodel.batches(today, today):  # a batch at a time: a city's backlog
+            found += self._due_then(orders, flags, unit, today, window, moment)
+        return sorted(found, key=lambda d: (d.due, d.number, d.limit))
+
+    def _due_then(
+        self,
+        orders: OrderColumns,
+        flags: dict[tuple[str, str], FlagRecord],
+        unit: str | None,
+        today: date,
+        window: int,
+        moment: datetime | None,
+    ) -> list[DueOrder]:
+        """`due` of a batch of orders: as they stand, or as they stood at `moment`."""
         if moment is None:
             return self._due(orders, np.ones(len(orders.numbers), bool), flags, unit, today, window)
         # Facts all dated before the day cannot have changed since `moment`; the orders with
@@ -398,10 +418,8 @@ class Reports:
         then = OrderColumns.of_facts(
             FactColumns.of([fold(o, moment) for o in stood if o.received_at <= moment])
         )
-        return sorted(
-            self._due(orders, ~changed, flags, unit, today, window)
-            + self._due(then, np.ones(len(then.numbers), bool), flags, unit, today, window),
-            key=lambda d: (d.due, d.number, d.limit),
+        return self._due(orders, ~changed, flags, unit, today, window) + self._due(
+            then, np.ones(len(then.numbers), bool), flags, unit, today, window
         )
 
     def _due(
@@ -466,8 +484,12 @@ class Reports:
         grow with the store's volume."""
         _check_category(category)
         readmodel, today = self.read_model(as_of)
-        found = readmodel.batches(period.start, period.end, category)
-        return Batches((self._facts(o, period, today) for o in found), today, readmodel)
+
+        def read() -> Iterator[Facts]:
+            for orders in readmodel.batches(period.start, period.end, category):
+                yield self._facts(orders, period, today)
+
+        return Batches(read, today, readmodel)
 
     def _facts(self, orders: OrderColumns, period: Period, today: date) -> Facts:
         """The orders' facts with their limits judged on `today`, each on its calendar."""
