@@ -158,11 +158,15 @@ def scan(
         decrypted = False
         for aggregate in seen.aggregates():
             entries = [_read(mapper, aggregate.id, row, fold is None) for row in aggregate.rows]
-            if fold is not None:
-                for version, fault in fold(aggregate.id, entries).items():
-                    for entry in entries:
-                        if entry.row.version == version and entry.fault is None:
-                            entry.fault = fault
+            faults = fold(aggregate.id, entries) if fold is not None else {}
+            found = list(_check(aggregate, entries, projected))
+            # A fault after an event with a problem may follow from it: that one is said.
+            first = min((p.version or 0 for p in found), default=None)
+            kept = {v: f for v, f in faults.items() if first is None or v <= first}
+            if kept:
+                for entry in entries:
+                    entry.fault = entry.fault or kept.get(entry.row.version)
+                found = list(_check(aggregate, entries, projected))
             firsts.note(entries)
             for entry in entries:
                 refusal = refusal or entry.refusal
@@ -172,7 +176,7 @@ def scan(
             result.unchained += sum(1 for e in entries if e.readable and e.chain is None)
             if entries and entries[-1].row.version not in {t.version for t in aggregate.trail}:
                 result.unwitnessed += 1
-            result.problems.extend(_check(aggregate, entries, projected))
+            result.problems.extend(found)
             if (
                 progress
                 and result.events // PROGRESS_EVERY
