@@ -268,7 +268,6 @@ def _check(aggregate: Aggregate, entries: list[Entry], projected: int) -> Iterat
     """The problems of one aggregate's events, one per event at most: the first verdict
     reached of, in order, unreadable, removed, moved or replaced (its own chain and the
     next's broken), unlike the read model, and a single broken chain."""
-    subject = _subject(aggregate, entries)
     verdicts: dict[int, tuple[str, str, str]] = {}  # version -> (name, verdict, why)
 
     def judge(version: int, name: str, verdict: str, why: str) -> None:
@@ -304,6 +303,7 @@ def _check(aggregate: Aggregate, entries: list[Entry], projected: int) -> Iterat
             judge(start, stored[start].name, "altered or moved",
                   f"it does not follow #{start - 1}: #{start - 1} was altered, or #{start} "
                   "was moved here or replaced")  # fmt: skip
+    subject = _subject(aggregate, entries) if verdicts else ""  # a uuid5: only when needed
     for version in sorted(verdicts):
         name, verdict, why = verdicts[version]
         yield Problem(subject, version, name, verdict, why)
