@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from hotline.adapters.store_scan import events_table
 from hotline.cli.main import main
 from hotline.service.application import HotlineApplication
 from hotline.service.projection import OrderProjection
+from test_audit import handled
 from test_projection import rows
+from test_verify import Cli, Table, orders, problems
 
 GENERATOR = Path(__file__).resolve().parents[1] / "scripts" / "generate_year.py"
 KEY = base64.b64encode(b"r" * 32).decode()
@@ -80,3 +83,86 @@ def test_a_rebuild_equals_the_read_model_caught_up_as_events_came(
         assert {row[0] for row in incremental["rm_findings"]} == {str(kept), str(withdrawn)}
     finally:
         app.close()
+
+
+def _altered_in_place(table: Table, cli: Cli) -> None:
+    for number, version in (("A", 2), ("D", 2)):  # A by the old trail, D by its chain
+        state = table.state(number, version)
+        table.set_state(number, version, state.replace(b"T10:00:00+08:00", b"T11:00:00+08:00"))
+
+
+def _swapped_between_orders(table: Table, cli: Cli) -> None:
+    a, b = table.state("A", 2), table.state("B", 2)
+    table.set_state("A", 2, b)
+    table.set_state("B", 2, a)
+
+
+def _removed(table: Table, cli: Cli) -> None:
+    table.delete("A", 2)  # the middle
+    table.delete("B", 3)  # the newest: only the old trail (and SQLite's positions) tell
+
+
+def _removed_unseen(table: Table, cli: Cli) -> None:
+    table.delete("D", 2)  # D is not in the read model: only its versions tell
+
+
+def _moved(table: Table, cli: Cli) -> None:
+    table.move("A", 3, "B", 4)
+
+
+def _first_moved(table: Table, cli: Cli) -> None:
+    table.move("D", 1, "Z", 1)
+
+
+def _retyped(table: Table, cli: Cli) -> None:
+    table.set_topic("B", 2, "this_module_is_not_there:Thing")
+
+
+def _not_json(table: Table, cli: Cli) -> None:
+    table.set_state("C", 2, b"not json")
+
+
+TAMPERINGS = [_altered_in_place, _swapped_between_orders, _removed, _removed_unseen, _moved,
+              _first_moved, _retyped, _not_json]  # fmt: skip
+
+
+def _tampered_store(store: str, cli: Cli, tamper: Callable[[Table, Cli], None]) -> None:
+    """A, B, C applied by the read model; D received and rated after; then `tamper`."""
+    orders(cli)
+    handled(cli, "D")
+    assert cli("order", "rate", "D", "--rating", "satisfied", "--at", "2026-03-11 10:00")[0] == 0
+    tamper(Table(store), cli)
+
+
+@pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda t: t.__name__.strip("_"))
+def test_the_one_pass_refuses_what_verify_finds_and_keeps_the_old_read_model(
+    store: str, cli: Cli, tamper: Callable[[Table, Cli], None]
+) -> None:
+    _tampered_store(store, cli, tamper)
+    found = problems(cli)
+    app = HotlineApplication(db=store)
+    try:
+        before = rows(app.readmodel)
+        code, out, err = cli("projections", "rebuild")
+        assert code == 1 and "the read model was not rebuilt" in err, (out, err)
+        assert out.splitlines() == found  # the same lines, the same order
+        assert rows(app.readmodel) == before  # the evidence kept
+    finally:
+        app.close()
+    code, out, _ = cli("projections", "rebuild", "--despite-problems")
+    assert code == 0 and out.splitlines()[:-1] == found, out
+
+
+def test_an_event_the_fold_cannot_read_is_a_problem_not_a_traceback(store: str, cli: Cli) -> None:
+    orders(cli)
+    table = Table(store)
+    table.set_state("B", 3, table.state("B", 3).replace(b'"result"', b'"outcome"'))
+    code, out, err = cli("projections", "rebuild")
+    assert code == 1 and err.startswith("hotline: ") and err.count("\n") == 1, err
+    assert out.splitlines() == [
+        "order B event #3 (closed): altered — its state has no 'result', which the read model needs"
+    ]
+    assert problems(cli)[0].startswith("order B event #3 (closed): altered — its state is not a")
+    code, out, err = cli("projections", "rebuild", "--despite-problems")
+    assert code == 0, err
+    assert out.endswith("read model rebuilt from 9 events; 2 orders\n"), out  # B left out

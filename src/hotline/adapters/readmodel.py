@@ -483,61 +483,42 @@ class ReadModel:
         names = [_snake(c.name) for c in changes]
         touched = {c.id for c, name in zip(changes, names, strict=True)
                    if name in ROW_CHANGES and name != STARTS}  # fmt: skip
-        rows: dict[str, Row] = dict(self._rows(connection, touched))
-        extra: dict[Table, list[Row]] = {extensions: [], revisits: [], supervisions: [], flags: []}
-        trail = [_audit(c) for c in changes if not c.replayed]
-        for entry in trail:
-            entry["detail"] = self.seal(entry["detail"])
-        new_findings: dict[str, Row] = {}
-        withdrawn: list[str] = []
-        remade: set[str] = set()
+        pending = _Pending(dict(self._rows(connection, touched)))
+        pending.trail = [_audit(c) for c in changes if not c.replayed]
         for change, name in zip(changes, names, strict=True):
-            state = change.state
-            row_change = ROW_CHANGES.get(name)
-            detail = DETAILS.get(name)
-            if change.name == "Corrected":  # the order's events follow, corrected
-                remade.add(change.id)
-                rows.pop(change.id, None)
-                for table, new in extra.items():
-                    extra[table] = [row for row in new if row["id"] != change.id]
-            elif row_change is not None:
-                row_change(rows.setdefault(change.id, {"id": change.id}), state)
-            elif detail is not None:
-                found = detail(change.version, state)
-                extra[DETAIL_TABLES[type(found)]].append({"id": change.id, **found._asdict()})
-            elif change.name == "Flagged":
-                extra[flags].append(
-                    {"id": change.id, "version": change.version, "limit_name": state["limit"],
-                     "level": state["level"], "at": datetime.fromisoformat(state["at"]).isoformat(),
-                     "due_day": date.fromisoformat(state["due"]).toordinal()}
-                )  # fmt: skip
-            elif change.name == "FindingRecorded":
-                new_findings[change.id] = _finding(change)
-            elif change.name == "FindingWithdrawn":
-                if change.id in new_findings:
-                    new_findings[change.id]["withdrawn"] = True
-                else:
-                    withdrawn.append(change.id)
-        for chunk in _chunks(list(remade), 500):
-            for table in extra:
-                connection.execute(delete(table).where(table.c.id.in_(chunk)))
-        if trail:
-            self._insert_many(connection, audit, trail)
-        if rows:
-            for row in rows.values():
-                row["facts"] = FACTS.pack(*(row[name] for name in FACT_COLUMNS))
-                row["settled_day"] = settled_day(row)
-            for chunk in _chunks(list(rows), 500):
-                connection.execute(delete(orders).where(orders.c.id.in_(chunk)))
-            self._insert_many(connection, orders, list(rows.values()))
-        for table, new in extra.items():
+            pending.fold(change, name)
+        for row in pending.rows.values():
+            _finish(row)
+        self._write(connection, pending, fresh=False)
+
+    def refill(self) -> Refill:
+        """The read model emptied and written anew in one transaction (`projections
+        rebuild`): until `Refill.commit`, other connections see the old one."""
+        return Refill(self)
+
+    def _write(self, connection: Connection, pending: _Pending, fresh: bool) -> None:
+        """Write `pending`'s rows; `fresh`: the tables hold no row of its aggregates yet."""
+        for entry in pending.trail:
+            entry["detail"] = self.seal(entry["detail"])
+        if not fresh:
+            for chunk in _chunks(list(pending.remade), 500):
+                for table in pending.extra:
+                    connection.execute(delete(table).where(table.c.id.in_(chunk)))
+        if pending.trail:
+            self._insert_many(connection, audit, pending.trail)
+        if pending.rows:
+            if not fresh:
+                for chunk in _chunks(list(pending.rows), 500):
+                    connection.execute(delete(orders).where(orders.c.id.in_(chunk)))
+            self._insert_many(connection, orders, list(pending.rows.values()))
+        for table, new in pending.extra.items():
             if new:
                 self._insert_many(connection, table, new)
-        if new_findings:
-            for row in new_findings.values():
+        if pending.new_findings:
+            for row in pending.new_findings.values():
                 row["note"] = self.seal(row["note"])
-            self._insert_many(connection, findings, list(new_findings.values()))
-        for chunk in _chunks(withdrawn, 500):
+            self._insert_many(connection, findings, list(pending.new_findings.values()))
+        for chunk in _chunks(pending.withdrawn, 500):
             connection.execute(
                 update(findings).where(findings.c.id.in_(chunk)).values(withdrawn=True)
             )
@@ -818,6 +799,138 @@ class _OrderBatch:
                 facts.reshape(len(numbers), len(FACT_COLUMNS)), *rows,
             )
         )  # fmt: skip
+
+
+class _Pending:
+    """Read-model rows made from changes, not yet written."""
+
+    def __init__(self, rows: dict[str, Row] | None = None) -> None:
+        self.rows: dict[str, Row] = rows or {}
+        self.extra: dict[Table, list[Row]] = {
+            extensions: [],
+            revisits: [],
+            supervisions: [],
+            flags: [],
+        }
+        self.trail: list[Row] = []
+        self.new_findings: dict[str, Row] = {}
+        self.withdrawn: list[str] = []
+        self.remade: set[str] = set()
+
+    def fold(self, change: Change, name: str) -> None:
+        """What `change` (its `_snake` name `name`) makes of the rows."""
+        state = change.state
+        row_change = ROW_CHANGES.get(name)
+        detail = DETAILS.get(name)
+        if change.name == "Corrected":  # the order's events follow, corrected
+            self.remade.add(change.id)
+            self.rows.pop(change.id, None)
+            for table, new in self.extra.items():
+                self.extra[table] = [row for row in new if row["id"] != change.id]
+        elif row_change is not None:
+            row_change(self.rows.setdefault(change.id, {"id": change.id}), state)
+        elif detail is not None:
+            found = detail(change.version, state)
+            self.extra[DETAIL_TABLES[type(found)]].append({"id": change.id, **found._asdict()})
+        elif change.name == "Flagged":
+            self.extra[flags].append(
+                {"id": change.id, "version": change.version, "limit_name": state["limit"],
+                 "level": state["level"], "at": datetime.fromisoformat(state["at"]).isoformat(),
+                 "due_day": date.fromisoformat(state["due"]).toordinal()}
+            )  # fmt: skip
+        elif change.name == "FindingRecorded":
+            self.new_findings[change.id] = _finding(change)
+        elif change.name == "FindingWithdrawn":
+            if change.id in self.new_findings:
+                self.new_findings[change.id]["withdrawn"] = True
+            else:
+                self.withdrawn.append(change.id)
+
+
+def _finish(row: Row) -> None:
+    """An order row's packed facts and settled day, from its columns."""
+    row["facts"] = FACTS.pack(*(row[name] for name in FACT_COLUMNS))
+    row["settled_day"] = settled_day(row)
+
+
+UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, IndexError, struct.error)
+"""What folding a state the fold cannot read raises (a field missing, of the wrong type)."""
+REFILL_BATCH = 50_000
+"""Audit rows a refill writes at a time."""
+
+
+class Refill:
+    """One transaction that empties the read model and fills it an aggregate at a time from
+    a pass over the store (`projections rebuild`): a crash or a refusal leaves the old one."""
+
+    def __init__(self, readmodel: ReadModel) -> None:
+        self._readmodel = readmodel
+        self._connection = readmodel.engine.connect()
+        self._transaction = self._connection.begin()
+        for table in reversed(metadata.sorted_tables):
+            self._connection.execute(delete(table))
+        self._pending = _Pending()
+        self.applied = 0
+
+    def add(self, changes: Sequence[Change]) -> dict[int, str]:
+        """Fold one aggregate's changes (all of them, in version order); what the fold cannot
+        read of them, by version (the aggregate's rows are then left out, its trail kept)."""
+        pending = self._pending
+        extra = {table: len(rows) for table, rows in pending.extra.items()}
+        withdrawn = len(pending.withdrawn)
+        faults: dict[int, str] = {}
+        for change in changes:
+            try:
+                if not change.replayed:
+                    pending.trail.append(_audit(change))
+                    self.applied += 1
+                pending.fold(change, _snake(change.name))
+            except UNREADABLE as error:
+                faults.setdefault(change.version, _unreadable(error))
+        aggregate = changes[0].id if changes else None
+        row = pending.rows.get(aggregate) if aggregate else None
+        if row is not None and not faults:
+            try:
+                _finish(row)
+            except UNREADABLE as error:
+                faults[changes[0].version] = _unreadable(error)
+        if faults and aggregate:
+            pending.rows.pop(aggregate, None)
+            pending.new_findings.pop(aggregate, None)
+            for table, rows in pending.extra.items():
+                del rows[extra[table] :]
+            del pending.withdrawn[withdrawn:]
+        if len(pending.trail) >= REFILL_BATCH:
+            self._flush()
+        return faults
+
+    def _flush(self) -> None:
+        self._readmodel._write(self._connection, self._pending, fresh=True)
+        self._pending = _Pending()
+
+    def commit(self, position: int) -> None:
+        """Write what is pending, set the position to `position` and commit."""
+        self._flush()
+        self._connection.execute(insert(tracking).values(name=TRACKING_NAME, position=position))
+        self._transaction.commit()
+
+    def close(self) -> None:
+        """Roll back what is not committed and let go of the connection."""
+        if self._transaction.is_active:
+            self._transaction.rollback()
+        self._connection.close()
+
+    def __enter__(self) -> Refill:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def _unreadable(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"its state has no {error.args[0]!r}, which the read model needs"
+    return f"its state cannot be read into the read model ({type(error).__name__}: {error})"
 
 
 @dataclass(frozen=True)

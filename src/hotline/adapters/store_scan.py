@@ -19,6 +19,7 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
+from hotline.adapters.postgres import RECORDED_BY
 from hotline.adapters.readmodel import TRACKING_NAME, audit, orders, tracking
 
 BATCH = 20_000
@@ -34,6 +35,8 @@ class StoredRow:
     version: int
     topic: str
     state: bytes
+    role: str | None = None
+    """The role the server recorded it under (PostgreSQL, when asked for)."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,11 @@ class Aggregate:
 class Snapshot:
     """The store and its read model as one transaction sees them."""
 
-    def __init__(self, connection: Connection, table: str, only: UUID | None) -> None:
+    def __init__(
+        self, connection: Connection, table: str, only: UUID | None, roles: bool = False
+    ) -> None:
         self._connection = connection
+        self._roles = roles
         self._sqlite = connection.dialect.name == "sqlite"
         self._table = table
         self._only = only
@@ -149,15 +155,17 @@ class Snapshot:
             where = " WHERE originator_id = " + ("?" if self._sqlite else "%s")
         cursor = self._connection.connection.cursor(*([] if self._sqlite else ["hotline_verify"]))
         try:
+            role = f", {RECORDED_BY}" if self._roles else ", NULL"
             cursor.execute(
                 f"SELECT {self._position_column}, originator_id, originator_version, topic, "
-                f"state FROM {self._table}{where} ORDER BY originator_id, originator_version",
+                f"state{role} FROM {self._table}{where} "
+                "ORDER BY originator_id, originator_version",
                 [] if self._only is None else [self._only.hex if self._sqlite else self._only],
             )
             stored_id: object = None
             key: UUID | None = None
             while batch := cursor.fetchmany(BATCH):
-                for position, originator_id, version, topic, state in batch:
+                for position, originator_id, version, topic, state, recorded_by in batch:
                     if originator_id != stored_id:  # rows come an aggregate at a time
                         stored_id, key = originator_id, _uuid(originator_id)
                     if key is None or not isinstance(version, int):
@@ -165,7 +173,7 @@ class Snapshot:
                         continue
                     # A state edited by hand may have become text (SQLite's replace() makes it).
                     data = state if type(state) is bytes else _bytes(state)
-                    yield key, StoredRow(int(position), version, str(topic), data)
+                    yield key, StoredRow(int(position), version, str(topic), data, recorded_by)
         finally:
             cursor.close()
 
@@ -204,16 +212,19 @@ def _uuid(stored: object) -> UUID | None:
 
 
 @contextmanager
-def snapshot(engine: Engine, table: str, only: UUID | None = None) -> Iterator[Snapshot]:
+def snapshot(
+    engine: Engine, table: str, only: UUID | None = None, roles: bool = False
+) -> Iterator[Snapshot]:
     """A read-only transaction over the event `table` and the read model of `engine`'s
-    database (the same database); `only`: one aggregate's events."""
+    database (the same database); `only`: one aggregate's events; `roles`: with the role
+    each was recorded under (PostgreSQL)."""
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN")  # one read transaction: one snapshot
         else:
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
         try:
-            yield Snapshot(connection, table, only)
+            yield Snapshot(connection, table, only, roles)
         finally:
             connection.rollback()
 

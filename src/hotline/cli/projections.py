@@ -12,7 +12,7 @@ import typer
 from hotline.cli.context import application
 from hotline.cli.options import reports
 from hotline.cli.output import counted, printable
-from hotline.cli.verify import Tampered, checked
+from hotline.cli.verify import Tampered
 from hotline.domain.aggregate import now
 from hotline.service.projection import (
     POLL_INTERVAL,
@@ -21,6 +21,7 @@ from hotline.service.projection import (
     follow,
     waiter_for,
 )
+from hotline.service.rebuild import rebuild as rebuild_in_one_pass
 
 app = typer.Typer(
     help="The read model: where it stands, rebuilding it, following the store.",
@@ -51,20 +52,22 @@ def rebuild(
         ),
     ] = False,
 ) -> None:
-    """Verify the store (as `hotline verify`), then empty the read model and project every
-    event again. A store with problems is not rebuilt from unless --despite-problems: the
-    read model keeps the evidence of what was removed or altered."""
+    """Check the store (as `hotline verify`, but no event validated against its model) and
+    project every event again, in one pass. A store with problems is not rebuilt from
+    unless --despite-problems: the read model keeps the evidence of what was removed or
+    altered."""
     projection = reports(ctx).projection
-    found = checked(projection.app)
-    if not found.clean and not despite_problems:
+    done = rebuild_in_one_pass(projection, despite_problems)
+    for problem in done.found.problems:
+        typer.echo(str(problem))
+    if done.applied is None:
         raise Tampered(
-            f"{found.summary()}; the read model was not rebuilt (it keeps the evidence of "
+            f"{done.found.summary()}; the read model was not rebuilt (it keeps the evidence of "
             "removed or altered events; --despite-problems rebuilds all the same): see "
             "docs/verify.md"
         )
-    applied = projection.rebuild()
     typer.echo(
-        f"read model rebuilt from {counted(applied, 'event')}; "
+        f"read model rebuilt from {counted(done.applied, 'event')}; "
         f"{counted(projection.status().orders, 'order')}"
     )
 

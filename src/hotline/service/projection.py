@@ -178,10 +178,10 @@ class OrderProjection:
             )
             changes.append(change)
             if change.name == "Corrected":
-                changes.extend(self._corrected(change))
+                changes.extend(self.replayed(change))
         return changes
 
-    def _corrected(self, correction: Change) -> list[Change]:
+    def replayed(self, correction: Change) -> list[Change]:
         """The order's effective events as of `correction` (the domain's own replay of its
         corrections), replayed at the correction's recorded time (for --as-of)."""
         order: Order = self.app.repository.get(UUID(correction.id), version=correction.version)

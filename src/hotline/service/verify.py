@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.utils import TopicError, resolve_topic
@@ -68,6 +69,8 @@ class Verification:
     """Records whose newest event the read model has not applied yet: no later link and no
     trail row vouch for its own state (docs/verify.md)."""
     problems: list[Problem] = field(default_factory=list)
+    newest: int = 0
+    """The store's newest notification id as the check saw it: where a rebuild stands."""
 
     @property
     def clean(self) -> bool:
@@ -87,7 +90,7 @@ class Verification:
 
 
 @dataclass
-class _Entry:
+class Entry:
     """One stored event as `verify` reads it."""
 
     row: StoredRow
@@ -104,6 +107,10 @@ class _Entry:
     """Why it could not be decrypted."""
     plain_by_design: bool = False
     """Of the store key's record, which the store keeps in plaintext beside encrypted events."""
+    plain: bytes | None = None
+    """Its state decrypted (None: it could not be)."""
+    state: dict[str, Any] | None = None
+    """Its state decoded (None: it is not a JSON object)."""
 
     @property
     def readable(self) -> bool:
@@ -115,21 +122,51 @@ class _Entry:
         return self.plain_by_design or self.row.state.startswith(ENCRYPTED)
 
 
+class Fold(Protocol):
+    """What a one-pass rebuild does with each aggregate's events as the check reads them."""
+
+    def __call__(self, aggregate: UUID, entries: list[Entry]) -> dict[int, str]:
+        """Fold `entries` (an aggregate's, in version order); why it cannot read some, by
+        version."""
+
+
 def verify(
     app: HotlineApplication, order: str | None = None, progress: Progress | None = None
 ) -> Verification:
     """Check every stored event (or order `order`'s): see the module's docstring."""
+    return scan(app, order, progress)
+
+
+def scan(
+    app: HotlineApplication,
+    order: str | None = None,
+    progress: Progress | None = None,
+    fold: Fold | None = None,
+) -> Verification:
+    """`verify`'s checks in one pass over the store in aggregate order; with `fold`, each
+    event is not validated against its model but handed to `fold` (a rebuild), whose
+    faults are problems like a failed validation."""
     mapper = app.store_mapper
     only = order_id(order) if order is not None else None
     result = Verification()
-    with snapshot(app.readmodel.engine, events_table(app.recorder), only) as seen:
+    roles = app.role is not None and app.readmodel.engine.dialect.name == "postgresql"
+    with snapshot(app.readmodel.engine, events_table(app.recorder), only, roles) as seen:
         total = seen.count()
         projected = seen.projected()
         firsts = _Firsts()
         refusal: StoreError | None = None
         decrypted = False
         for aggregate in seen.aggregates():
-            entries = [_read(mapper, aggregate.id, row) for row in aggregate.rows]
+            entries = [_read(mapper, aggregate.id, row, fold is None) for row in aggregate.rows]
+            faults = fold(aggregate.id, entries) if fold is not None else {}
+            found = list(_check(aggregate, entries, projected))
+            # A fault after an event with a problem may follow from it: that one is said.
+            first = min((p.version or 0 for p in found), default=None)
+            kept = {v: f for v, f in faults.items() if first is None or v <= first}
+            if kept:
+                for entry in entries:
+                    entry.fault = entry.fault or kept.get(entry.row.version)
+                found = list(_check(aggregate, entries, projected))
             firsts.note(entries)
             for entry in entries:
                 refusal = refusal or entry.refusal
@@ -139,7 +176,7 @@ def verify(
             result.unchained += sum(1 for e in entries if e.readable and e.chain is None)
             if entries and entries[-1].row.version not in {t.version for t in aggregate.trail}:
                 result.unwitnessed += 1
-            result.problems.extend(_check(aggregate, entries, projected))
+            result.problems.extend(found)
             if (
                 progress
                 and result.events // PROGRESS_EVERY
@@ -150,7 +187,7 @@ def verify(
             raise refusal  # not one event decrypts: the key is not the store's
         if firsts.broken():
             for aggregate in seen.aggregates():  # again: only a tampered store gets here
-                entries = [_read(mapper, aggregate.id, row) for row in aggregate.rows]
+                entries = [_read(mapper, aggregate.id, row, fold is None) for row in aggregate.rows]
                 later = list(firsts.after(_subject(aggregate, entries), entries))
                 if later:  # instead of what the first pass said of these events
                     named = {(p.subject, p.version) for p in later}
@@ -163,8 +200,9 @@ def verify(
                     "no aggregate id or version as hotline writes them")
             for position in seen.malformed
         )  # fmt: skip
+        result.newest = seen.newest()
         if only is None:
-            result.problems.extend(_store_problems(seen.gaps(), seen.newest(), projected))
+            result.problems.extend(_store_problems(seen.gaps(), result.newest, projected))
         elif not result.aggregates:
             raise OrderNotFound(f"no order {order} is in the store or its read model")
     if progress:
@@ -172,16 +210,17 @@ def verify(
     return result
 
 
-def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow) -> _Entry:
-    """Decode, validate and link one stored event; what is wrong with it is kept."""
+def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow, validate: bool) -> Entry:
+    """Decode, link and (with `validate`) validate one stored event; what is wrong with it is
+    kept, and its state for a fold."""
     event_class = _event_class(row.topic)
     tail = row.topic.rpartition(":")[2]
-    entry = _Entry(row, event_class.name if event_class else tail if tail.isidentifier() else "?")
+    entry = Entry(row, event_class.name if event_class else tail if tail.isidentifier() else "?")
     entry.plain_by_design = aggregate_id == STORE_KEY_ID
     if row.state.startswith(ENCRYPTED) and mapper.cipher is None:
         raise StoreError(f"{NO_KEY} to verify it")
     try:
-        plaintext = mapper.plaintext(row.state)
+        plaintext = entry.plain = mapper.plaintext(row.state)
     except StoreError as error:
         entry.fault = UNDECRYPTABLE
         entry.refusal = error
@@ -198,8 +237,11 @@ def _read(mapper: PydanticMapper, aggregate_id: UUID, row: StoredRow) -> _Entry:
     entry.chain = chain if isinstance(chain, str) else None
     number = state.get("number")
     entry.number = number if isinstance(number, str) and number.isprintable() else None
+    entry.state = state
     if event_class is None:
         entry.fault = f"its type {row.topic!r} is not an event hotline knows"
+        return entry
+    if not validate:
         return entry
     try:
         event_class.model_validate(
@@ -222,11 +264,10 @@ def _event_class(topic: str) -> type[DomainEvent] | None:
     return found if isinstance(found, type) and issubclass(found, DomainEvent) else None
 
 
-def _check(aggregate: Aggregate, entries: list[_Entry], projected: int) -> Iterator[Problem]:
+def _check(aggregate: Aggregate, entries: list[Entry], projected: int) -> Iterator[Problem]:
     """The problems of one aggregate's events, one per event at most: the first verdict
     reached of, in order, unreadable, removed, moved or replaced (its own chain and the
     next's broken), unlike the read model, and a single broken chain."""
-    subject = _subject(aggregate, entries)
     verdicts: dict[int, tuple[str, str, str]] = {}  # version -> (name, verdict, why)
 
     def judge(version: int, name: str, verdict: str, why: str) -> None:
@@ -262,6 +303,7 @@ def _check(aggregate: Aggregate, entries: list[_Entry], projected: int) -> Itera
             judge(start, stored[start].name, "altered or moved",
                   f"it does not follow #{start - 1}: #{start - 1} was altered, or #{start} "
                   "was moved here or replaced")  # fmt: skip
+    subject = _subject(aggregate, entries) if verdicts else ""  # a uuid5: only when needed
     for version in sorted(verdicts):
         name, verdict, why = verdicts[version]
         yield Problem(subject, version, name, verdict, why)
@@ -276,7 +318,7 @@ def _removed(version: int, applied: bool) -> str:
 
 
 def _unlike_read_model(
-    entry: _Entry, applied: TrailRow | None, projected: int
+    entry: Entry, applied: TrailRow | None, projected: int
 ) -> tuple[str, str] | None:
     """How `entry` differs from what the read model applied of it, if it does."""
     if applied is None:
@@ -299,7 +341,7 @@ def _not_after(version: int) -> str:
     return f"it does not follow #{version - 1}"
 
 
-def _broken_links(aggregate_id: UUID, stored: dict[int, _Entry]) -> list[int]:
+def _broken_links(aggregate_id: UUID, stored: dict[int, Entry]) -> list[int]:
     """The versions whose `chain` is not the link of the event before them (where both can be
     read; an unchained event breaks no link)."""
     broken = []
@@ -330,7 +372,7 @@ def _runs(versions: list[int]) -> Iterator[tuple[int, int]]:
         yield start, previous
 
 
-def _subject(aggregate: Aggregate, entries: list[_Entry]) -> str:
+def _subject(aggregate: Aggregate, entries: list[Entry]) -> str:
     """How a problem names the aggregate: the order's number where it can."""
     numbers = [e.number for e in entries] + [t.number for t in aggregate.trail]
     for number in numbers:
@@ -359,7 +401,7 @@ class _Firsts:
         self.first_encrypted: int | None = None
         self.last_plaintext = 0
 
-    def note(self, entries: list[_Entry]) -> None:
+    def note(self, entries: list[Entry]) -> None:
         for entry in entries:
             position = entry.row.position
             if entry.readable and entry.chain is not None:
@@ -377,7 +419,7 @@ class _Firsts:
         plain_late = self.first_encrypted is not None and self.last_plaintext > self.first_encrypted
         return chain_late or plain_late
 
-    def after(self, subject: str, entries: list[_Entry]) -> Iterator[Problem]:
+    def after(self, subject: str, entries: list[Entry]) -> Iterator[Problem]:
         for entry in entries:
             position = entry.row.position
             version = entry.row.version
