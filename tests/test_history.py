@@ -184,6 +184,8 @@ def test_a_report_summed_batch_by_batch_is_the_report_of_all_at_once(
         report: hotline(store, capsys, "report", *report, "--format", "json")
         for report in BATCHED_REPORTS
     }
+    # Fetches of 40 rows, so that batches of 97 orders are made across the driver's fetches.
+    monkeypatch.setattr(readmodel_module, "FETCH_BATCH", 40)
     app = HotlineApplication(db=store)
     try:
         readmodel = Reports(app).current()
