@@ -135,7 +135,7 @@ class OrderExport:
             wanted = {u.name for u in registry.units if u.group == key}  # with its offices
         period = selection.period
         self.reports.projection.catch_up()
-        orders = self.reports.readmodel.load(period.start, period.end)
+        orders = self.reports.readmodel.load(self.reports.lookback(period.start), period.end)
         received = orders.timelines.received
         chosen = (received >= period.start.toordinal()) & (received <= period.end.toordinal())
         if selection.status is not None:

@@ -26,6 +26,7 @@ from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
 from hotline.domain.facts import CATEGORY_COLUMNS, FactColumns, StatusCode, fold
 from hotline.domain.limits import Flags, LimitName, LimitStatus, evaluate, limit_columns
+from hotline.domain.lookback import Lookback, lookback
 from hotline.domain.metrics import (
     Facts,
     Metric,
@@ -372,7 +373,7 @@ class Reports:
         readmodel = self.current()
         moment = in_shanghai(as_of) if as_of is not None else None
         today = moment.date() if moment is not None else today or now().date()
-        orders = readmodel.load(today, today)
+        orders = readmodel.load(self.lookback(today), today)
         flags = readmodel.open_flags()
         if moment is None:
             return self._due(orders, np.ones(len(orders.numbers), bool), flags, unit, today, window)
@@ -455,7 +456,8 @@ class Reports:
         only of the orders whose category starts with the levels `category`, if given."""
         _check_category(category)
         readmodel, today = self.read_model(as_of)
-        facts = self._facts(readmodel.load(period.start, period.end, category), period, today)
+        found = readmodel.load(self.lookback(period.start), period.end, category)
+        facts = self._facts(found, period, today)
         return Snapshot(facts, today, readmodel)
 
     def batches(
@@ -466,8 +468,13 @@ class Reports:
         grow with the store's volume."""
         _check_category(category)
         readmodel, today = self.read_model(as_of)
-        found = readmodel.batches(period.start, period.end, category)
+        found = readmodel.batches(self.lookback(period.start), period.end, category)
         return Batches((self._facts(o, period, today) for o in found), today, readmodel)
+
+    def lookback(self, first: date) -> Lookback:
+        """What a period starting on `first` reads of the orders before it, by the calendar
+        and the limits in effect now (as its due dates are)."""
+        return lookback(self.app.calendar(), self.app.rules, first)
 
     def _facts(self, orders: OrderColumns, period: Period, today: date) -> Facts:
         """The orders' facts with their limits judged on `today`, each on its calendar."""
