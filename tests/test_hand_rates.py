@@ -283,7 +283,7 @@ MUTATIONS = [
     ("WHEN eo.kind = 5 THEN 5 ELSE", "WHEN eo.kind = 5 THEN 13 ELSE"),  # 回访复核单 window 13
     ("uc.cum - 1 AS promised", "uc.cum AS promised"),  # no feedback day off extensions
     ("WHEN r.return_status = 1 OR", "WHEN"),  # contact needed after a timely return
-    ("o.received_day <= :last", "o.received_day BETWEEN :first AND :last"),  # no lookback
+    ("WHERE o.received_day <= :last", "WHERE o.received_day >= :first"),  # no lookback
     ("WHEN :today > r.close_due THEN 3", "WHEN 1 = 1 THEN 3"),  # nothing PENDING
     ("WHEN d.return_rejected OR", "WHEN"),  # a rejected return judged for time
     ("AND s.mediation_outcome = 0", "AND s.mediation_outcome >= 0"),  # terminated = agreed
