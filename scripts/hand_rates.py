@@ -111,11 +111,11 @@ MINOR_UNITS = {"recovered_loss": 100}
 #     average 2 (60), dissatisfied 3 (0), UNSET -1; evaluation poor 3; day 0 = no event;
 #     kind complaint 0; mediation outcome agreement 0; recovered in fen.
 #   Limit statuses (LimitStatus): PENDING 0, MET 1, MISSED 2, OVERDUE 3, NOT_REQUIRED 4.
-#   The LOOKBACK of ReadModel.load: 90 days; an order neither closed nor declined (不予受理)
-#     is still open, so read whatever its days (ReadModel.load also leaves out an order
-#     returned before the period: reading it here too must change nothing).
+#   Every order received by the period's end is read: ReadModel.batches reads only those
+#     that can count (its lookback, by the calendar), and reading the rest here must change
+#     nothing.
 #
-# Layers: `o` the orders a period reads (ReadModel.load's filter) with their calendar's
+# Layers: `o` the orders received by the period's end with their calendar's
 # scope and the working-day ordinals of their days on it, its deadline set (`dset`: 0
 # 1·5·13, 1 Order 20, 2 none) and the close limit's due ordinal; `xr` the reports extended
 # in time; `x` each 1·5·13 order's latest timely extension (applied within its close limit,
@@ -150,9 +150,6 @@ WITH o AS (
     LEFT JOIN hand_calendar tc ON tc.scope = hs.scope AND tc.day = o.returned_day
     LEFT JOIN hand_calendar xc ON xc.scope = hs.scope AND xc.day = o.closed_day
     WHERE o.received_day <= :last
-      AND (o.received_day >= :first - 90 OR o.closed_day >= :first
-           OR (o.closed_day = 0 AND o.declined_day = 0) OR o.declined_day >= :first
-           OR o.rated_day >= :first)
 ),
 xr AS (
     SELECT DISTINCT e.id

@@ -45,6 +45,7 @@ from hotline.domain.limits import (
     limit_columns,
     shown_limits,
 )
+from hotline.domain.lookback import lookback
 from hotline.domain.metrics import OrderColumns
 from hotline.domain.order import (
     ORDER_COMMANDS,
@@ -348,10 +349,10 @@ def test_order_show_and_the_read_model_agree_on_every_limit(
     numbers = [history(data, through(app)) for _ in range(data.draw(st.integers(1, 3)))]
     projection = OrderProjection(app, app.readmodel)
     projection.catch_up()
-    columns = app.readmodel.load(date(2024, 1, 1), date(2027, 12, 31))
+    columns = app.readmodel.load(lookback(calendar, rules, date(2024, 1, 1)), date(2027, 12, 31))
     replayed = type(app.readmodel)("sqlite://")
     projection.replay_until(datetime(2099, 1, 1, tzinfo=SHANGHAI), replayed)
-    as_of = replayed.load(date(2024, 1, 1), date(2027, 12, 31))
+    as_of = replayed.load(lookback(calendar, rules, date(2024, 1, 1)), date(2027, 12, 31))
     for number in numbers:
         order = app.order(number)
         row = columns.numbers.index(number)

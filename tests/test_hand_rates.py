@@ -157,8 +157,8 @@ EDGES = [
     received("2019-900215", "2019-03-04", "report", "12315"),
     extended("2019-900215", "2019-03-08", "2019-04-30"), closed("2019-900215", "2019-04-10"),
     received("2019-900216", "2019-03-04", "report", "12315"), closed("2019-900216", "2019-03-22"),
-    # 12315 complaints declined (不予受理) long before the period: done with, so not read,
-    # and a supervision at fault in March not counted; one declined in March is read
+    # 12315 complaints declined (不予受理) long before the period: done with, yet a
+    # supervision at fault in March counts in it (read by its day); one declined in March
     received("2019-900218", "2018-06-04", channel="12315"),
     line("2019-900218", "declined", at("2018-06-05"), reason="not_our_duty"),
     line("2019-900218", "supervised", at("2019-03-06"), at_fault=True),
@@ -283,7 +283,7 @@ MUTATIONS = [
     ("WHEN eo.kind = 5 THEN 5 ELSE", "WHEN eo.kind = 5 THEN 13 ELSE"),  # 回访复核单 window 13
     ("uc.cum - 1 AS promised", "uc.cum AS promised"),  # no feedback day off extensions
     ("WHEN r.return_status = 1 OR", "WHEN"),  # contact needed after a timely return
-    (":first - 90", ":first - 0"),  # no lookback
+    ("WHERE o.received_day <= :last", "WHERE o.received_day >= :first"),  # no lookback
     ("WHEN :today > r.close_due THEN 3", "WHEN 1 = 1 THEN 3"),  # nothing PENDING
     ("WHEN d.return_rejected OR", "WHEN"),  # a rejected return judged for time
     ("AND s.mediation_outcome = 0", "AND s.mediation_outcome >= 0"),  # terminated = agreed
@@ -293,8 +293,6 @@ MUTATIONS = [
     ("ELSE rc.cum + 15", "ELSE rc.cum + 13"),  # a 12315 report closed by 13 days
     ("THEN o.start + 30", "THEN o.start + 15"),  # a report's extension not counted
     ("COALESCE(ac.cum, rc.cum + 7)", "(rc.cum + 7)"),  # mediation not from acceptance
-    ("(o.closed_day = 0 AND o.declined_day = 0)", "o.closed_day = 0"),  # a decline as open
-    ("OR o.declined_day >= :first", "OR 1 = 0"),  # a decline in the period not read
     ("cc.scope = hs.scope AND", "cc.scope = 0 AND"),  # contact counted on the city's calendar
     ("kw.scope = d.scope AND", "kw.scope = 0 AND"),  # close due on the city's calendar
 ]

@@ -18,6 +18,7 @@ import pytest
 from hotline.domain.aggregate import SHANGHAI
 from hotline.domain.errors import InvalidInput, OrderRuleViolation
 from hotline.domain.facts import NONE, UNSET, StatusCode, fold
+from hotline.domain.lookback import lookback
 from hotline.domain.order import Order, OrderStatus
 from hotline.domain.vocabulary import (
     Channel,
@@ -234,7 +235,9 @@ def test_the_service_records_the_lifecycle_and_the_read_model_folds_it(
     with pytest.raises(OrderRuleViolation, match="S-2 is declined"):
         app.record("S-2", "closed", at=at(3), result="resolved")
     OrderProjection(app, app.readmodel).catch_up()
-    columns = app.readmodel.load(date(2026, 1, 1), date(2026, 12, 31))
+    columns = app.readmodel.load(
+        lookback(app.calendar(), app.rules, date(2026, 1, 1)), date(2026, 12, 31)
+    )
     first, second = (columns.numbers.index(n) for n in ("S-1", "S-2"))
     t = columns.timelines
     assert (t.accepted[first], t.mediation_ended[first], t.case_decided[first]) == (

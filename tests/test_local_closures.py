@@ -127,7 +127,7 @@ def test_the_aggregate_and_the_read_model_agree_on_scoped_closures(
     app.add_closure(TYPHOON, "台风停工", districts=["浦东新区"], units=[MINHANG])
     app.add_closure(date(2026, 9, 17), "台风停工", districts=["浦东新区"])
     OrderProjection(app, app.readmodel).catch_up()
-    columns = app.readmodel.load(date(2026, 9, 1), date(2026, 12, 31))
+    columns = app.readmodel.load(Reports(app).lookback(date(2026, 9, 1)), date(2026, 12, 31))
     calendars = app.order_calendars(columns.units, columns.districts)
     assert len(calendars.calendars) == 3  # both days off, 09-16 only, none: 6 orders
     for today in (date(2026, 9, 16), date(2026, 10, 12), date(2026, 11, 2)):

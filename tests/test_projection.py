@@ -175,7 +175,7 @@ def test_catch_ups_at_once_apply_each_event_once(
 def test_the_read_model_holds_what_happened(app: HotlineApplication) -> None:
     log_everything(app)
     OrderProjection(app, app.readmodel).catch_up()
-    columns = app.readmodel.load(date(2026, 3, 1), date(2026, 4, 30))
+    columns = app.readmodel.load(Reports(app).lookback(date(2026, 3, 1)), date(2026, 4, 30))
     assert sorted(columns.numbers) == ["H1", "H2", "H3", "H4", "H5"]
     t = columns.timelines
     by_number = {

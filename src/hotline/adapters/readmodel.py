@@ -46,6 +46,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     case,
     column,
     create_engine,
@@ -55,6 +56,8 @@ from sqlalchemy import (
     insert,
     inspect,
     literal_column,
+    not_,
+    or_,
     select,
     union_all,
     update,
@@ -83,6 +86,7 @@ from hotline.domain.facts import (
     StatusCode,
     Supervision,
 )
+from hotline.domain.lookback import Lookback
 from hotline.domain.metrics import OrderColumns
 from hotline.domain.order import correction_summary
 from hotline.domain.store_key import short
@@ -123,7 +127,7 @@ orders = Table(
     Column("mediation_notified_day", Integer, nullable=False),
     Column("case_notified_day", Integer, nullable=False),
     Column("contact_given", Boolean, nullable=False),
-    # The last day a period's report may need the order for (`settled_day`); the
+    # The day of its latest own fact, or for ever if still open (`settled_day`); the
     # lingering index holds the few settled long after they were received, or still open.
     Column("settled_day", Integer, nullable=False),
     Column("facts", LargeBinary, nullable=False),
@@ -137,8 +141,8 @@ orders = Table(
 FACTS = struct.Struct(f"<{len(FACT_COLUMNS)}i")
 """An order's `FACT_COLUMNS` as packed, in that order, into `facts`."""
 LOOKBACK_DAYS = 90
-"""How long before a period an order received may still have a limit falling in it (13
-working days with holidays, or an extension's promised date, is well inside)."""
+"""The orders received more than this before a period are read only through the indexes
+of the few it may need (`_needed`); those received later, by their receipt day."""
 STILL_OPEN = date.max.toordinal()
 """The `settled_day` of an order neither closed, declined nor returned: every later period
 needs it."""
@@ -148,13 +152,18 @@ ones received before a period's lookback that it may need. Literal, so that a qu
 repeating it matches the partial index's condition on both backends."""
 Index("ix_rm_orders_lingering", orders.c.settled_day, orders.c.received_day,
       sqlite_where=LINGERING, postgresql_where=LINGERING)  # fmt: skip
+CHAINED = or_(orders.c.accepted_day > literal_column("0"), orders.c.case_day > literal_column("0"))
+"""Orders with a 12315 decision (受理, 立案决定; a mediation follows an acceptance) that a
+limit counts from (`Lookback.chained`): Order No. 20's, a few. Literal, as `LINGERING`."""
+Index("ix_rm_orders_chained", orders.c.settled_day, orders.c.received_day,
+      sqlite_where=CHAINED, postgresql_where=CHAINED)  # fmt: skip
 extensions = Table(
     "rm_extensions",
     metadata,
     Column("id", String(36), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("applied_day", Integer, nullable=False),
-    Column("until_day", Integer, nullable=False),
+    Column("until_day", Integer, nullable=False, index=True),
 )
 revisits = Table(
     "rm_revisits",
@@ -223,7 +232,7 @@ tracking = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
 )
-TRACKING_NAME = "orders-v9"
+TRACKING_NAME = "orders-v10"
 """The projection's name; a new read-model layout gets a new name (and a rebuild)."""
 DETAIL_TABLES: dict[type[Detail], Table] = {
     Extension: extensions,
@@ -277,16 +286,20 @@ class AuditRecord:
     detail: str
 
 
+SETTLING_DAYS = tuple(name for name in FACT_COLUMNS if name.endswith("_day"))
+"""The days of an order's own facts (its row's), one of which `settled_day` is."""
+
+
 def settled_day(row: Row) -> int:
-    """The last day an order's facts change a period's figures: its latest close, decline,
-    return (退单, while returned: a rejected one reopens the order) or rating (0: none),
-    `STILL_OPEN` if none of the first three. A period starting after it needs the order only
-    if it was received in the period or its `LOOKBACK_DAYS`."""
+    """The last day an order's facts change a period's figures: the latest of its days
+    (a notice or a case decision may follow the close), `STILL_OPEN` if it is neither
+    closed, declined nor returned (退单, while returned: a rejected one reopens the order).
+    A period starting after it needs the order only for a limit falling in it (`_needed`),
+    or a revisit or supervision in it."""
     returned = row["returned_day"] if row["status"] == StatusCode.RETURNED else NONE
-    ended = (row["closed_day"], row["declined_day"], returned)
-    if all(day == NONE for day in ended):
+    if all(row[name] == NONE for name in ("closed_day", "declined_day")) and returned == NONE:
         return STILL_OPEN
-    return int(max(*ended, row["rated_day"]))
+    return int(max(row[name] for name in SETTLING_DAYS))
 
 
 def _recorded_text(moment: datetime) -> str:
@@ -680,27 +693,32 @@ class ReadModel:
             found = connection.execute(query)
             return [(tuple(row[: len(keys)]), row[-2], row[-1]) for row in found]
 
-    def load(self, start: date, end: date, category: Sequence[str] = ()) -> OrderColumns:
+    def load(self, lookback: Lookback, end: date, category: Sequence[str] = ()) -> OrderColumns:
         """Orders that matter to a period (`batches`), all in one."""
-        return next(self.batches(start, end, category, size=sys.maxsize))
+        return next(self.batches(lookback, end, category, size=sys.maxsize))
 
     def batches(
-        self, start: date, end: date, category: Sequence[str] = (), size: int | None = None
+        self,
+        lookback: Lookback,
+        end: date,
+        category: Sequence[str] = (),
+        size: int | None = None,
     ) -> Iterator[OrderColumns]:
-        """Orders that matter to a period: received by its end, and received in it or in the
-        `LOOKBACK_DAYS` before it (a limit may fall in the period), closed, declined or rated
-        in it, or still open; only those whose category starts with the levels `category`, if
-        given. They come `size` orders at a time (None: `BATCH`), each with its own
-        extensions, revisits and supervisions, and at least one (perhaps empty) batch: a
-        report that sums its counts batch by batch holds one batch at a time, not a city's
-        year (domain.md's metrics are counts, so their sums do not depend on the batches)."""
+        """Orders that matter to the period from `lookback.first` to `end`: received by its
+        end, and received in it, or early enough that a limit may fall in it (`lookback`), or
+        with a fact, revisit or supervision in it, or still open (`_needed`); only those whose
+        category starts with the levels `category`, if given. They come `size` orders at a
+        time (None: `BATCH`), each with its own extensions, revisits and supervisions, and at
+        least one (perhaps empty) batch: a report that sums its counts batch by batch holds
+        one batch at a time, not a city's year (domain.md's metrics are counts, so their sums
+        do not depend on the batches)."""
         size = BATCH if size is None else size
-        first, last = start.toordinal(), end.toordinal()
+        first, last = lookback.first, end.toordinal()
         chosen = [orders.c[f"category{n}"] == level for n, level in enumerate(category, 1)]
 
         def period_of(query: Select[Any]) -> CompoundSelect[Any]:
             """`query` of the orders the period needs, each part by its own index."""
-            return union_all(*(query.where(*part, *chosen) for part in _needed(first, last)))
+            return union_all(*(query.where(*part, *chosen) for part in _needed(lookback, last)))
 
         their_extensions = period_of(
             select(orders.c.number, extensions.c.applied_day, extensions.c.until_day,
@@ -973,17 +991,45 @@ class _DriverSQL:
         return dict(values) if self.order is None else tuple(values[name] for name in self.order)
 
 
-def _needed(first: int, last: int) -> tuple[tuple[ColumnElement[bool], ...], ...]:
-    """The orders a period `first` … `last` needs, in two disjoint parts a B-tree can each
-    read as a range: received by its end, and received in it or its `LOOKBACK_DAYS` (a limit
-    may fall in the period); or received before that and closed, declined or rated in it or
-    later, or still open (`settled_day`), which only `LINGERING` orders can be. So a report
-    reads its own period's orders, not every year of the store."""
-    received = orders.c.received_day
-    return (
-        (received >= first - LOOKBACK_DAYS, received <= last),
-        (received < first - LOOKBACK_DAYS, orders.c.settled_day >= first, LINGERING),
+def _needed(lookback: Lookback, last: int) -> tuple[tuple[ColumnElement[bool], ...], ...]:
+    """The orders a period (`lookback.first` … `last`) needs, in four disjoint parts each
+    read by its own index, of the orders received by its end: received in the last
+    `LOOKBACK_DAYS` before it (or the lookback's earliest day, if earlier) or in it, and
+    received in the period, or late enough that a limit counted from the receipt may fall in
+    it (`Lookback.received`), or with a 12315 decision late enough (`Lookback.chained`), a
+    fact in it or later (`settled_day`, still open included), an extension promised for it
+    or later, or a revisit or supervision in it; or received before that and settled in the
+    period or later, which only `LINGERING` orders can be; or, settled before it, one of the
+    few `CHAINED` with a decision late enough; or, neither, one with such an extension,
+    revisit or supervision. So a report reads its own period's orders, the few of the
+    lookback that can count, and not every year of the store."""
+    first = lookback.first
+    received, settled = orders.c.received_day, orders.c.settled_day
+    earliest = min(first - LOOKBACK_DAYS, lookback.earliest)
+    promised, revisit, supervision = extensions.alias(), revisits.alias(), supervisions.alias()
+    later = or_(
+        orders.c.id.in_(select(promised.c.id).where(promised.c.until_day >= first)),
+        orders.c.id.in_(select(revisit.c.id).where(revisit.c.day >= first, revisit.c.day <= last)),
+        orders.c.id.in_(
+            select(supervision.c.id).where(supervision.c.day >= first, supervision.c.day <= last)
+        ),
     )
+    by_day: dict[tuple[int, int], list[int]] = {}
+    for (channel, kind), day in lookback.received.items():
+        if day < first:
+            by_day.setdefault((channel, day), []).append(kind)
+    limited = [
+        and_(orders.c.channel == channel, orders.c.kind.in_(kinds), received >= day)
+        for (channel, day), kinds in sorted(by_day.items())
+    ]
+    chained = and_(CHAINED, settled >= lookback.chained)
+    return (
+        (received >= earliest, received <= last,
+         or_(received >= first, settled >= first, *limited, chained, later)),
+        (received < earliest, settled >= first, LINGERING),
+        (received < earliest, settled < first, CHAINED, settled >= lookback.chained),
+        (received < earliest, settled < first, not_(chained), later),
+    )  # fmt: skip
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

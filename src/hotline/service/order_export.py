@@ -137,7 +137,9 @@ class OrderExport:
         self.reports.projection.catch_up()
         found: list[tuple[int, str]] = []
         # A batch of the period's orders at a time: only the numbers chosen are kept.
-        for orders in self.reports.readmodel.batches(period.start, period.end):
+        for orders in self.reports.readmodel.batches(
+            self.reports.lookback(period.start), period.end
+        ):
             received = orders.timelines.received
             chosen = (received >= period.start.toordinal()) & (received <= period.end.toordinal())
             if selection.status is not None:

@@ -26,6 +26,7 @@ from hotline.domain.aggregate import in_shanghai, now
 from hotline.domain.errors import InvalidInput
 from hotline.domain.facts import CATEGORY_COLUMNS, FactColumns, StatusCode, fold
 from hotline.domain.limits import Flags, LimitName, LimitStatus, evaluate, limit_columns
+from hotline.domain.lookback import Lookback, lookback
 from hotline.domain.metrics import (
     Facts,
     Metric,
@@ -380,7 +381,9 @@ class Reports:
         today = moment.date() if moment is not None else today or now().date()
         flags = readmodel.open_flags()
         found: list[DueOrder] = []
-        for orders in readmodel.batches(today, today):  # a batch at a time: a city's backlog
+        for orders in readmodel.batches(
+            self.lookback(today), today
+        ):  # a batch at a time: a city's backlog
             found += self._due_then(orders, flags, unit, today, window, moment)
         return sorted(found, key=lambda d: (d.due, d.number, d.limit))
 
@@ -473,7 +476,8 @@ class Reports:
         only of the orders whose category starts with the levels `category`, if given."""
         _check_category(category)
         readmodel, today = self.read_model(as_of)
-        facts = self._facts(readmodel.load(period.start, period.end, category), period, today)
+        found = readmodel.load(self.lookback(period.start), period.end, category)
+        facts = self._facts(found, period, today)
         return Snapshot(facts, today, readmodel)
 
     def batches(
@@ -486,10 +490,15 @@ class Reports:
         readmodel, today = self.read_model(as_of)
 
         def read() -> Iterator[Facts]:
-            for orders in readmodel.batches(period.start, period.end, category):
+            for orders in readmodel.batches(self.lookback(period.start), period.end, category):
                 yield self._facts(orders, period, today)
 
         return Batches(read, today, readmodel)
+
+    def lookback(self, first: date) -> Lookback:
+        """What a period starting on `first` reads of the orders before it, by the calendar
+        and the limits in effect now (as its due dates are)."""
+        return lookback(self.app.calendar(), self.app.rules, first)
 
     def _facts(self, orders: OrderColumns, period: Period, today: date) -> Facts:
         """The orders' facts with their limits judged on `today`, each on its calendar."""
