@@ -534,3 +534,30 @@ def test_an_imported_promised_date_beyond_the_calendar_is_refused(
     assert code == 1
     assert "line 2" in err and "2099-12-31" in err
     assert notifications(app) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("import", "--workers", "0"),
+        ("import", "--workers", "-2"),
+        ("scheduler", "tick", "--window", "14"),
+        ("scheduler", "tick", "--window", "-1"),
+        ("scheduler", "run", "--window", "99"),
+    ],
+)
+def test_an_int_option_out_of_range_is_one_line_with_its_range(
+    cli: Cli, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """typer's min= and max= printed a usage screen (exit 2); the house's refusal says the
+    range and how to choose, and nothing is imported."""
+    line = {"order": "RANGE-1", "event": "received", "at": "2019-03-04T09:00+08:00",
+            "unit": "闵行区市场监管局", "kind": "complaint", "channel": "12345"}  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, out, err = cli(*args, *([str(events)] if args[0] == "import" else []))
+    assert code == 1 and out == "", err
+    assert len(err.splitlines()) == 1 and f"{args[-2]} must be" in err, err
+    assert f"not {args[-1]}:" in err, err
+    code, _, err = cli("order", "show", "RANGE-1")
+    assert code != 0 and "RANGE-1" in err, err
