@@ -561,3 +561,34 @@ def test_an_int_option_out_of_range_is_one_line_with_its_range(
     assert f"not {args[-1]}:" in err, err
     code, _, err = cli("order", "show", "RANGE-1")
     assert code != 0 and "RANGE-1" in err, err
+
+
+UNIT_COMMANDS = {
+    "report rates": ("report", "rates", "--period", "2019"),
+    "audit": ("audit",),
+    "orders overdue": ("orders", "overdue"),
+    "export orders": ("export", "orders", "--period", "2019"),
+}
+
+
+@pytest.mark.parametrize("command", UNIT_COMMANDS.values(), ids=list(UNIT_COMMANDS))
+def test_unit_is_read_as_the_reports_read_it(
+    cli: Cli, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """--unit takes a registered name or alias (as `report rates` does) and refuses an
+    unknown one in one line with the close names, the same words in every command."""
+    line = {"order": "ALIAS-1", "event": "received", "at": "2019-03-04T09:00+08:00",
+            "unit": "市药监局", "kind": "complaint", "channel": "12345"}  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert cli("import", str(events))[0] == 0
+    output = ("--output", str(tmp_path / "orders.csv")) if command[0] == "export" else ()
+    code, out, err = cli(*command, *output, "--unit", " 市药品监管局")  # an alias, spaced
+    assert code == 0, err
+    assert "ALIAS-1" in out or command[0] != "audit", out
+    code, out, err = cli(*command, *output, "--unit", "闵行")
+    assert code == 1 and out == "", err
+    assert err == (
+        "hotline: unknown unit '闵行'; did you mean 闵行区市场监管局, 闵行区消保委? "
+        "(see `hotline units`)\n"
+    )
