@@ -592,3 +592,39 @@ def test_unit_is_read_as_the_reports_read_it(
         "hotline: unknown unit '闵行'; did you mean 闵行区市场监管局, 闵行区消保委? "
         "(see `hotline units`)\n"
     )
+
+
+def _cells(text: str, edge: str) -> dict[str, list[str]]:
+    """A rates table's rows (edge │) or headings (edge ┃) by their first cell, every cell of
+    the tables printed one after another."""
+    found: dict[str, list[str]] = {}
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines():
+        if line.startswith(edge):
+            first, *rest = (cell.strip() for cell in line.strip(edge).split(edge))
+            found.setdefault(first, []).extend(rest)
+    return found
+
+
+def test_the_rates_table_fits_a_terminal_of_120_columns(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """21 metrics are about 300 columns: at 120 the table is split into tables of the unit
+    and the metrics that fit, each heading and value whole; piped, it is one table."""
+    from rich.cells import cell_len
+
+    lines = [{"order": f"W-{i}", "event": "received", "at": "2019-03-04T09:00+08:00",
+              "unit": unit, "kind": "complaint", "channel": "12345"}
+             for i, unit in enumerate(["闵行区市场监管局", "市药监局"])]  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    assert cli("import", str(events))[0] == 0
+    code, wide, err = cli("report", "rates", "--period", "2019")
+    assert code == 0 and wide.count("┏") == 1, err
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: a terminal, of COLUMNS
+    monkeypatch.setenv("COLUMNS", "120")
+    code, narrow, err = cli("report", "rates", "--period", "2019")
+    assert code == 0, err
+    assert narrow.count("┏") > 1
+    assert max(cell_len(line) for line in re.sub(r"\x1b\[[0-9;]*m", "", narrow).splitlines()) <= 120
+    assert _cells(narrow, "┃")["unit"] == _cells(wide, "┃")["unit"]  # headings whole, in order
+    assert _cells(narrow, "│") == _cells(wide, "│")
