@@ -82,7 +82,6 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
-import math
 import os
 import random
 import sys
@@ -105,7 +104,7 @@ try:
     from hotline.domain.calendar import WorkingCalendar
     from hotline.domain.vocabulary import ClosingResult, ContactMethod, Evaluation, Kind, Rating
     from hotline.service.order_export import LAYOUT, OTHER_RETURN, OUT_OF_JURISDICTION, yes_no
-    from year_calibration import Plan, calibrate, largest_remainder
+    from year_calibration import Plan, calibrate, largest_remainder, tilted
 except ModuleNotFoundError:  # a python without hotline: run again with the repo's .venv
     _VENV = Path(__file__).resolve().parents[1] / ".venv"
     if (_VENV / "bin" / "python").exists() and Path(sys.prefix).resolve() != _VENV.resolve():
@@ -487,25 +486,6 @@ def at_least_one(counts: list[int]) -> list[int]:
     return counts
 
 
-def tilted_mix(base: Sequence[float], points: Sequence[float], target: float) -> list[float]:
-    """`base` exponentially tilted (∝ base·e^(θ·points/100)) to have mean `points` = target."""
-
-    def mix(theta: float) -> list[float]:
-        raw = [b * math.exp(theta * p / 100.0) for b, p in zip(base, points, strict=True)]
-        whole = sum(raw)
-        return [r / whole for r in raw]
-
-    low, high = -40.0, 40.0
-    for _ in range(80):
-        mid = (low + high) / 2
-        mean = sum(m * p for m, p in zip(mix(mid), points, strict=True))
-        if mean < target:
-            low = mid
-        else:
-            high = mid
-    return mix((low + high) / 2)
-
-
 def rating_matrix(
     rows: Sequence[int], targets: Sequence[float], columns: Sequence[int]
 ) -> list[list[int]]:
@@ -515,7 +495,10 @@ def rating_matrix(
     base = [c / sum(columns) for c in columns]
     points = list(RATING_POINTS.values())
     fitted = [
-        [r * m for m in tilted_mix(base, points, min(max(t, 1.0), 99.5))]
+        [
+            r * m
+            for m in tilted(base, points, min(max(t, 1.0), 99.5), scale=100.0, bound=40.0, steps=80)
+        ]
         for r, t in zip(rows, targets, strict=True)
     ]
     for _ in range(300):

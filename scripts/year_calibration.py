@@ -223,20 +223,32 @@ def decompose(n: int, k: int, shape: Sequence[float]) -> list[int]:
     return best[1]
 
 
-def tilted(shape: Sequence[float], score: float) -> list[float]:
-    """`shape` tilted (∝ shape·e^(θ·index)) to have mean index `score`/20."""
+def tilted(
+    shape: Sequence[float],
+    values: Sequence[float],
+    mean: float,
+    *,
+    scale: float = 1.0,
+    bound: float,
+    steps: int,
+) -> list[float]:
+    """`shape` exponentially tilted (∝ shape·e^(θ·value/scale)) to have mean value `mean`:
+    θ by `steps` bisections within ±`bound`. The plan's ratings and generate_year's
+    rating matrix both tilt a mix so; each keeps its own range and steps (the years they
+    generate are pinned to the bit)."""
 
     def mix(theta: float) -> list[float]:
-        raw = [s * math.exp(theta * i) for s, i in zip(shape, INDEX, strict=True)]
-        return [r / sum(raw) for r in raw]
+        raw = [s * math.exp(theta * v / scale) for s, v in zip(shape, values, strict=True)]
+        whole = sum(raw)
+        return [r / whole for r in raw]
 
-    low, high = -30.0, 30.0
-    for _ in range(60):
-        mid = (low + high) / 2
-        if sum(m * i for m, i in zip(mix(mid), INDEX, strict=True)) < score / 20:
-            low = mid
+    low, high = -bound, bound
+    for _ in range(steps):
+        middle = (low + high) / 2
+        if sum(m * v for m, v in zip(mix(middle), values, strict=True)) < mean:
+            low = middle
         else:
-            high = mid
+            high = middle
     return mix((low + high) / 2)
 
 
@@ -352,7 +364,9 @@ def plan_ratings(
         ks, slack = _choose_k(windows, counts, want_k)
     shape = [c / total for c in columns]
     mixes = [
-        decompose(n, k, tilted(shape, 20 * k / n)) if n else [0, 0, 0, 0]
+        decompose(n, k, tilted(shape, INDEX, 20 * k / n / 20, bound=30.0, steps=60))
+        if n
+        else [0, 0, 0, 0]
         for n, k in zip(counts, ks, strict=True)
     ]
     if sum(counts) == total and slack == 0:

@@ -534,3 +534,97 @@ def test_an_imported_promised_date_beyond_the_calendar_is_refused(
     assert code == 1
     assert "line 2" in err and "2099-12-31" in err
     assert notifications(app) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("import", "--workers", "0"),
+        ("import", "--workers", "-2"),
+        ("scheduler", "tick", "--window", "14"),
+        ("scheduler", "tick", "--window", "-1"),
+        ("scheduler", "run", "--window", "99"),
+    ],
+)
+def test_an_int_option_out_of_range_is_one_line_with_its_range(
+    cli: Cli, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """typer's min= and max= printed a usage screen (exit 2); the house's refusal says the
+    range and how to choose, and nothing is imported."""
+    line = {"order": "RANGE-1", "event": "received", "at": "2019-03-04T09:00+08:00",
+            "unit": "闵行区市场监管局", "kind": "complaint", "channel": "12345"}  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    code, out, err = cli(*args, *([str(events)] if args[0] == "import" else []))
+    assert code == 1 and out == "", err
+    assert len(err.splitlines()) == 1 and f"{args[-2]} must be" in err, err
+    assert f"not {args[-1]}:" in err, err
+    code, _, err = cli("order", "show", "RANGE-1")
+    assert code != 0 and "RANGE-1" in err, err
+
+
+UNIT_COMMANDS = {
+    "report rates": ("report", "rates", "--period", "2019"),
+    "audit": ("audit",),
+    "orders overdue": ("orders", "overdue"),
+    "export orders": ("export", "orders", "--period", "2019"),
+}
+
+
+@pytest.mark.parametrize("command", UNIT_COMMANDS.values(), ids=list(UNIT_COMMANDS))
+def test_unit_is_read_as_the_reports_read_it(
+    cli: Cli, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """--unit takes a registered name or alias (as `report rates` does) and refuses an
+    unknown one in one line with the close names, the same words in every command."""
+    line = {"order": "ALIAS-1", "event": "received", "at": "2019-03-04T09:00+08:00",
+            "unit": "市药监局", "kind": "complaint", "channel": "12345"}  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert cli("import", str(events))[0] == 0
+    output = ("--output", str(tmp_path / "orders.csv")) if command[0] == "export" else ()
+    code, out, err = cli(*command, *output, "--unit", " 市药品监管局")  # an alias, spaced
+    assert code == 0, err
+    assert "ALIAS-1" in out or command[0] != "audit", out
+    code, out, err = cli(*command, *output, "--unit", "闵行")
+    assert code == 1 and out == "", err
+    assert err == (
+        "hotline: unknown unit '闵行'; did you mean 闵行区市场监管局, 闵行区消保委? "
+        "(see `hotline units`)\n"
+    )
+
+
+def _cells(text: str, edge: str) -> dict[str, list[str]]:
+    """A rates table's rows (edge │) or headings (edge ┃) by their first cell, every cell of
+    the tables printed one after another."""
+    found: dict[str, list[str]] = {}
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines():
+        if line.startswith(edge):
+            first, *rest = (cell.strip() for cell in line.strip(edge).split(edge))
+            found.setdefault(first, []).extend(rest)
+    return found
+
+
+def test_the_rates_table_fits_a_terminal_of_120_columns(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """21 metrics are about 300 columns: at 120 the table is split into tables of the unit
+    and the metrics that fit, each heading and value whole; piped, it is one table."""
+    from rich.cells import cell_len
+
+    lines = [{"order": f"W-{i}", "event": "received", "at": "2019-03-04T09:00+08:00",
+              "unit": unit, "kind": "complaint", "channel": "12345"}
+             for i, unit in enumerate(["闵行区市场监管局", "市药监局"])]  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    assert cli("import", str(events))[0] == 0
+    code, wide, err = cli("report", "rates", "--period", "2019")
+    assert code == 0 and wide.count("┏") == 1, err
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: a terminal, of COLUMNS
+    monkeypatch.setenv("COLUMNS", "120")
+    code, narrow, err = cli("report", "rates", "--period", "2019")
+    assert code == 0, err
+    assert narrow.count("┏") > 1
+    assert max(cell_len(line) for line in re.sub(r"\x1b\[[0-9;]*m", "", narrow).splitlines()) <= 120
+    assert _cells(narrow, "┃")["unit"] == _cells(wide, "┃")["unit"]  # headings whole, in order
+    assert _cells(narrow, "│") == _cells(wide, "│")

@@ -525,3 +525,10 @@ def test_notices_recorded_out_of_time_order_are_unchanged_on_reimport(
     code, again, err = cli("import", str(out))
     assert code == 0, err
     assert "0 rows imported, 5 unchanged, 0 conflicting, 0 rejected; 0 events written" in again
+
+
+def test_docs_list_the_default_layout_in_order() -> None:
+    """docs/export.md's column list is LAYOUT (it had left out 无需回复, 回访评价, 测评时间)."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "export.md").read_text("utf-8")
+    listed = page.split("the default layout, in this order:", 1)[1].split("; then a", 1)[0]
+    assert [name.strip() for name in " ".join(listed.split()).split(",")] == list(LAYOUT)

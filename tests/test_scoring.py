@@ -18,6 +18,7 @@ from hotline.domain.scoring import (
     Tally,
     check_targets,
     chosen_units,
+    component_text,
     grade_counts,
     half_up,
     ranks,
@@ -26,6 +27,7 @@ from hotline.domain.scoring import (
     shown_text,
 )
 from hotline.domain.vocabulary import Rating
+from official_tables import DATA, read_table
 
 UNITS = load_unit_registry(rubrics_dir() / "units.toml")
 METRICS = [m.key for m in load_metrics(projections_dir())]
@@ -254,3 +256,21 @@ def test_targets_compare_exactly() -> None:
     metrics["dissatisfaction"] = Measure(Fraction(1), 10)
     results = {r.target.metric: r.met for r in check_targets(rubric, Tally(metrics))}
     assert results == {"on_time_rate": False, "first_contact_rate": None, "dissatisfaction": True}
+
+
+@pytest.mark.parametrize(
+    "annex", ["seed000-annex1.csv", "seed000-annex2.csv", "seed000-annex3.csv"]
+)
+def test_components_print_as_the_published_tables(annex: str) -> None:
+    """附件2 prints 满意度 "29.00" but "35": only the full weight is printed whole."""
+    rubric: WeightedRubric = shipped("shanghai-12345-2019")
+    components = {c.key: c for c in rubric.component}
+    printed = [
+        (components[key], text)
+        for row in read_table(DATA / annex)
+        for key, text in (("volume", row.volume), ("on_time", row.on_time),
+                          ("resolution", row.resolution), ("satisfaction", row.satisfaction))
+        if text not in {"—", ""}
+    ]  # fmt: skip
+    assert printed
+    assert [component_text(c, Decimal(text)) for c, text in printed] == [t for _, t in printed]

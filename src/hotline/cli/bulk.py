@@ -22,6 +22,7 @@ from hotline.adapters.mapping_files import (
 )
 from hotline.adapters.tables import file_format
 from hotline.cli.context import application
+from hotline.cli.options import in_range
 from hotline.cli.output import counted, printable
 from hotline.domain.errors import DataFileError, InvalidInput, UnknownUnit
 from hotline.service.exports import Layout, open_export
@@ -67,7 +68,6 @@ def import_file(
     workers: Annotated[
         int | None,
         typer.Option(
-            min=1,
             help="JSON Lines: processes applying the order rules, the orders shared out by "
             "number (default: one per core; 1: this process alone).",
         ),
@@ -75,6 +75,9 @@ def import_file(
 ) -> None:
     """Import order events from JSON Lines or a platform export (.xlsx, .xls, CSV), the
     format found from the content; loading it twice changes nothing."""  # fmt: skip
+    if workers is not None:
+        in_range("--workers", workers, 1, hint="1 imports in this process alone; leave it out "
+                 "for one per core")  # fmt: skip
     form = file_format(file)
     layout: Layout | None = None
     with ExitStack() as opened:

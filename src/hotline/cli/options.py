@@ -108,6 +108,15 @@ ReasonOption = Annotated[
 ]
 
 
+def in_range(option: str, value: int, least: int, most: int | None = None, *, hint: str) -> int:
+    """`value` if it is within least..most, else a one-line refusal saying the range and how
+    to choose (typer's own min= and max= print a usage screen instead)."""
+    if value < least or (most is not None and value > most):
+        span = f"at least {least}" if most is None else f"{least} to {most}"
+        raise InvalidInput(f"{option} must be {span}, not {value}: {hint}")
+    return value
+
+
 def reveal_reason(reveal: bool, reason: str | None) -> str | None:
     """The reason personal data is shown in full (None: it is shown masked); --reveal
     without --reason, or --reason without --reveal, refused."""

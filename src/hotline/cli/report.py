@@ -91,18 +91,61 @@ def rates(
         columns = [("name", "name"), ("level", "level"), ("group", "group")] + [
             (key, key) for key in rows[0] if key not in {"name", "level", "group"}
         ]
+    title = (
+        f"{found.period.label} ({found.period.start} … {found.period.end}), "
+        f"limits judged on {found.today}, orders: {found.orders.label}"
+    )
+    if output is Format.TABLE:
+        _print_in_widths(rows, columns, title)
+        say_if_nothing_recorded(ctx, found.as_of)
+        return
     emit(
         rows,
         columns,
         output,
-        title=f"{found.period.label} ({found.period.start} … {found.period.end}), "
-        f"limits judged on {found.today}, orders: {found.orders.label}",
+        title=title,
         document={
             **period_document(found.period, found.today, found.as_of),
             "orders": found.orders.document(),
         },
     )
     say_if_nothing_recorded(ctx, found.as_of)
+
+
+def _print_in_widths(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str]], title: str
+) -> None:
+    """The rates as one table where the terminal is wide enough, else as several, each
+    with the unit and as many metrics as fit (21 metrics are about 300 columns: squeezed
+    into 120, rich broke every heading and number over lines)."""
+    from rich.console import Console
+    from rich.table import Column, Table
+
+    from hotline.cli.output import WIDE, shown
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=WIDE)
+
+    def table(chosen: list[tuple[str, str]], heading: str | None) -> Table:
+        made = Table(
+            *(Column(shown(h)) for _, h in chosen), title=shown(heading) if heading else None
+        )
+        for row in rows:
+            made.add_row(*(shown("—" if row.get(k) is None else row[k]) for k, _ in chosen))
+        return made
+
+    def width(chosen: list[tuple[str, str]]) -> int:
+        unbounded = console.options.update_width(WIDE)  # else capped at the terminal's
+        return console.measure(table(chosen, None), options=unbounded).maximum
+
+    parts: list[list[tuple[str, str]]] = [[columns[0]]]
+    for column in columns[1:]:
+        if len(parts[-1]) > 1 and width([*parts[-1], column]) > console.width:
+            parts.append([columns[0]])
+        parts[-1].append(column)
+    for number, part in enumerate(parts):
+        console.print(table(part, title if number == 0 else None))
 
 
 def explain(

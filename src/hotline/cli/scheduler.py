@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import application
-from hotline.cli.options import RoutingOption
+from hotline.cli.options import RoutingOption, in_range
 from hotline.cli.output import printable
 from hotline.cli.parsing import parse_moment
 from hotline.domain.aggregate import now
@@ -23,14 +23,19 @@ from hotline.service.scheduler import DEFAULT_TIMES, Daemon, Job, Started, store
 
 app = typer.Typer(help="The overdue scheduler: flag orders near or past a limit.")
 
+MOST_WINDOW = 13  # working days: the longest time limit a rule gives
+
 WindowOption = Annotated[
     int,
     typer.Option(
-        min=0,
-        max=13,
         help="Flag limits due within this many working days after today (0: by the end of today).",
     ),
 ]
+
+
+def _check_window(window: int) -> None:
+    in_range("--window", window, 0, MOST_WINDOW, hint="working days after today, 0 for "
+             "limits due by the end of today")  # fmt: skip
 
 
 @app.command()
@@ -43,6 +48,7 @@ def tick(
     window: WindowOption = 0,
 ) -> None:
     """One pass: flag open orders due soon or overdue, each (order, limit, level) once."""
+    _check_window(window)
     moment = parse_moment(as_of, "--as-of") if as_of is not None else None
     done = flag_due_orders(application(ctx), moment, window)
     typer.echo(_summary(done))
@@ -72,6 +78,7 @@ def run(
     from hotline.cli.alerts import routing, summary  # the outbox and channels: `run` alone
     from hotline.service.alerts import deliver
 
+    _check_window(window)
     stop = threading.Event()
     times = _times(at)
     routes = routing(ctx, routing_file)  # a broken file stops the start, nothing sent

@@ -44,6 +44,7 @@ from hotline.domain.scoring import (
     POINTS_DECIMALS,
     GroupScores,
     UnitScore,
+    component_text,
     half_up,
     shown_points,
     shown_text,
@@ -92,7 +93,7 @@ def score_row(board: Scoreboard, row: UnitScore) -> dict[str, Any]:
     """A unit's row of the score tables, each value as the official tables print it."""
     shown: dict[str, Any] = {"number": row.number, "unit": row.unit}
     for c in board.rubric.component:
-        shown[c.key] = shown_text(row.components[c.key].shown, c.decimals, c.trim_whole)
+        shown[c.key] = component_text(c, row.components[c.key].shown)
     bonus = shown_points(row.bonus_points)
     shown["bonus"] = shown_text(bonus, POINTS_DECIMALS, True) if row.bonus_points else None
     shown["total"] = shown_text(row.total, board.rubric.total_decimals)

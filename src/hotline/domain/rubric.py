@@ -140,8 +140,9 @@ class _Component(_Model):
     """The heading, e.g. 受理数量; shown with the weight: 受理数量（10%）."""
     weight: Positive
     decimals: int = Field(default=2, ge=0, le=6)
-    trim_whole: bool = False
-    """Print a whole number without decimals (the official tables print "30", "35")."""
+    full_as_whole: bool = False
+    """Print the full weight as a whole number and any other value to `decimals` places:
+    the 2019 tables print 满意度 "35" but "29.00"."""
     requires: Key | None = None
     """A metric whose count must be non-zero for the component to apply (else blank)."""
 

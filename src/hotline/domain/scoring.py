@@ -21,6 +21,7 @@ from hotline.domain.errors import InvalidInput
 from hotline.domain.periods import Period
 from hotline.domain.rubric import (
     BelowRate,
+    Component,
     DeductionRubric,
     Deductions,
     GroupSpec,
@@ -69,6 +70,13 @@ def shown_text(value: Decimal | None, decimals: int, trim_whole: bool = False) -
     if trim_whole and value == value.to_integral_value():
         return str(int(value))
     return f"{value:.{decimals}f}"
+
+
+def component_text(component: Component, value: Decimal | None) -> str | None:
+    """A component's shown points as the official tables print them: to its decimals, the
+    full weight whole where the rubric says so ("35", "29.00")."""
+    whole = component.full_as_whole and value == component.weight
+    return shown_text(value, component.decimals, whole)
 
 
 def ranks(shown: Mapping[K, Decimal | None]) -> dict[K, int]:
