@@ -20,7 +20,6 @@ import zlib
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from itertools import islice
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -37,9 +36,7 @@ from hotline.service.importer import (
     Importer,
     ImportResult,
     KnownLines,
-    LineTooLong,
     json_entry,
-    line_too_long,
     order_key,
 )
 
@@ -220,22 +217,13 @@ class ParallelImporter:
         `progress` gets the bytes read after each batch."""
         pool = self._pool
         assert pool is not None, "run it inside `with`"
-        result = ImportResult()
-        known = KnownLines(self.app, self.dry_run)
-        numbered = enumerate(lines, start=1)
-        done = 0
-        try:
-            while batch := list(islice(numbered, self.batch_lines)):
-                rejected = {problem.order for problem in result.problems if problem.order}
-                known.batch(batch, result, rejected, lambda: self._import_batch(
-                    pool, batch, result))  # fmt: skip
-                result.lines = batch[-1][0]
-                done += sum(len(raw) for _, raw in batch)
-                if progress:
-                    progress(done)
-        except LineTooLong as error:  # the batch it is in is not imported
-            result.problems.append(line_too_long(error, result.lines))
-        return result
+        return KnownLines(self.app, self.dry_run).run(
+            lines,
+            self.batch_lines,
+            lambda result: {problem.order for problem in result.problems if problem.order},
+            lambda batch, result: self._import_batch(pool, batch, result),
+            progress,
+        )
 
     def _import_batch(
         self, pool: _Pool, batch: list[tuple[int, bytes]], result: ImportResult

@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from itertools import islice
 from typing import Any, BinaryIO, cast
 from uuid import UUID
@@ -325,21 +325,15 @@ class Importer:
     ) -> ImportResult:
         """Import every JSON line, a batch the line ledger knows without parsing it;
         `progress` gets the bytes read after each batch."""
-        result = ImportResult()
-        known = KnownLines(self.app, self.dry_run)
-        numbered = enumerate(lines, start=1)
-        done = 0
-        try:
-            while batch := list(islice(numbered, self.batch_lines)):
-                known.batch(batch, result, self._rejected, lambda: self._import_batch(
-                    [json_entry(number, raw) for number, raw in batch], result))  # fmt: skip
-                result.lines = batch[-1][0]
-                done += sum(len(raw) for _, raw in batch)
-                if progress:
-                    progress(done)
-        except LineTooLong as error:  # the batch it is in is not imported
-            result.problems.append(line_too_long(error, result.lines))
-        return result
+        return KnownLines(self.app, self.dry_run).run(
+            lines,
+            self.batch_lines,
+            lambda _: self._rejected,
+            lambda batch, result: self._import_batch(
+                [json_entry(number, raw) for number, raw in batch], result
+            ),
+            progress,
+        )
 
     def run_entries(
         self, entries: Iterable[Entry], progress: Callable[[int], None] | None = None
@@ -802,6 +796,31 @@ class KnownLines:
         self.ledger = ImportLedger(app.readmodel.engine)
         self.hasher = ledger_hasher(app)
         self.hasher.update(LINES_DIGEST)
+
+    def run(
+        self,
+        lines: Iterable[bytes],
+        size: int,
+        rejected: Callable[[ImportResult], Collection[str]],
+        imported: Callable[[list[tuple[int, bytes]], ImportResult], None],
+        progress: Callable[[int], None] | None,
+    ) -> ImportResult:
+        """Every JSON line, `size` at a time: a batch the ledger knows counted, any other
+        given to `imported` (both importers, one process or workers, read a file this way);
+        `progress` gets the bytes read after each batch."""
+        result = ImportResult()
+        numbered = enumerate(lines, start=1)
+        done = 0
+        try:
+            while batch := list(islice(numbered, size)):
+                self.batch(batch, result, rejected(result), partial(imported, batch, result))
+                result.lines = batch[-1][0]
+                done += sum(len(raw) for _, raw in batch)
+                if progress:
+                    progress(done)
+        except LineTooLong as error:  # the batch it is in is not imported
+            result.problems.append(line_too_long(error, result.lines))
+        return result
 
     def batch(
         self,
