@@ -139,11 +139,18 @@ def _print_in_widths(
         unbounded = console.options.update_width(WIDE)  # else capped at the terminal's
         return console.measure(table(chosen, None), options=unbounded).maximum
 
-    parts: list[list[tuple[str, str]]] = [[columns[0]]]
-    for column in columns[1:]:
-        if len(parts[-1]) > 1 and width([*parts[-1], column]) > console.width:
-            parts.append([columns[0]])
-        parts[-1].append(column)
+    parts: list[list[tuple[str, str]]] = [list(columns)]
+    if console.is_terminal:  # piped: one table, as wide as it is
+        # A column adds its own width, padding and border whatever its neighbours: each
+        # measured once beside the unit (measuring each growing table was seconds).
+        unit = width([columns[0]])
+        parts, used = [[columns[0]]], unit
+        for column in columns[1:]:
+            added = width([columns[0], column]) - unit
+            if len(parts[-1]) > 1 and used + added > console.width:
+                parts, used = [*parts, [columns[0]]], unit
+            parts[-1].append(column)
+            used += added
     for number, part in enumerate(parts):
         console.print(table(part, title if number == 0 else None))
 
