@@ -381,9 +381,8 @@ class Reports:
         today = moment.date() if moment is not None else today or now().date()
         flags = readmodel.open_flags()
         found: list[DueOrder] = []
-        for orders in readmodel.batches(
-            self.lookback(today), today
-        ):  # a batch at a time: a city's backlog
+        needed = self.lookback(today)
+        for orders in readmodel.batches(needed, today):  # a batch at a time: a city's backlog
             found += self._due_then(orders, flags, unit, today, window, moment)
         return sorted(found, key=lambda d: (d.due, d.number, d.limit))
 
