@@ -71,15 +71,6 @@ class Rates:
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """A period's facts, the day limits are judged on, and the read model they came from."""
-
-    facts: Facts
-    today: date
-    readmodel: ReadModel
-
-
-@dataclass(frozen=True)
 class Batches:
     """A period's facts a batch of orders at a time (`Reports.batches`), the day limits are
     judged on, and the read model they come from."""
@@ -468,23 +459,13 @@ class Reports:
                 )  # fmt: skip
         return sorted(found, key=lambda d: (d.due, d.number, d.limit))
 
-    def snapshot(
-        self, period: Period, as_of: datetime | None = None, category: Sequence[str] = ()
-    ) -> Snapshot:
-        """The facts of `period`, from the read model caught up, or as of a recorded time;
-        only of the orders whose category starts with the levels `category`, if given."""
-        _check_category(category)
-        readmodel, today = self.read_model(as_of)
-        found = readmodel.load(self.lookback(period.start), period.end, category)
-        facts = self._facts(found, period, today)
-        return Snapshot(facts, today, readmodel)
-
     def batches(
         self, period: Period, as_of: datetime | None = None, category: Sequence[str] = ()
     ) -> Batches:
-        """The facts of `period` as `snapshot`'s, a batch of orders at a time
-        (`ReadModel.batches`): for a report that sums counts, whose memory then does not
-        grow with the store's volume."""
+        """The facts of `period`, from the read model caught up, or as of a recorded time;
+        only of the orders whose category starts with the levels `category`, if given. A
+        batch of orders at a time (`ReadModel.batches`): for a report that sums counts, whose
+        memory then does not grow with the store's volume."""
         _check_category(category)
         readmodel, today = self.read_model(as_of)
 
