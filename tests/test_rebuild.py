@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
-from hotline.adapters.readmodel import ReadModel, audit
+from hotline.adapters.readmodel import ReadModel, audit, metadata
 from hotline.adapters.rubric_files import load_metrics, load_rubric, projections_dir
 from hotline.adapters.store_scan import events_table
 from hotline.cli.main import main
@@ -166,3 +166,36 @@ def test_an_event_the_fold_cannot_read_is_a_problem_not_a_traceback(store: str, 
     code, out, err = cli("projections", "rebuild", "--despite-problems")
     assert code == 0, err
     assert out.endswith("read model rebuilt from 9 events; 2 orders\n"), out  # B left out
+
+
+def _indexes(readmodel: ReadModel) -> dict[str, list[str]]:
+    """Each read-model table's declared indexes the database has (PostgreSQL also lists
+    those of its unique constraints)."""
+    with readmodel.engine.connect() as connection:
+        found = inspect(connection)
+        return {
+            name: sorted(
+                str(index["name"])
+                for index in found.get_indexes(name)
+                if str(index["name"]).startswith("ix_")
+            )
+            for name in sorted(metadata.tables)
+        }
+
+
+def test_the_indexes_a_refill_builds_after_its_load_are_there_after_a_rebuild_or_a_refusal(
+    store: str, cli: Cli
+) -> None:
+    orders(cli)
+    app = HotlineApplication(db=store)
+    try:
+        declared = {t.name: sorted(str(i.name) for i in t.indexes) for t in metadata.sorted_tables}
+        assert _indexes(app.readmodel) == declared and declared["rm_orders"]
+        assert cli("projections", "rebuild")[0] == 0
+        assert _indexes(app.readmodel) == declared
+        table = Table(store)
+        table.set_state("C", 2, b"not json")
+        assert cli("projections", "rebuild")[0] == 1  # refused: rolled back
+        assert _indexes(app.readmodel) == declared
+    finally:
+        app.close()

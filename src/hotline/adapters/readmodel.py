@@ -875,18 +875,34 @@ UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, IndexError, struc
 """What folding a state the fold cannot read raises (a field missing, of the wrong type)."""
 REFILL_BATCH = 50_000
 """Audit rows a refill writes at a time."""
+REFILL_CACHE_KIB = 65_536
+"""SQLite's page cache for a refill's one transaction (its default is 2 MiB): the tables'
+and their rebuilt indexes' pages stay in memory instead of spilling to the journal."""
 
 
 class Refill:
     """One transaction that empties the read model and fills it an aggregate at a time from
-    a pass over the store (`projections rebuild`): a crash or a refusal leaves the old one."""
+    a pass over the store (`projections rebuild`): a crash or a refusal leaves the old one.
+
+    On SQLite the secondary indexes are dropped in the transaction and built again before
+    it commits: one sort each instead of a B-tree insert per row at a random place (a
+    quarter of the rebuild). Other connections go on reading the old tables and indexes
+    (WAL) until the commit. Not on PostgreSQL, where dropping an index locks its table
+    against readers until the commit."""
 
     def __init__(self, readmodel: ReadModel) -> None:
         self._readmodel = readmodel
         self._connection = readmodel.engine.connect()
         self._transaction = self._connection.begin()
+        self._indexes: list[Index] = []
+        if self._connection.dialect.name == "sqlite":
+            self._cache = self._connection.exec_driver_sql("PRAGMA cache_size").scalar()
+            self._connection.exec_driver_sql(f"PRAGMA cache_size=-{REFILL_CACHE_KIB}")
+            self._indexes = [index for table in metadata.sorted_tables for index in table.indexes]
         for table in reversed(metadata.sorted_tables):
             self._connection.execute(delete(table))
+        for index in self._indexes:
+            index.drop(self._connection)
         self._pending = _Pending()
         self.applied = 0
 
@@ -929,13 +945,18 @@ class Refill:
     def commit(self, position: int) -> None:
         """Write what is pending, set the position to `position` and commit."""
         self._flush()
+        for index in self._indexes:
+            index.create(self._connection)
         self._connection.execute(insert(tracking).values(name=TRACKING_NAME, position=position))
         self._transaction.commit()
 
     def close(self) -> None:
-        """Roll back what is not committed and let go of the connection."""
+        """Roll back what is not committed and let go of the connection (its cache as it
+        was, for the pool's next user)."""
         if self._transaction.is_active:
             self._transaction.rollback()
+        if self._indexes:
+            self._connection.exec_driver_sql(f"PRAGMA cache_size={self._cache}")
         self._connection.close()
 
     def __enter__(self) -> Refill:
