@@ -17,7 +17,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, select, text
-from sqlalchemy.sql.elements import ColumnElement
 
 from hotline.adapters.postgres import RECORDED_BY
 from hotline.adapters.readmodel import TRACKING_NAME, audit, orders, tracking
@@ -178,21 +177,28 @@ class Snapshot:
             cursor.close()
 
     def _trail(self) -> Iterator[tuple[UUID, TrailRow]]:
-        key: ColumnElement[str] = audit.c.id if self._sqlite else audit.c.id.collate("C")
-        query = (
-            select(audit.c.id, audit.c.version, audit.c.event, orders.c.number, audit.c.link)
-            .outerjoin(orders, orders.c.id == audit.c.id)
-            .order_by(key, audit.c.version)
-        )
-        if self._only is not None:
-            query = query.where(audit.c.id == str(self._only))
-        result = self._connection.execution_options(yield_per=BATCH).execute(query)
-        trail_id: str | None = None
-        current = UUID(int=0)
-        for aggregate_id, version, event, number, applied in result:
-            if aggregate_id != trail_id:  # rows come an aggregate at a time
-                trail_id, current = aggregate_id, UUID(aggregate_id)
-            yield current, TrailRow(int(version), str(event), number, applied)
+        """Through the driver's own cursor too, as `_stored`: SQLAlchemy's rows cost as much
+        again as the read."""
+        mark = "?" if self._sqlite else "%s"
+        where = "" if self._only is None else f" WHERE a.id = {mark}"
+        key = "a.id" if self._sqlite else 'a.id COLLATE "C"'  # as the store's ids sort
+        cursor = self._connection.connection.cursor(*([] if self._sqlite else ["hotline_trail"]))
+        try:
+            cursor.execute(
+                f"SELECT a.id, a.version, a.event, o.number, a.link FROM {audit.name} a "
+                f"LEFT OUTER JOIN {orders.name} o ON o.id = a.id{where} "
+                f"ORDER BY {key}, a.version",
+                [] if self._only is None else [str(self._only)],
+            )
+            trail_id: str | None = None
+            current = UUID(int=0)
+            while batch := cursor.fetchmany(BATCH):
+                for aggregate_id, version, event, number, applied in batch:
+                    if aggregate_id != trail_id:  # rows come an aggregate at a time
+                        trail_id, current = aggregate_id, UUID(aggregate_id)
+                    yield current, TrailRow(int(version), str(event), number, applied)
+        finally:
+            cursor.close()
 
 
 def _bytes(state: object) -> bytes:
