@@ -628,3 +628,45 @@ def test_the_rates_table_fits_a_terminal_of_120_columns(
     assert max(cell_len(line) for line in re.sub(r"\x1b\[[0-9;]*m", "", narrow).splitlines()) <= 120
     assert _cells(narrow, "┃")["unit"] == _cells(wide, "┃")["unit"]  # headings whole, in order
     assert _cells(narrow, "│") == _cells(wide, "│")
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["projections", "follow", "--interval", "soon"], "--interval"),
+        (["projections", "follow", "--interval", "0"], "--interval"),  # below its min=
+        (["import", "--workers", "two", "year.jsonl"], "--workers"),
+        (["report", "hotspots", "--by", "category", "--level", "一"], "--level"),
+        (
+            [
+                "finding",
+                "add",
+                "--rubric",
+                "x",
+                "--item",
+                "y",
+                "--day",
+                "2019-05-05",
+                "--note",
+                "n",
+                "--unit",
+                "u",
+                "--count",
+                "3.5",
+            ],
+            "--count",
+        ),
+        (["scheduler", "tick", "--window", "-"], "--window"),
+    ],
+)
+def test_an_option_of_the_wrong_type_or_range_is_refused_in_one_line(
+    cli: Cli, app: HotlineApplication, args: list[str], option: str
+) -> None:
+    """Typer's own checks of a value (its type, min=) print a usage screen: refused instead
+    on one line, as `in_range` refuses, naming the option and where its help is."""
+    before = notifications(app)
+    code, out, err = cli(*args)
+    assert (code, out) == (1, ""), err
+    assert err.startswith(f"hotline: Invalid value for '{option}': ") and err.count("\n") == 1
+    assert err.rstrip().endswith(" --help`")
+    assert notifications(app) == before

@@ -4,9 +4,12 @@ in one process: the same report, the same store, whatever the file's bad lines."
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -181,3 +184,48 @@ def test_a_batch_another_writer_changed_is_imported_again(year: list[bytes], sto
     assert sum(len(o.history) for o in map(app.order, {json.loads(x)["order"] for x in year})) == (
         len(year)
     )
+
+
+SMALL_BATCHES = [
+    sys.executable,
+    "-c",
+    "import sys; from hotline.service.import_workers import ParallelImporter; "
+    "ParallelImporter.__init__.__defaults__ = (10,); "
+    "from hotline.cli.main import main; sys.exit(main(sys.argv[1:]))",
+]
+"""`hotline` with the parallel import's batches of 10 lines, so that a stop finds it between
+two of its many transactions, or in one."""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_import_says_what_it_committed_and_resumes(
+    year: list[bytes], tmp_path: Path, run: Cli, store: str, other_store: str, stop: int
+) -> None:
+    """SIGTERM or Ctrl-C to the import's process group (as a service manager or a terminal
+    sends them) once a batch is in: one line on stderr, no traceback from the writer or its
+    workers, the batches committed kept whole; importing again completes the store."""
+    path = tmp_path / "year.jsonl"
+    path.write_bytes(b"".join(year))
+    app = HotlineApplication(db=store)
+    importing = subprocess.Popen(
+        [*SMALL_BATCHES, "--db", store, "import", "--workers", "2", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not app.recorder.max_notification_id():
+        assert importing.poll() is None and time.monotonic() < deadline, importing.communicate()
+        time.sleep(0.005)
+    os.killpg(importing.pid, stop)
+    out, err = importing.communicate(timeout=120)
+    committed = int(app.recorder.max_notification_id() or 0)
+    assert (importing.returncode, out) == (1, ""), err
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith("hotline: the import stopped on ") and "import the file again" in err
+    assert f": {committed} events written in the batches committed" in err
+    assert 0 < committed < len(year)
+    assert run("--db", store, "verify")[0] == 0
+    code, again, _ = run("--db", store, "import", "--workers", "2", str(path))
+    assert (code, again) == (0, f"{path}: {len(year)} lines, {len(year) - committed} events "
+                             f"written, {committed} already present\n")  # fmt: skip
+    assert run("--db", other_store, "import", "--workers", "1", str(path))[0] == 0
+    assert orders(app, year) == orders(HotlineApplication(db=other_store), year)

@@ -15,7 +15,11 @@ from typing import Any
 
 import typer
 import typer.main
+from typer._click.core import Context  # typer's own click
+from typer._click.exceptions import BadParameter, MissingParameter
 from typer.core import TyperCommand, TyperGroup
+
+from hotline.domain.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -88,5 +92,17 @@ def lazy_group(entries: Mapping[str, Lazy]) -> type[TyperGroup]:
                 commands={name: TyperCommand(name, help=e.summary) for name, e in entries.items()}
             )
             TyperGroup.format_commands(listed, ctx, formatter)
+
+        def invoke(self, ctx: Context) -> Any:
+            """A command run; a value of the wrong type or out of an option's range (click's
+            usage screen) refused on one line, as `in_range` refuses."""
+            try:
+                return super().invoke(ctx)
+            except BadParameter as error:
+                if isinstance(error, MissingParameter) or error.ctx is None:
+                    raise  # a usage error: the usage screen, exit 2
+                raise InvalidInput(
+                    f"{error.format_message()}; see `{error.ctx.command_path} --help`"
+                ) from None
 
     return LazyGroup

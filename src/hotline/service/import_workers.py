@@ -7,7 +7,8 @@ as the store keeps them (signed, encrypted with a key). This process reads the f
 each batch's lines out, and inserts all the workers' events of the batch in one
 transaction. The batches, their transactions, the skipped events and the rejected orders
 are those of `Importer` (workers=1), and the problems come in line order: the same report
-and the same store (a test compares the two).
+and the same store (a test compares the two). Stopped (SIGTERM, Ctrl-C), the writer
+finishes no batch, says what it committed and stops its workers, which exit quietly.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import traceback
 import zlib
-from collections.abc import Callable, Iterable
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -39,6 +41,23 @@ from hotline.service.importer import (
     json_entry,
     order_key,
 )
+
+STOPPING = (signal.SIGTERM, signal.SIGINT)
+"""The signals that stop an import (a service's stop, Ctrl-C)."""
+
+
+class ImportStopped(HotlineError):
+    """An import stopped by a signal: the batches committed before it are kept, whole."""
+
+
+class _Signalled(BaseException):
+    """A stopping signal, raised in the writer (not an Exception: nothing may swallow it)."""
+
+
+def _raise_signalled(number: int, _frame: object) -> None:
+    for each in STOPPING:  # a second Ctrl-C lets the first finish stopping
+        signal.signal(each, signal.SIG_IGN)
+    raise _Signalled("Ctrl-C" if number == signal.SIGINT else signal.Signals(number).name)
 
 
 def default_workers() -> int:
@@ -92,9 +111,15 @@ class _WorkerImporter(Importer):
 def _work(
     connection: Connection, other: Connection, settings: Settings, dry_run: bool, cache: int
 ) -> None:
-    """A worker's loop: a share of a batch in, what it did out; "undo"; None to stop."""
+    """A worker's loop: a share of a batch in, what it did out; "undo"; None to stop. The
+    writer gone (stopped, killed), it ends quietly: the writer says what was committed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer stops the import
     other.close()  # so that the writer's end closing (it died) ends this loop
+    with suppress(OSError):  # the writer's end closed before a reply: BrokenPipeError
+        _serve(connection, settings, dry_run, cache)
+
+
+def _serve(connection: Connection, settings: Settings, dry_run: bool, cache: int) -> None:
     try:
         app = HotlineApplication(settings=settings)
         importer = _WorkerImporter(app, dry_run=dry_run, cache_events=cache)
@@ -200,6 +225,7 @@ class ParallelImporter:
         self.batch_lines = batch_lines
         self.dry_run = dry_run
         self._pool: _Pool | None = None
+        self._written = 0
 
     def __enter__(self) -> ParallelImporter:
         self._pool = _Pool(self.app.settings, self.workers, self.dry_run)
@@ -217,13 +243,28 @@ class ParallelImporter:
         `progress` gets the bytes read after each batch."""
         pool = self._pool
         assert pool is not None, "run it inside `with`"
-        return KnownLines(self.app, self.dry_run).run(
-            lines,
-            self.batch_lines,
-            lambda result: {problem.order for problem in result.problems if problem.order},
-            lambda batch, result: self._import_batch(pool, batch, result),
-            progress,
+        self._written = 0
+        main = threading.current_thread() is threading.main_thread()  # signals reach only it
+        before = (
+            {number: signal.signal(number, _raise_signalled) for number in STOPPING} if main else {}
         )
+        try:
+            return KnownLines(self.app, self.dry_run).run(
+                lines,
+                self.batch_lines,
+                lambda result: {problem.order for problem in result.problems if problem.order},
+                lambda batch, result: self._import_batch(pool, batch, result),
+                progress,
+            )
+        except _Signalled as stop:
+            raise ImportStopped(
+                f"the import stopped on {stop}: {self._written} events written in the batches "
+                "committed before it, none half-written; import the file again to resume "
+                "(what is in is skipped)"
+            ) from None
+        finally:
+            for number, handler in before.items():
+                signal.signal(number, handler)
 
     def _import_batch(
         self, pool: _Pool, batch: list[tuple[int, bytes]], result: ImportResult
@@ -238,8 +279,11 @@ class ParallelImporter:
             shares = pool.shares(parts)
             if self.dry_run:
                 break
+            stored = [event for share in shares for event in share.stored]
             try:
-                self.app.insert_stored([event for share in shares for event in share.stored])
+                with _held(STOPPING):  # a stop waits for the commit, so it is counted
+                    self.app.insert_stored(stored)
+                    self._written += len(stored)
                 break
             except IntegrityError:
                 pool.undo()
@@ -254,3 +298,13 @@ class ParallelImporter:
             result.orders_read += done.orders_read
             problems += done.problems
         result.problems += sorted(problems, key=lambda problem: problem.line)
+
+
+@contextmanager
+def _held(signals: Iterable[signal.Signals]) -> Iterator[None]:
+    """`signals` held back while inside: delivered, if sent, on leaving."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
