@@ -50,6 +50,30 @@ def test_showing_an_order_loads_no_rubric_and_no_scoring(db: Path) -> None:
     assert loaded_after("--db", str(db), "report", "rates", "--period", "2026-03", among=scoring)
 
 
+NOT_FOR_ONE_ORDER = ("sqlalchemy", "openpyxl", "docx", "psycopg", "apscheduler", "smtplib",
+                     "hotline.service.reports", "hotline.adapters.readmodel",
+                     "hotline.domain.rubric", "hotline.domain.scoring", "hotline.domain.metrics",
+                     "hotline.cli.report", "hotline.cli.alerts")  # fmt: skip
+"""What an operator's one-order command has no use for: the reports' read model and SQL,
+the rubrics and scoring, workbooks, Word files, the scheduler and the alerts' delivery."""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("order", "show", "W-1"),
+        ("order", "show", "W-1", "--format", "json"),
+        ("order", "first-contact", "W-1", "--at", "2026-03-02 10:00", "--method", "phone"),
+        ("order", "close", "W-1", "--result", "resolved", "--at", "2026-03-03 10:00"),
+    ],
+)
+def test_an_operators_command_on_one_order_loads_nothing_of_the_reports(
+    db: Path, command: tuple[str, ...]
+) -> None:
+    assert main(["--db", str(db), *RECEIVED]) == 0
+    assert loaded_after("--db", str(db), *command, among=NOT_FOR_ONE_ORDER) == set()
+
+
 def test_a_report_without_output_loads_neither_the_workbook_nor_the_word_file(db: Path) -> None:
     assert main(["--db", str(db), *RECEIVED]) == 0
     loaded = loaded_after("--db", str(db), "report", "rates", "--period", "2026-03")
