@@ -762,8 +762,10 @@ class ReadModel:
             )  # fmt: skip
             found = _OrderBatch()
             for rows in chain([old], self._batches(connection, recent)):
-                for order_id, number, unit, district, facts in rows:
-                    found.add(order_id, number, unit, district, facts)
+                while rows:
+                    room = size - len(found.numbers)
+                    found.extend(rows[:room])
+                    rows = rows[room:]
                     if len(found.numbers) == size:
                         yield found.columns(details)
                         found = _OrderBatch(found.names, found.places)
@@ -806,14 +808,15 @@ class _OrderBatch:
         self.emitted = names is not None
         """Whether a batch came before this one."""
 
-    def add(
-        self, order_id: str, number: str, unit: str, district: str | None, facts: bytes
-    ) -> None:
-        self.ids.append(order_id)
-        self.numbers.append(number)
-        self.units.append(self.names.setdefault(unit, unit))
-        self.districts.append(self.places.setdefault(district, district))
-        self.packed += facts
+    def extend(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Add orders' rows (id, number, unit, district, packed facts) a column at a time:
+        a call per order cost a 2019-size report 0.1 s."""
+        names, places = self.names, self.places
+        self.ids += [row[0] for row in rows]
+        self.numbers += [row[1] for row in rows]
+        self.units += [names.setdefault(row[2], row[2]) for row in rows]
+        self.districts += [places.setdefault(row[3], row[3]) for row in rows]
+        self.packed += b"".join([row[4] for row in rows])
 
     def columns(self, details: Sequence[Mapping[str, list[Sequence[Any]]]]) -> OrderColumns:
         """The batch's columns, with the rows of `details` (extensions, revisits,
@@ -825,10 +828,10 @@ class _OrderBatch:
         # order cost a report on the city's 1.7 million orders 0.7 s).
         rows: list[list[tuple[Any, ...]]] = [[] for _ in details]
         needed = set().union(*details)
-        for position, order_id in enumerate(self.ids):
-            if order_id in needed:
-                for kind, found in zip(rows, details, strict=True):
-                    kind.extend((position, *row) for row in found.get(order_id, ()))
+        for position in [at for at, order_id in enumerate(self.ids) if order_id in needed]:
+            order_id = self.ids[position]
+            for kind, found in zip(rows, details, strict=True):
+                kind.extend((position, *row) for row in found.get(order_id, ()))
         return OrderColumns.of_facts(
             FactColumns.build(
                 numbers, self.units, self.districts,
