@@ -193,3 +193,36 @@ def test_a_period_reads_every_order_a_metric_counts(
         assert _counted(app, reports, read, start, end) == (counted, sums)
     finally:
         app.close()
+
+
+def test_an_old_order_read_has_every_extension_however_early(
+    store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Received in June, extended to 20 June and again to 6 November, still open: a November
+    # report reads it (it may count late there) with both extensions, the first promised
+    # for a day before any order the period reads by its receipt.
+    events = tmp_path / "extended.jsonl"
+    events.write_text(
+        "\n".join([
+            line("EXT-2", "received", "2018-06-01T10:00:00+08:00", unit=MINHANG,
+                 kind="complaint", channel="12345", summary="两次延期"),
+            line("EXT-2", "first_contact", "2018-06-01T15:00:00+08:00", method="phone"),
+            line("EXT-2", "extended", "2018-06-05T10:00:00+08:00", until="2018-06-20",
+                 reason="需现场核查"),
+            line("EXT-2", "extended", "2018-06-18T10:00:00+08:00", until="2018-11-06",
+                 reason="需第三方检测"),
+        ]) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    hotline(store, capsys, "import", str(events))
+    app = HotlineApplication(db=store)
+    try:
+        reports = Reports(app)
+        read = reports.current().load(reports.lookback(FIRST), date(2018, 11, 30))
+        assert read.numbers == ["EXT-2"]
+        promised = read.timelines.extension_until[read.timelines.extension_order == 0]
+        assert [date.fromordinal(int(day)) for day in promised] == [
+            date(2018, 6, 20), date(2018, 11, 6)
+        ]  # fmt: skip
+    finally:
+        app.close()

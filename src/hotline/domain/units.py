@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
+from itertools import repeat
 from types import MappingProxyType
 
 import numpy as np
@@ -91,7 +92,7 @@ class Reporting:
 
     def keys(self, units: Sequence[str]) -> npt.NDArray[np.int64]:
         """Each order's row (by the unit it carries), -1 for an order no row counts."""
-        return np.asarray([self.index.get(u, -1) for u in units], dtype=np.int64)
+        return np.fromiter(map(self.index.get, units, repeat(-1)), np.int64, len(units))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from hotline.adapters.readmodel import FlagRecord, ReadModel
 from hotline.adapters.rubric_files import load_metrics
 from hotline.domain import lengths
 from hotline.domain.aggregate import in_shanghai, now
+from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.errors import InvalidInput
 from hotline.domain.facts import CATEGORY_COLUMNS, FactColumns, StatusCode, fold
 from hotline.domain.limits import Flags, LimitName, LimitStatus, evaluate, limit_columns
@@ -470,8 +471,10 @@ class Reports:
         readmodel, today = self.read_model(as_of)
 
         def read() -> Iterator[Facts]:
-            for orders in readmodel.batches(self.lookback(period.start), period.end, category):
-                yield self._facts(orders, period, today)
+            city = self.app.calendar()  # once a read: it is the store's amendments folded
+            needed = lookback(city, self.app.rules, period.start)
+            for orders in readmodel.batches(needed, period.end, category):
+                yield self._facts(orders, period, today, city)
 
         return Batches(read, today, readmodel)
 
@@ -480,9 +483,12 @@ class Reports:
         and the limits in effect now (as its due dates are)."""
         return lookback(self.app.calendar(), self.app.rules, first)
 
-    def _facts(self, orders: OrderColumns, period: Period, today: date) -> Facts:
-        """The orders' facts with their limits judged on `today`, each on its calendar."""
-        calendars = self.app.order_calendars(orders.units, orders.districts)
+    def _facts(
+        self, orders: OrderColumns, period: Period, today: date, city: WorkingCalendar
+    ) -> Facts:
+        """The orders' facts with their limits judged on `today`, each on its calendar (the
+        city's `city` with its local closures)."""
+        calendars = self.app.order_calendars(orders.units, orders.districts, city)
         limits = evaluate(orders.timelines, calendars, self.app.rules, today)
         return Facts(orders, limits, period.start.toordinal(), period.end.toordinal())
 
